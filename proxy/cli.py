@@ -1,0 +1,113 @@
+"""feedback-proxy serve | check | translate | fake-upstream."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import config as config_mod
+from .errors import ConfigError, ProxyError
+from .mapping import load_all
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="feedback-proxy", description="Translate LLM-feedback APIs between Opik, Tracia and Scale EGP.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run the proxy")
+    p.add_argument("--config", required=True)
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p = sub.add_parser("check", help="validate a config and the mappings it uses")
+    p.add_argument("--config", required=True)
+    p = sub.add_parser("translate", help="translate a request body read on stdin; no network")
+    p.add_argument("--from", dest="src", required=True, help="the client's vendor")
+    p.add_argument("--to", dest="dst", required=True, help="the upstream's vendor")
+    p.add_argument("--endpoint", help="the source endpoint (default: matched from an envelope's path, else the vendor's first)")
+    p.add_argument("--explain", action="store_true", help="say, field by field, where each input field went and what was lost")
+    p.add_argument("--config", help="take mappings_dir and id_secret from this config")
+    p = sub.add_parser("fake-upstream", help="run a local fake vendor that records what it receives")
+    p.add_argument("--vendor", required=True, choices=["opik", "tracia", "scale"])
+    p.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    try:
+        return {"serve": serve, "check": check, "translate": translate, "fake-upstream": fake_upstream}[args.command](args)
+    except ConfigError as exc:
+        print(f"feedback-proxy: {exc.message}", file=sys.stderr)
+        return 2
+    except ProxyError as exc:
+        print(f"feedback-proxy: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def serve(args) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    cfg = config_mod.load(args.config)
+    logging.basicConfig(level=cfg.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = create_app(cfg)
+    host, port = args.host or cfg.server.host, args.port if args.port is not None else cfg.server.port
+    uvicorn.run(app, host=host, port=port, log_level=cfg.log_level.lower(), access_log=False)
+    return 0
+
+
+def check(args) -> int:
+    from .pipeline import Proxy
+    from .store import MemoryStore
+    from .upstream import MockTransport
+
+    cfg = config_mod.load(args.config)
+    mappings = load_all(Path(cfg.mappings_dir) if cfg.mappings_dir else None)
+    for name, up in cfg.upstreams.items():
+        if up.vendor not in mappings:
+            raise ConfigError(f"upstreams::{name}::vendor: no mapping for vendor {up.vendor!r}; known: {', '.join(mappings)}", file=args.config)
+    Proxy(cfg, mappings, MemoryStore(), MockTransport(lambda *a: None))  # compiles routes and overrides
+    print(f"{args.config}: ok ({len(cfg.upstreams)} upstreams, {len(cfg.routes)} routes; mappings: {', '.join(sorted(mappings))})")
+    return 0
+
+
+def translate(args) -> int:
+    from .translate import translate as run
+
+    cfg = config_mod.load(args.config) if args.config else None
+    mappings = load_all(Path(cfg.mappings_dir) if cfg and cfg.mappings_dir else None)
+    try:
+        payload = json.loads(sys.stdin.read() or "null")
+    except ValueError as exc:
+        raise ConfigError(f"stdin is not JSON: {exc}") from None
+    result = run(mappings, args.src, args.dst, payload, args.endpoint, secret=cfg.id_secret if cfg else "feedback-proxy")
+    out = {"from": f"{result.source} {result.endpoint}", "to": result.target,
+           "requests": [{"method": r.method, "path": r.path, **({"query": r.query} if r.query else {}), "body": r.body} for r in result.requests],
+           "refused": [{"record": f"{rec.op} on a {rec.entity}", "why": why} for rec, why in result.refused]}
+    print(json.dumps(out, indent=2, default=str))
+    if args.explain:
+        print(render_report(result.report, result.source, result.endpoint, result.target))
+    return 0
+
+
+def render_report(rows: list[dict], src: str, endpoint: str, dst: str) -> str:
+    lines = [f"\nloss report: {src} {endpoint} -> {dst}"]
+    width = max((len(r["input"]) for r in rows), default=10)
+    for r in rows:
+        if r["status"] == "kept":
+            lines.append(f"  kept     {r['input']:<{width}}  -> {r['canonical']} -> {r['output']}")
+        else:
+            via = f" -> {r['canonical']}" if r["canonical"] else ""
+            lines.append(f"  {r['status']:<8} {r['input']:<{width}} {via}: {r['note']}")
+    lost = [r for r in rows if r["status"] != "kept"]
+    lines.append(f"  {len(rows) - len(lost)} kept, {len(lost)} lost or dropped" if rows else "  nothing to report")
+    return "\n".join(lines)
+
+
+def fake_upstream(args) -> int:
+    import uvicorn
+
+    from .testing import FakeVendor
+
+    print(f"fake {args.vendor} upstream on http://127.0.0.1:{args.port}", file=sys.stderr)
+    uvicorn.run(FakeVendor(args.vendor).app, host="127.0.0.1", port=args.port, log_level="warning")
+    return 0

@@ -1,0 +1,66 @@
+"""Opik: Dropwizard/Jackson error bodies and UUIDv7 ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ids
+from ..errors import Violation
+from ..model import Reply
+
+_JAVA_MAX = "999999999.999999999"
+
+
+def error_body(status: int, code: str, message: str, violations: list[Violation]) -> Reply:
+    """422 {"errors": [...]} for bean validation, 400 {"code","message"} for JSON it cannot bind."""
+    if violations:
+        unbindable = [v for v in violations if v.kind in ("type", "one_of")]
+        if unbindable:
+            v = unbindable[0]
+            return Reply(400, {"code": 400, "message": f"Unable to process JSON. Cannot deserialize value of type `{_java_type(v)}` from {v.input!r} at {_java_path(v.loc) or 'body'}"})
+        return Reply(422, {"errors": [_java_message(v) for v in violations]})
+    return Reply(status, {"code": status, "message": message})
+
+
+def _java_path(loc: tuple) -> str:
+    out = ""
+    for part in loc[1:] if loc and loc[0] == "body" else loc[1:] if loc and loc[0] == "path" else loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            head, *rest = str(part).split("_")
+            camel = head + "".join(w.title() for w in rest)
+            out += f".{camel}" if out else camel
+    return out
+
+
+def _java_message(v: Violation) -> str:
+    text = {
+        "missing": "must not be null",
+        "min_length": "must not be blank",
+        "max": f"must be less than or equal to {_JAVA_MAX if v.limit == 1e9 else v.limit}",
+        "min": f"must be greater than or equal to {'-' + _JAVA_MAX if v.limit == -1e9 else v.limit}",
+        "min_items": f"size must be between {v.limit} and 1000",
+        "max_items": f"size must be between 1 and {v.limit}",
+        "pattern": 'must match "(?s)^\\s*(\\S.*\\S|\\S)\\s*$"',
+        "unique": "must only contain unique elements",
+    }.get(v.kind, v.kind)
+    where = _java_path(v.loc)
+    return f"{where} {text}" if where else text
+
+
+def _java_type(v: Violation) -> str:
+    return {"a number": "java.math.BigDecimal", "a string": "java.lang.String", "a UUID": "java.util.UUID",
+            "an object": "java.lang.Object", "an array": "java.util.List"}.get(v.expected, "com.comet.opik.api.ScoreSource")
+
+
+def uuid7_id(ref: Any, kind: str, ctx: dict) -> str:
+    """Opik needs UUIDv7: kept when it already is one, else derived with the event time."""
+    if ids.is_uuid7(ref.value):
+        return ref.value.lower()
+    return ids.derived_uuid7(ctx["secret"], f"{ref.vendor}:{ref.value}", ctx["now_ms"])
+
+
+def new_uuid7(value: Any, src: dict) -> str:
+    ctx = src.get("ctx") or {}
+    return ids.derived_uuid7(ctx.get("secret", ""), f"new:{value}", ctx.get("now_ms", 0))

@@ -1,0 +1,63 @@
+"""Scale EGP (SGP v5): FastAPI/pydantic error bodies and free-string ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ids
+from ..errors import Violation
+from ..model import Reply
+
+_PYDANTIC = {
+    "missing": ("missing", "Field required"),
+    "min": ("greater_than_equal", "Input should be greater than or equal to {limit}"),
+    "max": ("less_than_equal", "Input should be less than or equal to {limit}"),
+    "min_length": ("string_too_short", "String should have at least {limit} character"),
+    "max_length": ("string_too_long", "String should have at most {limit} characters"),
+    "one_of": ("literal_error", "Input should be {options}"),
+    "pattern": ("string_pattern_mismatch", "String should match pattern '{limit}'"),
+    "min_items": ("too_short", "List should have at least {limit} item after validation"),
+    "max_items": ("too_long", "List should have at most {limit} items after validation"),
+}
+_TYPES = {"a string": "string_type", "a number": "float_type", "an integer": "int_type", "an object": "dict_type",
+          "an array": "list_type", "a boolean": "bool_type", "a JSON object": "model_attributes_type"}
+_TYPE_MSG = {"string_type": "Input should be a valid string", "float_type": "Input should be a valid number",
+             "int_type": "Input should be a valid integer", "dict_type": "Input should be a valid dictionary",
+             "list_type": "Input should be a valid list", "bool_type": "Input should be a valid boolean",
+             "model_attributes_type": "Input should be a valid dictionary or object to extract fields from"}
+
+
+def error_body(status: int, code: str, message: str, violations: list[Violation]) -> Reply:
+    if violations:
+        return Reply(422, {"detail": [_detail(v) for v in violations]})
+    return Reply(status, {"detail": message})
+
+
+def _detail(v: Violation) -> dict:
+    if v.kind == "type":
+        kind = _TYPES.get(v.expected, "value_error")
+        msg = _TYPE_MSG.get(kind, f"Input should be {v.expected}")
+    else:
+        kind, msg = _PYDANTIC.get(v.kind, ("value_error", v.kind))
+        options = " or ".join(repr(o) for o in (v.limit or ())) if v.kind == "one_of" else ""
+        msg = msg.format(limit=v.limit, options=options)
+    out: dict[str, Any] = {"type": kind, "loc": list(v.loc), "msg": msg}
+    if v.kind != "missing":
+        out["input"] = v.input
+    if v.kind in ("min", "max"):
+        out["ctx"] = {"ge" if v.kind == "min" else "le": v.limit}
+    return out
+
+
+def free_id(ref: Any, kind: str, ctx: dict) -> str:
+    """Scale takes foreign ids as they are, up to 256 characters."""
+    if len(ref.value) <= 256:
+        return ref.value
+    return ids.derived_hex(ctx["secret"], f"{ref.vendor}:{ref.value}", 32)
+
+
+def rubric_text(value: Any, src: dict) -> Any:
+    """Scale rubrics are Dict[str, str]."""
+    if isinstance(value, dict):
+        return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+    return value

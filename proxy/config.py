@@ -1,0 +1,118 @@
+"""The proxy's configuration: YAML with ${ENV} interpolation, validated by pydantic.
+
+    upstreams:
+      opik:  {vendor: opik,  base_url: "http://127.0.0.1:5173/api", headers: {Authorization: "${OPIK_API_KEY:-}"}}
+    routes:
+      - from: tracia          # the client's vendor format, or "*"
+        primary: opik         # optional: synchronous; its answer shapes the reply
+        mirrors: [scale]      # optional: delivered as well
+        overrides: {scale: [ {endpoint: create, accepts: ..., body: ...} ]}
+
+Errors name the file, line and key (`config.yaml:7:5: routes::0::primary: ...`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from . import yamlsrc
+from .errors import ConfigError
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Upstream(Strict):
+    vendor: str
+    base_url: str
+    headers: dict[str, str] = {}
+    timeout: float = Field(10.0, gt=0, description="seconds for one request to this upstream")
+
+    @model_validator(mode="after")
+    def _url(self):
+        if not re.match(r"^https?://[^/]+", self.base_url):
+            raise ValueError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+        self.base_url = self.base_url.rstrip("/")
+        return self
+
+
+class Route(Strict):
+    src: str = Field(alias="from")
+    primary: str | None = None
+    mirrors: list[str] = []
+    overrides: dict[str, list[dict]] = {}  # upstream name -> encode cases tried before the mapping's
+    untranslatable: Literal["reject", "drop"] = "reject"  # a record the primary cannot hold
+
+
+class Limits(Strict):
+    max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    max_inflated_bytes: int = Field(50 * 1024 * 1024, gt=0)
+
+
+class Server(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class Config(Strict):
+    upstreams: dict[str, Upstream] = {}
+    routes: list[Route] = []
+    server: Server = Server()
+    limits: Limits = Limits()
+    id_secret: str = "feedback-proxy"  # key of the hash that derives one vendor's ids from another's
+    mappings_dir: str | None = None
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _references(self):
+        for i, route in enumerate(self.routes):
+            for name in [route.primary, *route.mirrors, *route.overrides]:
+                if name is not None and name not in self.upstreams:
+                    raise ValueError(f"routes[{i}] names upstream {name!r}, which is not configured; known: {', '.join(self.upstreams) or 'none'}")
+        return self
+
+
+def interpolate(text: str, env: dict[str, str] | None = None) -> str:
+    """${NAME} and ${NAME:-default}; an unset ${NAME} without a default is an error."""
+    env = os.environ if env is None else env
+
+    def sub(m: re.Match) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"environment variable {name} is not set (write ${{{name}:-}} for an empty default)")
+
+    return "\n".join(_ENV.sub(sub, line) if not line.lstrip().startswith("#") else line for line in text.split("\n"))
+
+
+def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
+    path = Path(path)
+    try:
+        raw = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config: {exc.strerror}", file=str(path)) from None
+    try:
+        text = interpolate(raw, env)
+    except ConfigError as exc:
+        line = next((i + 1 for i, ln in enumerate(raw.split("\n")) if _unset_in(ln, env)), None)
+        raise ConfigError(exc.message, file=str(path), line=line) from None
+    data, where = yamlsrc.load(text, str(path))
+    try:
+        return Config.model_validate(data or {})
+    except ValidationError as exc:
+        yamlsrc.raise_located(exc, where, str(path))
+
+
+def _unset_in(line: str, env: dict | None) -> bool:
+    env = os.environ if env is None else env
+    return any(m.group(2) is None and m.group(1) not in env for m in _ENV.finditer(line))

@@ -1,0 +1,1 @@
+"""Delivery: the primary (synchronous) and the mirrors (after the answer)."""

@@ -1,0 +1,26 @@
+"""A request to a primary of the client's own vendor: forwarded as it came.
+
+Only the credentials change: the client's vendor auth header is dropped and the
+upstream's configured headers are added. The answer goes back verbatim.
+"""
+
+from __future__ import annotations
+
+from ..errors import UpstreamError
+from ..model import Reply
+from ..upstream import HOP_BY_HOP, Transport
+from .target import Target
+
+
+async def forward(transport: Transport, target: Target, req, prefix: str) -> Reply:
+    url = target.upstream.base_url + req.path[len(prefix):] + (f"?{req.raw_query}" if req.raw_query else "")
+    drop = HOP_BY_HOP | {target.mapping.spec.auth.header.lower()} | {k.lower() for k in target.headers}
+    headers = {k: v for k, v in req.headers.items() if k not in drop}
+    headers.update(target.headers)
+    try:
+        resp = await transport.send(req.method, url, headers, req.body or None, target.upstream.timeout)
+    except UpstreamError as exc:
+        exc.upstream = target.name
+        raise
+    out = {k: v for k, v in resp.headers.items() if k not in HOP_BY_HOP}
+    return Reply(resp.status, resp.body, out)

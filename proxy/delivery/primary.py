@@ -1,0 +1,54 @@
+"""A request to a primary of another vendor: translated, sent, checked.
+
+Every record is encoded before anything is sent, so a request the primary
+cannot hold is refused whole (route option `untranslatable: reject`) or sent
+without the records it cannot hold (`drop`, logged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ..errors import EncodeError, UpstreamError
+from ..model import Assessment
+from ..upstream import Response, Transport
+from .target import Target
+
+log = logging.getLogger("proxy.primary")
+
+
+async def send_translated(transport: Transport, target: Target, records: list[Assessment], policy: str, request_id: str) -> None:
+    requests, refused = target.encode(records)
+    if refused:
+        why = "; ".join(sorted({reason for _, reason in refused}))
+        if policy == "reject":
+            raise EncodeError(f"the primary upstream {target.name!r} ({target.vendor}) cannot take {len(refused)} record(s): {why}")
+        log.warning("request %s: dropped %d record(s) the primary %s cannot take: %s", request_id, len(refused), target.name, why)
+    results = await asyncio.gather(*(target.send(transport, r) for r in requests), return_exceptions=True)
+    failure: UpstreamError | None = None
+    for req, res in zip(requests, results):
+        if isinstance(res, UpstreamError):
+            res.upstream = target.name
+            failure = failure or res
+        elif isinstance(res, BaseException):
+            raise res
+        elif res.status >= 300:
+            failure = failure or _rejected(target, res)
+        else:
+            target.learn_from(req, res)
+        status = res.status if isinstance(res, Response) else "no answer"
+        log.info("request %s: primary %s %s %s -> %s", request_id, target.name, req.method, req.path, status)
+    if failure is not None:
+        raise failure
+
+
+def _rejected(target: Target, res: Response) -> UpstreamError:
+    text = res.body[:500].decode(errors="replace")
+    retry = res.headers.get("retry-after")
+    return UpstreamError(
+        f"the primary upstream {target.name!r} answered {res.status}: {text}",
+        upstream=target.name,
+        status_received=res.status,
+        retry_after=float(retry) if retry and retry.replace(".", "", 1).isdigit() else None,
+    )

@@ -1,0 +1,87 @@
+"""One configured upstream, ready to receive canonical records.
+
+A Target knows its mapping, its credentials and the store, and so can build
+each record's encoding context: ids translated into its vendor's space, and
+the assessment id it gave a record before (so a re-send becomes an update).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+from typing import Any
+
+from .. import jsonio
+from ..config import Upstream
+from ..mapping import VendorMapping
+from ..idspace import IdSpace
+from ..model import Assessment, OutRequest
+from ..store import Store
+from ..upstream import Response, Transport
+
+
+class Target:
+    def __init__(self, name: str, upstream: Upstream, mapping: VendorMapping, store: Store, secret: str, overrides: list = ()):
+        self.name, self.upstream, self.mapping, self.store = name, upstream, mapping, store
+        self.vendor = mapping.vendor
+        self.secret = secret
+        self.overrides = list(overrides)
+        self.headers = {k: v for k, v in upstream.headers.items() if v != ""}
+        self.translate = IdSpace(mapping, store, secret).translate
+
+    def with_overrides(self, overrides: list) -> "Target":
+        if not overrides:
+            return self
+        return Target(self.name, self.upstream, self.mapping, self.store, self.secret, overrides)
+
+    # --- records ---------------------------------------------------------
+    def ctx_for(self, rec: Assessment) -> dict[str, Any]:
+        return {"translate": self.translate, "now_iso": now_iso(), "assessment_id": self.store.learned(self.name, rec.id)}
+
+    def prepare(self, rec: Assessment) -> Assessment:
+        """Turn an update/removal, or a re-sent score, into what this upstream can act on.
+
+        Where this upstream gave the assessment an id of its own, act on that id
+        (update / remove); where it did not, act by entity and name (upsert / delete).
+        """
+        known = self.store.learned(self.name, rec.id)
+        if rec.op == "upsert":
+            return dataclasses.replace(rec, op="update") if known else rec
+        if rec.op == "update":
+            return rec if known else dataclasses.replace(rec, op="upsert")
+        if rec.op == "remove":
+            return rec if known else dataclasses.replace(rec, op="delete")
+        return rec
+
+    def encode(self, records: list[Assessment]) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
+        return self.mapping.encode([self.prepare(r) for r in records], self.ctx_for, self.overrides)
+
+    def learn_from(self, req: OutRequest, resp: Response) -> None:
+        endpoint = self.mapping.endpoints.get(req.endpoint)
+        if endpoint is None or not endpoint.learn_fields or not 200 <= resp.status < 300 or len(req.records) != 1:
+            return
+        learned = endpoint.learn(resp.status, parse_or_none(resp.body), resp.headers)
+        if learned.get("assessment_id"):
+            self.store.learn(self.name, req.records[0].id, str(learned["assessment_id"]))
+
+    # --- wire ------------------------------------------------------------
+    async def send(self, transport: Transport, req: OutRequest) -> Response:
+        url = self.upstream.base_url + req.path
+        if req.query:
+            from urllib.parse import urlencode
+
+            url += "?" + urlencode(req.query)
+        headers = {"content-type": "application/json", **self.headers} if req.body is not None else dict(self.headers)
+        body = jsonio.dumps(req.body) if req.body is not None else None
+        return await transport.send(req.method, url, headers, body, self.upstream.timeout)
+
+
+def parse_or_none(body: bytes) -> Any:
+    try:
+        return jsonio.loads(body) if body else None
+    except jsonio.JSONDecodeError:
+        return None
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

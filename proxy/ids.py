@@ -1,0 +1,53 @@
+"""Id rules: UUIDv7 construction and stable derivation of one vendor's id from another's.
+
+A foreign id becomes a native one by a keyed hash of "vendor:id" (the key is
+the config's `id_secret`), so the same foreign id maps to the same native id
+on every instance that shares the config. The registry (`proxy.store`)
+remembers each pair so reverse look-ups work and the time part of a v7 UUID,
+fixed at first sight, never changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import time
+import uuid
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+def uuid7(ms: int | None = None, rand: bytes | None = None) -> str:
+    """A version 7 UUID: 48 bits of Unix milliseconds, then version, variant and 74 random bits."""
+    ms = int(time.time() * 1000) if ms is None else ms
+    rand = rand if rand is not None else os.urandom(10)
+    n = (ms & ((1 << 48) - 1)) << 80
+    n |= 0x7 << 76
+    r = int.from_bytes(rand[:10], "big")
+    n |= ((r >> 68) & 0xFFF) << 64  # rand_a: 12 bits
+    n |= 0b10 << 62
+    n |= r & ((1 << 62) - 1)  # rand_b: 62 bits
+    return str(uuid.UUID(int=n))
+
+
+def is_uuid7(text: str) -> bool:
+    return bool(_UUID.match(text)) and text[14] == "7" and text[19].lower() in "89ab"
+
+
+def uuid7_ms(text: str) -> int:
+    return int(text.replace("-", "")[:12], 16)
+
+
+def digest(secret: str, key: str, size: int = 16) -> bytes:
+    return hmac.new(secret.encode(), key.encode(), hashlib.sha256).digest()[:size]
+
+
+def derived_uuid7(secret: str, key: str, ms: int) -> str:
+    """A v7 UUID whose time part is `ms` and whose random part depends only on `key`."""
+    return uuid7(ms, digest(secret, key, 10))
+
+
+def derived_hex(secret: str, key: str, chars: int = 16) -> str:
+    return digest(secret, key, (chars + 1) // 2).hex()[:chars]

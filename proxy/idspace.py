@@ -1,0 +1,32 @@
+"""One vendor's id space: foreign ids translated in, made once and remembered."""
+
+from __future__ import annotations
+
+import time
+
+from .mapping import VendorMapping
+from .model import Ref
+from .store import Store
+
+
+class IdSpace:
+    def __init__(self, mapping: VendorMapping, store: Store, secret: str):
+        self.vendor, self.makers, self.store, self.secret = mapping.vendor, mapping.id_makers, store, secret
+
+    def translate(self, ref: Ref, kind: str) -> str:
+        """`ref` in this vendor's space: as is if native, else the remembered or a new derived id."""
+        if ref.vendor == self.vendor:
+            return ref.value
+        known = self.store.id_for(ref.vendor, ref.value, self.vendor)
+        if known is not None:
+            return known
+        origin = self.store.origin_of(ref.vendor, ref.value)
+        if origin is not None and origin[0] == self.vendor:
+            return origin[1]  # it was made from one of ours: give ours back
+        maker = self.makers.get(kind)
+        if maker is None:
+            return ref.value
+        native = maker(ref, kind, {"secret": self.secret, "now_ms": int(time.time() * 1000)})
+        if native == ref.value:
+            return native
+        return self.store.remember_id(ref.vendor, ref.value, self.vendor, native)

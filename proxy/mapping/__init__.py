@@ -1,0 +1,52 @@
+"""The mapping engine: vendor YAML files compiled once into pure closures."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .. import yamlsrc
+from ..errors import ConfigError
+from .engine import WireRequest
+from .spec import VendorSpec
+from .vendor import VendorMapping
+
+__all__ = ["VendorMapping", "WireRequest", "load_vendor", "load_all", "builtin_dir"]
+
+
+def builtin_dir() -> Path:
+    """The mappings shipped with the package (the repo's `mappings/`)."""
+    here = Path(__file__).resolve().parents[2] / "mappings"
+    if here.is_dir():
+        return here
+    return Path(str(resources.files("proxy.mappings")))
+
+
+def load_vendor(path: Path) -> VendorMapping:
+    text = path.read_text()
+    data, where = yamlsrc.load(text, str(path))
+    if isinstance(data, dict):  # top-level keys starting with "." only hold YAML anchors
+        data = {k: v for k, v in data.items() if not str(k).startswith(".")}
+    try:
+        spec = VendorSpec.model_validate(data)
+    except ValidationError as exc:
+        yamlsrc.raise_located(exc, where, str(path))
+    try:
+        return VendorMapping(spec)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc.message}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def load_all(directory: Path | None = None) -> dict[str, VendorMapping]:
+    directory = directory or builtin_dir()
+    out = {}
+    for path in sorted(directory.glob("*.yaml")):
+        m = load_vendor(path)
+        out[m.vendor] = m
+    if not out:
+        raise ConfigError(f"no mapping files (*.yaml) in {directory}")
+    return out

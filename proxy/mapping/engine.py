@@ -1,0 +1,236 @@
+"""A vendor mapping, compiled once: match, decode, encode, respond.
+
+    mapping = compile_vendor(spec)
+    endpoint, params = mapping.match("POST", "/api/v1/spans/sp_1/evaluations")
+    records = endpoint.decode(WireRequest(...), ctx)        # wire -> canonical
+    requests, refused = mapping.encode(records, ctx_for)    # canonical -> wire
+    reply = endpoint.respond(records, ctx)                  # the client's answer
+
+Every function here is pure: ids, time and the registry come in through `ctx`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import quote, unquote
+
+from .. import codecs
+from ..errors import EncodeError, Violation, ValidationFailed
+from ..model import ID_FIELDS, Assessment, OutRequest, Ref, Reply
+from . import carry
+from .conditions import compile_condition
+from .paths import MISSING, compile_getter, setter
+from .rules import Rule, RuleViolation, compile_rule
+from .spec import EncodeCase, Endpoint, VendorSpec
+
+DECODE_ROOTS = frozenset({"body", "item", "path", "query", "header", "ctx"})
+ENCODE_ROOTS = frozenset({"rec", "item", "ctx"})
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(slots=True)
+class WireRequest:
+    method: str
+    path_params: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: Any
+
+
+def _fields(rules: dict[str, Rule], roots: frozenset, record_root: str | None = None) -> list[tuple[str, Callable, Callable, Rule]]:
+    out = []
+    for name, rule in rules.items():
+        run, _ = compile_rule(rule, roots, codecs.resolve, record_root)
+        out.append((name, setter(name), run, rule))
+    return out
+
+
+class CompiledDecode:
+    def __init__(self, spec, vendor: str, endpoint: str):
+        self.vendor, self.endpoint = vendor, endpoint
+        self.each = compile_getter(spec.each, DECODE_ROOTS)[1] if spec.each else None
+        self.each_loc = tuple(spec.each.split(".")) if spec.each else ()
+        self.items = compile_rule(spec.items.model_copy(update={"src": spec.each}), DECODE_ROOTS, codecs.resolve)[0] if spec.items else None
+        self.fields = [(n, run, r.id or (n if n in ID_FIELDS else None)) for n, _, run, r in _fields(spec.fields, DECODE_ROOTS)]
+        self.checks = [run for _, _, run, _ in _fields(spec.checks, DECODE_ROOTS)]
+        self.uncarry = spec.uncarry
+        self.overwrites = spec.overwrites
+
+    def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
+        src = {"body": req.body, "path": req.path_params, "query": req.query, "header": req.headers, "ctx": ctx}
+        bad: list[Violation] = []
+        if req.body is not None and not isinstance(req.body, dict):
+            raise ValidationFailed([Violation(("body",), "type", expected="a JSON object")])
+        elements = [None]
+        if self.each:
+            if self.items:
+                self._run(self.items, src, bad, ())
+            found = self.each(src)
+            elements = found if isinstance(found, list) else []
+            if bad:
+                raise ValidationFailed(bad)
+        records = []
+        for i, item in enumerate(elements):
+            src["item"] = item
+            prefix = (*self.each_loc, i) if self.each else ()
+            if self.each and not isinstance(item, dict):
+                bad.append(Violation(prefix, "type", input=item, expected="an object"))
+                continue
+            values: dict[str, Any] = {}
+            for name, run, id_kind in self.fields:
+                v = self._run(run, src, bad, prefix)
+                if v is not MISSING:
+                    values[name] = Ref(self.vendor, str(v)) if id_kind and not isinstance(v, Ref) else v
+            for run in self.checks:
+                self._run(run, src, bad, prefix)
+            if not bad:
+                records.append(self._record(values, ctx, i))
+        if bad:
+            raise ValidationFailed(bad)
+        return records
+
+    @staticmethod
+    def _run(run: Callable, src: dict, bad: list, prefix: tuple) -> Any:
+        try:
+            return run(src)
+        except RuleViolation as v:
+            loc = v.loc
+            if prefix and loc and loc[0] == "item":
+                loc = (*prefix, *loc[1:])
+            bad.append(Violation(tuple(loc), v.kind, v.limit, v.input, v.expected))
+            return MISSING
+
+    def _record(self, values: dict, ctx: dict, index: int) -> Assessment:
+        if self.uncarry and values.get(self.uncarry) is not None:
+            text, carried = carry.detach(values[self.uncarry])
+            values[self.uncarry] = text
+            for k, v in carried.items():
+                if k in ASSESSMENT_FIELDS and k not in ("op", "id", "origin"):
+                    values[k] = v
+        make_id = ctx.get("make_id")
+        rec = Assessment(**values)
+        rec.id = make_id(index) if make_id else f"{ctx.get('request_id', 'r')}:{index}"
+        rec.origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}
+        return rec
+
+
+ASSESSMENT_FIELDS = set(Assessment.__dataclass_fields__)
+
+
+class CompiledCase:
+    def __init__(self, spec: EncodeCase, endpoint: Endpoint, name: str):
+        self.spec, self.endpoint, self.name = spec, endpoint, name
+        conds = {**{f"rec.{k}": c for k, c in spec.accepts.items()}, **spec.when}
+        self.gate = compile_condition(conds, ENCODE_ROOTS, "rec") if conds else (lambda src: True)
+        self.params = _fields(spec.params, ENCODE_ROOTS, "rec")
+        self.query = _fields(spec.query, ENCODE_ROOTS, "rec")
+        self.body = _fields(spec.body, ENCODE_ROOTS, "rec") if spec.body is not None else None
+        self.group_body = _fields(spec.group.body, ENCODE_ROOTS, "rec") if spec.group else []
+        self.each = compile_getter(spec.each, ENCODE_ROOTS, "rec")[1] if spec.each else None
+        self.template = endpoint.path
+
+    def build(self, rec: Assessment, ctx: dict) -> list[tuple[str, dict | None, Any]]:
+        """-> [(path, query, body)]: one per fan-out element."""
+        src = {"rec": rec, "ctx": ctx}
+        elements: list[Any] = [None]
+        if self.each:
+            found = self.each(src)
+            elements = [{"key": k, "value": v} for k, v in found.items()] if isinstance(found, dict) else (found or [])
+        out = []
+        for item in elements:
+            src["item"] = item
+            params = fill(self.params, src, rec, ctx)
+            path = _PARAM.sub(lambda m: quote(str(params.get(m.group(1), "")), safe=""), self.template)
+            query = fill(self.query, src, rec, ctx) or None
+            body = fill(self.body, src, rec, ctx) if self.body is not None else None
+            out.append((path, query, body))
+        return out
+
+
+def fill(fields: list, src: dict, rec: Assessment, ctx: dict) -> dict:
+    out: dict = {}
+    for name, put, run, rule in fields:
+        try:
+            v = run(src)
+        except RuleViolation as v_:
+            raise EncodeError(f"{name}: {v_.kind} (from {rule.src or rule.template or rule.const})") from None
+        if rule.carry:
+            v = carry.attach(None if v is MISSING else v, _carried(rec, rule.carry))
+            v = MISSING if v is None else v
+        if rule.id and isinstance(v, Ref):
+            v = ctx["translate"](v, rule.id)
+        elif isinstance(v, Ref):
+            v = v.value
+        if v is not MISSING:
+            put(out, v)
+    return out
+
+
+def _carried(rec: Assessment, names: list[str]) -> dict:
+    out = {}
+    for n in names:
+        v = getattr(rec, n, None)
+        if v is not None:
+            out[n] = list(v) if isinstance(v, tuple) and not isinstance(v, Ref) else (v.value if isinstance(v, Ref) else v)
+    return out
+
+
+class CompiledEndpoint:
+    def __init__(self, name: str, spec: Endpoint, vendor: str):
+        self.name, self.spec, self.vendor = name, spec, vendor
+        self.method = spec.method.upper()
+        self.decode = CompiledDecode(spec.decode, vendor, name) if spec.decode else None
+        self.cases = [CompiledCase(c, spec, name) for c in spec.encode]
+        r = spec.respond
+        self.respond_body = _fields(r.body, ENCODE_ROOTS, "rec") if r and r.body is not None else None
+        self.respond_headers = _fields(r.headers, ENCODE_ROOTS, "rec") if r else []
+        self.learn_fields = _fields(spec.learn, DECODE_ROOTS)
+
+    def respond(self, records: list[Assessment], ctx: dict, encode_own: Callable | None = None) -> Reply:
+        """The answer the client gets when it is synthesized rather than forwarded.
+
+        `encode_own(rec, ctx)` gives the body this vendor's encoder makes for a
+        record; a reply declared `encoded` starts from it.
+        """
+        r = self.spec.respond
+        if r is None:
+            return Reply(200, {})
+        first = records[0] if records else None
+        headers = {k: str(v) for k, v in fill(self.respond_headers, {"rec": first, "ctx": ctx}, first, ctx).items()}
+        if self.respond_body is None:
+            return Reply(r.status, None, headers)
+
+        def one(rec: Assessment) -> dict:
+            base = dict(encode_own(rec, ctx) or {}) if r.encoded and encode_own else {}
+            base.update(fill(self.respond_body, {"rec": rec, "ctx": ctx}, rec, ctx))
+            return base
+
+        if r.each:
+            return Reply(r.status, {r.each: [one(rec) for rec in records], **r.list_body}, headers)
+        return Reply(r.status, one(first), headers)
+
+    def learn(self, status: int, body: Any, headers: dict) -> dict:
+        src = {"body": body, "header": headers, "ctx": {"status": status}}
+        out: dict = {}
+        for name, put, run, _ in self.learn_fields:
+            try:
+                v = run(src)
+            except RuleViolation:
+                continue
+            if v is not MISSING:
+                put(out, v)
+        return out
+
+
+def compile_path(template: str, prefixes: list[str]) -> re.Pattern:
+    body = ""
+    for i, piece in enumerate(_PARAM.split(template)):
+        body += f"(?P<{piece}>[^/]+)" if i % 2 else re.escape(piece)
+    alts = "|".join(re.escape(p.rstrip("/")) for p in sorted(set(prefixes), key=len, reverse=True))
+    return re.compile(f"^(?P<_prefix>{alts}){body}/?$")
+
+
+def unquote_params(params: dict[str, str]) -> dict[str, str]:
+    return {k: unquote(v) for k, v in params.items() if k != "_prefix"}

@@ -1,0 +1,137 @@
+"""The loss report: where each input field went, and what did not arrive.
+
+Built from the mapping specs (which wire path feeds which canonical field,
+which canonical field feeds which target field) and the actual records, so it
+shows what happened to *this* request, not what could happen in general.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..model import FIELDS
+from .rules import Rule
+
+_REF = re.compile(r"\{([^{}]+)\}")
+_SILENT = {"op", "entity", "id", "origin"}
+
+
+def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
+    decode = endpoint.spec.decode
+    feeds = _decode_feeds(decode)
+    rows: list[dict] = []
+    reaches: dict[str, list[str]] = {}
+    lost: dict[str, str] = {}
+    refused_ids = {id(r) for r, _ in refused}
+    for rec in records:
+        if id(rec) in refused_ids:
+            continue
+        case = target.mapping.pick(target.prepare(rec), target.ctx_for(rec), target.overrides)
+        if case is None:
+            continue
+        outs = _encode_feeds(case)
+        for f in rec.present():
+            if f in outs:
+                reaches.setdefault(f, [])
+                reaches[f] += [o for o in outs[f] if o not in reaches[f]]
+            elif f not in _SILENT:
+                lost.setdefault(f, case.spec.lost.get(f) or f"{target.vendor} {case.name} has no place for it")
+    for leaf, canonical in _inputs(wire, feeds):
+        if canonical is None:
+            why = decode.ignored.get(leaf.split(".")[-1]) or decode.ignored.get(leaf) or "the proxy does not read it"
+            rows.append({"input": leaf, "canonical": None, "output": None, "status": "dropped", "note": why})
+        elif canonical in reaches:
+            rows.append({"input": leaf, "canonical": canonical, "output": ", ".join(reaches[canonical]), "status": "kept"})
+        elif canonical in lost:
+            rows.append({"input": leaf, "canonical": canonical, "output": None, "status": "lost", "note": lost[canonical]})
+    for rec, why in refused:
+        rows.append({"input": "(whole record)", "canonical": f"{rec.op} on a {rec.entity}" + (f" named {rec.name!r}" if rec.name else ""), "output": None, "status": "lost", "note": why})
+    return rows
+
+
+def _decode_feeds(decode) -> dict[str, str]:
+    """wire path -> canonical field."""
+    out: dict[str, str] = {}
+    prefix = decode.each + "[*]" if decode.each else ""
+    for canonical, rule in decode.fields.items():
+        for path in _sources(rule):
+            wire = prefix + path[4:] if path.startswith("item") and prefix else path
+            out.setdefault(wire, canonical)
+    return out
+
+
+def _encode_feeds(case) -> dict[str, list[str]]:
+    """canonical field -> target fields (with what happens on the way)."""
+    out: dict[str, list[str]] = {}
+    into = f"{case.spec.group.into}[]." if case.spec.group else ""
+    sections = [("body", case.spec.body or {}), ("path", case.spec.params), ("query", case.spec.query)]
+    if case.spec.reuse:
+        sections.append(("body", {"(as a create)": Rule(src=f) for f in FIELDS}))
+    for section, rules in sections:
+        for name, rule in rules.items():
+            target = f"{into}{name}" if section == "body" else f"{section}.{name}"
+            for path in _sources(rule):
+                field = path[4:] if path.startswith("rec.") else path
+                if field.startswith(("ctx.", "item.")):
+                    field = case.spec.each if field.startswith("item.") and case.spec.each else None
+                if field in FIELDS:
+                    out.setdefault(field, []).append(target + _how(rule))
+            for field in rule.carry or []:
+                out.setdefault(field, []).append(f"{target} (carried)")
+    return out
+
+
+def _sources(rule: Rule) -> list[str]:
+    if isinstance(rule.src, list):
+        return list(rule.src)
+    if rule.src:
+        return [rule.src]
+    if rule.template:
+        return [m.strip() for m in _REF.findall(rule.template)]
+    return []
+
+
+def _how(rule: Rule) -> str:
+    steps = []
+    if rule.id:
+        steps.append(f"id translated to {rule.id} id")
+    if rule.rescale:
+        steps.append(f"rescaled to {rule.rescale.to}")
+    if rule.round:
+        steps.append("rounded")
+    if rule.clamp:
+        steps.append("clamped")
+    if rule.threshold is not None:
+        steps.append(f"threshold {rule.threshold}: lossy")
+    if rule.enum:
+        steps.append("mapped")
+    return f" ({', '.join(steps)})" if steps else ""
+
+
+def _inputs(wire, feeds: dict[str, str]) -> list[tuple[str, str | None]]:
+    """Every leaf the client sent, with the canonical field it fed (None: none)."""
+    sent = leaves(wire.body) + [f"path.{k}" for k in wire.path_params] + [f"query.{k}" for k in wire.query]
+    out = []
+    for leaf in sent:
+        hit = None
+        for path, canonical in feeds.items():
+            if leaf == path or leaf.startswith(path + ".") or leaf.startswith(path + "["):
+                if hit is None or len(path) > len(hit[0]):
+                    hit = (path, canonical)
+        out.append((leaf, hit[1] if hit else None))
+    return out
+
+
+def leaves(value: Any, path: str = "body") -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, dict) and value:
+        return [leaf for k, v in value.items() for leaf in leaves(v, f"{path}.{k}")]
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        keys: dict[str, None] = {}
+        for v in value:
+            for leaf in leaves(v, f"{path}[*]"):
+                keys[leaf] = None
+        return list(keys)
+    return [path]

@@ -1,0 +1,91 @@
+"""Dotted field paths compiled into getter closures.
+
+A path is `root.key.key[0].key`. On decode the roots are the request's parts
+(`body`, `item`, `path`, `query`, `header`, `ctx`); on encode a bare name is a
+field of the canonical record, and `item` / `ctx` are the fan-out element and
+the delivery context. Getters return MISSING when any step is absent or null.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+Getter = Callable[[dict], Any]
+
+
+def parse(path: str) -> tuple:
+    """'body.scores[0].id' -> ('body', 'scores', 0, 'id')."""
+    steps = []
+    for name, index in _STEP.findall(path):
+        steps.append(int(index) if index else name)
+    if not steps or "".join(str(s) for s in steps) != re.sub(r"[.\[\]]", "", path):
+        raise ValueError(f"not a field path: {path!r}")
+    return tuple(steps)
+
+
+def compile_getter(path: str, roots: frozenset[str], record_root: str | None = None) -> tuple[tuple, Getter]:
+    """Compile `path` into (location, getter). `src` is a dict of root -> value.
+
+    When the first step is not a known root and `record_root` is set, the path
+    is read from that root (encode: bare names are canonical record fields).
+    """
+    steps = parse(path)
+    if steps[0] not in roots:
+        if record_root is None:
+            raise ValueError(f"unknown root {steps[0]!r} in {path!r}; expected one of {sorted(roots)}")
+        steps = (record_root, *steps)
+    root, rest = steps[0], steps[1:]
+    if not rest:
+        return steps, lambda src: _present(src.get(root, MISSING))
+    if len(rest) == 1:
+        key = rest[0]
+        return steps, lambda src: _step(src.get(root), key)
+
+    def get(src: dict) -> Any:
+        value = src.get(root)
+        for key in rest:
+            value = _step(value, key)
+            if value is MISSING:
+                return MISSING
+        return value
+
+    return steps, get
+
+
+def _present(value: Any) -> Any:
+    return MISSING if value is None else value
+
+
+def _step(value: Any, key: Any) -> Any:
+    if value is None or value is MISSING:
+        return MISSING
+    if isinstance(key, int):
+        if isinstance(value, list) and -len(value) <= key < len(value):
+            return _present(value[key])
+        return MISSING
+    if isinstance(value, dict):
+        return _present(value.get(key))
+    return _present(getattr(value, key, None)) if hasattr(value, "__slots__") else MISSING
+
+
+def setter(path: str) -> Callable[[dict, Any], None]:
+    """Compile a target path ('a.b.c') into a function that sets it in a dict."""
+    keys = path.split(".")
+    if len(keys) == 1:
+        key = keys[0]
+
+        def set_one(out: dict, value: Any) -> None:
+            out[key] = value
+
+        return set_one
+    *parents, last = keys
+
+    def set_nested(out: dict, value: Any) -> None:
+        for key in parents:
+            out = out.setdefault(key, {})
+        out[last] = value
+
+    return set_nested

@@ -1,0 +1,95 @@
+"""The shape of a vendor mapping file (`mappings/<vendor>.yaml`), validated by pydantic.
+
+    vendor: tracia
+    prefixes: [""]                      # path prefixes the vendor is served under
+    auth: {header: authorization, scheme: Bearer}
+    error: tracia.error_body            # codec function that shapes an error body
+    endpoints:
+      evaluate:
+        method: POST
+        path: /api/v1/spans/{spanId}/evaluations
+        decode:   {each?, items?, fields: {canonical: rule}, checks?, ignored?, uncarry?}
+        respond:  {status, body?: {wire: rule}, headers?: {name: rule}, each?: key}
+        encode:   [{accepts, when?, params?, query?, body?, each?, group?, lost?}, ...]
+        learn:    {name: rule}          # ids to remember from this vendor's own answer
+
+Rules are described in `rules.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .conditions import Condition
+from .rules import Rule
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Decode(Strict):
+    each: str | None = None  # an array in the body: one record per element (`item.` reads it)
+    items: Rule | None = None  # constraints on that array (required, min_items, max_items)
+    fields: dict[str, Rule]  # canonical field -> rule
+    checks: dict[str, Rule] = {}  # wire fields validated but carried nowhere (name -> rule)
+    ignored: dict[str, str] = {}  # wire field -> why it is not carried
+    uncarry: str | None = None  # canonical text field that may hold carried fields (carry.py)
+    overwrites: bool = False  # a record replaces an earlier one with the same entity and name (Opik)
+
+
+class Group(Strict):
+    into: str  # body key of the array the items go in
+    max: int = 1000
+    body: dict[str, Rule] = {}  # request-level fields beside the array
+
+
+class EncodeCase(Strict):
+    accepts: dict[str, Condition] = {}  # conditions on the canonical record
+    when: dict[str, Condition] = {}  # conditions on anything (rec., ctx.)
+    params: dict[str, Rule] = {}  # path template parameters
+    query: dict[str, Rule] = {}
+    body: dict[str, Rule] | None = None
+    each: str | None = None  # fan out over a record field (dict items or list elements)
+    group: Group | None = None  # many records -> one request
+    lost: dict[str, str] = {}  # canonical field -> why this vendor cannot hold it
+    note: str | None = None
+    reuse: str | None = None  # body: what this vendor's encoder makes for the record as an upsert...
+    omit: list[str] = []  # ...less these keys (e.g. an update that cannot move an assessment)
+
+
+class Respond(Strict):
+    status: int
+    encoded: bool = False  # start from the body this vendor's own encoder makes for the record
+    body: dict[str, Rule] | None = None
+    headers: dict[str, Rule] = {}
+    each: str | None = None  # the body is {each: [one body per record], **list_body}
+    list_body: dict[str, Any] = {}
+
+
+class Endpoint(Strict):
+    method: str
+    path: str
+    op: str | None = None  # what it does when it is not decoded (read, list, ping)
+    decode: Decode | None = None
+    respond: Respond | None = None
+    encode: list[EncodeCase] = []
+    learn: dict[str, Rule] = {}
+
+
+class Auth(Strict):
+    header: str
+    scheme: str = ""  # "Bearer" -> "Authorization: Bearer <key>"
+
+
+class VendorSpec(Strict):
+    vendor: str
+    prefixes: list[str] = [""]
+    auth: Auth
+    error: str  # "<codec>.<function>" building (status, code, message, violations) -> body
+    owns: list[str] = []  # path regexes that are this vendor's, for answering unknown paths in its shape
+    ids: dict[str, str] = {}  # kind -> "<codec>.<function>" making a native id from a foreign one
+    unsupported: dict[str, str] = {}  # "op" or "op:entity" -> why this vendor cannot take it
+    endpoints: dict[str, Endpoint] = Field(default_factory=dict)

@@ -1,0 +1,147 @@
+"""A whole vendor mapping compiled: route matching, encoding with grouping, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Any, Callable, Iterable
+
+from pydantic import ValidationError
+
+from .. import codecs
+from ..errors import ConfigError, EncodeError, Violation
+from ..model import Assessment, OutRequest, Reply
+from .engine import CompiledCase, CompiledEndpoint, compile_path, fill, unquote_params
+from .spec import EncodeCase, VendorSpec
+
+CtxFor = Callable[[Assessment], dict]
+
+
+class Override(EncodeCase):
+    endpoint: str  # which endpoint of the target vendor this case encodes for
+
+
+class VendorMapping:
+    def __init__(self, spec: VendorSpec):
+        self.spec, self.vendor = spec, spec.vendor
+        self.endpoints = {n: CompiledEndpoint(n, e, spec.vendor) for n, e in spec.endpoints.items()}
+        self.cases = [c for e in self.endpoints.values() for c in e.cases]
+        self._error = codecs.resolve(spec.error)
+        self.id_makers = {kind: codecs.resolve(fn) for kind, fn in spec.ids.items()}
+        # Literal paths before templated ones, so /traces/threads/... beats /traces/{id}/...
+        order = sorted(self.endpoints.values(), key=lambda e: (e.spec.path.count("{"), -len(e.spec.path)))
+        self._routes = [(e.method, compile_path(e.spec.path, spec.prefixes), e) for e in order]
+        self._owns = [re.compile(p) for p in spec.owns]
+
+    def match(self, method: str, path: str) -> tuple[CompiledEndpoint, dict[str, str], str] | None:
+        """-> (endpoint, path params, the prefix the client used) or None."""
+        for m, rx, endpoint in self._routes:
+            if m == method:
+                hit = rx.match(path)
+                if hit:
+                    return endpoint, unquote_params(hit.groupdict()), hit.group("_prefix")
+        return None
+
+    def path_known(self, path: str) -> bool:
+        return any(rx.match(path) for _, rx, _ in self._routes)
+
+    def prefix_of(self, path: str) -> str:
+        """The longest of this vendor's prefixes that `path` starts with."""
+        return max((p.rstrip("/") for p in self.spec.prefixes if path.startswith(p.rstrip("/") + "/")), key=len, default="")
+
+    def owns(self, path: str) -> int:
+        """How strongly this vendor claims a path it has no endpoint for (0: not at all)."""
+        return max((len(m.group(0)) for m in (rx.match(path) for rx in self._owns) if m), default=0)
+
+    def compile_overrides(self, cases: Iterable[dict], where: str) -> list[CompiledCase]:
+        out = []
+        for i, raw in enumerate(cases):
+            try:
+                case = Override.model_validate(raw)
+            except ValidationError as exc:
+                raise ConfigError(f"{where}[{i}]: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+            endpoint = self.endpoints.get(case.endpoint)
+            if endpoint is None:
+                raise ConfigError(f"{where}[{i}].endpoint: {self.vendor} has no endpoint {case.endpoint!r}; known: {', '.join(self.endpoints)}")
+            out.append(CompiledCase(EncodeCase.model_validate(case.model_dump(exclude={"endpoint"}, by_alias=True, exclude_unset=True)), endpoint.spec, endpoint.name))
+        return out
+
+    def pick(self, rec: Assessment, ctx: dict, overrides: list[CompiledCase] = ()) -> CompiledCase | None:
+        src = {"rec": rec, "ctx": ctx}
+        for case in (*overrides, *self.cases):
+            if case.gate(src):
+                return case
+        return None
+
+    def encode(self, records: list[Assessment], ctx_for: CtxFor, overrides: list[CompiledCase] = ()) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
+        """Canonical records -> requests; records it cannot write come back with the reason."""
+        out: list[OutRequest] = []
+        refused: list[tuple[Assessment, str]] = []
+        groups: dict[tuple, list] = {}
+        for rec in records:
+            ctx = ctx_for(rec)
+            case = self.pick(rec, ctx, overrides)
+            if case is None:
+                refused.append((rec, self.why_not(rec)))
+                continue
+            try:
+                built = case.build(rec, ctx)
+            except EncodeError as exc:
+                refused.append((rec, f"{self.vendor} {case.name}: {exc.message}"))
+                continue
+            method = self.endpoints[case.name].method
+            if case.spec.reuse:
+                built = [(path, query, self._reused(case, rec, ctx)) for path, query, _ in built]
+            for path, query, body in built:
+                if case.spec.group:
+                    key = (case.name, path, json.dumps(query, sort_keys=True), id(case))
+                    groups.setdefault(key, [case, method, path, query, []])[4].append((body, rec, ctx))
+                else:
+                    out.append(OutRequest(method, path, body, query, case.name, [rec]))
+        for (name, *_), (case, method, path, query, items) in groups.items():
+            out.extend(_grouped(case, method, path, query, items))
+        return out, refused
+
+    def own_body(self, rec: Assessment, ctx: dict) -> dict | None:
+        """The body this vendor's first matching encoder makes for a record (for replies)."""
+        if rec.op in ("update", "remove"):
+            rec = dataclasses.replace(rec, op="upsert")
+        case = self.pick(rec, ctx)
+        if case is None or case.body is None:
+            return None
+        try:
+            built = case.build(rec, ctx)
+        except EncodeError:
+            return None
+        return built[0][2] if built else None
+
+    def _reused(self, case: CompiledCase, rec: Assessment, ctx: dict) -> dict:
+        body = self.own_body(rec, ctx) or {}
+        return {k: v for k, v in body.items() if k not in case.spec.omit}
+
+    def respond(self, endpoint: CompiledEndpoint, records: list[Assessment], ctx: dict) -> Reply:
+        return endpoint.respond(records, ctx, self.own_body)
+
+    def why_not(self, rec: Assessment) -> str:
+        u = self.spec.unsupported
+        return u.get(f"{rec.op}:{rec.entity}") or u.get(rec.op) or f"{self.vendor} has no endpoint for {rec.op} on a {rec.entity}"
+
+    def error(self, status: int, code: str, message: str, violations: list[Violation] = ()) -> Reply:
+        body = self._error(status, code, message, list(violations))
+        return body if isinstance(body, Reply) else Reply(status, body)
+
+
+def _grouped(case: CompiledCase, method: str, path: str, query: Any, items: list) -> list[OutRequest]:
+    g = case.spec.group
+    out = []
+    for start in range(0, len(items), g.max):
+        chunk = items[start : start + g.max]
+        body: dict = {}
+        if case.group_body:
+            first_rec, first_ctx = chunk[0][1], chunk[0][2]
+            body = fill(case.group_body, {"rec": first_rec, "ctx": first_ctx}, first_rec, first_ctx)
+        body[g.into] = [b for b, _, _ in chunk]
+        recs = list({id(r): r for _, r, _ in chunk}.values())
+        out.append(OutRequest(method, path, body, query, case.name, recs))
+    return out

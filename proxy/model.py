@@ -1,0 +1,108 @@
+"""The canonical model: the only thing that crosses from decode to encode.
+
+An `Assessment` is one piece of feedback about one entity (a trace, a span or a
+thread), whatever vendor it came from. Decoding a vendor request yields a list
+of them; encoding turns a list of them into requests for another vendor.
+
+Ids are `Ref`s: they remember the vendor whose id space they live in, so an
+encoder can ask for "this id in my vendor's space" (see `proxy.ids`).
+
+These are plain slotted dataclasses rather than pydantic models: they are built
+by the compiled mapping rules, which already validated the wire input, and a
+1,000-item Opik batch must decode in well under 5 ms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+# What a record asks the upstream to do.
+OPS = ("upsert", "delete", "comment", "evaluate", "update", "remove", "read", "list")
+# upsert   - set a named score on an entity (Opik PUT, Tracia evaluate, Scale create)
+# delete   - remove a named score from an entity (Opik feedback-scores/delete)
+# comment  - attach free text to an entity (Opik comments, Scale "comment" assessments)
+# evaluate - ask the vendor to run its own evaluators (Opik manual-evaluation)
+# update   - change an assessment known by its id (Scale PATCH)
+# remove   - delete an assessment known by its id (Scale DELETE)
+# read     - fetch an assessment known by its id; list - those of a trace or span
+ENTITIES = ("trace", "span", "thread")
+
+
+class Ref(NamedTuple):
+    """An id together with the vendor whose id space it belongs to."""
+
+    vendor: str
+    value: str
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(slots=True)
+class Assessment:
+    op: str
+    entity: str = "span"
+    trace_id: Ref | None = None
+    span_id: Ref | None = None
+    thread_id: str | None = None
+    project: str | None = None
+    name: str | None = None
+    value: float | None = None
+    scale: list[float] | None = None  # [lo, hi]: the range `value` was given on, when known
+    label: str | None = None  # categorical value: Opik category_name, Scale approval
+    comment: str | None = None
+    rubric: dict[str, str] | None = None
+    correction: Any = None  # Scale "overwrite"
+    metadata: dict[str, Any] | None = None
+    source: str | None = None
+    author: str | None = None
+    created_at: str | None = None
+    assessment_id: str | None = None  # a vendor-assigned id of this assessment (Scale)
+    names: list[str] | None = None  # several score names at once (Opik thread delete)
+    entity_ids: list[str] | None = None  # Opik manual evaluation
+    rule_ids: list[str] | None = None
+    id: str = ""  # proxy-assigned, stable: the idempotency key
+    origin: dict[str, Any] = field(default_factory=dict)  # vendor, endpoint, original ids
+
+    @property
+    def entity_ref(self) -> Ref | str | None:
+        """The id of the entity this assessment is about."""
+        if self.entity == "thread":
+            return self.thread_id
+        return self.span_id if self.entity == "span" else self.trace_id
+
+    def present(self) -> dict[str, Any]:
+        """The fields that carry a value (for loss reports and logs)."""
+        out = {}
+        for f in FIELDS:
+            v = getattr(self, f)
+            if v is not None and v != "" and f not in ("origin", "id"):
+                out[f] = v
+        return out
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(Assessment))
+ID_FIELDS = ("trace_id", "span_id")
+
+
+@dataclass(slots=True)
+class OutRequest:
+    """One request to send to an upstream, already in its wire format."""
+
+    method: str
+    path: str  # relative to the upstream's base_url, percent-encoded
+    body: Any = None  # JSON-able, or None for no body
+    query: dict[str, str] | None = None
+    endpoint: str = ""  # the mapping endpoint it was encoded for
+    records: list[Assessment] = field(default_factory=list)  # what it carries
+
+
+@dataclass(slots=True)
+class Reply:
+    """An answer to a client, in the client's vendor shape."""
+
+    status: int
+    body: Any = None  # JSON-able, bytes, or None
+    headers: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,164 @@
+"""One request, start to end: decode once, route once, encode once per upstream.
+
+    incoming -> match a vendor endpoint -> inflate, parse, decode -> resolve
+    (updates and removals find the assessment they name) -> primary -> reply
+    -> remember -> mirrors
+
+Knows no vendor by name: everything vendor-specific comes from the mappings.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from . import ids, ingress
+from .config import Config
+from .delivery.forward import forward
+from .delivery.mirrors import Mirrors
+from .delivery.primary import send_translated
+from .delivery.target import Target, now_iso
+from .errors import EncodeError, NotFound, ProxyError, RequestError, UpstreamError
+from .mapping import VendorMapping, WireRequest
+from .mapping.engine import CompiledEndpoint
+from .model import Assessment, Reply
+from .resolve import Resolver
+from .routing import Router
+from .store import Store
+from .upstream import Transport
+
+log = logging.getLogger("proxy")
+
+
+@dataclass(slots=True)
+class Incoming:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    url: str  # as the client sent it, without the query
+    raw_query: str = ""
+    read: Callable[[], Awaitable[bytes]] | None = None  # reads `body` when it is needed
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+class Proxy:
+    def __init__(self, config: Config, mappings: dict[str, VendorMapping], store: Store, transport: Transport):
+        self.config, self.mappings, self.store, self.transport = config, mappings, store, transport
+        targets = {n: Target(n, up, mappings[up.vendor], store, config.id_secret) for n, up in config.upstreams.items()}
+        self.router = Router(config, mappings, targets, store)
+        self.resolver = Resolver(store)
+        self.mirrors = Mirrors(transport)
+
+    async def handle(self, req: Incoming) -> Reply:
+        found = self._match(req)
+        if found is None:
+            return await self._unknown_path(req)
+        mapping, endpoint, params, prefix = found
+        started = time.perf_counter()
+        try:
+            reply = await self._handle(req, mapping, endpoint, params, prefix)
+        except RequestError as exc:
+            reply = mapping.error(exc.status, exc.code, exc.message, getattr(exc, "violations", []))
+        except EncodeError as exc:
+            reply = mapping.error(422, exc.code, exc.message)
+        except UpstreamError as exc:
+            log.warning("request %s: %s %s: primary %s failed: %s", req.request_id, mapping.vendor, endpoint.name, exc.upstream, exc.message)
+            reply = self._upstream_error(mapping, exc)
+        except ProxyError as exc:
+            reply = mapping.error(exc.status if exc.status < 500 else 502, exc.code, exc.message)
+        log.info("request %s: %s %s %s -> %d (%.1f ms)", req.request_id, req.method, req.path, endpoint.name, reply.status, (time.perf_counter() - started) * 1000)
+        return reply
+
+    def _match(self, req: Incoming):
+        for mapping in self.mappings.values():
+            hit = mapping.match(req.method, req.path)
+            if hit:
+                return (mapping, *hit)
+        return None
+
+    async def _unknown_path(self, req: Incoming) -> Reply:
+        owner = max(self.mappings.values(), key=lambda m: m.owns(req.path), default=None)
+        if owner is None or owner.owns(req.path) == 0:
+            return Reply(404, {"detail": "Not Found", "code": 404, "message": f"no endpoint at {req.method} {req.path}"})
+        route = self.router.route_for(owner.vendor)
+        if route is not None and route.primary is not None and route.primary.vendor == owner.vendor:
+            return await self._pass_through(req, owner, route.primary)
+        known = owner.path_known(req.path)
+        status, message = (405, f"{req.method} is not allowed on {req.path}") if known else (404, f"no endpoint at {req.method} {req.path}")
+        return owner.error(status, "NOT_FOUND" if status == 404 else "METHOD_NOT_ALLOWED", message)
+
+    async def _pass_through(self, req: Incoming, mapping: VendorMapping, primary) -> Reply:
+        """A path of the primary's own vendor that carries no feedback: forwarded as it is."""
+        try:
+            if req.read is not None:
+                req.body, req.read = await req.read(), None
+            reply = await forward(self.transport, primary, req, mapping.prefix_of(req.path))
+        except RequestError as exc:
+            return mapping.error(exc.status, exc.code, exc.message)
+        except UpstreamError as exc:
+            return self._upstream_error(mapping, exc)
+        log.info("request %s: %s %s passed through to %s -> %d", req.request_id, req.method, req.path, primary.name, reply.status)
+        return reply
+
+    async def _handle(self, req: Incoming, mapping: VendorMapping, endpoint: CompiledEndpoint, params: dict, prefix: str) -> Reply:
+        ctx = self._reply_ctx(req)
+        if endpoint.decode is None:
+            return mapping.respond(endpoint, [], ctx)
+        route = self.router.route_for(mapping.vendor)
+        if route is None:
+            raise NotFound(f"feedback-proxy has no route for {mapping.vendor} clients; add one under routes: in the config")
+        if req.read is not None:
+            req.body, req.read = await req.read(), None
+        raw = ingress.inflate(req.body, req.headers.get("content-encoding"), self.config.limits.max_inflated_bytes)
+        body = ingress.parse_json(raw) if raw else None
+        make_id = _id_maker(req.request_id, self.config.id_secret)
+        records = endpoint.decode(WireRequest(req.method, params, req.query, req.headers, body), {"request_id": req.request_id, "make_id": make_id})
+        same = route.primary is not None and route.primary.vendor == mapping.vendor
+        op = records[0].op if records else None
+        if op in ("read", "list") and not same:
+            return self.resolver.read(mapping, endpoint, records[0], ctx, self.router.own_translate(mapping.vendor))
+        resolved = self.resolver.resolve(records, strict=not same)
+        if same:
+            reply = await forward(self.transport, route.primary, req, prefix)
+            keys = self.resolver.keys_from_primary(mapping, endpoint, reply, resolved)
+        elif route.primary is not None:
+            await send_translated(self.transport, route.primary, resolved, route.untranslatable, req.request_id)
+            reply, keys = self._synthesized(mapping, endpoint, resolved, records, ctx), None
+        else:
+            reply, keys = self._synthesized(mapping, endpoint, resolved, records, ctx), None
+        if reply.status < 300:
+            self.resolver.remember(resolved, keys)
+            for target in route.mirrors:
+                self.mirrors.submit(target, resolved, req.request_id)
+        return reply
+
+    def _synthesized(self, mapping, endpoint, resolved: list[Assessment], records: list[Assessment], ctx: dict) -> Reply:
+        shown = self.resolver.as_shown(resolved, records)
+        if shown:
+            ctx["new_id"] = shown[0].id
+            ctx["translate"] = self.router.own_translate(mapping.vendor)
+        return mapping.respond(endpoint, shown, ctx)
+
+    def _reply_ctx(self, req: Incoming) -> dict:
+        return {"now_iso": now_iso(), "url": req.url, "request_id": req.request_id,
+                "account_id": req.headers.get("x-selected-account-id")}
+
+    def _upstream_error(self, mapping: VendorMapping, exc: UpstreamError) -> Reply:
+        got = exc.status_received
+        if got is not None and 400 <= got < 500 and got != 401:
+            reply = mapping.error(got, "UPSTREAM_REJECTED", exc.message)
+        else:
+            reply = mapping.error(502, "UPSTREAM_ERROR", exc.message)
+        if exc.retry_after is not None:
+            reply.headers["retry-after"] = str(int(exc.retry_after))
+        return reply
+
+
+def _id_maker(request_id: str, secret: str):
+    now_ms = int(time.time() * 1000)
+    return lambda index: ids.derived_uuid7(secret, f"{request_id}:{index}", now_ms)

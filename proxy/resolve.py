@@ -1,0 +1,88 @@
+"""What a record is about, in terms of what the proxy accepted before.
+
+An update or removal names an assessment by the id the client was given; a
+score that overwrites by name is the same assessment as the earlier one with
+that entity and name. The Resolver turns both into complete records, and
+remembers what was accepted so later requests (and reads) can find it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .delivery.target import parse_or_none
+from .errors import NotFound
+from .mapping import VendorMapping
+from .mapping.engine import CompiledEndpoint
+from .model import FIELDS, Assessment, Reply
+from .store import Store
+
+_MERGED = tuple(f for f in FIELDS if f not in ("op", "id", "origin", "entity", "trace_id", "span_id", "thread_id", "assessment_id"))
+
+
+class Resolver:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def resolve(self, records: list[Assessment], strict: bool) -> list[Assessment]:
+        out = []
+        for rec in records:
+            if rec.op in ("update", "remove"):
+                stored = self.store.get_record(rec.assessment_id)
+                if stored is None:
+                    if strict:
+                        raise NotFound(f"no assessment with id {rec.assessment_id!r}")
+                    continue
+                out.append(_merged(stored, rec) if rec.op == "update" else dataclasses.replace(stored, op="remove", assessment_id=rec.assessment_id))
+            elif rec.op == "upsert" and rec.origin.get("overwrites") and rec.name and rec.entity_ref is not None:
+                prior = self.store.record_named(str(rec.entity_ref), rec.name)
+                out.append(dataclasses.replace(rec, id=prior.id) if prior else rec)
+            else:
+                out.append(rec)
+        return out
+
+    def remember(self, resolved: list[Assessment], keys: list[str] | None = None) -> None:
+        for i, rec in enumerate(resolved):
+            key = (keys[i] if keys and i < len(keys) else None) or rec.assessment_id or rec.id
+            if rec.op == "remove":
+                self.store.drop_record(key)
+            elif rec.op == "delete":
+                for name in rec.names or [rec.name]:
+                    gone = self.store.record_named(str(rec.entity_ref), name) if name else None
+                    if gone is not None:
+                        self.store.drop_record(gone.assessment_id or gone.id)
+            elif rec.op in ("upsert", "update", "comment"):
+                self.store.put_record(key, dataclasses.replace(rec, op="comment" if rec.op == "comment" else "upsert", assessment_id=key))
+
+    def keys_from_primary(self, mapping: VendorMapping, endpoint: CompiledEndpoint, reply: Reply, resolved: list[Assessment]) -> list[str] | None:
+        """A same-vendor primary names what it created (Scale's assessment_id)."""
+        if reply.status >= 300 or not endpoint.learn_fields or len(resolved) != 1:
+            return None
+        body = parse_or_none(reply.body) if isinstance(reply.body, bytes) else reply.body
+        learned = endpoint.learn(reply.status, body, reply.headers)
+        return [str(learned["assessment_id"])] if learned.get("assessment_id") else None
+
+    @staticmethod
+    def as_shown(resolved: list[Assessment], records: list[Assessment]) -> list[Assessment]:
+        """The records as the client's reply shows them: under the ids the client knows."""
+        if len(resolved) != len(records):
+            return records
+        return [dataclasses.replace(r, assessment_id=o.assessment_id) if o.assessment_id else r for r, o in zip(resolved, records)]
+
+    def read(self, mapping: VendorMapping, endpoint: CompiledEndpoint, query: Assessment, ctx: dict, translate) -> Reply:
+        ctx = {**ctx, "translate": translate}
+        if query.op == "read":
+            stored = self.store.get_record(query.assessment_id)
+            if stored is None:
+                raise NotFound(f"no assessment with id {query.assessment_id!r}")
+            return mapping.respond(endpoint, [stored], ctx)
+        about = query.span_id or query.trace_id
+        found = self.store.records_about(about.value) if about is not None else []
+        if query.span_id is not None:
+            found = [r for r in found if r.span_id is not None and r.span_id.value == query.span_id.value]
+        return mapping.respond(endpoint, found, ctx)
+
+
+def _merged(stored: Assessment, patch: Assessment) -> Assessment:
+    changes = {f: getattr(patch, f) for f in _MERGED if getattr(patch, f) is not None}
+    return dataclasses.replace(stored, op="update", assessment_id=patch.assessment_id, **changes)

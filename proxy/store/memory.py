@@ -1,0 +1,62 @@
+"""An in-process Store: fast, and gone with the process."""
+
+from __future__ import annotations
+
+from ..model import Assessment
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, str, str], str] = {}
+        self._origins: dict[tuple[str, str], tuple[str, str]] = {}
+        self._records: dict[str, Assessment] = {}
+        self._about: dict[str, dict[str, str]] = {}  # entity id -> {key: key}, in arrival order
+        self._named: dict[tuple[str, str], str] = {}
+        self._learned: dict[tuple[str, str], str] = {}
+
+    def id_for(self, vendor: str, value: str, target: str) -> str | None:
+        return self._ids.get((vendor, value, target))
+
+    def remember_id(self, vendor: str, value: str, target: str, native: str) -> str:
+        kept = self._ids.setdefault((vendor, value, target), native)
+        self._origins.setdefault((target, kept), (vendor, value))
+        return kept
+
+    def origin_of(self, target: str, native: str) -> tuple[str, str] | None:
+        return self._origins.get((target, native))
+
+    def put_record(self, key: str, record: Assessment) -> None:
+        self._records[key] = record
+        for ref in (record.trace_id, record.span_id):
+            if ref is not None:
+                self._about.setdefault(ref.value, {})[key] = key
+        target = record.entity_ref
+        if record.name and target is not None:
+            self._named[(str(target), record.name)] = key
+
+    def get_record(self, key: str) -> Assessment | None:
+        return self._records.get(key)
+
+    def drop_record(self, key: str) -> None:
+        record = self._records.pop(key, None)
+        if record is None:
+            return
+        for ref in (record.trace_id, record.span_id):
+            if ref is not None:
+                self._about.get(ref.value, {}).pop(key, None)
+        if record.name and record.entity_ref is not None:
+            self._named.pop((str(record.entity_ref), record.name), None)
+
+    def records_about(self, entity_value: str) -> list[Assessment]:
+        keys = self._about.get(entity_value, {})
+        return [self._records[k] for k in keys if k in self._records]
+
+    def record_named(self, entity_value: str, name: str) -> Assessment | None:
+        key = self._named.get((entity_value, name))
+        return self._records.get(key) if key else None
+
+    def learn(self, upstream: str, record_id: str, vendor_id: str) -> None:
+        self._learned[(upstream, record_id)] = vendor_id
+
+    def learned(self, upstream: str, record_id: str) -> str | None:
+        return self._learned.get((upstream, record_id))

@@ -1,0 +1,67 @@
+"""YAML loading that remembers where every key came from.
+
+`load(text, file)` returns the plain data plus a `where(loc)` function that
+maps a pydantic error location (("endpoints", "evaluate", "decode")) to
+"file:line:column", so a config or mapping error names the exact spot, the way
+`otelcol validate` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import ConfigError
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def load(text: str, file: str) -> tuple[Any, Callable[[tuple], str]]:
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file, line=line) from None
+    if node is None:
+        return {}, lambda loc: file
+    marks: dict[tuple, Any] = {}
+    _collect(node, (), marks)
+    data = yaml.load(text, Loader=_Loader)
+
+    def where(loc: tuple) -> str:
+        for n in range(len(loc), -1, -1):
+            mark = marks.get(tuple(loc[:n]))
+            if mark is not None:
+                return f"{file}:{mark.line + 1}:{mark.column + 1}"
+        return file
+
+    return data, where
+
+
+def _collect(node: yaml.Node, loc: tuple, marks: dict) -> None:
+    marks[loc] = node.start_mark
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                marks[(*loc, key.value)] = key.start_mark
+                _collect(value, (*loc, key.value), marks)
+            if key.tag == "tag:yaml.org,2002:merge":
+                _collect(value, loc, marks)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _collect(item, (*loc, i), marks)
+
+
+def raise_located(exc: ValidationError, where: Callable[[tuple], str], file: str) -> None:
+    """Turn a pydantic error into a ConfigError naming file:line:col and the key path."""
+    first = exc.errors()[0]
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    key = "::".join(str(p) for p in loc)
+    spot = where(tuple(str(p) if not isinstance(p, int) else p for p in loc))
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    raise ConfigError(f"{spot}: {key}: {first['msg']}{more}", file="", key="") from None

@@ -35,7 +35,7 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
 
         incoming = Incoming(
             method=request.method,
-            path=request.url.path,
+            path=_raw_path(request),
             query=dict(request.query_params),
             headers={k.lower(): v for k, v in request.headers.items()},
             body=b"",
@@ -54,6 +54,13 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
     app = Starlette(routes=[Route("/{path:path}", handle, methods=METHODS)], lifespan=lifespan)
     app.state.proxy = proxy
     return app
+
+
+def _raw_path(request: Request) -> str:
+    """The path as the client sent it, percent-encoding kept: an encoded "/" inside an
+    id (Tracia's `sp_abc%2Fx`) must stay one path segment, for matching and forwarding."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else request.url.path
 
 
 def to_response(reply: Reply) -> Response:

@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", required=True)
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--fake-upstreams", action="store_true", help="also run a local fake of every upstream whose base_url is on 127.0.0.1")
     p = sub.add_parser("check", help="validate a config and the mappings it uses")
     p.add_argument("--config", required=True)
     p = sub.add_parser("translate", help="translate a request body read on stdin; no network")
@@ -49,10 +50,26 @@ def serve(args) -> int:
 
     cfg = config_mod.load(args.config)
     logging.basicConfig(level=cfg.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.fake_upstreams:
+        start_fakes(cfg)
     app = create_app(cfg)
     host, port = args.host or cfg.server.host, args.port if args.port is not None else cfg.server.port
     uvicorn.run(app, host=host, port=port, log_level=cfg.log_level.lower(), access_log=False)
     return 0
+
+
+def start_fakes(cfg) -> list:
+    from urllib.parse import urlsplit
+
+    from .testing import FakeServer, FakeVendor
+
+    started = []
+    for name, up in cfg.upstreams.items():
+        url = urlsplit(up.base_url)
+        if url.hostname in ("127.0.0.1", "localhost") and url.port:
+            started.append(FakeServer(FakeVendor(up.vendor), port=url.port).__enter__())
+            logging.getLogger("proxy").info("fake %s upstream %r on %s", up.vendor, name, up.base_url)
+    return started
 
 
 def check(args) -> int:

@@ -131,7 +131,7 @@ class Proxy:
             reply, keys = self._synthesized(mapping, endpoint, resolved, records, ctx), None
         else:
             reply, keys = self._synthesized(mapping, endpoint, resolved, records, ctx), None
-        if reply.status < 300:
+        if reply.status < 300 and op not in ("read", "list"):  # a read changes nothing to mirror
             self.resolver.remember(resolved, keys)
             for target in route.mirrors:
                 self.mirrors.submit(target, resolved, req.request_id)

@@ -34,7 +34,9 @@ class Resolver:
                         raise NotFound(f"no assessment with id {rec.assessment_id!r}")
                     continue
                 out.append(_merged(stored, rec) if rec.op == "update" else dataclasses.replace(stored, op="remove", assessment_id=rec.assessment_id))
-            elif rec.op == "upsert" and rec.origin.get("overwrites") and rec.name and rec.entity_ref is not None:
+            elif (rec.op == "upsert" and rec.origin.get("overwrites") or rec.op == "delete") and rec.name and rec.entity_ref is not None:
+                # the same assessment as the one accepted before under this entity and name,
+                # so an upstream that gave it an id of its own can update or delete that one
                 prior = self.store.record_named(str(rec.entity_ref), rec.name)
                 out.append(dataclasses.replace(rec, id=prior.id) if prior else rec)
             else:

@@ -68,7 +68,8 @@ class FakeVendor:
         if request.headers.get("content-encoding") == "gzip":
             raw = gzip.decompress(raw)
         body = json.loads(raw) if raw else None
-        rec = Received(request.method, request.url.path, dict(request.query_params), {k.lower(): v for k, v in request.headers.items()}, body)
+        raw_path = request.scope.get("raw_path")  # as it arrived, percent-encoding kept
+        rec = Received(request.method, raw_path.decode("latin-1") if raw_path else request.url.path, dict(request.query_params), {k.lower(): v for k, v in request.headers.items()}, body)
         if self.faults:
             fault = self.faults.pop(0)
             if fault.delay:

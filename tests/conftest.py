@@ -27,6 +27,13 @@ UPSTREAM_HEADERS = {
     "tracia": {"Authorization": f"Bearer {UPSTREAM_KEYS['tracia']}"},
     "scale": {"x-api-key": UPSTREAM_KEYS["scale"], "x-selected-account-id": "acct_upstream"},
 }
+# What the clients (the SDKs, or plain HTTP) authenticate with: never to reach an upstream.
+CLIENT_KEYS = {"opik": "opik-client-key", "tracia": "tr_client_key_0000", "scale": "scale-client-key"}
+CLIENT_HEADERS = {
+    "opik": {"Authorization": CLIENT_KEYS["opik"], "Comet-Workspace": "default"},
+    "tracia": {"Authorization": f"Bearer {CLIENT_KEYS['tracia']}"},
+    "scale": {"x-api-key": CLIENT_KEYS["scale"], "x-selected-account-id": "acct_client"},
+}
 
 
 def sample(vendor: str, name: str) -> dict:
@@ -61,11 +68,14 @@ def upstream_config(fakes, names=("opik", "tracia", "scale"), opik_prefix: str =
 
 @pytest.fixture
 def live_proxy(fakes, upstreams):
-    """live_proxy(routes=[...], **config) -> base URL of a proxy running on 127.0.0.1."""
+    """live_proxy(routes=[...], base_urls={upstream: url}, **config) -> base URL of a proxy on 127.0.0.1."""
     running = []
 
-    def start(routes: list[dict], **extra: Any) -> str:
-        cfg = Config.model_validate({"upstreams": upstream_config(fakes), "routes": routes, **extra})
+    def start(routes: list[dict], base_urls: dict[str, str] | None = None, **extra: Any) -> str:
+        ups = upstream_config(fakes)
+        for name, url in (base_urls or {}).items():
+            ups[name]["base_url"] = url
+        cfg = Config.model_validate({"upstreams": ups, "routes": routes, **extra})
         server = FakeServer(create_app(cfg)).__enter__()
         running.append(server)
         return server.url
@@ -83,3 +93,17 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "c
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def assert_upstream_credentials(upstreams: dict) -> int:
+    """Every request any fake received carried that upstream's configured credentials
+    and no client key anywhere in its headers. Returns how many requests were checked."""
+    checked = 0
+    for vendor, fake in upstreams.items():
+        for r in fake.received:
+            for name, value in UPSTREAM_HEADERS[vendor].items():
+                assert r.headers.get(name.lower()) == value, f"{vendor} {r.method} {r.path}: {name}={r.headers.get(name.lower())!r}"
+            leaked = [k for k, v in r.headers.items() for key in CLIENT_KEYS.values() if key in v]
+            assert not leaked, f"{vendor} {r.method} {r.path}: client key in header(s) {leaked}"
+            checked += 1
+    return checked

@@ -23,6 +23,7 @@ _TYPES = {"a string": "string_type", "a number": "float_type", "an integer": "in
           "an array": "list_type", "a boolean": "bool_type", "a JSON object": "model_attributes_type"}
 _TYPE_MSG = {"string_type": "Input should be a valid string", "float_type": "Input should be a valid number",
              "int_type": "Input should be a valid integer", "dict_type": "Input should be a valid dictionary",
+             "int_from_float": "Input should be a valid integer, got a number with a fractional part",
              "list_type": "Input should be a valid list", "bool_type": "Input should be a valid boolean",
              "model_attributes_type": "Input should be a valid dictionary or object to extract fields from"}
 
@@ -36,6 +37,8 @@ def error_body(status: int, code: str, message: str, violations: list[Violation]
 def _detail(v: Violation) -> dict:
     if v.kind == "type":
         kind = _TYPES.get(v.expected, "value_error")
+        if kind == "int_type" and isinstance(v.input, float):
+            kind = "int_from_float"
         msg = _TYPE_MSG.get(kind, f"Input should be {v.expected}")
     else:
         kind, msg = _PYDANTIC.get(v.kind, ("value_error", v.kind))

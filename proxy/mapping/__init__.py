@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -18,10 +17,11 @@ __all__ = ["VendorMapping", "WireRequest", "load_vendor", "load_all", "builtin_d
 
 def builtin_dir() -> Path:
     """The mappings shipped with the package (the repo's `mappings/`)."""
-    here = Path(__file__).resolve().parents[2] / "mappings"
-    if here.is_dir():
-        return here
-    return Path(str(resources.files("proxy.mappings")))
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "mappings", package.parent / "mappings"):  # an install, a checkout
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError(f"the built-in mappings are missing: neither {package.parent / 'mappings'} nor {package / 'mappings'} exists")
 
 
 def load_vendor(path: Path) -> VendorMapping:

@@ -13,17 +13,15 @@ from typing import Any, Callable
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_PATH = re.compile(r"[^.\[\]]+(?:\.[^.\[\]]+|\[\d+\])*")
 Getter = Callable[[dict], Any]
 
 
 def parse(path: str) -> tuple:
     """'body.scores[0].id' -> ('body', 'scores', 0, 'id')."""
-    steps = []
-    for name, index in _STEP.findall(path):
-        steps.append(int(index) if index else name)
-    if not steps or "".join(str(s) for s in steps) != re.sub(r"[.\[\]]", "", path):
+    if not _PATH.fullmatch(path):
         raise ValueError(f"not a field path: {path!r}")
-    return tuple(steps)
+    return tuple(int(index) if index else name for name, index in _STEP.findall(path))
 
 
 def compile_getter(path: str, roots: frozenset[str], record_root: str | None = None) -> tuple[tuple, Getter]:

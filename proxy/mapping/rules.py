@@ -19,10 +19,12 @@ import re
 import uuid
 from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .. import codecs
+from ..errors import ConfigError
 from .conditions import Condition, compile_condition
-from .paths import MISSING, compile_getter
+from .paths import MISSING, compile_getter, parse
 from .template import compile_template
 
 Closure = Callable[[dict], Any]
@@ -62,6 +64,30 @@ class Rule(BaseModel):
     id: str | None = None  # "trace" | "span": an id to translate into the target's id space
     note: str | None = None  # why, for loss reports
 
+    @field_validator("src")
+    @classmethod
+    def _paths(cls, v: str | list[str] | None) -> str | list[str] | None:
+        for path in [v] if isinstance(v, str) else v or []:
+            parse(path)
+        return v
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str | None) -> str | None:
+        if v is not None and v not in _TYPES:
+            raise ValueError(f"unknown type {v!r}; expected one of {', '.join(_TYPES)}")
+        return v
+
+    @field_validator("fn")
+    @classmethod
+    def _fn_name(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                codecs.resolve(v)
+            except ConfigError as exc:
+                raise ValueError(exc.message) from None
+        return v
+
 
 class RuleViolation(Exception):
     def __init__(self, loc: tuple, kind: str, limit: Any = None, input: Any = None, expected: str = ""):
@@ -72,7 +98,7 @@ class RuleViolation(Exception):
 _TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "string": (lambda v: isinstance(v, str), "a string"),
     "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v), "a number"),
-    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "integer": (lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()), "an integer"),
     "boolean": (lambda v: isinstance(v, bool), "a boolean"),
     "object": (lambda v: isinstance(v, dict), "an object"),
     "array": (lambda v: isinstance(v, list), "an array"),
@@ -171,6 +197,10 @@ def _check(rule: Rule, loc: tuple | None) -> Callable | None:
     return check
 
 
+def _present(v: Any) -> Any:
+    return MISSING if v is None else v
+
+
 def _num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -179,7 +209,7 @@ def _fn(rule: Rule, fns: Callable[[str], Callable]) -> Callable | None:
     if not rule.fn:
         return None
     f = fns(rule.fn)
-    return lambda v, src: f(v, src)
+    return lambda v, src: _present(f(v, src))  # a function answering None: no value
 
 
 def _numeric(rule: Rule) -> list[Callable]:

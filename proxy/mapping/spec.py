@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .. import codecs
+from ..errors import ConfigError
 from .conditions import Condition
 from .rules import Rule
 
@@ -93,3 +95,23 @@ class VendorSpec(Strict):
     ids: dict[str, str] = {}  # kind -> "<codec>.<function>" making a native id from a foreign one
     unsupported: dict[str, str] = {}  # "op" or "op:entity" -> why this vendor cannot take it
     endpoints: dict[str, Endpoint] = Field(default_factory=dict)
+
+    @field_validator("error")
+    @classmethod
+    def _error_fn(cls, v: str) -> str:
+        return _codec_fn(v)
+
+    @field_validator("ids")
+    @classmethod
+    def _id_fns(cls, v: dict[str, str]) -> dict[str, str]:
+        for fn in v.values():
+            _codec_fn(fn)
+        return v
+
+
+def _codec_fn(name: str) -> str:
+    try:
+        codecs.resolve(name)
+    except ConfigError as exc:
+        raise ValueError(exc.message) from None
+    return name

@@ -29,12 +29,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--endpoint", help="the source endpoint (default: matched from an envelope's path, else the vendor's first)")
     p.add_argument("--explain", action="store_true", help="say, field by field, where each input field went and what was lost")
     p.add_argument("--config", help="take mappings_dir and id_secret from this config")
+    p = sub.add_parser("outbox", help="records waiting per upstream, oldest age, dead letters")
+    p.add_argument("--config", required=True)
+    p = sub.add_parser("dead-letters", help="list, show, replay or drop dead letters")
+    p.add_argument("action", choices=["list", "show", "replay", "drop"])
+    p.add_argument("ids", nargs="*", type=int)
+    p.add_argument("--config", required=True)
+    p.add_argument("--upstream")
+    p.add_argument("--all", action="store_true", help="every dead letter (of --upstream)")
     p = sub.add_parser("fake-upstream", help="run a local fake vendor that records what it receives")
     p.add_argument("--vendor", required=True, choices=["opik", "tracia", "scale"])
     p.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     try:
-        return {"serve": serve, "check": check, "translate": translate, "fake-upstream": fake_upstream}[args.command](args)
+        commands = {"serve": serve, "check": check, "translate": translate, "outbox": outbox, "dead-letters": dead_letters, "fake-upstream": fake_upstream}
+        return commands[args.command](args)
     except ConfigError as exc:
         print(f"feedback-proxy: {exc.message}", file=sys.stderr)
         return 2
@@ -118,6 +127,28 @@ def render_report(rows: list[dict], src: str, endpoint: str, dst: str) -> str:
     lost = [r for r in rows if r["status"] != "kept"]
     lines.append(f"  {len(rows) - len(lost)} kept, {len(lost)} lost or dropped" if rows else "  nothing to report")
     return "\n".join(lines)
+
+
+def _store(args):
+    from .store import open_store
+
+    cfg = config_mod.load(args.config)
+    return open_store(cfg.store, cfg.store_sync)
+
+
+def outbox(args) -> int:
+    from . import admin
+
+    print(admin.outbox(_store(args)))
+    return 0
+
+
+def dead_letters(args) -> int:
+    from . import admin
+
+    text, code = admin.dead_letters(_store(args), args.action, args.ids, args.upstream, args.all)
+    print(text, file=sys.stderr if code else sys.stdout)
+    return code
 
 
 def fake_upstream(args) -> int:

@@ -30,11 +30,35 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class Retry(Strict):
+    initial_interval: float = Field(5.0, gt=0)
+    multiplier: float = Field(1.5, ge=1)
+    max_interval: float = Field(30.0, gt=0)
+    max_elapsed: float = Field(300.0, gt=0, description="give up (dead letter) after trying this long")
+    max_attempts: int | None = Field(None, ge=1)
+
+
+class BreakerSettings(Strict):
+    failures: int = Field(5, ge=1, description="failures in a row that open the circuit")
+    cooldown: float = Field(30.0, ge=0, description="seconds before one probe is let through")
+
+
+class Delivery(Strict):
+    batch_max: int = Field(1000, ge=1, le=1000, description="records claimed and encoded together")
+    linger_ms: float = Field(5.0, ge=0)
+    concurrency: int = Field(4, ge=1, description="requests in flight to one upstream")
+    lease_seconds: float = Field(30.0, gt=0, description="how long a claimed record is held before another worker may take it")
+    poll_interval: float = Field(1.0, gt=0)
+    retry: Retry = Retry()
+    breaker: BreakerSettings = BreakerSettings()
+
+
 class Upstream(Strict):
     vendor: str
     base_url: str
     headers: dict[str, str] = {}
     timeout: float = Field(10.0, gt=0, description="seconds for one request to this upstream")
+    delivery: Delivery | None = None  # overrides the top-level delivery settings for this upstream
 
     @model_validator(mode="after")
     def _url(self):
@@ -67,17 +91,29 @@ class Config(Strict):
     routes: list[Route] = []
     server: Server = Server()
     limits: Limits = Limits()
+    store: str = "sqlite:///./data/proxy.db"
+    store_sync: Literal["normal", "full"] = "normal"
+    delivery: Delivery = Delivery()
     id_secret: str = "feedback-proxy"  # key of the hash that derives one vendor's ids from another's
     mappings_dir: str | None = None
     log_level: str = "info"
 
-    @model_validator(mode="after")
-    def _references(self):
-        for i, route in enumerate(self.routes):
-            for name in [route.primary, *route.mirrors, *route.overrides]:
-                if name is not None and name not in self.upstreams:
-                    raise ValueError(f"routes[{i}] names upstream {name!r}, which is not configured; known: {', '.join(self.upstreams) or 'none'}")
-        return self
+
+def delivery_for(cfg: Config, upstream: str) -> Delivery:
+    return cfg.upstreams[upstream].delivery or cfg.delivery
+
+
+def broken_references(cfg: Config) -> list[tuple[tuple, str]]:
+    """(location, message) for every route that names an upstream that is not configured."""
+    out = []
+    known = ", ".join(cfg.upstreams) or "none"
+    for i, route in enumerate(cfg.routes):
+        named = [("primary", route.primary)] + [(("mirrors", j), n) for j, n in enumerate(route.mirrors)] + [(("overrides", n), n) for n in route.overrides]
+        for key, name in named:
+            if name is not None and name not in cfg.upstreams:
+                loc = ("routes", i, *(key if isinstance(key, tuple) else (key,)))
+                out.append((loc, f"{'::'.join(map(str, loc))}: upstream {name!r} is not configured; known: {known}"))
+    return out
 
 
 def interpolate(text: str, env: dict[str, str] | None = None) -> str:
@@ -108,9 +144,12 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
         raise ConfigError(exc.message, file=str(path), line=line) from None
     data, where = yamlsrc.load(text, str(path))
     try:
-        return Config.model_validate(data or {})
+        cfg = Config.model_validate(data or {})
     except ValidationError as exc:
         yamlsrc.raise_located(exc, where, str(path))
+    for loc, message in broken_references(cfg):
+        raise ConfigError(f"{where(loc)}: {message}")
+    return cfg
 
 
 def _unset_in(line: str, env: dict | None) -> bool:

@@ -118,6 +118,9 @@ class Proxy:
         body = ingress.parse_json(raw) if raw else None
         make_id = _id_maker(req.request_id, self.config.id_secret)
         records = endpoint.decode(WireRequest(req.method, params, req.query, req.headers, body), {"request_id": req.request_id, "make_id": make_id})
+        for rec in records:
+            if rec.op in ("upsert", "comment") and rec.created_at is None:
+                rec.created_at = ctx["now_iso"]  # accepted now: the answer and every later read say so
         same = route.primary is not None and route.primary.vendor == mapping.vendor
         op = records[0].op if records else None
         if op in ("read", "list") and not same:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import Config
+from .config import Config, broken_references
 from .errors import ConfigError
 from .delivery.target import Target
 from .idspace import IdSpace
@@ -24,6 +24,8 @@ class Router:
     def __init__(self, config: Config, mappings: dict[str, VendorMapping], targets: dict[str, Target], store: Store):
         self._by_vendor: dict[str, RouteTargets] = {}
         self._spaces = {v: IdSpace(m, store, config.id_secret) for v, m in mappings.items()}
+        for _, message in broken_references(config):
+            raise ConfigError(message)
         for i, route in enumerate(config.routes):
             if route.src != "*" and route.src not in mappings:
                 raise ConfigError(f"routes[{i}].from: no vendor format {route.src!r}; known: {', '.join(mappings)}, or \"*\"")

@@ -72,9 +72,9 @@ class FakeVendor:
         rec = Received(request.method, raw_path.decode("latin-1") if raw_path else request.url.path, dict(request.query_params), {k.lower(): v for k, v in request.headers.items()}, body)
         if self.faults:
             fault = self.faults.pop(0)
+            self.received.append(rec)  # on arrival: a slow answer must not land in a later test
             if fault.delay:
                 await asyncio.sleep(fault.delay)
-            self.received.append(rec)
             return JSONResponse(fault.body, fault.status, fault.headers) if fault.body is not None else Response(status_code=fault.status, headers=fault.headers)
         self.received.append(rec)
         return getattr(self, f"_{self.name}")(rec, str(request.url))
@@ -83,10 +83,10 @@ class FakeVendor:
     def _opik(self, r: Received, url: str) -> Response:
         if r.path.endswith("/is-alive/ping"):
             return JSONResponse({"healthy": True})
+        if "/manual-evaluation/" in r.path:  # before creates: it ends in /traces or /spans too
+            return JSONResponse({"entities_queued": len(r.body.get("entity_ids", [])), "rules_applied": len(r.body.get("rule_ids", []))}, 202)
         if r.method == "POST" and re.search(r"/(comments|traces|spans)$", r.path):
             return Response(status_code=201, headers={"Location": f"{url}/{uuid.uuid4()}"})
-        if "/manual-evaluation/" in r.path:
-            return JSONResponse({"entities_queued": len(r.body.get("entity_ids", [])), "rules_applied": len(r.body.get("rule_ids", []))}, 202)
         if r.method in ("PUT", "POST", "PATCH"):
             return Response(status_code=204)
         return JSONResponse({"code": 404, "message": "HTTP 404 Not Found"}, 404)

@@ -16,24 +16,30 @@ from pydantic import ValidationError
 from .errors import ConfigError
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load(text: str, file: str) -> tuple[Any, Callable[[tuple], str]]:
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = loader.get_single_node()  # parsed once: the node keeps the marks,
+        data = loader.construct_document(node) if node is not None else None  # the data comes from it
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file, line=line) from None
+    finally:
+        loader.dispose()
     if node is None:
-        return {}, lambda loc: file
+        return {}, lambda loc, key=False: file
     marks: dict[tuple, Any] = {}
     _collect(node, (), marks)
-    data = yaml.load(text, Loader=_Loader)
 
-    def where(loc: tuple) -> str:
+    def where(loc: tuple, key: bool = False) -> str:
+        """file:line:col of the value at `loc` (of its key, with key=True)."""
+        if key and ("key", *loc) in marks:
+            mark = marks[("key", *loc)]
+            return f"{file}:{mark.line + 1}:{mark.column + 1}"
         for n in range(len(loc), -1, -1):
             mark = marks.get(tuple(loc[:n]))
             if mark is not None:
@@ -48,7 +54,7 @@ def _collect(node: yaml.Node, loc: tuple, marks: dict) -> None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
-                marks[(*loc, key.value)] = key.start_mark
+                marks[("key", *loc, key.value)] = key.start_mark
                 _collect(value, (*loc, key.value), marks)
             if key.tag == "tag:yaml.org,2002:merge":
                 _collect(value, loc, marks)
@@ -62,6 +68,6 @@ def raise_located(exc: ValidationError, where: Callable[[tuple], str], file: str
     first = exc.errors()[0]
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     key = "::".join(str(p) for p in loc)
-    spot = where(tuple(str(p) if not isinstance(p, int) else p for p in loc))
+    spot = where(tuple(str(p) if not isinstance(p, int) else p for p in loc), key=first["type"] == "extra_forbidden")
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     raise ConfigError(f"{spot}: {key}: {first['msg']}{more}", file="", key="") from None

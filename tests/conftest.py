@@ -12,6 +12,8 @@ import pytest
 
 from proxy.app import create_app
 from proxy.config import Config
+from proxy.mapping import load_all
+from proxy.store import MemoryStore
 from proxy.testing import FakeServer, FakeVendor
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -66,17 +68,26 @@ def upstream_config(fakes, names=("opik", "tracia", "scale"), opik_prefix: str =
     return out
 
 
+@pytest.fixture(scope="session")
+def mappings():
+    """The mappings compiled once for the session (compiling takes a few hundred ms)."""
+    return load_all()
+
+
 @pytest.fixture
-def live_proxy(fakes, upstreams):
-    """live_proxy(routes=[...], base_urls={upstream: url}, **config) -> base URL of a proxy on 127.0.0.1."""
+def live_proxy(fakes, upstreams, mappings):
+    """live_proxy(routes=[...], upstream_patch={name: {"base_url": ..., "timeout": ...}}, **config)
+    -> base URL of a proxy running on 127.0.0.1."""
     running = []
 
-    def start(routes: list[dict], base_urls: dict[str, str] | None = None, **extra: Any) -> str:
+    def start(routes: list[dict], upstream_patch: dict[str, dict] | None = None, **extra: Any) -> str:
         ups = upstream_config(fakes)
-        for name, url in (base_urls or {}).items():
-            ups[name]["base_url"] = url
+        for name, fields in (upstream_patch or {}).items():
+            ups[name].update(fields)
         cfg = Config.model_validate({"upstreams": ups, "routes": routes, **extra})
-        server = FakeServer(create_app(cfg)).__enter__()
+        # each proxy its own in-memory store unless the test names one: no test sees another's records
+        store = None if "store" in extra else MemoryStore()
+        server = FakeServer(create_app(cfg, mappings=mappings, store=store)).__enter__()
         running.append(server)
         return server.url
 

@@ -19,6 +19,10 @@ def error_body(status: int, code: str, message: str, violations: list[Violation]
             v = unbindable[0]
             return Reply(400, {"code": 400, "message": f"Unable to process JSON. Cannot deserialize value of type `{_java_type(v)}` from {v.input!r} at {_java_path(v.loc) or 'body'}"})
         return Reply(422, {"errors": [_java_message(v) for v in violations]})
+    if status in (409, 422):  # Opik answers these as a list of errors, whatever their cause
+        return Reply(status, {"errors": [message]})
+    if status == 400 and message.startswith("body is not valid JSON"):
+        message = "Unable to process JSON. " + message
     return Reply(status, {"code": status, "message": message})
 
 

@@ -11,6 +11,10 @@ from ..model import Reply
 from ..upstream import HOP_BY_HOP, Transport
 from .target import Target
 
+# Written by the server that runs the proxy (uvicorn) on every answer: the upstream's
+# copies would make each appear twice.
+SERVER_WRITTEN = frozenset({"date", "server"})
+
 
 async def forward(transport: Transport, target: Target, req, prefix: str) -> Reply:
     url = target.upstream.base_url + req.path[len(prefix):] + (f"?{req.raw_query}" if req.raw_query else "")
@@ -22,5 +26,5 @@ async def forward(transport: Transport, target: Target, req, prefix: str) -> Rep
     except UpstreamError as exc:
         exc.upstream = target.name
         raise
-    out = {k: v for k, v in resp.headers.items() if k not in HOP_BY_HOP}
+    out = {k: v for k, v in resp.headers.items() if k not in HOP_BY_HOP and k not in SERVER_WRITTEN}
     return Reply(resp.status, resp.body, out)

@@ -44,8 +44,8 @@ class Rule(BaseModel):
     default: Any = None
     required: bool = False
     type: str | None = None  # string number integer boolean uuid object array
-    min: float | None = None
-    max: float | None = None
+    min: int | float | None = None  # an int stays one: error texts quote the bound as written
+    max: int | float | None = None
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None

@@ -1,7 +1,8 @@
-"""Storage: the id registry and the record of accepted assessments.
+"""Storage: the id registry, the record of accepted assessments, and the outbox.
 
-`Store` is the one interface the core uses; `MemoryStore` is the first
-backend (a durable SQLite one and a PostgreSQL one plug in behind it).
+`Store` is the one interface the core uses. Backends: `SQLiteStore` (the
+embedded default, `sqlite:///./data/proxy.db`) and `MemoryStore` (`memory://`,
+gone with the process; for tests and benchmarks).
 """
 
 from .base import Store
@@ -10,7 +11,13 @@ from .memory import MemoryStore
 __all__ = ["Store", "MemoryStore", "open_store"]
 
 
-def open_store(url: str | None = None) -> Store:
+def open_store(url: str | None = None, sync: str = "normal") -> Store:
     if url in (None, "", "memory://"):
         return MemoryStore()
-    raise ValueError(f"unsupported store {url!r}: this build knows memory://")
+    if url.startswith("sqlite://"):
+        from .sqlite import SQLiteStore
+
+        path = url[len("sqlite://"):]
+        path = path[1:] if path.startswith("/") else path  # sqlite:///rel/path, sqlite:////abs/path
+        return SQLiteStore(path or ":memory:", sync)
+    raise ValueError(f"unsupported store {url!r}: use sqlite:///path/to/file.db or memory://")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from ..model import Assessment
+from .memory_outbox import MemoryOutbox
 
 
-class MemoryStore:
+class MemoryStore(MemoryOutbox):
     def __init__(self) -> None:
+        super().__init__()
         self._ids: dict[tuple[str, str, str], str] = {}
         self._origins: dict[tuple[str, str], tuple[str, str]] = {}
         self._records: dict[str, Assessment] = {}

@@ -1,0 +1,59 @@
+"""Prometheus metrics, one registry per proxy (so tests can run several)."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Metrics:
+    def __init__(self, store=None):
+        r = self.registry = CollectorRegistry()
+        self.requests = Counter("feedback_proxy_requests", "Requests answered, by client vendor, endpoint and status", ["vendor", "endpoint", "status"], registry=r)
+        self.accepted_records = Counter("feedback_proxy_accepted_records", "Records committed to the outbox", registry=r)
+        self.deliveries = Counter("feedback_proxy_deliveries", "Outbox records settled, by upstream and outcome", ["upstream", "outcome"], registry=r)
+        self.retries = Counter("feedback_proxy_retries", "Failed delivery attempts that will be retried", ["upstream"], registry=r)
+        self.latency = Histogram("feedback_proxy_delivery_latency_seconds", "From acceptance to delivery", ["upstream"], registry=r,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600))
+        if store is not None:
+            r.register(_QueueCollector(store))
+
+    def request(self, vendor: str, endpoint: str, status: int) -> None:
+        self.requests.labels(vendor, endpoint, str(status)).inc()
+
+    def accepted(self, n: int) -> None:
+        self.accepted_records.inc(n)
+
+    def delivered(self, upstream: str, seconds: float) -> None:
+        self.deliveries.labels(upstream, "delivered").inc()
+        self.latency.labels(upstream).observe(seconds)
+
+    def retried(self, upstream: str) -> None:
+        self.retries.labels(upstream).inc()
+
+    def dead(self, upstream: str) -> None:
+        self.deliveries.labels(upstream, "dead_letter").inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _QueueCollector:
+    """Queue depth and oldest age per upstream, read from the store at scrape time."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def collect(self):
+        depth = GaugeMetricFamily("feedback_proxy_queue_depth", "Outbox records waiting, by upstream", labels=["upstream"])
+        age = GaugeMetricFamily("feedback_proxy_queue_oldest_seconds", "Age of the oldest waiting record, by upstream", labels=["upstream"])
+        now = time.time()
+        for upstream, (count, oldest) in self.store.depth().items():
+            depth.add_metric([upstream], count)
+            age.add_metric([upstream], now - oldest if oldest else 0)
+        yield depth
+        yield age

@@ -1,0 +1,81 @@
+"""The outbox half of MemoryStore: the same semantics as SQLite's, in dicts."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from ..model import Assessment
+from .outbox import DeadLetter, OutboxItem
+
+
+class MemoryOutbox:
+    def __init__(self) -> None:
+        self._rows: dict[int, dict] = {}
+        self._next_id = itertools.count(1)
+
+    def enqueue(self, rows: list[tuple[str, Assessment, str]]) -> None:
+        now = time.time()
+        for upstream, rec, request_id in rows:
+            i = next(self._next_id)
+            self._rows[i] = {"id": i, "upstream": upstream, "record": rec, "request_id": request_id, "created_at": now,
+                             "state": "pending", "attempts": 0, "next_at": now, "claimed_until": 0.0, "last_error": None}
+
+    def claim(self, upstream: str, limit: int, lease: float) -> list[OutboxItem]:
+        now, out, seen = time.time(), [], set()
+        for row in self._rows.values():  # insertion order is id order
+            if row["upstream"] != upstream or row["state"] != "pending":
+                continue
+            rid = row["record"].id
+            if rid in seen:
+                continue
+            seen.add(rid)
+            if row["next_at"] <= now and row["claimed_until"] < now:
+                row["claimed_until"] = now + lease
+                out.append(self._item(row, OutboxItem))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def done(self, ids: list[int]) -> None:
+        for i in ids:
+            self._rows.pop(i, None)
+
+    def retry(self, item_id: int, next_at: float, error: str) -> None:
+        row = self._rows[item_id]
+        row.update(attempts=row["attempts"] + 1, next_at=next_at, claimed_until=0.0, last_error=error)
+
+    def bury(self, item_id: int, error: str) -> None:
+        row = self._rows[item_id]
+        row.update(state="dead", attempts=row["attempts"] + 1, claimed_until=0.0, last_error=error)
+
+    def depth(self) -> dict[str, tuple[int, float | None]]:
+        out: dict[str, tuple[int, float | None]] = {}
+        for row in self._rows.values():
+            if row["state"] == "pending":
+                count, oldest = out.get(row["upstream"], (0, None))
+                out[row["upstream"]] = (count + 1, row["created_at"] if oldest is None else min(oldest, row["created_at"]))
+        return out
+
+    def dead_letters(self, upstream: str | None = None, limit: int = 100) -> list[DeadLetter]:
+        rows = [r for r in self._rows.values() if r["state"] == "dead" and upstream in (None, r["upstream"])]
+        return [self._item(r, DeadLetter) for r in rows[:limit]]
+
+    def replay(self, ids: list[int]) -> int:
+        now, n = time.time(), 0
+        for i in ids:
+            row = self._rows.get(i)
+            if row and row["state"] == "dead":
+                row.update(state="pending", attempts=0, next_at=now, created_at=now, claimed_until=0.0)
+                n += 1
+        return n
+
+    def drop(self, ids: list[int]) -> int:
+        return sum(1 for i in ids if self._rows.get(i, {}).get("state") == "dead" and self._rows.pop(i))
+
+    def ping(self) -> bool:
+        return True
+
+    @staticmethod
+    def _item(row: dict, cls):
+        return cls(row["id"], row["upstream"], row["record"], row["request_id"], row["attempts"], row["created_at"], row["last_error"])

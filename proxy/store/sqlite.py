@@ -1,0 +1,182 @@
+"""The embedded store: one SQLite file (WAL) holding the id registry, the
+accepted assessments, the outbox and its dead letters.
+
+One connection guarded by a lock: every statement is short, and the outbox's
+group commit (proxy/delivery/outbox.py) runs its inserts in a worker thread.
+`synchronous` is NORMAL by default: in WAL mode a commit survives the process
+being killed (it is in the WAL before the call returns), but not a power cut;
+`sync: full` fsyncs every commit (measured in bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from ..model import Assessment
+from . import codec
+from .outbox import DeadLetter, OutboxItem
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS ids (
+  vendor TEXT NOT NULL, value TEXT NOT NULL, target TEXT NOT NULL, native TEXT NOT NULL,
+  PRIMARY KEY (vendor, value, target));
+CREATE INDEX IF NOT EXISTS ids_native ON ids (target, native);
+CREATE TABLE IF NOT EXISTS records (
+  key TEXT PRIMARY KEY, record BLOB NOT NULL, trace TEXT, span TEXT, entity TEXT, name TEXT);
+CREATE INDEX IF NOT EXISTS records_trace ON records (trace);
+CREATE INDEX IF NOT EXISTS records_span ON records (span);
+CREATE INDEX IF NOT EXISTS records_named ON records (entity, name);
+CREATE TABLE IF NOT EXISTS learned (
+  upstream TEXT NOT NULL, record_id TEXT NOT NULL, vendor_id TEXT NOT NULL,
+  PRIMARY KEY (upstream, record_id));
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, upstream TEXT NOT NULL, record_id TEXT NOT NULL,
+  record BLOB NOT NULL, request_id TEXT NOT NULL, created_at REAL NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+  next_at REAL NOT NULL, claimed_until REAL, last_error TEXT);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (upstream, state, next_at);
+CREATE INDEX IF NOT EXISTS outbox_record ON outbox (upstream, record_id, state);
+"""
+
+
+class SQLiteStore:
+    def __init__(self, path: str, sync: str = "normal"):
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.executescript(SCHEMA)
+
+    def _one(self, sql: str, args: tuple = ()):
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def _all(self, sql: str, args: tuple = ()):
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _write(self, sql: str, args: tuple = ()) -> int:
+        with self._lock:
+            return self._db.execute(sql, args).rowcount
+
+    def ping(self) -> bool:
+        return self._one("SELECT 1")[0] == 1
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- id registry ---------------------------------------------------------
+    def id_for(self, vendor: str, value: str, target: str) -> str | None:
+        row = self._one("SELECT native FROM ids WHERE vendor=? AND value=? AND target=?", (vendor, value, target))
+        return row[0] if row else None
+
+    def remember_id(self, vendor: str, value: str, target: str, native: str) -> str:
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO ids VALUES (?,?,?,?)", (vendor, value, target, native))
+            return self.id_for(vendor, value, target)
+
+    def origin_of(self, target: str, native: str) -> tuple[str, str] | None:
+        row = self._one("SELECT vendor, value FROM ids WHERE target=? AND native=? LIMIT 1", (target, native))
+        return (row[0], row[1]) if row else None
+
+    # --- accepted assessments --------------------------------------------------
+    def put_record(self, key: str, record: Assessment) -> None:
+        entity = record.entity_ref
+        self._write("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)",
+                    (key, codec.dump(record), _v(record.trace_id), _v(record.span_id), None if entity is None else str(entity), record.name))
+
+    def get_record(self, key: str) -> Assessment | None:
+        row = self._one("SELECT record FROM records WHERE key=?", (key,))
+        return codec.load(row[0]) if row else None
+
+    def drop_record(self, key: str) -> None:
+        self._write("DELETE FROM records WHERE key=?", (key,))
+
+    def records_about(self, entity_value: str) -> list[Assessment]:
+        rows = self._all("SELECT record FROM records WHERE trace=? OR span=? ORDER BY rowid", (entity_value, entity_value))
+        return [codec.load(r[0]) for r in rows]
+
+    def record_named(self, entity_value: str, name: str) -> Assessment | None:
+        row = self._one("SELECT record FROM records WHERE entity=? AND name=? ORDER BY rowid DESC LIMIT 1", (entity_value, name))
+        return codec.load(row[0]) if row else None
+
+    def learn(self, upstream: str, record_id: str, vendor_id: str) -> None:
+        self._write("INSERT OR REPLACE INTO learned VALUES (?,?,?)", (upstream, record_id, vendor_id))
+
+    def learned(self, upstream: str, record_id: str) -> str | None:
+        row = self._one("SELECT vendor_id FROM learned WHERE upstream=? AND record_id=?", (upstream, record_id))
+        return row[0] if row else None
+
+    # --- outbox ----------------------------------------------------------------
+    def enqueue(self, rows: list[tuple[str, Assessment, str]]) -> None:
+        """One transaction for every row: (upstream, record, request id)."""
+        now = time.time()
+        data = [(up, rec.id, codec.dump(rec), rid, now, now) for up, rec, rid in rows]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (?,?,?,?,?,?)", data)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def claim(self, upstream: str, limit: int, lease: float) -> list[OutboxItem]:
+        """Due rows, oldest first, at most one per record (so a record's changes keep their order)."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._db.execute(
+                    """SELECT id, record, request_id, attempts, created_at, last_error FROM outbox o
+                       WHERE upstream=? AND state='pending' AND next_at<=? AND (claimed_until IS NULL OR claimed_until<?)
+                         AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.upstream=o.upstream AND p.record_id=o.record_id
+                                         AND p.state='pending' AND p.id<o.id)
+                       ORDER BY id LIMIT ?""", (upstream, now, now, limit)).fetchall()
+                self._db.executemany("UPDATE outbox SET claimed_until=? WHERE id=?", [(now + lease, r[0]) for r in rows])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return [OutboxItem(r[0], upstream, codec.load(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+
+    def done(self, ids: list[int]) -> None:
+        with self._lock:
+            self._db.executemany("DELETE FROM outbox WHERE id=?", [(i,) for i in ids])
+
+    def retry(self, item_id: int, next_at: float, error: str) -> None:
+        self._write("UPDATE outbox SET attempts=attempts+1, next_at=?, claimed_until=NULL, last_error=? WHERE id=?", (next_at, error, item_id))
+
+    def bury(self, item_id: int, error: str) -> None:
+        self._write("UPDATE outbox SET state='dead', attempts=attempts+1, claimed_until=NULL, last_error=? WHERE id=?", (error, item_id))
+
+    def depth(self) -> dict[str, tuple[int, float | None]]:
+        rows = self._all("SELECT upstream, COUNT(*), MIN(created_at) FROM outbox WHERE state='pending' GROUP BY upstream")
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def dead_letters(self, upstream: str | None = None, limit: int = 100) -> list[DeadLetter]:
+        sql = "SELECT id, upstream, record, request_id, attempts, created_at, last_error FROM outbox WHERE state='dead'"
+        rows = self._all(sql + (" AND upstream=?" if upstream else "") + " ORDER BY id LIMIT ?", ((upstream, limit) if upstream else (limit,)))
+        return [DeadLetter(r[0], r[1], codec.load(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+
+    def replay(self, ids: list[int]) -> int:
+        now = time.time()
+        with self._lock:
+            return sum(self._db.execute("UPDATE outbox SET state='pending', attempts=0, next_at=?, created_at=?, claimed_until=NULL WHERE id=? AND state='dead'",
+                                        (now, now, i)).rowcount for i in ids)
+
+    def drop(self, ids: list[int]) -> int:
+        with self._lock:
+            return sum(self._db.execute("DELETE FROM outbox WHERE id=? AND state='dead'", (i,)).rowcount for i in ids)
+
+
+def _v(ref) -> str | None:
+    return None if ref is None else ref.value

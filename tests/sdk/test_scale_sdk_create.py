@@ -1,0 +1,128 @@
+"""The scale-gp-beta 0.7.0 SDK creating span assessments through the proxy: each of
+the six assessment types with an Opik primary (translated) and a Tracia mirror,
+and with a Scale primary (forwarded as is)."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from scale_gp_beta import UnprocessableEntityError
+
+from proxy import ids
+from tests.conftest import wait_for
+
+OPIK_FIRST = [{"from": "scale", "primary": "opik", "mirrors": ["tracia"]}]
+TRACIA_SPAN = re.compile(r"^/api/v1/spans/sp_[0-9a-f]{16}/evaluations$")
+CARRIED = "[feedback-proxy] "
+
+# assessment_type -> (create kwargs, what Opik gets: (method, path after the span id or None, body without ids),
+#                     what the Tracia mirror gets, or None when Tracia cannot hold it)
+CASES = {
+    "comment": ({"comment": "free text"},
+                ("POST", "/comments", {"text": "free text"}), None),
+    "rating": ({"rating": 4, "comment": "why 4"},
+               ("PUT", None, [{"name": "rating", "value": 4, "source": "sdk", "reason": "why 4"}]),
+               {"evaluatorKey": "rating", "value": 1, "note": 'why 4\n' + CARRIED + '{"value": 4, "scale": [1, 5]}'}),
+    "approval": ({"approval": "rejected", "comment": "wrong"},
+                 ("PUT", None, [{"name": "approval", "value": 0, "source": "sdk", "reason": "wrong", "category_name": "rejected"}]),
+                 {"evaluatorKey": "approval", "value": 0, "note": 'wrong\n' + CARRIED + '{"value": 0, "scale": [0, 1], "label": "rejected"}'}),
+    "rubric": ({"rubric": {"accuracy": "pass", "tone": "fail"}},
+               ("PUT", None, [{"name": "accuracy", "value": 1, "category_name": "pass", "source": "sdk"},
+                              {"name": "tone", "value": 0, "category_name": "fail", "source": "sdk"}]), None),
+    "metadata": ({"metadata": {"name": "accuracy", "value": 0.9, "nested": {"k": [1, 2]}}},
+                 ("PUT", None, [{"name": "accuracy", "value": 0.9, "source": "sdk"}]),
+                 {"evaluatorKey": "accuracy", "value": 1,
+                  "note": CARRIED + '{"value": 0.9, "metadata": {"name": "accuracy", "value": 0.9, "nested": {"k": [1, 2]}}}'}),
+}
+
+
+@pytest.mark.parametrize("kind", list(CASES))
+def test_each_assessment_type_reaches_an_opik_primary_and_a_tracia_mirror(live_proxy, upstreams, scale_sdk, kind):
+    kwargs, (method, tail, opik_body), tracia_body = CASES[kind]
+    client = scale_sdk(live_proxy(OPIK_FIRST))
+    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    a = client.span_assessments.create(assessment_type=kind, trace_id="trace-1", span_id="span-1", **kwargs)
+
+    assert (a.assessment_type, a.trace_id, a.span_id, a.object) == (kind, "trace-1", "span-1", "span.assessment")
+    assert (a.created_by, a.account_id) == ("feedback-proxy", "acct_client")
+    assert ids.is_uuid7(a.assessment_id)
+    assert before <= a.created_at <= datetime.now(timezone.utc) and before <= a.updated_at
+    for field in ("comment", "rating", "approval", "rubric"):
+        assert getattr(a, field) == kwargs.get(field), field
+    if kind == "metadata":  # see the report: the echo also shows a "source" the client never sent
+        assert {k: a.metadata[k] for k in kwargs["metadata"]} == kwargs["metadata"]
+    else:
+        assert a.metadata is None
+    assert a.overwrite is None
+
+    [got] = upstreams["opik"].received
+    assert got.method == method
+    if tail:  # a comment: on the span, by its Opik id
+        span = got.path.split("/")[-2]
+        assert got.path == f"/api/v1/private/spans/{span}{tail}" and got.body == opik_body
+    else:
+        assert got.path == "/api/v1/private/spans/feedback-scores"
+        span = got.body["scores"][0]["id"]
+        assert got.body == {"scores": [{**s, "id": span} for s in opik_body]}
+    assert ids.is_uuid7(span)
+
+    if tracia_body is None:
+        time.sleep(0.2)
+        assert upstreams["tracia"].received == []
+    else:
+        [mirrored] = wait_for(lambda: upstreams["tracia"].received, what="the Tracia mirror")
+        assert mirrored.method == "POST" and TRACIA_SPAN.match(mirrored.path)
+        assert mirrored.body == tracia_body
+
+
+def test_an_assessment_on_a_trace_becomes_an_opik_trace_score(live_proxy, upstreams, scale_sdk):
+    a = scale_sdk(live_proxy(OPIK_FIRST)).span_assessments.create(assessment_type="rating", trace_id="trace-2", rating=5)
+    assert (a.rating, a.trace_id, a.span_id) == (5, "trace-2", None)
+    [got] = upstreams["opik"].received
+    assert (got.method, got.path) == ("PUT", "/api/v1/private/traces/feedback-scores")
+    [score] = got.body["scores"]
+    assert score == {"id": score["id"], "name": "rating", "value": 5, "source": "sdk"} and ids.is_uuid7(score["id"])
+    time.sleep(0.2)
+    assert upstreams["tracia"].received == []  # Tracia evaluates spans only
+
+
+def test_an_overwrite_opik_cannot_hold_is_rejected_or_dropped_as_the_route_says(live_proxy, upstreams, scale_sdk):
+    body = {"output": {"completion": "corrected"}}
+    rejecting = scale_sdk(live_proxy(OPIK_FIRST))
+    with pytest.raises(UnprocessableEntityError) as err:
+        rejecting.span_assessments.create(assessment_type="overwrite", trace_id="trace-1", span_id="span-1", overwrite=body)
+    assert err.value.status_code == 422 and "opik" in err.value.body["detail"]
+
+    dropping = scale_sdk(live_proxy([{**OPIK_FIRST[0], "untranslatable": "drop"}]))
+    a = dropping.span_assessments.create(assessment_type="overwrite", trace_id="trace-1", span_id="span-1", overwrite=body)
+    assert (a.assessment_type, a.overwrite, a.rating) == ("overwrite", body, None)
+    time.sleep(0.2)
+    assert upstreams["opik"].received == [] and upstreams["tracia"].received == []
+
+
+def test_a_rating_out_of_range_is_a_422_the_sdk_raises(live_proxy, upstreams, scale_sdk):
+    client = scale_sdk(live_proxy(OPIK_FIRST))
+    with pytest.raises(UnprocessableEntityError) as err:
+        client.span_assessments.create(assessment_type="rating", trace_id="trace-1", span_id="span-1", rating=7)
+    assert err.value.body == {"detail": [{"type": "less_than_equal", "loc": ["body", "rating"],
+                                          "msg": "Input should be less than or equal to 5", "input": 7, "ctx": {"le": 5}}]}
+    assert all(not fake.received for fake in upstreams.values())
+
+
+def test_a_scale_primary_gets_the_create_verbatim_and_its_id_comes_back(live_proxy, upstreams, scale_sdk):
+    client = scale_sdk(live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}]))
+    a = client.span_assessments.create(assessment_type="approval", trace_id="trace-1", span_id="span-1", approval="approved")
+
+    [got] = upstreams["scale"].received
+    assert (got.method, got.path) == ("POST", "/v5/span-assessments")
+    assert got.body == {"assessment_type": "approval", "trace_id": "trace-1", "approval": "approved", "span_id": "span-1"}
+    assert got.headers["user-agent"] == "SGPClient/Python 0.7.0" and got.headers["x-stainless-retry-count"] == "0"
+    assert list(upstreams["scale"].assessments) == [a.assessment_id]  # the fake's id, not the proxy's
+    assert (a.created_by, a.approval, a.account_id) == ("fake-user", "approved", None)
+
+    [mirrored] = wait_for(lambda: upstreams["opik"].received, what="the Opik mirror")
+    [score] = mirrored.body["scores"]
+    assert score == {"id": score["id"], "name": "approval", "value": 1, "source": "sdk", "category_name": "approved"}

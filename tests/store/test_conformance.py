@@ -1,0 +1,131 @@
+"""One conformance suite for every store backend: registry, records, outbox."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from proxy.model import Assessment, Ref
+from proxy.store import MemoryStore
+from proxy.store.sqlite import SQLiteStore
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request, tmp_path):
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    s = SQLiteStore(str(tmp_path / "proxy.db"))
+    yield s
+    s.close()
+
+
+def rec(i: int, **kw) -> Assessment:
+    base = dict(op="upsert", entity="span", span_id=Ref("opik", f"span-{i}"), trace_id=Ref("opik", "trace-1"), name="accuracy", value=i / 10, id=f"rec-{i}")
+    return Assessment(**{**base, **kw})
+
+
+def test_registry_keeps_the_first_mapping_and_answers_reverse(store):
+    assert store.id_for("tracia", "sp_1", "opik") is None
+    assert store.remember_id("tracia", "sp_1", "opik", "uuid-a") == "uuid-a"
+    assert store.remember_id("tracia", "sp_1", "opik", "uuid-b") == "uuid-a"
+    assert store.id_for("tracia", "sp_1", "opik") == "uuid-a"
+    assert store.origin_of("opik", "uuid-a") == ("tracia", "sp_1")
+    assert store.origin_of("opik", "uuid-b") is None
+
+
+def test_records_by_key_by_entity_and_by_name(store):
+    store.put_record("k1", rec(1))
+    store.put_record("k2", rec(2, name="tone"))
+    assert store.get_record("k1") == rec(1)
+    assert [r.id for r in store.records_about("trace-1")] == ["rec-1", "rec-2"]
+    assert [r.id for r in store.records_about("span-2")] == ["rec-2"]
+    assert store.record_named("span-2", "tone").id == "rec-2"
+    assert store.record_named("span-2", "accuracy") is None
+    store.drop_record("k1")
+    assert store.get_record("k1") is None and [r.id for r in store.records_about("trace-1")] == ["rec-2"]
+
+
+def test_learned_vendor_ids(store):
+    assert store.learned("scale", "rec-1") is None
+    store.learn("scale", "rec-1", "asmt-9")
+    assert store.learned("scale", "rec-1") == "asmt-9"
+    assert store.learned("other", "rec-1") is None
+
+
+def test_outbox_claims_in_order_once_and_holds_the_lease(store):
+    store.enqueue([("scale", rec(i), "req-a") for i in range(5)] + [("opik", rec(9), "req-b")])
+    first = store.claim("scale", 3, lease=30)
+    assert [it.record.id for it in first] == ["rec-0", "rec-1", "rec-2"]
+    assert all(it.upstream == "scale" and it.request_id == "req-a" and it.attempts == 0 for it in first)
+    assert [it.record.id for it in store.claim("scale", 10, lease=30)] == ["rec-3", "rec-4"]
+    assert store.claim("scale", 10, lease=30) == []
+    assert store.depth()["scale"][0] == 5 and store.depth()["opik"][0] == 1
+    store.done([it.id for it in first])
+    assert store.depth()["scale"][0] == 2
+
+
+def test_expired_lease_makes_an_item_claimable_again(store):
+    store.enqueue([("scale", rec(1), "r")])
+    (item,) = store.claim("scale", 10, lease=0.05)
+    time.sleep(0.1)
+    (again,) = store.claim("scale", 10, lease=30)
+    assert again.id == item.id
+
+
+def test_a_records_later_change_waits_for_the_earlier_one(store):
+    store.enqueue([("scale", rec(1), "r1")])
+    store.enqueue([("scale", rec(1, op="update", value=0.5), "r2"), ("scale", rec(2), "r2")])
+    claimed = store.claim("scale", 10, lease=30)
+    assert [(it.record.id, it.record.op) for it in claimed] == [("rec-1", "upsert"), ("rec-2", "upsert")]
+    store.done([claimed[0].id])
+    (later,) = store.claim("scale", 10, lease=30)
+    assert (later.record.id, later.record.op, later.record.value) == ("rec-1", "update", 0.5)
+
+
+def test_retry_defers_and_counts_attempts(store):
+    store.enqueue([("scale", rec(1), "r")])
+    (item,) = store.claim("scale", 10, lease=30)
+    store.retry(item.id, time.time() + 60, "503 from scale")
+    assert store.claim("scale", 10, lease=30) == []
+    assert store.depth()["scale"][0] == 1
+    store.retry(item.id, time.time() - 1, "503 again")
+    (again,) = store.claim("scale", 10, lease=30)
+    assert again.attempts == 2 and again.last_error == "503 again"
+
+
+def test_dead_letters_keep_the_error_and_can_be_replayed_or_dropped(store):
+    store.enqueue([("scale", rec(1), "r1"), ("scale", rec(2), "r2")])
+    a, b = store.claim("scale", 10, lease=30)
+    store.bury(a.id, "422 from scale: rating out of range")
+    store.bury(b.id, "gave up")
+    assert store.depth() == {}
+    dead = store.dead_letters()
+    assert [(d.id, d.upstream, d.record.id, d.last_error, d.attempts) for d in dead] == [
+        (a.id, "scale", "rec-1", "422 from scale: rating out of range", 1), (b.id, "scale", "rec-2", "gave up", 1)]
+    assert store.dead_letters("opik") == []
+    assert store.replay([a.id]) == 1 and store.replay([a.id]) == 0
+    (back,) = store.claim("scale", 10, lease=30)
+    assert back.id == a.id and back.attempts == 0
+    assert store.drop([b.id]) == 1 and store.dead_letters() == []
+
+
+def test_records_survive_a_round_trip_with_every_field(store):
+    full = Assessment(op="upsert", entity="span", trace_id=Ref("scale", "t"), span_id=Ref("scale", "s"), project="p", name="n", value=4,
+                      scale=[1, 5], label="approved", comment="c", rubric={"a": "pass"}, correction={"output": "x"}, metadata={"k": [1, 2]},
+                      source="api", author="me", assessment_id="asmt", names=["a"], id="rid", origin={"vendor": "scale", "overwrites": False})
+    store.enqueue([("opik", full, "r")])
+    (item,) = store.claim("opik", 1, lease=30)
+    assert item.record == full
+
+
+def test_sqlite_outbox_survives_reopening(tmp_path):
+    path = str(tmp_path / "proxy.db")
+    s = SQLiteStore(path)
+    s.enqueue([("scale", rec(i), "r") for i in range(3)])
+    s.remember_id("tracia", "sp_1", "opik", "u1")
+    s.close()
+    s = SQLiteStore(path)
+    assert [it.record.id for it in s.claim("scale", 10, lease=30)] == ["rec-0", "rec-1", "rec-2"]
+    assert s.id_for("tracia", "sp_1", "opik") == "u1"

@@ -94,6 +94,7 @@ class Config(Strict):
     store: str = "sqlite:///./data/proxy.db"
     store_sync: Literal["normal", "full"] = "normal"
     delivery: Delivery = Delivery()
+    dedupe_window: float = Field(300.0, ge=0, description="seconds a repeated request gets the first one's answer (0: off)")
     id_secret: str = "feedback-proxy"  # key of the hash that derives one vendor's ids from another's
     mappings_dir: str | None = None
     log_level: str = "info"

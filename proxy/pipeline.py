@@ -15,15 +15,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from . import ids, ingress
-from .config import Config
+from . import ids, ingress, replies
+from .config import Config, delivery_for
 from .delivery.forward import forward
-from .delivery.mirrors import Mirrors
+from .delivery.outbox import Outbox
 from .delivery.primary import send_translated
 from .delivery.target import Target, now_iso
 from .errors import EncodeError, NotFound, ProxyError, RequestError, UpstreamError
 from .mapping import VendorMapping, WireRequest
 from .mapping.engine import CompiledEndpoint
+from .metrics import Metrics
 from .model import Assessment, Reply
 from .resolve import Resolver
 from .routing import Router
@@ -52,7 +53,8 @@ class Proxy:
         targets = {n: Target(n, up, mappings[up.vendor], store, config.id_secret) for n, up in config.upstreams.items()}
         self.router = Router(config, mappings, targets, store)
         self.resolver = Resolver(store)
-        self.mirrors = Mirrors(transport)
+        self.metrics = Metrics(store)
+        self.outbox = Outbox(store, transport, list(targets), self.router.target, lambda name: delivery_for(config, name), self.metrics)
 
     async def handle(self, req: Incoming) -> Reply:
         found = self._match(req)
@@ -71,6 +73,11 @@ class Proxy:
             reply = self._upstream_error(mapping, exc)
         except ProxyError as exc:
             reply = mapping.error(exc.status if exc.status < 500 else 502, exc.code, exc.message)
+        except Exception as exc:  # the store or the machine failed, not the client: say so in its shape
+            log.exception("request %s: %s %s failed inside the proxy", req.request_id, mapping.vendor, endpoint.name)
+            reply = mapping.error(503, "UNAVAILABLE", f"the proxy could not take the request now ({type(exc).__name__}); retry later")
+            reply.headers["retry-after"] = "1"
+        self.metrics.request(mapping.vendor, endpoint.name, reply.status)
         log.info("request %s: %s %s %s -> %d (%.1f ms)", req.request_id, req.method, req.path, endpoint.name, reply.status, (time.perf_counter() - started) * 1000)
         return reply
 
@@ -125,20 +132,36 @@ class Proxy:
         op = records[0].op if records else None
         if op in ("read", "list") and not same:
             return self.resolver.read(mapping, endpoint, records[0], ctx, self.router.own_translate(mapping.vendor))
+        key = self._retry_key(req, mapping) if op not in ("read", "list") else None
+        if key is not None:
+            seen = self.store.reply_for(key, self.config.dedupe_window)
+            if seen is not None:
+                log.info("request %s: a repeat of an accepted request; answered as before, nothing sent", req.request_id)
+                return replies.load(seen)
         resolved = self.resolver.resolve(records, strict=not same)
+        later: list[Assessment] = []  # what a translated primary did not take (a partial failure)
         if same:
             reply = await forward(self.transport, route.primary, req, prefix)
             keys = self.resolver.keys_from_primary(mapping, endpoint, reply, resolved)
         elif route.primary is not None:
-            await send_translated(self.transport, route.primary, resolved, route.untranslatable, req.request_id)
+            later = await send_translated(self.transport, route.primary, resolved, route.untranslatable, req.request_id)
             reply, keys = self._synthesized(mapping, endpoint, resolved, records, ctx), None
         else:
             reply, keys = self._synthesized(mapping, endpoint, resolved, records, ctx), None
         if reply.status < 300 and op not in ("read", "list"):  # a read changes nothing to mirror
             self.resolver.remember(resolved, keys)
-            for target in route.mirrors:
-                self.mirrors.submit(target, resolved, req.request_id)
+            # Committed before the answer: from here on the proxy owns delivery.
+            await self.outbox.accept(route.mirrors, resolved, req.request_id, route.index, (key, replies.dump(reply)) if key else None)
+            if later:
+                await self.outbox.accept((route.primary,), later, req.request_id, route.index)
         return reply
+
+    def _retry_key(self, req: Incoming, mapping: VendorMapping) -> str | None:
+        """Only a POST creates: PUT, PATCH and DELETE may be repeated, and mean the same each time."""
+        if not self.config.dedupe_window or req.method != "POST":
+            return None
+        credential = req.headers.get(mapping.spec.auth.header.lower())
+        return replies.request_key(mapping.vendor, req.method, req.path, req.raw_query, req.body, credential)
 
     def _synthesized(self, mapping, endpoint, resolved: list[Assessment], records: list[Assessment], ctx: dict) -> Reply:
         shown = self.resolver.as_shown(resolved, records)

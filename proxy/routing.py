@@ -15,6 +15,7 @@ from .store import Store
 
 @dataclass(frozen=True)
 class RouteTargets:
+    index: int  # the route's place in the config: outbox rows remember it, for its overrides
     primary: Target | None
     mirrors: tuple[Target, ...]
     untranslatable: str
@@ -23,6 +24,8 @@ class RouteTargets:
 class Router:
     def __init__(self, config: Config, mappings: dict[str, VendorMapping], targets: dict[str, Target], store: Store):
         self._by_vendor: dict[str, RouteTargets] = {}
+        self._routes: list[RouteTargets] = []
+        self._targets = targets
         self._spaces = {v: IdSpace(m, store, config.id_secret) for v, m in mappings.items()}
         for _, message in broken_references(config):
             raise ConfigError(message)
@@ -34,12 +37,22 @@ class Router:
                 cases = route.overrides.get(name, [])
                 return t.with_overrides(t.mapping.compile_overrides(cases, f"routes[{i}].overrides.{name}"))
 
-            compiled = RouteTargets(bind(route.primary) if route.primary else None, tuple(bind(n) for n in route.mirrors), route.untranslatable)
+            compiled = RouteTargets(i, bind(route.primary) if route.primary else None, tuple(bind(n) for n in route.mirrors), route.untranslatable)
+            self._routes.append(compiled)
             for vendor in mappings if route.src == "*" else [route.src]:
                 self._by_vendor.setdefault(vendor, compiled)
 
     def route_for(self, vendor: str) -> RouteTargets | None:
         return self._by_vendor.get(vendor)
+
+    def target(self, upstream: str, route: int | None) -> Target:
+        """The upstream as that route delivers to it (with the route's overrides)."""
+        if route is not None and 0 <= route < len(self._routes):
+            r = self._routes[route]
+            for t in (r.primary, *r.mirrors):
+                if t is not None and t.name == upstream:
+                    return t
+        return self._targets[upstream]
 
     def own_translate(self, vendor: str):
         return self._spaces[vendor].translate

@@ -74,6 +74,13 @@ def mappings():
     return load_all()
 
 
+# Retries in tens of milliseconds rather than the production 5 s, so a test that
+# injects faults sees the outbox retry within its patience.
+FAST_DELIVERY = {"linger_ms": 1, "poll_interval": 0.05,
+                 "retry": {"initial_interval": 0.05, "multiplier": 1.5, "max_interval": 0.2, "max_elapsed": 30},
+                 "breaker": {"failures": 1000, "cooldown": 0.1}}
+
+
 @pytest.fixture
 def live_proxy(fakes, upstreams, mappings):
     """live_proxy(routes=[...], upstream_patch={name: {"base_url": ..., "timeout": ...}}, **config)
@@ -84,6 +91,7 @@ def live_proxy(fakes, upstreams, mappings):
         ups = upstream_config(fakes)
         for name, fields in (upstream_patch or {}).items():
             ups[name].update(fields)
+        extra.setdefault("delivery", FAST_DELIVERY)
         cfg = Config.model_validate({"upstreams": ups, "routes": routes, **extra})
         # each proxy its own in-memory store unless the test names one: no test sees another's records
         store = None if "store" in extra else MemoryStore()

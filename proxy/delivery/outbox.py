@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 
 from ..model import Assessment
@@ -21,20 +22,26 @@ log = logging.getLogger("proxy.delivery")
 
 
 class Outbox:
-    def __init__(self, store, transport: Transport, targets: dict[str, Target], settings_for, metrics):
+    def __init__(self, store, transport: Transport, upstreams: list[str], target_for, settings_for, metrics):
         self.store, self.metrics = store, metrics
-        self.workers = {name: Worker(t, store, transport, settings_for(name), metrics) for name, t in targets.items()}
-        self._pending: list[tuple[list, asyncio.Future]] = []
+        self.workers = {name: Worker(name, target_for, store, transport, settings_for(name), metrics) for name in upstreams}
+        self._pending: list[tuple[list, list, asyncio.Future]] = []
         self._writing = False
         self._tasks: list[asyncio.Task] = []
 
-    async def accept(self, targets: tuple[Target, ...], records: list[Assessment], request_id: str) -> None:
+    async def accept(self, targets: tuple[Target, ...], records: list[Assessment], request_id: str, route: int | None = None,
+                     reply: tuple[str, bytes] | None = None) -> None:
+        """Commit the records for each target (and the answer a retry must get); return once durable."""
+        if route is not None:
+            records = [dataclasses.replace(r, origin={**r.origin, "route": route}) for r in records]
         rows = [(t.name, rec, request_id) for t in targets for rec in records]
-        if not rows:
+        replies = [reply] if reply else []
+        if not rows and not replies:
             return
         future = asyncio.get_running_loop().create_future()
-        self._pending.append((rows, future))
+        self._pending.append((rows, replies, future))
         if not self._writing:
+            self._writing = True
             asyncio.get_running_loop().create_task(self._commit())
         await future
         self.metrics.accepted(len(rows))
@@ -42,18 +49,20 @@ class Outbox:
             self.workers[name].wake.set()
 
     async def _commit(self) -> None:
-        self._writing = True
+        """Group commit: everything queued while the previous transaction ran goes in the next one."""
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
+                rows = [row for r, _, _ in batch for row in r]
+                replies = [rep for _, r, _ in batch for rep in r]
                 try:
-                    await asyncio.to_thread(self.store.enqueue, [row for rows, _ in batch for row in rows])
+                    await asyncio.to_thread(self.store.enqueue, rows, replies)
                 except Exception as exc:  # the store failed: every waiter hears of it
                     log.error("outbox commit of %d request(s) failed: %s", len(batch), exc)
-                    for _, f in batch:
+                    for _, _, f in batch:
                         f.set_exception(exc)
                 else:
-                    for _, f in batch:
+                    for _, _, f in batch:
                         f.set_result(None)
         finally:
             self._writing = False

@@ -3,6 +3,12 @@
 Every record is encoded before anything is sent, so a request the primary
 cannot hold is refused whole (route option `untranslatable: reject`) or sent
 without the records it cannot hold (`drop`, logged).
+
+One client request can become several upstream requests (an Opik batch becomes
+one Tracia evaluation per score). If every one fails, the client hears of it and
+may retry safely. If only some fail, the client must not retry (it would
+duplicate what did arrive): the records that did not arrive are returned, for
+the caller to hand to the outbox, and the client is answered as a success.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from .target import Target
 log = logging.getLogger("proxy.primary")
 
 
-async def send_translated(transport: Transport, target: Target, records: list[Assessment], policy: str, request_id: str) -> None:
+async def send_translated(transport: Transport, target: Target, records: list[Assessment], policy: str, request_id: str) -> list[Assessment]:
+    """Send; returns the records still to deliver after a partial failure (raises if nothing arrived)."""
     requests, refused = target.encode(records)
     if refused:
         why = "; ".join(sorted({reason for _, reason in refused}))
@@ -27,20 +34,26 @@ async def send_translated(transport: Transport, target: Target, records: list[As
         log.warning("request %s: dropped %d record(s) the primary %s cannot take: %s", request_id, len(refused), target.name, why)
     results = await asyncio.gather(*(target.send(transport, r) for r in requests), return_exceptions=True)
     failure: UpstreamError | None = None
+    undelivered: list[Assessment] = []
     for req, res in zip(requests, results):
         if isinstance(res, UpstreamError):
             res.upstream = target.name
             failure = failure or res
+            undelivered += req.records
         elif isinstance(res, BaseException):
             raise res
         elif res.status >= 300:
             failure = failure or _rejected(target, res)
+            undelivered += req.records
         else:
             target.learn_from(req, res)
         status = res.status if isinstance(res, Response) else "no answer"
         log.info("request %s: primary %s %s %s -> %s", request_id, target.name, req.method, req.path, status)
-    if failure is not None:
+    if failure is not None and len(undelivered) == sum(len(r.records) for r in requests):
         raise failure
+    if undelivered:
+        log.warning("request %s: primary %s took part of it; %d record(s) go to the outbox: %s", request_id, target.name, len(undelivered), failure.message)
+    return list({id(r): r for r in undelivered}.values())
 
 
 def _rejected(target: Target, res: Response) -> UpstreamError:

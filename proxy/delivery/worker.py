@@ -23,8 +23,9 @@ log = logging.getLogger("proxy.delivery")
 
 
 class Worker:
-    def __init__(self, target: Target, store, transport: Transport, settings, metrics):
-        self.target, self.store, self.transport, self.metrics = target, store, transport, metrics
+    def __init__(self, upstream: str, target_for, store, transport: Transport, settings, metrics):
+        self.upstream, self.store, self.transport, self.metrics = upstream, store, transport, metrics
+        self.target_for = target_for  # (upstream, route index) -> Target with that route's overrides
         s = settings
         self.batch_max, self.linger, self.lease = s.batch_max, s.linger_ms / 1000, s.lease_seconds
         self.policy = RetryPolicy(s.retry.initial_interval, s.retry.multiplier, s.retry.max_interval, s.retry.max_elapsed, s.retry.max_attempts)
@@ -38,7 +39,7 @@ class Worker:
         while True:
             if not self.breaker.allows():
                 await asyncio.sleep(self.breaker.wait())
-            items = await asyncio.to_thread(self.store.claim, self.target.name, self.batch_max, self.lease)
+            items = await asyncio.to_thread(self.store.claim, self.upstream, self.batch_max, self.lease)
             if not items:
                 self.wake.clear()
                 try:
@@ -51,36 +52,43 @@ class Worker:
             await self.deliver(items)
 
     async def deliver(self, items: list[OutboxItem]) -> None:
-        by_record = {it.record.id: it for it in items}
-        requests, refused = self.target.encode([it.record for it in items])
-        for rec, why in refused:
-            self._bury(by_record[rec.id], f"cannot be written for {self.target.name}: {why}")
-        await asyncio.gather(*(self._send(req, [by_record[r.id] for r in req.records]) for req in requests))
+        by_route: dict = {}
+        for it in items:
+            by_route.setdefault(it.record.origin.get("route"), []).append(it)
+        sends = []
+        for route, group in by_route.items():
+            target = self.target_for(self.upstream, route)
+            by_record = {it.record.id: it for it in group}
+            requests, refused = target.encode([it.record for it in group])
+            for rec, why in refused:
+                self._bury(by_record[rec.id], f"cannot be written for {self.upstream}: {why}")
+            sends += [self._send(target, req, [by_record[r.id] for r in req.records]) for req in requests]
+        await asyncio.gather(*sends)
 
-    async def _send(self, req: OutRequest, items: list[OutboxItem]) -> None:
+    async def _send(self, target: Target, req: OutRequest, items: list[OutboxItem]) -> None:
         async with self.sending:
             try:
-                resp = await self.target.send(self.transport, req)
+                resp = await target.send(self.transport, req)
             except UpstreamError as exc:
                 return self._failed(items, exc.message, None)
         if resp.status < 300:
-            return self._delivered(req, resp, items)
+            return self._delivered(target, req, resp, items)
         text = resp.body[:300].decode(errors="replace")
-        why = f"{self.target.name} answered {resp.status} to {req.method} {req.path}: {text}"
+        why = f"{self.upstream} answered {resp.status} to {req.method} {req.path}: {text}"
         if resp.status in RETRYABLE:
             return self._failed(items, why, retry_after(resp.headers.get("retry-after")))
         self.breaker.success()  # the upstream is up; it refused these records
         for it in items:
             self._bury(it, why)
 
-    def _delivered(self, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
+    def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
         self.breaker.success()
-        self.target.learn_from(req, resp)
+        target.learn_from(req, resp)
         self.store.done([it.id for it in items])
         now = time.time()
         for it in items:
-            self.metrics.delivered(self.target.name, now - it.created_at)
-        log.info("delivered %d record(s) to %s: %s %s -> %d (requests %s)", len(items), self.target.name, req.method, req.path, resp.status,
+            self.metrics.delivered(self.upstream, now - it.created_at)
+        log.info("delivered %d record(s) to %s: %s %s -> %d (requests %s)", len(items), self.upstream, req.method, req.path, resp.status,
                  ",".join(sorted({it.request_id for it in items}))[:200])
 
     def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None) -> None:
@@ -92,11 +100,11 @@ class Worker:
                 self._bury(it, f"gave up after {attempts} attempt(s): {why}")
             else:
                 self.store.retry(it.id, time.time() + self.policy.delay(attempts, wait_hint), why)
-                self.metrics.retried(self.target.name)
-        log.warning("delivery to %s failed for %d record(s), breaker %s: %s", self.target.name, len(items), self.breaker.state, why)
+                self.metrics.retried(self.upstream)
+        log.warning("delivery to %s failed for %d record(s), breaker %s: %s", self.upstream, len(items), self.breaker.state, why)
 
     def _bury(self, it: OutboxItem, why: str) -> None:
         self.store.bury(it.id, why)
         self.last_error = why
-        self.metrics.dead(self.target.name)
-        log.error("dead letter %d (request %s) for %s: %s", it.id, it.request_id, self.target.name, why)
+        self.metrics.dead(self.upstream)
+        log.error("dead letter %d (request %s) for %s: %s", it.id, it.request_id, self.upstream, why)

@@ -13,13 +13,27 @@ class MemoryOutbox:
     def __init__(self) -> None:
         self._rows: dict[int, dict] = {}
         self._next_id = itertools.count(1)
+        self._replies: dict[str, tuple[bytes, float]] = {}
 
-    def enqueue(self, rows: list[tuple[str, Assessment, str]]) -> None:
+    def enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]] = ()) -> None:
         now = time.time()
+        for key, reply in replies:
+            self._replies[key] = (reply, now)
         for upstream, rec, request_id in rows:
             i = next(self._next_id)
             self._rows[i] = {"id": i, "upstream": upstream, "record": rec, "request_id": request_id, "created_at": now,
                              "state": "pending", "attempts": 0, "next_at": now, "claimed_until": 0.0, "last_error": None}
+
+    def reply_for(self, key: str, max_age: float) -> bytes | None:
+        hit = self._replies.get(key)
+        return hit[0] if hit and hit[1] >= time.time() - max_age else None
+
+    def prune_replies(self, max_age: float) -> int:
+        cutoff = time.time() - max_age
+        old = [k for k, (_, at) in self._replies.items() if at < cutoff]
+        for k in old:
+            del self._replies[k]
+        return len(old)
 
     def claim(self, upstream: str, limit: int, lease: float) -> list[OutboxItem]:
         now, out, seen = time.time(), [], set()

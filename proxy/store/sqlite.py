@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS outbox (
   next_at REAL NOT NULL, claimed_until REAL, last_error TEXT);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (upstream, state, next_at);
 CREATE INDEX IF NOT EXISTS outbox_record ON outbox (upstream, record_id, state);
+CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply BLOB NOT NULL, created_at REAL NOT NULL);
 """
 
 
@@ -116,18 +117,27 @@ class SQLiteStore:
         return row[0] if row else None
 
     # --- outbox ----------------------------------------------------------------
-    def enqueue(self, rows: list[tuple[str, Assessment, str]]) -> None:
-        """One transaction for every row: (upstream, record, request id)."""
+    def enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]] = ()) -> None:
+        """One transaction for every row, (upstream, record, request id), and the
+        answers (key, reply) that a retry of those requests must get."""
         now = time.time()
         data = [(up, rec.id, codec.dump(rec), rid, now, now) for up, rec, rid in rows]
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (?,?,?,?,?,?)", data)
+                self._db.executemany("INSERT OR REPLACE INTO replies VALUES (?,?,?)", [(k, r, now) for k, r in replies])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def reply_for(self, key: str, max_age: float) -> bytes | None:
+        row = self._one("SELECT reply FROM replies WHERE key=? AND created_at>=?", (key, time.time() - max_age))
+        return row[0] if row else None
+
+    def prune_replies(self, max_age: float) -> int:
+        return self._write("DELETE FROM replies WHERE created_at<?", (time.time() - max_age,))
 
     def claim(self, upstream: str, limit: int, lease: float) -> list[OutboxItem]:
         """Due rows, oldest first, at most one per record (so a record's changes keep their order)."""

@@ -11,7 +11,7 @@ from proxy.app import create_app
 from proxy.config import Config
 from proxy.store import MemoryStore
 from proxy.testing import FakeServer
-from tests.conftest import upstream_config, wait_for
+from tests.conftest import FAST_DELIVERY, upstream_config, wait_for
 from tests.integration.shapes import error_of, send, send_valid
 
 TRACE_BATCH = {"traces": [{"id": "01a2105d-41f8-77e4-83f2-4905344d3b48", "name": "t", "start_time": "2026-01-15T10:30:00.000000Z",
@@ -74,7 +74,8 @@ def test_tracia_and_scale_paths_without_feedback_pass_through(live_proxy, upstre
 
 
 def test_reads_through_a_same_vendor_primary_are_not_mirrored(fakes, upstreams, mappings):
-    cfg = Config.model_validate({"upstreams": upstream_config(fakes), "routes": [{"from": "scale", "primary": "scale", "mirrors": ["opik", "tracia"]}]})
+    cfg = Config.model_validate({"upstreams": upstream_config(fakes), "routes": [{"from": "scale", "primary": "scale", "mirrors": ["opik", "tracia"]}],
+                                 "delivery": FAST_DELIVERY})
     app = create_app(cfg, mappings=mappings, store=MemoryStore())
     with FakeServer(app) as server:
         made = send(server.url, "scale", "POST", "/v5/span-assessments",
@@ -82,6 +83,7 @@ def test_reads_through_a_same_vendor_primary_are_not_mirrored(fakes, upstreams, 
         assert send(server.url, "scale", "GET", f"/v5/span-assessments/{made['assessment_id']}").json() == made
         assert send(server.url, "scale", "GET", "/v5/span-assessments?trace_id=trace-1").json()["items"] == [made]
         wait_for(lambda: upstreams["opik"].received and upstreams["tracia"].received, what="both mirrors of the create")
-    assert app.state.proxy.mirrors.failed == []  # neither mirror was handed the reads
+    store = app.state.proxy.store
+    assert store.depth() == {} and store.dead_letters() == []  # neither mirror was handed the reads
     assert [r.method for r in upstreams["scale"].received] == ["POST", "GET", "GET"]
     assert (len(upstreams["opik"].received), len(upstreams["tracia"].received)) == (1, 1)

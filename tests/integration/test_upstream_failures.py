@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from proxy.testing import free_port
@@ -82,8 +84,9 @@ def test_a_mirror_that_keeps_failing_does_not_change_the_answer(live_proxy, upst
     resp = send_valid(live_proxy([{"from": "scale", "primary": "opik", "mirrors": ["tracia"]}]), "scale")
     assert resp.status_code == 200 and resp.json()["approval"] == "approved"
     assert len(upstreams["opik"].received) == 1
-    wait_for(lambda: len(upstreams["tracia"].received) == 3, what="three attempts at the Tracia mirror")
+    wait_for(lambda: len(upstreams["tracia"].received) == 4, what="three failures, then the delivery")
     assert not upstreams["tracia"].faults
+    assert len({json.dumps(b, sort_keys=True) for b in upstreams["tracia"].bodies("POST")}) == 1
 
 
 def test_a_mirror_that_answers_503_twice_gets_the_record_the_third_time(live_proxy, upstreams):

@@ -14,6 +14,7 @@ import time
 
 from ..errors import UpstreamError
 from ..model import OutRequest
+from ..store import codec
 from ..store.outbox import OutboxItem
 from ..upstream import Response, Transport
 from .retry import RETRYABLE, Breaker, RetryPolicy, retry_after
@@ -52,6 +53,7 @@ class Worker:
             await self.deliver(items)
 
     async def deliver(self, items: list[OutboxItem]) -> None:
+        items = self._not_yet_delivered(items)
         by_route: dict = {}
         for it in items:
             by_route.setdefault(it.record.origin.get("route"), []).append(it)
@@ -64,6 +66,17 @@ class Worker:
                 self._bury(by_record[rec.id], f"cannot be written for {self.upstream}: {why}")
             sends += [self._send(target, req, [by_record[r.id] for r in req.records]) for req in requests]
         await asyncio.gather(*sends)
+
+    def _not_yet_delivered(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """Effectively once: an item this upstream already acknowledged (a row claimed again
+        after a crash between the answer and the bookkeeping) is settled without a send."""
+        fresh, already = [], []
+        for it in items:
+            (already if self.store.delivered(self.upstream, it.record.id) == codec.fingerprint(it.record) else fresh).append(it)
+        if already:
+            self.store.done([it.id for it in already])
+            log.info("%d record(s) already delivered to %s: not sent again", len(already), self.upstream)
+        return fresh
 
     async def _send(self, target: Target, req: OutRequest, items: list[OutboxItem]) -> None:
         async with self.sending:
@@ -84,6 +97,7 @@ class Worker:
     def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
         self.breaker.success()
         target.learn_from(req, resp)
+        self.store.mark_delivered(self.upstream, [(it.record.id, codec.fingerprint(it.record)) for it in items])
         self.store.done([it.id for it in items])
         now = time.time()
         for it in items:

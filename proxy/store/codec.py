@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from typing import Any
 
 from .. import jsonio
@@ -16,6 +18,12 @@ def dump(rec: Assessment) -> bytes:
             continue
         out[name] = [v.vendor, v.value] if isinstance(v, Ref) else v
     return jsonio.dumps(out)
+
+
+def fingerprint(rec: Assessment) -> str:
+    """What was delivered, in 16 hex: the same record content gives the same print."""
+    body = dump(dataclasses.replace(rec, origin={}))
+    return hashlib.sha256(body).hexdigest()[:16]
 
 
 def load(data: bytes | str) -> Assessment:

@@ -15,6 +15,7 @@ class MemoryStore(MemoryOutbox):
         self._about: dict[str, dict[str, str]] = {}  # entity id -> {key: key}, in arrival order
         self._named: dict[tuple[str, str], str] = {}
         self._learned: dict[tuple[str, str], str] = {}
+        self._delivered: dict[tuple[str, str], str] = {}
 
     def id_for(self, vendor: str, value: str, target: str) -> str | None:
         return self._ids.get((vendor, value, target))
@@ -62,3 +63,10 @@ class MemoryStore(MemoryOutbox):
 
     def learned(self, upstream: str, record_id: str) -> str | None:
         return self._learned.get((upstream, record_id))
+
+    def mark_delivered(self, upstream: str, prints: list[tuple[str, str]]) -> None:
+        for record_id, print_ in prints:
+            self._delivered[(upstream, record_id)] = print_
+
+    def delivered(self, upstream: str, record_id: str) -> str | None:
+        return self._delivered.get((upstream, record_id))

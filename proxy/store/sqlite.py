@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS outbox (
   next_at REAL NOT NULL, claimed_until REAL, last_error TEXT);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (upstream, state, next_at);
 CREATE INDEX IF NOT EXISTS outbox_record ON outbox (upstream, record_id, state);
+CREATE TABLE IF NOT EXISTS delivered (
+  upstream TEXT NOT NULL, record_id TEXT NOT NULL, print TEXT NOT NULL, PRIMARY KEY (upstream, record_id));
 CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply BLOB NOT NULL, created_at REAL NOT NULL);
 """
 
@@ -114,6 +116,14 @@ class SQLiteStore:
 
     def learned(self, upstream: str, record_id: str) -> str | None:
         row = self._one("SELECT vendor_id FROM learned WHERE upstream=? AND record_id=?", (upstream, record_id))
+        return row[0] if row else None
+
+    def mark_delivered(self, upstream: str, prints: list[tuple[str, str]]) -> None:
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO delivered VALUES (?,?,?)", [(upstream, r, p) for r, p in prints])
+
+    def delivered(self, upstream: str, record_id: str) -> str | None:
+        row = self._one("SELECT print FROM delivered WHERE upstream=? AND record_id=?", (upstream, record_id))
         return row[0] if row else None
 
     # --- outbox ----------------------------------------------------------------

@@ -129,3 +129,11 @@ def test_sqlite_outbox_survives_reopening(tmp_path):
     s = SQLiteStore(path)
     assert [it.record.id for it in s.claim("scale", 10, lease=30)] == ["rec-0", "rec-1", "rec-2"]
     assert s.id_for("tracia", "sp_1", "opik") == "u1"
+
+
+def test_delivered_prints(store):
+    assert store.delivered("scale", "rec-1") is None
+    store.mark_delivered("scale", [("rec-1", "abc"), ("rec-2", "def")])
+    store.mark_delivered("scale", [("rec-1", "xyz")])
+    assert store.delivered("scale", "rec-1") == "xyz" and store.delivered("scale", "rec-2") == "def"
+    assert store.delivered("opik", "rec-1") is None

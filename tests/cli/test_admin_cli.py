@@ -1,0 +1,48 @@
+"""feedback-proxy outbox and dead-letters on a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+
+from proxy.model import Assessment, Ref
+from proxy.store.sqlite import SQLiteStore
+from tests.cli.test_cli import run
+
+
+def setup(tmp_path):
+    db = tmp_path / "proxy.db"
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f'store: "sqlite:///{db}"\nupstreams: {{}}\n')
+    store = SQLiteStore(str(db))
+    recs = [Assessment(op="upsert", entity="span", span_id=Ref("tracia", f"sp_{i:016x}"), name="quality", value=1, id=f"r{i}") for i in range(4)]
+    store.enqueue([("scale", recs[0], "req-a"), ("scale", recs[1], "req-b"), ("opik", recs[2], "req-c"), ("opik", recs[3], "req-d")])
+    claimed = store.claim("scale", 10, lease=30)
+    store.bury(claimed[0].id, "scale answered 422: rating out of range")
+    return str(cfg), store, claimed[0].id
+
+
+def test_outbox_shows_depth_age_and_dead_letters(tmp_path):
+    cfg, _, _ = setup(tmp_path)
+    out = run("outbox", "--config", cfg)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["upstream", "waiting", "oldest", "dead"]
+    assert lines[1].split()[0:2] == ["opik", "2"] and lines[1].split()[-1] == "0"
+    assert lines[2].split()[0:2] == ["scale", "1"] and lines[2].split()[-1] == "1"
+
+
+def test_dead_letters_list_show_replay_drop(tmp_path):
+    cfg, store, dead_id = setup(tmp_path)
+    out = run("dead-letters", "list", "--config", cfg)
+    assert out.returncode == 0 and str(dead_id) in out.stdout and "rating out of range" in out.stdout and "attempts=1" in out.stdout
+    shown = json.loads(run("dead-letters", "show", str(dead_id), "--config", cfg).stdout)
+    assert shown["upstream"] == "scale" and shown["request_id"] == "req-a" and shown["record"]["span_id"] == ["tracia", "sp_0000000000000000"]
+    assert run("dead-letters", "show", "999", "--config", cfg).returncode == 1
+    out = run("dead-letters", "replay", str(dead_id), "--config", cfg)
+    assert out.returncode == 0 and "replayed 1" in out.stdout
+    assert store.dead_letters() == [] and store.depth()["scale"][0] == 2
+    store.bury(store.claim("scale", 10, lease=30)[0].id, "again")
+    out = run("dead-letters", "drop", "--all", "--upstream", "scale", "--config", cfg)
+    assert out.returncode == 0 and "dropped 1" in out.stdout
+    assert run("dead-letters", "list", "--config", cfg).stdout.strip() == "no dead letters"
+    assert run("dead-letters", "replay", "--config", cfg).returncode == 1

@@ -1,0 +1,71 @@
+"""Effectively once at the vendor: a record the upstream already acknowledged is not sent
+again, even when its outbox row is claimed a second time (a crash between the answer and
+the bookkeeping); a changed record is."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from proxy.config import Config, delivery_for
+from proxy.delivery.target import Target
+from proxy.delivery.worker import Worker
+from proxy.metrics import Metrics
+from proxy.model import Assessment, Ref
+from proxy.store import codec
+from proxy.store.sqlite import SQLiteStore
+from proxy.upstream import open_transport
+from tests.conftest import FAST_DELIVERY, upstream_config
+
+
+@pytest.fixture
+def worker(fakes, upstreams, mappings, tmp_path):
+    store = SQLiteStore(str(tmp_path / "proxy.db"))
+    cfg = Config.model_validate({"upstreams": upstream_config(fakes), "delivery": FAST_DELIVERY})
+    target = Target("scale", cfg.upstreams["scale"], mappings["scale"], store, cfg.id_secret)
+    transport = open_transport()
+    yield Worker("scale", lambda name, route: target, store, transport, delivery_for(cfg, "scale"), Metrics(store)), store
+    store.close()
+
+
+def record(value: float) -> Assessment:
+    return Assessment(op="upsert", entity="trace", trace_id=Ref("opik", "01a20c41-cda1-7a06-b0a1-000000000001"), name="accuracy", value=value,
+                      source="sdk", id="rec-1", origin={"vendor": "opik", "overwrites": True})
+
+
+async def test_a_row_claimed_again_after_delivery_is_not_sent_twice(worker, upstreams):
+    w, store = worker
+    store.enqueue([("scale", record(0.5), "req-1")])
+    await w.deliver(store.claim("scale", 10, lease=30))
+    assert len(upstreams["scale"].received) == 1 and store.depth() == {}
+    # the same row again, as if the process died after the 200 but before `done`
+    store.enqueue([("scale", record(0.5), "req-1")])
+    await w.deliver(store.claim("scale", 10, lease=30))
+    assert len(upstreams["scale"].received) == 1
+    assert store.depth() == {} and store.dead_letters() == []
+    await w.transport.close()
+
+
+async def test_a_changed_record_is_sent_as_an_update_of_the_same_assessment(worker, upstreams):
+    w, store = worker
+    store.enqueue([("scale", record(0.5), "req-1")])
+    await w.deliver(store.claim("scale", 10, lease=30))
+    store.enqueue([("scale", record(0.7), "req-2")])
+    await w.deliver(store.claim("scale", 10, lease=30))
+    first, second = upstreams["scale"].received
+    (aid,) = upstreams["scale"].assessments
+    assert (first.method, second.method, second.path) == ("POST", "PATCH", f"/v5/span-assessments/{aid}")
+    assert second.body["metadata"]["value"] == 0.7
+    assert store.delivered("scale", "rec-1") == codec.fingerprint(record(0.7))
+    await w.transport.close()
+
+
+async def test_a_refused_record_is_a_dead_letter_with_the_reason(worker, upstreams):
+    w, store = worker
+    thread = dataclasses.replace(record(1), entity="thread", trace_id=None, thread_id="t-1")
+    store.enqueue([("scale", thread, "req-3")])
+    await w.deliver(store.claim("scale", 10, lease=30))
+    (dead,) = store.dead_letters()
+    assert "Scale has no threads" in dead.last_error and upstreams["scale"].received == []
+    await w.transport.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from harness import Server, free_port, machine, wrk
+from harness import Server, free_port, machine, versions, wrk
 
 BODY = json.dumps({"scores": [{"id": "01a20c41-cda1-7a06-b0a1-c98960495513", "name": "accuracy", "value": 0.9, "source": "sdk"}]})
 
@@ -25,7 +25,7 @@ def main() -> None:
         for kind in ("httpx", "aiohttp"):
             with Server(f"naive-{kind}", free_port(), up.url) as fwd:
                 rows += [(f"forwarder, {kind}", c, wrk(fwd.url + "/x", BODY, c, args.seconds)) for c in map(int, args.connections.split(","))]
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; {versions()}")
     print("| setup | connections | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
     for name, c, r in rows:
         print(f"| {name} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} |")

@@ -1,19 +1,29 @@
-"""Shared by the benchmarks: start a server process, drive it with wrk, describe the machine."""
+"""Shared by the benchmarks: start a server process, drive it with wrk, describe the machine.
+
+Bodies and paths may hold `@ID@`: every request then gets a fresh 12-hex-digit value
+there (each occurrence its own), so no two requests are the same. The proxy answers a
+repeated POST from its dedupe store without sending anything, which is not the path
+being measured.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import random
 import re
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+TOKEN = "@ID@"
 
 
 def free_port() -> int:
@@ -25,14 +35,17 @@ def free_port() -> int:
 class Server:
     """`python bench/servers.py KIND PORT [ARG]` as a child process, up until the with-block ends."""
 
-    def __init__(self, kind: str, port: int, arg: str | None = None):
+    def __init__(self, kind: str, port: int, arg: str | None = None, log: Path | None = None, cpu: int | None = None):
         self.kind, self.port = kind, port
         self.url = f"http://127.0.0.1:{port}"
         cmd = [sys.executable, str(HERE / "servers.py"), kind, str(port)] + ([arg] if arg else [])
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        if cpu is not None:
+            cmd = ["taskset", "-c", str(cpu), *cmd]
+        self._log = open(log, "ab") if log else None
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=self._log, stdout=self._log)
 
     def __enter__(self) -> "Server":
-        deadline = time.time() + 20
+        deadline = time.time() + 30
         while time.time() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
@@ -46,33 +59,77 @@ class Server:
     def __exit__(self, *exc) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+        if self._log:
+            self._log.close()
 
     def rss_mb(self) -> float:
-        try:
-            text = Path(f"/proc/{self.proc.pid}/status").read_text()
-        except OSError:
-            return 0.0
-        m = re.search(r"VmHWM:\s+(\d+) kB", text)
-        return int(m.group(1)) / 1024 if m else 0.0
+        """Peak resident set size so far (VmHWM)."""
+        return _status_kb(self.proc.pid, "VmHWM") / 1024
 
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def metric(self, name: str) -> float:
+        """The sum of a Prometheus series of the proxy's /metrics (0 when absent)."""
+        text = urllib.request.urlopen(self.url + "/metrics", timeout=5).read().decode()
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name) and not line.startswith("#")
+                   and (line[len(name)] in " {"))
 
-def wrk(url: str, body: str, connections: int, seconds: int, method: str = "PUT", headers: dict | None = None, rate: int | None = None) -> dict:
-    """Run wrk (one thread per 32 connections, at most 2) and parse req/s and latency percentiles."""
-    headers = {"Content-Type": "application/json", **(headers or {})}
-    lua = f'wrk.method = "{method}"\nwrk.body = [[{body}]]\n' + "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
+
+def _status_kb(pid: int, key: str) -> int:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    m = re.search(rf"{key}:\s+(\d+) kB", text)
+    return int(m.group(1)) if m else 0
+
+
+def _lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string literal is a valid Lua string literal for this ASCII text
+
+
+def wrk_script(method: str, path: str, body: str | None, headers: dict) -> str:
+    """A wrk Lua script; `@ID@` in the path or body becomes a fresh value per request."""
+    head = f"wrk.method = {_lua_string(method)}\n" + "".join(f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}\n" for k, v in headers.items())
+    if TOKEN not in path and TOKEN not in (body or ""):
+        return head + f"wrk.path = {_lua_string(path)}\n" + (f"wrk.body = {_lua_string(body)}\n" if body is not None else "")
+    return head + f"""
+local path_t, body_t = {_lua_string(path)}, {_lua_string(body or "")}
+local nonce, n = {random.randrange(1 << 16)}, 0
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+local function uid() n = n + 1; return string.format("%04x%02x%06x", nonce, tid or 0, n % 16777216) end
+function request()
+  local p = string.gsub(path_t, "{TOKEN}", uid)
+  local b = string.gsub(body_t, "{TOKEN}", uid)
+  return wrk.format(nil, p, nil, {"b" if body is not None else "nil"})
+end
+"""
+
+
+def wrk(url: str, body: str | None, connections: int, seconds: float, method: str = "PUT", headers: dict | None = None,
+        path: str | None = None) -> dict:
+    """Run wrk (one thread per 16 connections, at most 2) on `url` (+ `path`); parse req/s and latency percentiles."""
+    headers = {"Content-Type": "application/json", **(headers or {})} if body is not None else dict(headers or {})
+    if path is None:
+        url, path = re.match(r"(https?://[^/]+)(.*)", url).groups()
+        path = path or "/"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(lua)
+        f.write(wrk_script(method, path, body, headers))
     threads = max(1, min(2, connections // 16))
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", f.name, url],
-                         capture_output=True, text=True, check=True).stdout
-    os.unlink(f.name)
+    try:
+        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency", "-s", f.name, url],
+                             capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(f.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": _ms(out, "50%"), "p99": _ms(out, "99%"), "non2xx": int(errors.group(1)) if errors else 0}
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {"rps": rps, "requests": total, "p50": _ms(out, "50%"), "p99": _ms(out, "99%"),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0, "errors": sum(map(int, errors.groups())) if errors else 0}
 
 
 def _ms(out: str, pct: str) -> float:
@@ -81,9 +138,47 @@ def _ms(out: str, pct: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
+def fill_ids(text: str, nonce: int, counter) -> str:
+    """Python's side of the Lua `uid()`: each `@ID@` a fresh 12-hex-digit value."""
+    parts = text.split(TOKEN)
+    return "".join(p + (f"{nonce:04x}ff{next(counter) % (1 << 24):06x}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def busy_processes(exclude: set[int]) -> list[str]:
+    """Other processes using a CPU now (from ps), to say in the results how busy the machine was."""
+    out = subprocess.run(["ps", "-eo", "pid,pcpu,comm", "--sort=-pcpu"], capture_output=True, text=True).stdout.splitlines()[1:]
+    busy = []
+    for line in out:
+        pid, pcpu, comm = line.split(None, 2)
+        if int(pid) not in exclude and float(pcpu) >= 20:
+            busy.append(f"{comm} ({float(pcpu):.0f}% CPU)")
+    return busy
+
+
+def versions() -> str:
+    import aiohttp, httpx, orjson, starlette, uvicorn  # noqa: E401
+
+    try:
+        import uvloop
+        loop = f"uvloop {uvloop.__version__}"
+    except ImportError:
+        loop = "no uvloop"
+    try:
+        import httptools
+        parser = f"httptools {httptools.__version__}"
+    except ImportError:
+        parser = "no httptools"
+    wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    wrk_v = (wrk_v.stdout + wrk_v.stderr).split("[")[0].strip() or "wrk"
+    return (f"Python {platform.python_version()}, starlette {starlette.__version__}, uvicorn {uvicorn.__version__} ({loop}, {parser}), "
+            f"aiohttp {aiohttp.__version__}, httpx {httpx.__version__}, orjson {orjson.__version__}, {wrk_v}")
+
+
 def machine() -> str:
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    import aiohttp, httpx, starlette, uvicorn  # noqa: E401
-
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, starlette {starlette.__version__}, "
-            f"uvicorn {uvicorn.__version__}, httpx {httpx.__version__}, aiohttp {aiohttp.__version__}, {time.strftime('%Y-%m-%d')}")
+    mem = _status_kb(os.getpid(), "VmRSS") and int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) // 1024
+    return f"{os.cpu_count()} cores ({cpu}), {mem} MiB RAM, {platform.system()} {platform.release()}"

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--fake-upstreams", action="store_true", help="also run a local fake of every upstream whose base_url is on 127.0.0.1")
+    p.add_argument("--workers", type=int, default=1, help="worker processes sharing the port and the store (README, Deployment)")
     p = sub.add_parser("check", help="validate a config and the mappings it uses")
     p.add_argument("--config", required=True)
     p = sub.add_parser("translate", help="translate a request body read on stdin; no network")
@@ -55,16 +56,110 @@ def main(argv: list[str] | None = None) -> int:
 def serve(args) -> int:
     import uvicorn
 
+    from . import serving
     from .app import create_app
 
     cfg = config_mod.load(args.config)
     logging.basicConfig(level=cfg.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    host, port = args.host or cfg.server.host, args.port if args.port is not None else cfg.server.port
+    for line in anonymous_check(cfg, host, args.config):
+        logging.getLogger("proxy").warning(line)
+    if args.workers > 1:
+        return serve_workers(cfg, host, port, args.workers, args.fake_upstreams)
     if args.fake_upstreams:
         start_fakes(cfg)
     app = create_app(cfg)
-    host, port = args.host or cfg.server.host, args.port if args.port is not None else cfg.server.port
-    uvicorn.run(app, host=host, port=port, log_level=cfg.log_level.lower(), access_log=False)
+    uvicorn.run(app, **serving.uvicorn_options(cfg, host, port))
     return 0
+
+
+def serve_workers(cfg, host: str, port: int, workers: int, fakes: bool) -> int:
+    """`serve --workers N`: N processes, forked from this one, accept on one listening
+    socket; each has its own app, outbox workers and store connections, and they share
+    the work through the store (SQLite's claims take the write lock, PostgreSQL's skip
+    rows locked by another). This process only watches: a worker that dies is started
+    again; SIGTERM or SIGINT stops them all (each finishes what it is answering)."""
+    import contextlib
+    import os
+    import signal
+    import socket
+    import time
+
+    import uvicorn
+
+    from . import serving
+    from .app import create_app
+    from .store import open_store
+
+    log = logging.getLogger("proxy")
+    if cfg.store in ("", "memory://"):
+        raise ConfigError("serve --workers needs a store the processes share (sqlite:///... or postgresql://...), not memory://")
+    store = open_store(cfg.store, cfg.store_sync)  # the schema, created once before the workers start
+    getattr(store, "close", lambda: None)()
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+
+    def start() -> int:
+        pid = os.fork()
+        if pid:
+            return pid
+        code = 1
+        try:  # the child: its own event loop, app and store, built after the fork
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            uvicorn.Server(serving.uvicorn_config(create_app(cfg), cfg, host, port)).run(sockets=[sock])
+            code = 0
+        except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
+            log.exception("worker %d failed", os.getpid())
+        finally:
+            os._exit(code)
+
+    children = {start() for _ in range(workers)}
+    log.info("serving on %s:%d with %d worker processes (pids %s)", host, port, workers, " ".join(map(str, sorted(children))))
+    stopping = False
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if fakes:
+        start_fakes(cfg)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        if not stopping:
+            log.error("worker %d exited (status %d): starting another", pid, status)
+            time.sleep(0.5)
+            children.add(start())
+    sock.close()
+    return 0
+
+
+def anonymous_check(cfg, host: str, file: str) -> list[str]:
+    """The loud lines about a config with no clients: section; raises when it would
+    listen beyond loopback without `allow_anonymous: true`."""
+    from .auth import anonymous_warning, is_loopback
+
+    if cfg.clients is None and not is_loopback(host) and not cfg.allow_anonymous:
+        raise ConfigError(f"{file}: refusing to listen on {host} with no clients: section: any caller could send feedback "
+                          "through the upstreams' credentials. Add clients: (README, Security), listen on 127.0.0.1, "
+                          "or set allow_anonymous: true")
+    warning = anonymous_warning(cfg, host)
+    if warning is None:
+        return []
+    bar = "!" * 78
+    return [bar, warning, bar]
 
 
 def start_fakes(cfg) -> list:
@@ -91,8 +186,12 @@ def check(args) -> int:
     for name, up in cfg.upstreams.items():
         if up.vendor not in mappings:
             raise ConfigError(f"upstreams::{name}::vendor: no mapping for vendor {up.vendor!r}; known: {', '.join(mappings)}", file=args.config)
-    Proxy(cfg, mappings, MemoryStore(), MockTransport(lambda *a: None))  # compiles routes and overrides
+    Proxy(cfg, mappings, MemoryStore(), MockTransport(lambda *a: None))  # compiles routes, overrides and clients
+    for line in anonymous_check(cfg, cfg.server.host, args.config):
+        print(f"feedback-proxy: WARNING: {line}" if not line.startswith("!") else line, file=sys.stderr)
     print(f"{args.config}: ok ({len(cfg.upstreams)} upstreams, {len(cfg.routes)} routes; mappings: {', '.join(sorted(mappings))})")
+    if cfg.clients is not None:
+        print(f"{args.config}: {len(cfg.clients)} client(s) may call: {', '.join(c.name for c in cfg.clients)}")
     return 0
 
 

@@ -49,6 +49,7 @@ class Delivery(Strict):
     concurrency: int = Field(4, ge=1, description="requests in flight to one upstream")
     lease_seconds: float = Field(30.0, gt=0, description="how long a claimed record is held before another worker may take it")
     poll_interval: float = Field(1.0, gt=0)
+    park_ttl: float = Field(600.0, ge=0, description="how long a record lacking a field (a score before its span) waits for it")
     retry: Retry = Retry()
     breaker: BreakerSettings = BreakerSettings()
 
@@ -74,11 +75,42 @@ class Route(Strict):
     mirrors: list[str] = []
     overrides: dict[str, list[dict]] = {}  # upstream name -> encode cases tried before the mapping's
     untranslatable: Literal["reject", "drop"] = "reject"  # a record the primary cannot hold
+    name: str | None = None  # how `clients[].routes` names this route (else by its index)
+    # Multi-tenant pass-through: a same-vendor primary gets the client's own credentials
+    # (and the tenant headers it sent) instead of the upstream's configured ones.
+    forward_client_credentials: bool = False
+
+
+class Client(Strict):
+    """A caller the proxy lets in. Its key is read from the header where its vendor's
+    SDK puts its own key (the mapping's `auth`); only the key's SHA-256 is kept."""
+
+    name: str = Field(min_length=1)
+    key: str | None = Field(None, repr=False)  # write `key: "${APP_KEY}"`: the key itself never sits in the file
+    key_sha256: str | None = Field(None, repr=False, pattern=r"^[0-9a-fA-F]{64}$")
+    routes: list[str | int] | None = None  # route names (or indexes) it may use; none: every route
+    vendors: list[str] | None = None  # vendor formats it may speak; none: every one
+
+    @model_validator(mode="after")
+    def _one_key(self):
+        if (self.key is None) == (self.key_sha256 is None):
+            raise ValueError(f"client {self.name!r} needs exactly one of key or key_sha256")
+        if self.key is not None and len(self.key.strip()) < 8:
+            raise ValueError(f"client {self.name!r}: key is empty or shorter than 8 characters")
+        return self
 
 
 class Limits(Strict):
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
-    max_inflated_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    max_inflated_bytes: int = Field(20 * 1024 * 1024, gt=0, description="after gzip/deflate: a bomb stops inflating here")
+    max_items: int = Field(1000, ge=1, description="items in any one JSON array (Opik's batches hold 1000)")
+    max_string_length: int = Field(1024 * 1024, ge=1, description="characters in any one JSON string or key")
+    max_depth: int = Field(32, ge=1, description="nesting of JSON arrays and objects")
+    request_timeout: float = Field(30.0, gt=0, description="seconds to receive a request's body once its headers are in")
+    header_timeout: float = Field(10.0, gt=0, description="seconds to receive the request line and headers")
+    max_header_bytes: int = Field(64 * 1024, ge=1024, description="request line and headers together")
+    keep_alive_timeout: float = Field(5.0, gt=0, description="seconds an idle kept-alive connection stays open")
+    max_connections: int = Field(2048, ge=1, description="connections and requests in progress; beyond that, 503")
 
 
 class Server(Strict):
@@ -98,6 +130,30 @@ class Config(Strict):
     id_secret: str = "feedback-proxy"  # key of the hash that derives one vendor's ids from another's
     mappings_dir: str | None = None
     log_level: str = "info"
+    clients: list[Client] | None = None  # who may call; none: anyone (on loopback only, unless allow_anonymous)
+    allow_anonymous: bool = False  # listen on a non-loopback address with no clients: section
+
+
+def client_problems(cfg: Config) -> list[tuple[tuple, str]]:
+    """(location, message) for a clients: section that cannot work as written."""
+    out: list[tuple[tuple, str]] = []
+    if cfg.clients is not None and not cfg.clients:
+        out.append((("clients",), "clients: is empty, so no one could call; remove it to accept any caller (on loopback), or name a client"))
+    names = {r.name: i for i, r in enumerate(cfg.routes) if r.name}
+    seen: set[str] = set()
+    for i, client in enumerate(cfg.clients or []):
+        if client.name in seen:
+            out.append((("clients", i, "name"), f"clients::{i}::name: client {client.name!r} is named twice"))
+        seen.add(client.name)
+        for j, ref in enumerate(client.routes or []):
+            known = ref in names or (isinstance(ref, int) and 0 <= ref < len(cfg.routes))
+            if not known:
+                listed = ", ".join(names) or "none"
+                out.append((("clients", i, "routes", j), f"clients::{i}::routes::{j}: no route {ref!r}; named routes: {listed} (or an index below {len(cfg.routes)})"))
+    for i, route in enumerate(cfg.routes):
+        if route.forward_client_credentials and route.primary is None:
+            out.append((("routes", i, "forward_client_credentials"), f"routes::{i}::forward_client_credentials: the route has no primary to forward them to"))
+    return out
 
 
 def delivery_for(cfg: Config, upstream: str) -> Delivery:
@@ -148,7 +204,7 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
         cfg = Config.model_validate(data or {})
     except ValidationError as exc:
         yamlsrc.raise_located(exc, where, str(path))
-    for loc, message in broken_references(cfg):
+    for loc, message in broken_references(cfg) + client_problems(cfg):
         raise ConfigError(f"{where(loc)}: {message}")
     return cfg
 

@@ -4,8 +4,10 @@
     ├── ConfigError            the config or a mapping file is wrong (file, key, line)
     ├── RequestError           the client's fault: a 4xx in the client's vendor shape
     │   ├── BadRequest         400: not JSON, broken gzip, unknown query
-    │   ├── Unauthorized       401
+    │   ├── Unauthorized       401: no client key, or one the proxy does not know
+    │   ├── Forbidden          403: a known client, on a route or vendor format it may not use
     │   ├── NotFound           404: unknown path, unknown assessment id
+    │   ├── RequestTimeout     408: the body did not arrive in time
     │   ├── PayloadTooLarge    413
     │   └── ValidationFailed   422: the body breaks the vendor's schema (carries Violations)
     ├── EncodeError            a record cannot be written in a target vendor's format
@@ -49,6 +51,16 @@ class Unauthorized(RequestError):
     code = "UNAUTHORIZED"
 
 
+class Forbidden(RequestError):
+    status = 403
+    code = "FORBIDDEN"
+
+
+class RequestTimeout(RequestError):
+    status = 408
+    code = "REQUEST_TIMEOUT"
+
+
 class NotFound(RequestError):
     status = 404
     code = "NOT_FOUND"
@@ -85,10 +97,27 @@ class ValidationFailed(RequestError):
 
 
 class EncodeError(ProxyError):
-    """A record lacks what a target vendor requires (e.g. Scale needs a trace id)."""
+    """A record lacks what a target vendor requires (e.g. Scale needs a trace id).
+    `missing` names the canonical field that was absent, when that is the reason."""
 
     status = 422
     code = "UNTRANSLATABLE"
+
+    def __init__(self, message: str, missing: str | None = None):
+        super().__init__(message)
+        self.missing = missing
+
+
+class Refusal(str):
+    """Why a record cannot be written for a target; `missing` as in EncodeError."""
+
+    missing: str | None = None
+
+    @classmethod
+    def of(cls, text: str, missing: str | None = None) -> "Refusal":
+        out = cls(text)
+        out.missing = missing
+        return out
 
 
 @dataclass

@@ -13,8 +13,9 @@ class IdSpace:
     def __init__(self, mapping: VendorMapping, store: Store, secret: str):
         self.vendor, self.makers, self.store, self.secret = mapping.vendor, mapping.id_makers, store, secret
 
-    def translate(self, ref: Ref, kind: str) -> str:
-        """`ref` in this vendor's space: as is if native, else the remembered or a new derived id."""
+    def translate(self, ref: Ref, kind: str, ms: int | None = None) -> str:
+        """`ref` in this vendor's space: as is if native, else the remembered or a new derived id.
+        `ms` is the event's time, for ids that carry one (Opik's UUIDv7); else now."""
         if ref.vendor == self.vendor:
             return ref.value
         known = self.store.id_for(ref.vendor, ref.value, self.vendor)
@@ -26,7 +27,7 @@ class IdSpace:
         maker = self.makers.get(kind)
         if maker is None:
             return ref.value
-        native = maker(ref, kind, {"secret": self.secret, "now_ms": int(time.time() * 1000)})
+        native = maker(ref, kind, {"secret": self.secret, "now_ms": ms if ms is not None else int(time.time() * 1000)})
         if native == ref.value:
             return native
         return self.store.remember_id(ref.vendor, ref.value, self.vendor, native)

@@ -1,4 +1,5 @@
-"""Reading a request body safely: bounded size, bounded gzip inflation, JSON."""
+"""Reading a request body safely: bounded size, bounded gzip inflation, JSON with
+bounded depth, array lengths and string lengths (`limits:` in the config)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import zlib
 from typing import Any, AsyncIterator
 
 from . import jsonio
-from .errors import BadRequest, PayloadTooLarge
+from .errors import BadRequest, PayloadTooLarge, ValidationFailed, Violation, dotted
 
 
 async def read_bounded(chunks: AsyncIterator[bytes], limit: int, declared: str | None) -> bytes:
@@ -38,10 +39,45 @@ def inflate(raw: bytes, encoding: str | None, limit: int) -> bytes:
     return out
 
 
-def parse_json(data: bytes) -> Any:
+def parse_json(data: bytes, limits=None) -> Any:
+    """Parse, then hold the value to `limits` (max_depth, max_items, max_string_length)."""
     if not data.strip():
         return None
     try:
-        return jsonio.loads(data)
+        value = jsonio.loads(data)
     except jsonio.JSONDecodeError as exc:
         raise BadRequest(f"body is not valid JSON: {exc}") from None
+    if limits is not None:
+        check_shape(value, limits.max_depth, limits.max_items, limits.max_string_length)
+    return value
+
+
+def check_shape(value: Any, max_depth: int, max_items: int, max_string: int) -> None:
+    """One pass, no recursion. Too many items is a validation failure (the vendor's own
+    answer to an over-long batch); too deep is 400, too long a string 413."""
+    stack: list[tuple[Any, tuple]] = [(value, ("body",))]
+    while stack:
+        node, loc = stack.pop()
+        kind = type(node)
+        if kind is str:
+            if len(node) > max_string:
+                raise PayloadTooLarge(f"a string of {len(node)} characters at {_where(loc)} is over the limit of {max_string}")
+            continue
+        if kind is not list and kind is not dict:
+            continue
+        if len(loc) > max_depth:
+            raise BadRequest(f"body is nested deeper than {max_depth} levels at {_where(loc[:max_depth + 1])}")
+        if kind is list:
+            if len(node) > max_items:
+                raise ValidationFailed([Violation(loc, "max_items", max_items, f"[{len(node)} items]", "an array")])
+            stack.extend((item, (*loc, i)) for i, item in enumerate(node))
+        else:
+            for key, item in node.items():
+                if len(key) > max_string:
+                    raise PayloadTooLarge(f"a key of {len(key)} characters at {_where(loc)} is over the limit of {max_string}")
+                stack.append((item, (*loc, key)))
+
+
+def _where(loc: tuple) -> str:
+    shown = tuple(p if isinstance(p, int) or len(p) <= 40 else p[:40] + "..." for p in loc)
+    return dotted(shown) or "the top"

@@ -32,6 +32,9 @@ class Metrics:
         self.deliveries.labels(upstream, "delivered").inc()
         self.latency.labels(upstream).observe(seconds)
 
+    def skipped(self, upstream: str) -> None:
+        self.deliveries.labels(upstream, "skipped").inc()
+
     def retried(self, upstream: str) -> None:
         self.retries.labels(upstream).inc()
 

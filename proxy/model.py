@@ -84,7 +84,58 @@ class Assessment:
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Assessment))
-ID_FIELDS = ("trace_id", "span_id")
+ID_FIELDS = ("trace_id", "span_id", "parent_id")
+
+
+@dataclass(slots=True)
+class Span:
+    """A trace or a span, as the vendors that feedback is about know it.
+
+    `entity` is "trace" for a vendor's trace object (Opik's traces) and "span"
+    otherwise; a span with no `parent_id` is a root. A create and its later
+    updates are one record, merged by the store as they arrive, so `op` is
+    always "span" and a record holds everything known about the span so far.
+    """
+
+    op: str = "span"
+    entity: str = "span"
+    trace_id: Ref | None = None
+    span_id: Ref | None = None  # None for a trace
+    parent_id: Ref | None = None
+    root: bool | None = None  # the root span of a vendor whose traces have no object of their own
+    project: str | None = None
+    name: str | None = None
+    type: str | None = None  # general, tool, llm, guardrail (Opik's words)
+    start_time: str | None = None  # ISO 8601
+    end_time: str | None = None
+    input: Any = None
+    output: Any = None
+    metadata: dict[str, Any] | None = None
+    tags: list[str] | None = None
+    status: str | None = None  # ok, error
+    error: Any = None
+    model: str | None = None
+    provider: str | None = None
+    usage: dict[str, Any] | None = None  # input_tokens, output_tokens, total_tokens
+    latency_ms: float | None = None
+    thread_id: str | None = None
+    id: str = ""  # the span's key: "<vendor>:<entity>:<id>"
+    origin: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def entity_ref(self) -> Ref | None:
+        return self.span_id if self.entity == "span" else self.trace_id
+
+    @property
+    def name_key(self) -> None:
+        return None
+
+    def present(self) -> dict[str, Any]:
+        return {f: v for f in SPAN_FIELDS if (v := getattr(self, f)) is not None and f not in ("origin", "id")}
+
+
+SPAN_FIELDS = tuple(f.name for f in dataclasses.fields(Span))
+KINDS = {"assessment": Assessment, "span": Span}
 
 
 @dataclass(slots=True)

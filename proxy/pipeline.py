@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from . import ids, ingress, replies
+from . import auth, ids, ingress, replies
 from .config import Config, delivery_for
 from .delivery.forward import forward
 from .delivery.outbox import Outbox
@@ -45,6 +45,8 @@ class Incoming:
     raw_query: str = ""
     read: Callable[[], Awaitable[bytes]] | None = None  # reads `body` when it is needed
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    client: str | None = None  # the authenticated client's name (None: anonymous)
+    forward_credentials: bool = False  # its own vendor credentials go to a same-vendor primary
 
 
 class Proxy:
@@ -55,9 +57,13 @@ class Proxy:
         self.resolver = Resolver(store)
         self.metrics = Metrics(store)
         self.outbox = Outbox(store, transport, list(targets), self.router.target, lambda name: delivery_for(config, name), self.metrics)
+        self.gate = auth.Gate(config, mappings)
 
     async def handle(self, req: Incoming) -> Reply:
         found = self._match(req)
+        refused = self._admit(req, found)
+        if refused is not None:
+            return refused
         if found is None:
             return await self._unknown_path(req)
         mapping, endpoint, params, prefix = found
@@ -86,6 +92,30 @@ class Proxy:
             hit = mapping.match(req.method, req.path)
             if hit:
                 return (mapping, *hit)
+        return None
+
+    def _admit(self, req: Incoming, found) -> Reply | None:
+        """Caller authentication (proxy/auth.py), before the body is read: None to go on,
+        else the refusal in the vendor's shape. A vendor's ping, and paths no vendor owns, stay open."""
+        if found is not None:
+            mapping, endpoint = found[0], found[1]
+            if endpoint.spec.op == "ping":
+                return None
+        else:
+            mapping = max(self.mappings.values(), key=lambda m: m.owns(req.path), default=None)
+            if mapping is None or mapping.owns(req.path) == 0:
+                return None
+        route = self.router.route_for(mapping.vendor)
+        try:
+            client = self.gate.authenticate(mapping.spec.auth, req.headers, mapping.vendor, route.index if route else None)
+        except RequestError as exc:
+            name = found[1].name if found is not None else "unknown"
+            log.warning("request %s: %s %s (%s %s) refused %d: %s", req.request_id, req.method, req.path, mapping.vendor, name, exc.status, exc.message)
+            self.metrics.request(mapping.vendor, name, exc.status)
+            return mapping.error(exc.status, exc.code, exc.message)
+        req.client = client.name if client is not None else None
+        req.forward_credentials = bool(route and route.primary and route.primary.vendor == mapping.vendor
+                                       and self.config.routes[route.index].forward_client_credentials)
         return None
 
     async def _unknown_path(self, req: Incoming) -> Reply:
@@ -122,7 +152,7 @@ class Proxy:
         if req.read is not None:
             req.body, req.read = await req.read(), None
         raw = ingress.inflate(req.body, req.headers.get("content-encoding"), self.config.limits.max_inflated_bytes)
-        body = ingress.parse_json(raw) if raw else None
+        body = ingress.parse_json(raw, self.config.limits) if raw else None
         make_id = _id_maker(req.request_id, self.config.id_secret)
         records = endpoint.decode(WireRequest(req.method, params, req.query, req.headers, body), {"request_id": req.request_id, "make_id": make_id})
         for rec in records:

@@ -14,7 +14,7 @@ from .delivery.target import parse_or_none
 from .errors import NotFound
 from .mapping import VendorMapping
 from .mapping.engine import CompiledEndpoint
-from .model import FIELDS, Assessment, Reply
+from .model import FIELDS, SPAN_FIELDS, Assessment, Reply, Span
 from .store import Store
 
 _MERGED = tuple(f for f in FIELDS if f not in ("op", "id", "origin", "entity", "trace_id", "span_id", "thread_id", "assessment_id"))
@@ -24,10 +24,12 @@ class Resolver:
     def __init__(self, store: Store):
         self.store = store
 
-    def resolve(self, records: list[Assessment], strict: bool) -> list[Assessment]:
+    def resolve(self, records: list, strict: bool) -> list:
         out = []
         for rec in records:
-            if rec.op in ("update", "remove"):
+            if isinstance(rec, Span):
+                out.append(merge_span(self.store.get_span(rec.id), rec))
+            elif rec.op in ("update", "remove"):
                 stored = self.store.get_record(rec.assessment_id)
                 if stored is None:
                     if strict:
@@ -41,10 +43,13 @@ class Resolver:
                 out.append(dataclasses.replace(rec, id=prior.id) if prior else rec)
             else:
                 out.append(rec)
-        return out
+        return [with_trace(self.store, r) for r in out]
 
     def remember(self, resolved: list[Assessment], keys: list[str] | None = None) -> None:
         for i, rec in enumerate(resolved):
+            if isinstance(rec, Span):
+                self.store.put_span(rec.id, merge_span(self.store.get_span(rec.id), rec))  # merged again: another request may have changed it meanwhile
+                continue
             key = (keys[i] if keys and i < len(keys) else None) or rec.assessment_id or rec.id
             if rec.op == "remove":
                 self.store.drop_record(key)
@@ -69,7 +74,7 @@ class Resolver:
         """The records as the client's reply shows them: under the ids the client knows."""
         if len(resolved) != len(records):
             return records
-        return [dataclasses.replace(r, assessment_id=o.assessment_id) if o.assessment_id else r for r, o in zip(resolved, records)]
+        return [dataclasses.replace(r, assessment_id=o.assessment_id) if getattr(o, "assessment_id", None) else r for r, o in zip(resolved, records)]
 
     def read(self, mapping: VendorMapping, endpoint: CompiledEndpoint, query: Assessment, ctx: dict, translate) -> Reply:
         ctx = {**ctx, "translate": translate}
@@ -83,6 +88,35 @@ class Resolver:
         if query.span_id is not None:
             found = [r for r in found if r.span_id is not None and r.span_id.value == query.span_id.value]
         return mapping.respond(endpoint, found, ctx)
+
+
+def merge_span(known: Span | None, news: Span) -> Span:
+    """A span's create and updates, in whatever order they came, as one record."""
+    if known is None:
+        return news
+    changes = {f: getattr(news, f) for f in SPAN_FIELDS if f not in ("op", "id", "origin") and getattr(news, f) is not None}
+    if known.metadata and news.metadata:
+        changes["metadata"] = {**known.metadata, **news.metadata}
+    return dataclasses.replace(known, **changes)
+
+
+def refresh(store: Store, rec):
+    """The newest that is known of a record waiting in the outbox: a span's latest merged
+    state, an assessment's trace once its span has been seen."""
+    if isinstance(rec, Span):
+        return store.get_span(rec.id) or rec
+    return with_trace(store, rec)
+
+
+def with_trace(store: Store, rec):
+    """An assessment about a span names the span's trace where the proxy has seen the span
+    (Scale requires a trace id; Opik span scores and Tracia evaluations give only the span)."""
+    if isinstance(rec, Span) or rec.trace_id is not None or rec.span_id is None:
+        return rec
+    span = store.get_span(f"{rec.span_id.vendor}:span:{rec.span_id.value}")
+    if span is None or span.trace_id is None:
+        return rec
+    return dataclasses.replace(rec, trace_id=span.trace_id, project=rec.project or span.project)
 
 
 def _merged(stored: Assessment, patch: Assessment) -> Assessment:

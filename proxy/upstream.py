@@ -41,6 +41,7 @@ class AiohttpTransport:
     def __init__(self, limit: int = 256) -> None:
         self._limit = limit
         self._session = None
+        self._timeouts: dict[float, object] = {}  # one ClientTimeout per configured timeout, not one per request
 
     def _open(self):
         import aiohttp
@@ -53,8 +54,11 @@ class AiohttpTransport:
         import aiohttp
 
         session = self._session or self._open()
+        limit = self._timeouts.get(timeout)
+        if limit is None:
+            limit = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
         try:
-            async with session.request(method, url, headers=headers, data=body, timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=False) as r:
+            async with session.request(method, url, headers=headers, data=body, timeout=limit, allow_redirects=False) as r:
                 data = await r.read()
                 return Response(r.status, {k.lower(): v for k, v in r.headers.items()}, data)
         except asyncio.TimeoutError:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json as _json
+import time
+from datetime import datetime, timezone
 from typing import Any
+
+from ..mapping.paths import MISSING
 
 
 def length(value: Any, src: dict) -> Any:
@@ -53,3 +57,67 @@ def label_score(value: Any, src: dict) -> Any:
         n = number(value.strip(), src)
         return n if isinstance(n, (int, float)) else None
     return None
+
+
+_USAGE_IN = {"prompt_tokens": "input_tokens", "completion_tokens": "output_tokens", "input_tokens": "input_tokens",
+             "output_tokens": "output_tokens", "total_tokens": "total_tokens"}
+
+
+def usage_in(value: Any, src: dict) -> Any:
+    """A vendor's token counts as the canonical input_tokens / output_tokens / total_tokens."""
+    if not isinstance(value, dict):
+        return value
+    out = {_USAGE_IN[k]: v for k, v in value.items() if k in _USAGE_IN and isinstance(v, (int, float))}
+    if "total_tokens" not in out and ("input_tokens" in out or "output_tokens" in out):
+        out["total_tokens"] = out.get("input_tokens", 0) + out.get("output_tokens", 0)
+    return out or None
+
+
+def usage_openai(value: Any, src: dict) -> Any:
+    """Canonical token counts in the OpenAI words Opik uses."""
+    if not isinstance(value, dict):
+        return value
+    names = {"input_tokens": "prompt_tokens", "output_tokens": "completion_tokens", "total_tokens": "total_tokens"}
+    return {names[k]: int(v) for k, v in value.items() if k in names} or None
+
+
+def _absent(value: Any) -> bool:
+    return value is None or value is MISSING
+
+
+def as_text(value: Any, src: dict) -> Any:
+    """Text as it is; any other JSON value as its JSON text; absent stays absent."""
+    if _absent(value):
+        return None
+    return value if isinstance(value, str) else _json.dumps(value, default=str)
+
+
+def now_iso(value: Any, src: dict) -> Any:
+    """The value when there is one; else the request's time (`ctx.now_iso`), read once per
+    request so every rule of one request sees the same instant."""
+    if not _absent(value):
+        return value
+    ctx = src.get("ctx")
+    if not isinstance(ctx, dict):
+        return iso_ms(time.time() * 1000)
+    if not ctx.get("now_iso"):
+        ctx["now_iso"] = iso_ms(time.time() * 1000)
+    return ctx["now_iso"]
+
+
+def iso_ms(ms: float) -> str:
+    """Milliseconds since the epoch as ISO 8601 UTC with milliseconds and `Z`."""
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def epoch_ms(iso: Any) -> float | None:
+    """ISO 8601 (with `Z` or an offset; naive is UTC) to milliseconds since the epoch, or None."""
+    if not isinstance(iso, str) or not iso:
+        return None
+    try:
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp() * 1000

@@ -55,7 +55,8 @@ def _java_message(v: Violation) -> str:
 
 def _java_type(v: Violation) -> str:
     return {"a number": "java.math.BigDecimal", "a string": "java.lang.String", "a UUID": "java.util.UUID",
-            "an object": "java.lang.Object", "an array": "java.util.List"}.get(v.expected, "com.comet.opik.api.ScoreSource")
+            "an object": "java.lang.Object", "an array": "java.util.List", "an array of strings": "java.lang.String",
+            "an array of UUIDs": "java.util.UUID"}.get(v.expected, "com.comet.opik.api.ScoreSource")
 
 
 def uuid7_id(ref: Any, kind: str, ctx: dict) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import uuid
 from typing import Any
 
 from .. import ids
 from ..errors import Violation
+from ..mapping.paths import MISSING
 from ..model import Reply
 
 _PYDANTIC = {
@@ -64,3 +68,43 @@ def rubric_text(value: Any, src: dict) -> Any:
     if isinstance(value, dict):
         return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
     return value
+
+
+# --- spans ------------------------------------------------------------------------
+
+def new_span_id(value: Any, src: dict) -> Any:
+    """A span's id; for one sent without (Scale's server would make a UUID) a UUID derived
+    from the request and the item, so a record key exists and the answer can name it."""
+    if value is not None and value is not MISSING:
+        return value
+    ctx = src.get("ctx") or {}
+    seed = f"{ctx.get('request_id', '')}:{json.dumps(src.get('item'), sort_keys=True, default=str)}"
+    return str(uuid.UUID(bytes=hashlib.sha256(seed.encode()).digest()[:16], version=4))
+
+
+def _object(key: str, value: Any) -> Any:
+    if value is None or value is MISSING:
+        return None
+    return value if isinstance(value, dict) else {key: value}
+
+
+def input_object(value: Any, src: dict) -> Any:
+    """Scale span input is an object: any other JSON value goes as `{"input": value}`."""
+    return _object("input", value)
+
+
+def output_object(value: Any, src: dict) -> Any:
+    """Scale span output is an object: any other JSON value (a Tracia text) goes as `{"output": value}`."""
+    return _object("output", value)
+
+
+_STATUS = {"ok": "SUCCESS", "error": "ERROR", "canceled": "CANCELED"}
+
+
+def span_status(value: Any, src: dict) -> Any:
+    """The canonical status as Scale's; a span that ended with no error reported is SUCCESS
+    (Opik marks only failures), one that has not ended has none."""
+    if isinstance(value, str) and value in _STATUS:
+        return _STATUS[value]
+    rec = src.get("rec")
+    return "SUCCESS" if getattr(rec, "end_time", None) else None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
 from .. import ids
 from ..errors import Violation, describe
+from ..mapping.paths import MISSING
 from ..model import Reply
+from . import core
 
 _SPAN_ID = re.compile(r"^(sp|tr)_[0-9a-f]{16}$")
 _CODES = {400: "INVALID_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT",
@@ -38,3 +42,62 @@ def trace_id(ref: Any, kind: str, ctx: dict) -> str:
 def evaluation_id(value: Any, src: dict) -> str:
     """An `eval_` id for an answer the proxy synthesizes, stable for the record."""
     return "eval_" + str(value).replace("-", "")[-16:]
+
+
+# --- spans ------------------------------------------------------------------------
+
+def span_result_id(value: Any, src: dict) -> str:
+    """The `id` of a CreateSpanResult the proxy synthesizes: `span_` + 16 hex, stable for the
+    span's record key (Tracia's own ids are server-side and of no documented format)."""
+    return "span_" + hashlib.sha256(str(value).encode()).hexdigest()[:16]
+
+
+def input_messages(value: Any, src: dict) -> Any:
+    """Tracia's span input is `{"messages": [...]}`: an input that has a `messages` list goes as
+    it is; anything else becomes one user message holding its text (JSON for non-text)."""
+    if value is None or value is MISSING:
+        return {"messages": []}
+    if isinstance(value, dict) and isinstance(value.get("messages"), list):
+        return value
+    content = value if isinstance(value, str) else json.dumps(value, separators=(", ", ": "), default=str)
+    return {"messages": [{"role": "user", "content": content}]}
+
+
+def latency_ms(value: Any, src: dict) -> Any:
+    """The span's duration in whole milliseconds, from its start (`value`) and its end time
+    (the record's `end_time`); absent when either is unknown."""
+    rec = src.get("rec")
+    start, end = core.epoch_ms(value), core.epoch_ms(getattr(rec, "end_time", None))
+    if start is None or end is None:
+        return None
+    return max(0, round(end - start))
+
+
+def started_at(value: Any, src: dict) -> Any:
+    """A Tracia span is posted once its call has ended and names no times: it ended now (the
+    request's time) and began `latencyMs` (`value`) before."""
+    end = core.epoch_ms(core.now_iso(None, src))
+    latency = value if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+    return core.iso_ms(end - latency)
+
+
+def usage_in(value: Any, src: dict) -> Any:
+    """inputTokens / outputTokens / totalTokens of a span (read from the item) as the canonical usage."""
+    value = src.get("item")
+    if not isinstance(value, dict):
+        return None
+    out = {k: value[w] for w, k in _TOKENS.items() if isinstance(value.get(w), (int, float)) and not isinstance(value.get(w), bool)}
+    return out or None
+
+
+_TOKENS = {"inputTokens": "input_tokens", "outputTokens": "output_tokens", "totalTokens": "total_tokens"}
+# What a Tracia span says beyond the canonical fields, kept in the canonical metadata under Tracia's names.
+_SPAN_EXTRAS = ("userId", "variables", "temperature", "maxOutputTokens", "topP", "tools", "toolCalls")
+
+
+def span_metadata(value: Any, src: dict) -> Any:
+    """What a span says beyond the canonical fields (read from the item), under Tracia's names."""
+    value = src.get("item")
+    if not isinstance(value, dict):
+        return None
+    return {k: value[k] for k in _SPAN_EXTRAS if value.get(k) is not None} or None

@@ -34,7 +34,15 @@ class Outbox:
         """Commit the records for each target (and the answer a retry must get); return once durable."""
         if route is not None:
             records = [dataclasses.replace(r, origin={**r.origin, "route": route}) for r in records]
-        rows = [(t.name, rec, request_id) for t in targets for rec in records]
+        rows = []
+        for t in targets:
+            for rec in records:
+                loss = t.declared_loss(rec)
+                if loss is None:
+                    rows.append((t.name, rec, request_id))
+                else:  # the mapping says this vendor has no place for it: a declared loss, not a failure
+                    self.metrics.skipped(t.name)
+                    log.info("request %s: %s skipped for %s: %s", request_id, f"{rec.op} on a {rec.entity}", t.name, loss)
         replies = [reply] if reply else []
         if not rows and not replies:
             return

@@ -17,7 +17,9 @@ import asyncio
 import logging
 
 from ..errors import EncodeError, UpstreamError
+from ..mapping.vendor import skipped
 from ..model import Assessment
+from ..store import codec
 from ..upstream import Response, Transport
 from .target import Target
 
@@ -27,6 +29,12 @@ log = logging.getLogger("proxy.primary")
 async def send_translated(transport: Transport, target: Target, records: list[Assessment], policy: str, request_id: str) -> list[Assessment]:
     """Send; returns the records still to deliver after a partial failure (raises if nothing arrived)."""
     requests, refused = target.encode(records)
+    for rec, why in refused:
+        if skipped(why):  # nothing to send for it, by the mapping's word (e.g. a Tracia span not ended yet)
+            log.info("request %s: %s not sent to the primary %s: %s", request_id, rec.id, target.name, why)
+    refused = [(rec, why) for rec, why in refused if not skipped(why)]
+    waiting = [rec for rec, why in refused if getattr(why, "missing", None)]  # e.g. a score before its span
+    refused = [(rec, why) for rec, why in refused if not getattr(why, "missing", None)]
     if refused:
         why = "; ".join(sorted({reason for _, reason in refused}))
         if policy == "reject":
@@ -47,13 +55,16 @@ async def send_translated(transport: Transport, target: Target, records: list[As
             undelivered += req.records
         else:
             target.learn_from(req, res)
+            target.store.mark_delivered(target.name, [(r.id, codec.fingerprint(r)) for r in req.records])  # the worker's bookkeeping too
         status = res.status if isinstance(res, Response) else "no answer"
         log.info("request %s: primary %s %s %s -> %s", request_id, target.name, req.method, req.path, status)
     if failure is not None and len(undelivered) == sum(len(r.records) for r in requests):
         raise failure
     if undelivered:
         log.warning("request %s: primary %s took part of it; %d record(s) go to the outbox: %s", request_id, target.name, len(undelivered), failure.message)
-    return list({id(r): r for r in undelivered}.values())
+    if waiting:
+        log.info("request %s: %d record(s) wait in the outbox for what the primary %s needs", request_id, len(waiting), target.name)
+    return list({id(r): r for r in undelivered + waiting}.values())
 
 
 def _rejected(target: Target, res: Response) -> UpstreamError:

@@ -35,8 +35,10 @@ class Target:
         return Target(self.name, self.upstream, self.mapping, self.store, self.secret, overrides)
 
     # --- records ---------------------------------------------------------
-    def ctx_for(self, rec: Assessment) -> dict[str, Any]:
-        return {"translate": self.translate, "now_iso": now_iso(), "assessment_id": self.store.learned(self.name, rec.id)}
+    def ctx_for(self, rec) -> dict[str, Any]:
+        ms = event_ms(getattr(rec, "start_time", None))
+        translate = self.translate if ms is None else (lambda ref, kind: self.translate(ref, kind, ms))
+        return {"translate": translate, "now_iso": now_iso(), "assessment_id": self.store.learned(self.name, rec.id)}
 
     def prepare(self, rec: Assessment) -> Assessment:
         """Turn an update/removal, or a re-sent score, into what this upstream can act on.
@@ -52,6 +54,13 @@ class Target:
         if rec.op == "remove":
             return rec if known else dataclasses.replace(rec, op="delete")
         return rec
+
+    def declared_loss(self, rec) -> str | None:
+        """Why this upstream's mapping says it cannot take the record at all; None if some case can."""
+        ready = self.prepare(rec)
+        if self.mapping.pick(ready, self.ctx_for(ready), self.overrides) is not None:
+            return None
+        return self.mapping.declared_loss(ready)
 
     def encode(self, records: list[Assessment]) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
         return self.mapping.encode([self.prepare(r) for r in records], self.ctx_for, self.overrides)
@@ -80,6 +89,16 @@ def parse_or_none(body: bytes) -> Any:
     try:
         return jsonio.loads(body) if body else None
     except jsonio.JSONDecodeError:
+        return None
+
+
+def event_ms(iso: str | None) -> int | None:
+    """Milliseconds since the epoch of an ISO 8601 time, or None."""
+    if not iso:
+        return None
+    try:
+        return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
         return None
 
 

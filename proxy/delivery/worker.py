@@ -9,11 +9,14 @@ send, and settle each item: done, retry later, or dead letter.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 
-from ..errors import UpstreamError
-from ..model import OutRequest
+from ..errors import Refusal, UpstreamError
+from ..mapping.vendor import skipped
+from ..model import OutRequest, Span
+from ..resolve import refresh
 from ..store import codec
 from ..store.outbox import OutboxItem
 from ..upstream import Response, Transport
@@ -34,6 +37,7 @@ class Worker:
         self.sending = asyncio.Semaphore(s.concurrency)
         self.wake = asyncio.Event()
         self.poll = s.poll_interval
+        self.park_ttl = s.park_ttl
         self.last_error: str | None = None
 
     async def run(self) -> None:
@@ -53,18 +57,24 @@ class Worker:
             await self.deliver(items)
 
     async def deliver(self, items: list[OutboxItem]) -> None:
-        items = self._not_yet_delivered(items)
+        # refreshed first: what was delivered is printed as sent, i.e. refreshed
+        items = self._not_yet_delivered([dataclasses.replace(it, record=refresh(self.store, it.record)) for it in items])
         by_route: dict = {}
         for it in items:
             by_route.setdefault(it.record.origin.get("route"), []).append(it)
         sends = []
+        tally = _Tally()
         for route, group in by_route.items():
             target = self.target_for(self.upstream, route)
+            group = [it for it in group if not self._waits_for_its_span(target, it)]
             by_record = {it.record.id: it for it in group}
             requests, refused = target.encode([it.record for it in group])
             for rec, why in refused:
-                self._bury(by_record[rec.id], f"cannot be written for {self.upstream}: {why}")
-            sends += [self._send(target, req, [by_record[r.id] for r in req.records]) for req in requests]
+                (self._skipped if skipped(why) else self._refused)(by_record[rec.id], why)
+            for req in requests:
+                carried = [by_record[r.id] for r in req.records]
+                tally.expect(carried)
+                sends.append(self._send(target, req, carried, tally))
         await asyncio.gather(*sends)
 
     def _not_yet_delivered(self, items: list[OutboxItem]) -> list[OutboxItem]:
@@ -78,25 +88,28 @@ class Worker:
             log.info("%d record(s) already delivered to %s: not sent again", len(already), self.upstream)
         return fresh
 
-    async def _send(self, target: Target, req: OutRequest, items: list[OutboxItem]) -> None:
+    async def _send(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: "_Tally") -> None:
         async with self.sending:
             try:
                 resp = await target.send(self.transport, req)
             except UpstreamError as exc:
-                return self._failed(items, exc.message, None)
+                return self._failed(tally.unsettled(items), exc.message, None)
         if resp.status < 300:
-            return self._delivered(target, req, resp, items)
+            target.learn_from(req, resp)
+            return self._delivered(target, req, resp, tally.arrived(items))
         text = resp.body[:300].decode(errors="replace")
         why = f"{self.upstream} answered {resp.status} to {req.method} {req.path}: {text}"
         if resp.status in RETRYABLE:
-            return self._failed(items, why, retry_after(resp.headers.get("retry-after")))
+            return self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
         self.breaker.success()  # the upstream is up; it refused these records
-        for it in items:
+        for it in tally.unsettled(items):
             self._bury(it, why)
 
     def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
+        """`items`: those whose every request has now arrived (a root span can be two: an Opik trace and a span)."""
         self.breaker.success()
-        target.learn_from(req, resp)
+        if not items:
+            return
         self.store.mark_delivered(self.upstream, [(it.record.id, codec.fingerprint(it.record)) for it in items])
         self.store.done([it.id for it in items])
         now = time.time()
@@ -117,8 +130,72 @@ class Worker:
                 self.metrics.retried(self.upstream)
         log.warning("delivery to %s failed for %d record(s), breaker %s: %s", self.upstream, len(items), self.breaker.state, why)
 
+    def _waits_for_its_span(self, target: Target, it: OutboxItem) -> bool:
+        """Feedback about a span (or trace) this upstream is also being sent waits until the
+        upstream has it: Scale and Tracia refuse feedback about a span they do not have, and a
+        span and its score claimed together would otherwise race."""
+        rec = it.record
+        if isinstance(rec, Span):
+            return False
+        ref, kind = (rec.span_id, "span") if rec.span_id is not None else (rec.trace_id, "trace")
+        if ref is None or ref.vendor == target.vendor:
+            return False
+        key = f"{ref.vendor}:{kind}:{ref.value}"
+        span = self.store.get_span(key)
+        if span is None or target.mapping.declared_loss(span) is not None or self.store.delivered(self.upstream, key) is not None:
+            return False
+        self._refused(it, Refusal.of(f"waiting for the {kind} it is about ({key}) to reach {self.upstream}", kind))
+        return True
+
+    def _skipped(self, it: OutboxItem, why) -> None:
+        """The mapping says there is nothing to send for this record (e.g. a Tracia span that has
+        not ended yet, or one Tracia already has): settled as done, never sent."""
+        self.store.done([it.id])
+        self.metrics.skipped(self.upstream)
+        log.info("record %s for %s not sent: %s", it.record.id, self.upstream, why)
+
+    def _refused(self, it: OutboxItem, why) -> None:
+        """A record that lacks a field may get it later (a score before its span; a span's
+        update before its create): it waits, up to park_ttl, then becomes a dead letter."""
+        waited = time.time() - it.created_at
+        if getattr(why, "missing", None) and waited < self.park_ttl:
+            self.store.retry(it.id, time.time() + self.policy.delay(it.attempts + 1), f"waiting: {why}")
+            log.info("record %s for %s waits for what it lacks: %s", it.record.id, self.upstream, why)
+            return
+        prefix = f"waited {waited:.0f} s; " if getattr(why, "missing", None) else ""
+        self._bury(it, f"{prefix}cannot be written for {self.upstream}: {why}")
+
     def _bury(self, it: OutboxItem, why: str) -> None:
         self.store.bury(it.id, why)
         self.last_error = why
         self.metrics.dead(self.upstream)
         log.error("dead letter %d (request %s) for %s: %s", it.id, it.request_id, self.upstream, why)
+
+
+class _Tally:
+    """Which items of one delivery round have had all their requests answered.
+
+    A record can travel in several requests (an `also` case); it is settled once:
+    done when the last of them arrived, retried or buried at the first that failed."""
+
+    def __init__(self) -> None:
+        self.left: dict[int, int] = {}
+        self.settled: set[int] = set()
+
+    def expect(self, items: list[OutboxItem]) -> None:
+        for it in items:
+            self.left[it.id] = self.left.get(it.id, 0) + 1
+
+    def arrived(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        out = []
+        for it in items:
+            self.left[it.id] -= 1
+            if self.left[it.id] == 0 and it.id not in self.settled:
+                self.settled.add(it.id)
+                out.append(it)
+        return out
+
+    def unsettled(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        out = [it for it in items if it.id not in self.settled]
+        self.settled.update(it.id for it in out)
+        return out

@@ -18,16 +18,17 @@ from urllib.parse import quote, unquote
 
 from .. import codecs
 from ..errors import EncodeError, Violation, ValidationFailed
-from ..model import ID_FIELDS, Assessment, OutRequest, Ref, Reply
+from ..model import ID_FIELDS, KINDS, Assessment, OutRequest, Ref, Reply, Span
 from . import carry
 from .conditions import compile_condition
 from .paths import MISSING, compile_getter, setter
-from .rules import Rule, RuleViolation, compile_rule
+from .rules import Names, Rule, RuleViolation, compile_rule, emit_get, emit_rule, hoist_roots
 from .spec import EncodeCase, Endpoint, VendorSpec
 
 DECODE_ROOTS = frozenset({"body", "item", "path", "query", "header", "ctx"})
 ENCODE_ROOTS = frozenset({"rec", "item", "ctx"})
 _PARAM = re.compile(r"\{(\w+)\}")
+INLINE = True  # run decode rules as generated code (rules.emit_rule); False: closures only, to compare the two
 
 
 @dataclass(slots=True)
@@ -39,12 +40,87 @@ class WireRequest:
     body: Any
 
 
-def _fields(rules: dict[str, Rule], roots: frozenset, record_root: str | None = None) -> list[tuple[str, Callable, Callable, Rule]]:
-    out = []
+class Fields(list):
+    """(name, put, run, rule) per target field; `fast`: all of them as one generated function (see fill)."""
+
+    fast: Callable | None = None
+
+
+def _fields(rules: dict[str, Rule], roots: frozenset, record_root: str | None = None) -> Fields:
+    out = Fields()
     for name, rule in rules.items():
         run, _ = compile_rule(rule, roots, codecs.resolve, record_root)
         out.append((name, setter(name), run, rule))
+    if record_root is not None:
+        out.fast = inline_fill(rules, roots, record_root)
     return out
+
+
+def inline_fill(rules: dict[str, Rule], roots: frozenset, record_root: str) -> Callable | None:
+    """`fill` over these rules as one generated function; it answers None where a rule
+    refuses the record (fill's loop then raises the EncodeError that says why)."""
+    if not INLINE or not rules:
+        return None
+    names = Names(Ref=Ref, RuleViolation=RuleViolation, _attach=carry.attach, _carried=_carried)
+    lines = ["  out = {}"]
+    for name, rule in rules.items():
+        lines += emit_rule(rule, roots, codecs.resolve, names, "  ", record_root)
+        if rule.carry:
+            lines += [f"  v = _attach(None if v is MISSING else v, _carried(rec, {names.add(rule.carry, 'carry')}))", "  if v is None: v = MISSING"]
+        if rule.id:
+            lines.append(f"  if isinstance(v, Ref): v = ctx['translate'](v, {rule.id!r})")
+        else:
+            lines.append("  if isinstance(v, Ref): v = v.value")
+        put = f"out[{name!r}] = v" if "." not in name else f"{names.add(setter(name), 'put')}(out, v)"
+        lines.append(f"  if v is not MISSING: {put}")
+    lines = ["def fill(src, rec, ctx):", " try:", *hoist_roots(roots, lines, "  "), *lines, "  return out",
+             " except (Bail, RuleViolation):", "  return None"]
+    exec(compile("\n".join(lines), "<encode rules>", "exec"), names.ns)  # noqa: S102 - code written from the mapping's rules
+    return names.ns["fill"]
+
+
+def inline_values(fields: dict[str, Rule], checks: dict[str, Rule], vendor: str) -> Callable[[dict], dict | None] | None:
+    """One generated function that computes a record's fields as CompiledDecode's
+    loop does, or answers None where any rule would refuse the input (the
+    closures then run, and say where and why)."""
+    if not INLINE:
+        return None
+    names = Names(Ref=Ref)
+    lines = ["  values = {}"]
+    for name, rule in fields.items():
+        lines += emit_rule(rule, DECODE_ROOTS, codecs.resolve, names, "  ")
+        put = f"values[{name!r}] = v"
+        if rule.id or name in ID_FIELDS:  # Ref(vendor, str(v)), without NamedTuple's Python-level __new__
+            put += f" if isinstance(v, Ref) else _tuple_new(Ref, ({vendor!r}, v if v.__class__ is str else str(v)))"
+        later = rule.rescale or rule.round is not None or rule.clamp or rule.threshold is not None or rule.enum is not None
+        lines.append(f"  {put}" if rule.required and not rule.when and not later else f"  if v is not MISSING: {put}")
+    for rule in checks.values():
+        lines += emit_rule(rule, DECODE_ROOTS, codecs.resolve, names, "  ")
+    lines = ["def values_of(src):", " try:", *hoist_roots(DECODE_ROOTS, lines, "  "), *lines, "  return values", " except Exception:", "  return None"]
+    exec(compile("\n".join(lines), f"<decode rules of {vendor}>", "exec"), names.ns)  # noqa: S102 - code written from the mapping's rules
+    return names.ns["values_of"]
+
+
+def inline_gate(when: dict, roots: frozenset, record_root: str | None) -> Callable[[dict], bool] | None:
+    """compile_condition's predicate as one generated function: the same tests, in the same
+    order, stopping at the first that fails (conditions.py: exists, eq, ne, in)."""
+    if not INLINE:
+        return None
+    names = Names()
+    lines: list[str] = []
+    for path, c in when.items():
+        lines += emit_get(path, roots, record_root, "  ")
+        if c.exists is not None:
+            lines.append(f"  if (v is not MISSING) != {bool(c.exists)!r}: return False")
+        if c.eq is not None:
+            lines.append(f"  if not v == {names.add(c.eq, 'eq')}: return False")
+        if c.ne is not None:
+            lines.append(f"  if not v != {names.add(c.ne, 'ne')}: return False")
+        if c.isin is not None:  # a null in the list matches an absent field
+            lines.append(f"  if not (None if v is MISSING else v) in {names.add(c.isin, 'isin')}: return False")
+    lines = ["def gate(src):", *hoist_roots(roots, lines, "  "), *lines, "  return True"]
+    exec(compile("\n".join(lines), "<encode case gate>", "exec"), names.ns)  # noqa: S102 - code written from the mapping's conditions
+    return names.ns["gate"]
 
 
 class CompiledDecode:
@@ -55,8 +131,10 @@ class CompiledDecode:
         self.items = compile_rule(spec.items.model_copy(update={"src": spec.each}), DECODE_ROOTS, codecs.resolve)[0] if spec.items else None
         self.fields = [(n, run, r.id or (n if n in ID_FIELDS else None)) for n, _, run, r in _fields(spec.fields, DECODE_ROOTS)]
         self.checks = [run for _, _, run, _ in _fields(spec.checks, DECODE_ROOTS)]
+        self.values_of = inline_values(spec.fields, spec.checks, vendor)
         self.uncarry = spec.uncarry
         self.overwrites = spec.overwrites
+        self.kind = KINDS[spec.record]
 
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
         src = {"body": req.body, "path": req.path_params, "query": req.query, "header": req.headers, "ctx": ctx}
@@ -68,23 +146,26 @@ class CompiledDecode:
             if self.items:
                 self._run(self.items, src, bad, ())
             found = self.each(src)
-            elements = found if isinstance(found, list) else []
+            elements = found if isinstance(found, list) else [found] if isinstance(found, dict) else []  # an object: one element
             if bad:
                 raise ValidationFailed(bad)
         records = []
+        fast = self.values_of
         for i, item in enumerate(elements):
             src["item"] = item
-            prefix = (*self.each_loc, i) if self.each else ()
             if self.each and not isinstance(item, dict):
-                bad.append(Violation(prefix, "type", input=item, expected="an object"))
+                bad.append(Violation((*self.each_loc, i), "type", input=item, expected="an object"))
                 continue
-            values: dict[str, Any] = {}
-            for name, run, id_kind in self.fields:
-                v = self._run(run, src, bad, prefix)
-                if v is not MISSING:
-                    values[name] = Ref(self.vendor, str(v)) if id_kind and not isinstance(v, Ref) else v
-            for run in self.checks:
-                self._run(run, src, bad, prefix)
+            values = fast(src) if fast is not None else None
+            if values is None:  # some rule refuses it (or nothing is inlined): the closures say where and why
+                prefix = ((*self.each_loc, i) if isinstance(found, list) else self.each_loc) if self.each else ()  # an object: no index
+                values = {}
+                for name, run, id_kind in self.fields:
+                    v = self._run(run, src, bad, prefix)
+                    if v is not MISSING:
+                        values[name] = Ref(self.vendor, str(v)) if id_kind and not isinstance(v, Ref) else v
+                for run in self.checks:
+                    self._run(run, src, bad, prefix)
             if not bad:
                 records.append(self._record(values, ctx, i))
         if bad:
@@ -102,16 +183,19 @@ class CompiledDecode:
             bad.append(Violation(tuple(loc), v.kind, v.limit, v.input, v.expected))
             return MISSING
 
-    def _record(self, values: dict, ctx: dict, index: int) -> Assessment:
+    def _record(self, values: dict, ctx: dict, index: int) -> Assessment | Span:
         if self.uncarry and values.get(self.uncarry) is not None:
             text, carried = carry.detach(values[self.uncarry])
             values[self.uncarry] = text
             for k, v in carried.items():
                 if k in ASSESSMENT_FIELDS and k not in ("op", "id", "origin"):
                     values[k] = v
-        make_id = ctx.get("make_id")
-        rec = Assessment(**values)
-        rec.id = make_id(index) if make_id else f"{ctx.get('request_id', 'r')}:{index}"
+        rec = self.kind(**values)
+        if self.kind is Span:  # a span's record is the span itself: its key is its id
+            rec.id = f"{self.vendor}:{rec.entity}:{rec.entity_ref.value if rec.entity_ref else index}"
+        else:
+            make_id = ctx.get("make_id")
+            rec.id = make_id(index) if make_id else f"{ctx.get('request_id', 'r')}:{index}"
         rec.origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}
         return rec
 
@@ -123,7 +207,8 @@ class CompiledCase:
     def __init__(self, spec: EncodeCase, endpoint: Endpoint, name: str):
         self.spec, self.endpoint, self.name = spec, endpoint, name
         conds = {**{f"rec.{k}": c for k, c in spec.accepts.items()}, **spec.when}
-        self.gate = compile_condition(conds, ENCODE_ROOTS, "rec") if conds else (lambda src: True)
+        self.gate = (inline_gate(conds, ENCODE_ROOTS, "rec") or compile_condition(conds, ENCODE_ROOTS, "rec")) if conds else (lambda src: True)
+        self.checks = {k: compile_condition({f"rec.{k}": c}, ENCODE_ROOTS, "rec") for k, c in spec.accepts.items()}
         self.params = _fields(spec.params, ENCODE_ROOTS, "rec")
         self.query = _fields(spec.query, ENCODE_ROOTS, "rec")
         self.body = _fields(spec.body, ENCODE_ROOTS, "rec") if spec.body is not None else None
@@ -150,12 +235,18 @@ class CompiledCase:
 
 
 def fill(fields: list, src: dict, rec: Assessment, ctx: dict) -> dict:
+    fast = getattr(fields, "fast", None)
+    if fast is not None:
+        out = fast(src, rec, ctx)
+        if out is not None:
+            return out
     out: dict = {}
     for name, put, run, rule in fields:
         try:
             v = run(src)
         except RuleViolation as v_:
-            raise EncodeError(f"{name}: {v_.kind} (from {rule.src or rule.template or rule.const})") from None
+            source = rule.src if isinstance(rule.src, str) else None
+            raise EncodeError(f"{name}: {v_.kind} (from {rule.src or rule.template or rule.const})", source if v_.kind == "missing" else None) from None
         if rule.carry:
             v = carry.attach(None if v is MISSING else v, _carried(rec, rule.carry))
             v = MISSING if v is None else v

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..model import FIELDS
+from ..model import FIELDS, SPAN_FIELDS
 from .rules import Rule
 
 _REF = re.compile(r"\{([^{}]+)\}")
 _SILENT = {"op", "entity", "id", "origin"}
+_CANONICAL = frozenset(FIELDS) | frozenset(SPAN_FIELDS)  # an assessment's fields and a span's
 
 
 def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
@@ -46,7 +47,8 @@ def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
         elif canonical in lost:
             rows.append({"input": leaf, "canonical": canonical, "output": None, "status": "lost", "note": lost[canonical]})
     for rec, why in refused:
-        rows.append({"input": "(whole record)", "canonical": f"{rec.op} on a {rec.entity}" + (f" named {rec.name!r}" if rec.name else ""), "output": None, "status": "lost", "note": why})
+        status = "skipped" if getattr(why, "skip", False) else "lost"  # skipped: nothing to send now, by design
+        rows.append({"input": "(whole record)", "canonical": f"{rec.op} on a {rec.entity}" + (f" named {rec.name!r}" if rec.name else ""), "output": None, "status": status, "note": why})
     return rows
 
 
@@ -58,6 +60,8 @@ def _decode_feeds(decode) -> dict[str, str]:
         for path in _sources(rule):
             wire = prefix + path[4:] if path.startswith("item") and prefix else path
             out.setdefault(wire, canonical)
+            if wire != path and path.startswith("item"):  # `each` may name one object rather than an array
+                out.setdefault(decode.each + path[4:], canonical)
     return out
 
 
@@ -75,7 +79,7 @@ def _encode_feeds(case) -> dict[str, list[str]]:
                 field = path[4:] if path.startswith("rec.") else path
                 if field.startswith(("ctx.", "item.")):
                     field = case.spec.each if field.startswith("item.") and case.spec.each else None
-                if field in FIELDS:
+                if field in _CANONICAL:
                     out.setdefault(field, []).append(target + _how(rule))
             for field in rule.carry or []:
                 out.setdefault(field, []).append(f"{target} (carried)")

@@ -40,7 +40,21 @@ def compile_getter(path: str, roots: frozenset[str], record_root: str | None = N
         return steps, lambda src: _present(src.get(root, MISSING))
     if len(rest) == 1:
         key = rest[0]
-        return steps, lambda src: _step(src.get(root), key)
+        if isinstance(key, int):
+            return steps, lambda src: _step(src.get(root), key)
+
+        def get_key(src: dict) -> Any:  # _step for one named key, with a dict's and a record's look-up first
+            value = src.get(root)
+            cls = value.__class__
+            if cls is dict:
+                value = value.get(key)
+            elif _slotted.get(cls) or (cls not in _slotted and slotted(cls)):
+                value = getattr(value, key, None)
+            else:
+                return _step(value, key)
+            return MISSING if value is None else value
+
+        return steps, get_key
 
     def get(src: dict) -> Any:
         value = src.get(root)
@@ -51,6 +65,15 @@ def compile_getter(path: str, roots: frozenset[str], record_root: str | None = N
         return value
 
     return steps, get
+
+
+_slotted: dict[type, bool] = {}
+
+
+def slotted(cls: type) -> bool:
+    """Does _step read a `cls` instance by attribute (a record such as Assessment)? Asked once per class."""
+    _slotted[cls] = answer = hasattr(cls, "__slots__") and not issubclass(cls, dict) and cls is not type(MISSING) and cls is not type(None)
+    return answer
 
 
 def _present(value: Any) -> Any:

@@ -10,7 +10,7 @@
         path: /api/v1/spans/{spanId}/evaluations
         decode:   {each?, items?, fields: {canonical: rule}, checks?, ignored?, uncarry?}
         respond:  {status, body?: {wire: rule}, headers?: {name: rule}, each?: key}
-        encode:   [{accepts, when?, params?, query?, body?, each?, group?, lost?}, ...]
+        encode:   [{accepts, when?, params?, query?, body?, each?, group?, lost?, skip?}, ...]
         learn:    {name: rule}          # ids to remember from this vendor's own answer
 
 Rules are described in `rules.py`.
@@ -33,7 +33,8 @@ class Strict(BaseModel):
 
 
 class Decode(Strict):
-    each: str | None = None  # an array in the body: one record per element (`item.` reads it)
+    record: str = "assessment"  # what it makes: "assessment" or "span"
+    each: str | None = None  # an array in the body: one record per element (`item.` reads it); an object: one
     items: Rule | None = None  # constraints on that array (required, min_items, max_items)
     fields: dict[str, Rule]  # canonical field -> rule
     checks: dict[str, Rule] = {}  # wire fields validated but carried nowhere (name -> rule)
@@ -58,8 +59,10 @@ class EncodeCase(Strict):
     group: Group | None = None  # many records -> one request
     lost: dict[str, str] = {}  # canonical field -> why this vendor cannot hold it
     note: str | None = None
+    also: bool = False  # the record goes on to the next case that takes it too (one record, two requests)
     reuse: str | None = None  # body: what this vendor's encoder makes for the record as an upsert...
     omit: list[str] = []  # ...less these keys (e.g. an update that cannot move an assessment)
+    skip: str | None = None  # settle the record without sending anything, for this reason (e.g. Tracia takes a span once)
 
 
 class Respond(Strict):

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable
 from pydantic import ValidationError
 
 from .. import codecs
-from ..errors import ConfigError, EncodeError, Violation
+from ..errors import ConfigError, EncodeError, Refusal, Violation
 from ..model import Assessment, OutRequest, Reply
 from .engine import CompiledCase, CompiledEndpoint, compile_path, fill, unquote_params
 from .spec import EncodeCase, VendorSpec
@@ -68,37 +68,46 @@ class VendorMapping:
         return out
 
     def pick(self, rec: Assessment, ctx: dict, overrides: list[CompiledCase] = ()) -> CompiledCase | None:
+        picked = self.pick_all(rec, ctx, overrides)
+        return picked[0] if picked else None
+
+    def pick_all(self, rec, ctx: dict, overrides: list[CompiledCase] = ()) -> list[CompiledCase]:
+        """The first case that takes the record, and the next ones while a taken case says `also`."""
         src = {"rec": rec, "ctx": ctx}
+        out: list[CompiledCase] = []
         for case in (*overrides, *self.cases):
             if case.gate(src):
-                return case
-        return None
+                out.append(case)
+                if not case.spec.also:
+                    break
+        return out
 
     def encode(self, records: list[Assessment], ctx_for: CtxFor, overrides: list[CompiledCase] = ()) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
-        """Canonical records -> requests; records it cannot write come back with the reason."""
+        """Canonical records -> requests; records it cannot write come back with the reason.
+
+        A record taken by a `skip` case comes back too, its reason marked `skip`
+        (see `skipped`): there is nothing to send for it, and nothing is wrong."""
         out: list[OutRequest] = []
         refused: list[tuple[Assessment, str]] = []
         groups: dict[tuple, list] = {}
         for rec in records:
             ctx = ctx_for(rec)
-            case = self.pick(rec, ctx, overrides)
-            if case is None:
+            cases = self.pick_all(rec, ctx, overrides)
+            if not cases:
                 refused.append((rec, self.why_not(rec)))
                 continue
-            try:
-                built = case.build(rec, ctx)
-            except EncodeError as exc:
-                refused.append((rec, f"{self.vendor} {case.name}: {exc.message}"))
+            sending = [c for c in cases if not c.spec.skip]
+            if not sending:
+                refused.append((rec, skip_reason(f"{self.vendor} {cases[0].name}: {cases[0].spec.skip}")))
                 continue
-            method = self.endpoints[case.name].method
-            if case.spec.reuse:
-                built = [(path, query, self._reused(case, rec, ctx)) for path, query, _ in built]
-            for path, query, body in built:
-                if case.spec.group:
-                    key = (case.name, path, json.dumps(query, sort_keys=True), id(case))
-                    groups.setdefault(key, [case, method, path, query, []])[4].append((body, rec, ctx))
-                else:
-                    out.append(OutRequest(method, path, body, query, case.name, [rec]))
+            cases = sending
+            try:
+                built = [(case, case.build(rec, ctx)) for case in cases]
+            except EncodeError as exc:
+                refused.append((rec, Refusal.of(f"{self.vendor} {cases[-1].name}: {exc.message}", exc.missing)))
+                continue
+            for case, made in built:
+                self._collect(case, rec, ctx, made, out, groups)
         for (name, *_), (case, method, path, query, items) in groups.items():
             out.extend(_grouped(case, method, path, query, items))
         return out, refused
@@ -123,13 +132,63 @@ class VendorMapping:
     def respond(self, endpoint: CompiledEndpoint, records: list[Assessment], ctx: dict) -> Reply:
         return endpoint.respond(records, ctx, self.own_body)
 
-    def why_not(self, rec: Assessment) -> str:
+    def declared_loss(self, rec) -> str | None:
+        """Why this vendor cannot take such a record at all, where its mapping says so."""
         u = self.spec.unsupported
-        return u.get(f"{rec.op}:{rec.entity}") or u.get(rec.op) or f"{self.vendor} has no endpoint for {rec.op} on a {rec.entity}"
+        return u.get(f"{rec.op}:{rec.entity}") or u.get(rec.op)
+
+    def why_not(self, rec) -> str:
+        return self.declared_loss(rec) or self._closest_miss(rec) or f"{self.vendor} has no endpoint for {rec.op} on a {rec.entity}"
+
+    def _closest_miss(self, rec) -> str | None:
+        """For a record of an op and entity some case takes: the conditions it failed."""
+        src = {"rec": rec, "ctx": {}}
+        misses = []
+        for case in self.cases:
+            acc = case.spec.accepts
+            if all(k not in acc or case.checks[k](src) for k in ("op", "entity")):
+                failed = [k for k in acc if k not in ("op", "entity") and not case.checks[k](src)]
+                if failed:
+                    misses.append((len(failed), case, failed))
+        if not misses:
+            return None
+        _, case, failed = min(misses, key=lambda m: m[0])
+        return f"{self.vendor} {case.name} needs a record with {', '.join(f'{k} {_say(case.spec.accepts[k])}' for k in failed)}"
+
+    def _collect(self, case: CompiledCase, rec, ctx: dict, made: list, out: list, groups: dict) -> None:
+        method = self.endpoints[case.name].method
+        if case.spec.reuse:
+            made = [(path, query, self._reused(case, rec, ctx)) for path, query, _ in made]
+        for path, query, body in made:
+            if case.spec.group:
+                key = (case.name, path, json.dumps(query, sort_keys=True), id(case))
+                groups.setdefault(key, [case, method, path, query, []])[4].append((body, rec, ctx))
+            else:
+                out.append(OutRequest(method, path, body, query, case.name, [rec]))
 
     def error(self, status: int, code: str, message: str, violations: list[Violation] = ()) -> Reply:
         body = self._error(status, code, message, list(violations))
         return body if isinstance(body, Reply) else Reply(status, body)
+
+
+def skip_reason(text: str) -> Refusal:
+    """A reason not to send a record that is not a failure: the caller settles it as done."""
+    out = Refusal.of(text)
+    out.skip = True
+    return out
+
+
+def skipped(why) -> bool:
+    """Whether an encode refusal is a `skip` (settle as done) rather than a failure."""
+    return bool(getattr(why, "skip", False))
+
+
+def _say(cond) -> str:
+    if cond.exists is not None:
+        return "present" if cond.exists else "absent"
+    if cond.isin is not None:
+        return "in " + ", ".join(map(str, cond.isin))
+    return f"= {cond.eq}" if cond.eq is not None else f"!= {cond.ne}"
 
 
 def _grouped(case: CompiledCase, method: str, path: str, query: Any, items: list) -> list[OutRequest]:

@@ -1,8 +1,9 @@
 """Storage: the id registry, the record of accepted assessments, and the outbox.
 
 `Store` is the one interface the core uses. Backends: `SQLiteStore` (the
-embedded default, `sqlite:///./data/proxy.db`) and `MemoryStore` (`memory://`,
-gone with the process; for tests and benchmarks).
+embedded default, `sqlite:///./data/proxy.db`), `PostgresStore`
+(`postgresql://user:pass@host/db`: several instances sharing one database) and
+`MemoryStore` (`memory://`, gone with the process; for tests and benchmarks).
 """
 
 from .base import Store
@@ -20,4 +21,8 @@ def open_store(url: str | None = None, sync: str = "normal") -> Store:
         path = url[len("sqlite://"):]
         path = path[1:] if path.startswith("/") else path  # sqlite:///rel/path, sqlite:////abs/path
         return SQLiteStore(path or ":memory:", sync)
-    raise ValueError(f"unsupported store {url!r}: use sqlite:///path/to/file.db or memory://")
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(url)  # store_sync does not apply: a commit is as durable as the server's synchronous_commit
+    raise ValueError(f"unsupported store {url!r}: use sqlite:///path/to/file.db, postgresql://user:pass@host/db or memory://")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..model import Assessment
+from ..model import Assessment, Span
 
 
 class Store(Protocol):
@@ -26,6 +26,10 @@ class Store(Protocol):
     # what each upstream called an assessment it created (Scale's assessment_id)
     def learn(self, upstream: str, record_id: str, vendor_id: str) -> None: ...
     def learned(self, upstream: str, record_id: str) -> str | None: ...
+
+    # the traces and spans seen so far, merged: key "<vendor>:<trace|span>:<id>"
+    def get_span(self, key: str) -> Span | None: ...
+    def put_span(self, key: str, span: Span) -> None: ...
 
     # what each upstream already has: a print of the record content it acknowledged
     def mark_delivered(self, upstream: str, prints: list[tuple[str, str]]) -> None: ...

@@ -16,6 +16,7 @@ class MemoryStore(MemoryOutbox):
         self._named: dict[tuple[str, str], str] = {}
         self._learned: dict[tuple[str, str], str] = {}
         self._delivered: dict[tuple[str, str], str] = {}
+        self._spans: dict = {}
 
     def id_for(self, vendor: str, value: str, target: str) -> str | None:
         return self._ids.get((vendor, value, target))
@@ -70,3 +71,9 @@ class MemoryStore(MemoryOutbox):
 
     def delivered(self, upstream: str, record_id: str) -> str | None:
         return self._delivered.get((upstream, record_id))
+
+    def get_span(self, key: str):
+        return self._spans.get(key)
+
+    def put_span(self, key: str, span) -> None:
+        self._spans[key] = span

@@ -85,7 +85,11 @@ def test_sigkill_under_load_then_restart_delivers_every_acknowledged_record_once
     acked: set[int] = set()
 
     proc = start_proxy(config, port)
-    asyncio.run(send_all(port, list(range(TOTAL)), acked, stop_after=TOTAL // 2, on_stop=lambda: os.kill(proc.pid, signal.SIGKILL)))
+    try:
+        asyncio.run(send_all(port, list(range(TOTAL)), acked, stop_after=TOTAL // 2, on_stop=lambda: os.kill(proc.pid, signal.SIGKILL)))
+    finally:
+        if proc.poll() is None and len(acked) < TOTAL // 2:  # the test failed before the kill: leave nothing running
+            proc.kill()
     proc.wait(10)
     assert proc.returncode == -signal.SIGKILL
     killed_at = len(acked)
@@ -103,7 +107,10 @@ def test_sigkill_under_load_then_restart_delivers_every_acknowledged_record_once
             trace_ids = [r.body["trace_id"] for r in mirror.vendor.received]
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
     assert len(trace_ids) == TOTAL, f"{len(trace_ids) - len(set(trace_ids))} duplicates"
     assert set(trace_ids) == {body(i)["scores"][0]["id"] for i in range(TOTAL)}
     print(f"\nSIGKILL after {killed_at} acknowledged; {TOTAL} acknowledged in all; {len(trace_ids)} delivered, 0 twice")

@@ -5,6 +5,7 @@ the bookkeeping); a changed record is."""
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 
@@ -69,3 +70,29 @@ async def test_a_refused_record_is_a_dead_letter_with_the_reason(worker, upstrea
     (dead,) = store.dead_letters()
     assert "Scale has no threads" in dead.last_error and upstreams["scale"].received == []
     await w.transport.close()
+
+
+async def test_a_record_sent_as_two_requests_is_settled_only_when_both_arrived(fakes, upstreams, mappings, tmp_path):
+    """A Scale root span is an Opik trace and an Opik span: if one of the two fails, the
+    record is retried, not marked delivered with half of it missing."""
+    from proxy.model import Span
+
+    store = SQLiteStore(str(tmp_path / "proxy.db"))
+    cfg = Config.model_validate({"upstreams": upstream_config(fakes), "delivery": FAST_DELIVERY})
+    target = Target("opik", cfg.upstreams["opik"], mappings["opik"], store, cfg.id_secret)
+    w = Worker("opik", lambda name, route: target, store, open_transport(), delivery_for(cfg, "opik"), Metrics(store))
+    root = Span(entity="span", root=True, trace_id=Ref("scale", "trace-9"), span_id=Ref("scale", "span-9"), name="root",
+                start_time="2026-11-25T01:00:00+00:00", end_time="2026-11-25T01:00:01+00:00", id="scale:span:span-9")
+    store.put_span(root.id, root)
+    upstreams["opik"].fail_next(1, 503, {"code": 503, "message": "busy"})
+    store.enqueue([("opik", root, "req-9")])
+    await w.deliver(store.claim("opik", 10, lease=30))
+    assert store.depth()["opik"][0] == 1 and store.delivered("opik", root.id) is None  # half arrived: not done
+    time.sleep(FAST_DELIVERY["retry"]["max_interval"] * 1.6)  # the retry's back-off
+    await w.deliver(store.claim("opik", 10, lease=30))
+    assert store.depth() == {} and store.dead_letters() == []
+    received = upstreams["opik"].received
+    assert len(received) == 4  # round one: one 503, one 204; round two: both again (Opik upserts them)
+    assert sorted(r.path for r in received[2:]) == ["/api/v1/private/spans/batch", "/api/v1/private/traces/batch"]
+    await w.transport.close()
+    store.close()

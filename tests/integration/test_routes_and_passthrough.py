@@ -61,7 +61,8 @@ def test_a_pass_through_answer_comes_back_unchanged(live_proxy, upstreams):
 
 def test_tracia_and_scale_paths_without_feedback_pass_through(live_proxy, upstreams):
     url = live_proxy([{"from": "tracia", "primary": "tracia"}, {"from": "scale", "primary": "scale"}])
-    span = {"spanId": "sp_00000000000000aa", "traceId": "tr_00000000000000bb", "model": "gpt-4o", "provider": "openai"}
+    span = {"spanId": "sp_00000000000000aa", "traceId": "tr_00000000000000bb", "model": "gpt-4o", "provider": "openai",  # a whole CreateSpanPayload:
+            "input": {"messages": []}, "status": "SUCCESS", "latencyMs": 1, "inputTokens": 0, "outputTokens": 0, "totalTokens": 0}  # it is decoded now
     resp = send(url, "tracia", "POST", "/api/v1/spans", span)
     assert resp.status_code == 200
     body = resp.json()

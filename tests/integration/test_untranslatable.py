@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 
+import httpx
 import pytest
 
 from tests.conftest import wait_for
@@ -32,15 +33,11 @@ def test_dropped_opik_scores_are_a_204_and_the_mirror_still_gets_them(live_proxy
     assert upstreams["tracia"].received == []
 
 
-def test_a_tracia_evaluation_scale_cannot_place(live_proxy, upstreams):
-    rejecting = live_proxy([{"from": "tracia", "primary": "scale", "mirrors": ["opik"]}])
-    message = tracia_error(send_valid(rejecting, "tracia"), 422, "INVALID_REQUEST")
-    assert message == "the primary upstream 'scale' (scale) cannot take 1 record(s): scale create: trace_id: missing (from trace_id)"
-    time.sleep(0.2)
-    assert all(not fake.received for fake in upstreams.values())
-
-    dropping = live_proxy([{"from": "tracia", "primary": "scale", "mirrors": ["opik"], "untranslatable": "drop"}])
-    resp = send_valid(dropping, "tracia")
+def test_a_tracia_evaluation_waits_for_its_span_before_a_scale_primary(live_proxy, upstreams):
+    """Scale needs the span's trace id, which the evaluation does not carry: the record
+    waits in the outbox for the span (park_ttl), the client is answered, mirrors go on."""
+    url = live_proxy([{"from": "tracia", "primary": "scale", "mirrors": ["opik"]}])
+    resp = send_valid(url, "tracia")
     assert resp.status_code == 200
     body = resp.json()
     assert re.fullmatch(r"eval_[0-9a-f]{16}", body.pop("id")) and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", body.pop("createdAt"))
@@ -49,7 +46,24 @@ def test_a_tracia_evaluation_scale_cannot_place(live_proxy, upstreams):
     [mirrored] = wait_for(lambda: upstreams["opik"].received, what="the Opik mirror")
     assert mirrored.path == "/api/v1/private/spans/feedback-scores"
     assert [(s["name"], s["value"]) for s in mirrored.body["scores"]] == [("quality", 1)]
+    time.sleep(0.3)
     assert upstreams["scale"].received == []
+
+
+def test_a_record_the_primary_can_never_hold_is_rejected_or_dropped(live_proxy, upstreams):
+    trace_score = {"scores": [{"id": "01a20c41-cda1-7a06-b0a1-c98960495513", "name": "a", "value": 1, "source": "sdk"}]}
+    rejecting = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"]}])
+    resp = httpx.put(rejecting + "/api/v1/private/traces/feedback-scores", json=trace_score)
+    assert (resp.status_code, resp.json()) == (422, {"errors": [
+        "the primary upstream 'tracia' (tracia) cannot take 1 record(s): Tracia evaluates spans only; a trace-level score has no target"]})
+    time.sleep(0.2)
+    assert all(not fake.received for fake in upstreams.values())
+
+    dropping = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"], "untranslatable": "drop"}])
+    assert httpx.put(dropping + "/api/v1/private/traces/feedback-scores", json=trace_score).status_code == 204
+    [mirrored] = wait_for(lambda: upstreams["scale"].received, what="the Scale mirror")
+    assert mirrored.body["trace_id"] == "01a20c41-cda1-7a06-b0a1-c98960495513"
+    assert upstreams["tracia"].received == []
 
 
 @pytest.mark.parametrize("policy", ["reject", "drop"])
@@ -57,7 +71,7 @@ def test_a_scale_overwrite_opik_cannot_hold(live_proxy, upstreams, policy):
     url = live_proxy([{"from": "scale", "primary": "opik", "untranslatable": policy}])
     resp = send(url, "scale", *OVERWRITE)
     if policy == "reject":
-        assert scale_detail(resp, 422) == "the primary upstream 'opik' (opik) cannot take 1 record(s): opik has no endpoint for upsert on a span"
+        assert scale_detail(resp, 422) == "the primary upstream 'opik' (opik) cannot take 1 record(s): opik spans_scores needs a record with value present"
     else:
         assert resp.status_code == 200
         body = resp.json()

@@ -90,14 +90,13 @@ def test_an_invalid_evaluation_is_a_tracia_400_and_reaches_no_upstream(live_prox
     assert all(not fake.received for fake in upstreams.values())
 
 
-def test_a_scale_primary_refuses_an_evaluation_it_cannot_place(live_proxy, upstreams, tracia_sdk):
+def test_a_scale_primary_takes_an_evaluation_once_it_knows_the_span(live_proxy, upstreams, tracia_sdk):
+    """Scale needs the span's trace: the evaluation waits for the span, then arrives on it."""
     client = tracia_sdk(live_proxy([{"from": "tracia", "primary": "scale", "mirrors": ["opik"]}]))
-    with pytest.raises(TraciaError) as err:
-        client.spans.evaluate(SPAN, EvaluateOptions(evaluator="quality", value=1))
-    assert (err.value.code, err.value.status_code) == (TraciaErrorCode.INVALID_REQUEST, 422)
-    assert "trace_id" in err.value.message
-    time.sleep(0.2)
-    assert all(not fake.received for fake in upstreams.values())  # refused whole: no mirror either
+    result = client.spans.evaluate(SPAN, EvaluateOptions(evaluator="quality", value=1))
+    assert (result.evaluator_key, result.value) == ("quality", 1.0)
+    time.sleep(0.3)
+    assert upstreams["scale"].received == []  # waiting: the proxy has not seen the span
 
 
 @pytest.mark.parametrize("failure", ["answers 500", "is down"])

@@ -8,15 +8,19 @@ import pytest
 
 from proxy.model import Assessment, Ref
 from proxy.store import MemoryStore
+from proxy.store.postgres import PostgresStore
 from proxy.store.sqlite import SQLiteStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request, tmp_path):
     if request.param == "memory":
         yield MemoryStore()
         return
-    s = SQLiteStore(str(tmp_path / "proxy.db"))
+    if request.param == "postgres":  # a fresh database on the session's PostgreSQL (tests/conftest.py): never skipped
+        s = PostgresStore(request.getfixturevalue("pg_database")())
+    else:
+        s = SQLiteStore(str(tmp_path / "proxy.db"))
     yield s
     s.close()
 
@@ -137,3 +141,46 @@ def test_delivered_prints(store):
     store.mark_delivered("scale", [("rec-1", "xyz")])
     assert store.delivered("scale", "rec-1") == "xyz" and store.delivered("scale", "rec-2") == "def"
     assert store.delivered("opik", "rec-1") is None
+
+
+def test_spans_by_key(store):
+    from proxy.model import Span
+
+    span = Span(entity="span", trace_id=Ref("tracia", "tr_1"), span_id=Ref("tracia", "sp_1"), name="llm", usage={"input_tokens": 3}, id="tracia:span:sp_1")
+    assert store.get_span("tracia:span:sp_1") is None
+    store.put_span("tracia:span:sp_1", span)
+    assert store.get_span("tracia:span:sp_1") == span
+
+
+def test_repeated_post_replies_within_their_age(store):
+    store.enqueue([("scale", rec(1), "r1")], replies=[("k1", b'{"id":"a"}')])
+    store.enqueue([], replies=[("k2", b'{"id":"b"}')])
+    assert store.reply_for("k1", max_age=60) == b'{"id":"a"}' and store.reply_for("k2", 60) == b'{"id":"b"}'
+    assert store.reply_for("k3", 60) is None
+    time.sleep(0.05)
+    assert store.reply_for("k1", max_age=0.01) is None
+    assert store.prune_replies(0.01) == 2 and store.reply_for("k1", 60) is None
+
+
+def test_postgres_outbox_and_registry_survive_reopening(pg_database):
+    url = pg_database()
+    s = PostgresStore(url)
+    s.enqueue([("scale", rec(i), "r") for i in range(3)])
+    s.remember_id("tracia", "sp_1", "opik", "u1")
+    s.close()
+    s = PostgresStore(url)  # the schema is there: no migration runs twice
+    try:
+        assert s.schema_version == 1
+        assert [it.record.id for it in s.claim("scale", 10, lease=30)] == ["rec-0", "rec-1", "rec-2"]
+        assert s.id_for("tracia", "sp_1", "opik") == "u1"
+    finally:
+        s.close()
+
+
+def test_open_store_by_url(pg_database, tmp_path):
+    from proxy.store import open_store
+
+    for url, kind in ((pg_database(), PostgresStore), (f"sqlite:///{tmp_path}/x.db", SQLiteStore), ("memory://", MemoryStore)):
+        s = open_store(url)
+        assert isinstance(s, kind) and s.ping()
+        getattr(s, "close", lambda: None)()

@@ -92,10 +92,9 @@ def test_manual_evaluation():
                              "entity_ids": [REST_TRACE], "rule_ids": ["01a20c41-d6e7-7523-8bf8-2c6e15714b3d"]}
 
 
-def test_trace_and_span_writes_have_no_feedback_endpoint():
+def test_trace_and_span_writes_decode_to_spans_not_feedback():
     for name in ("POST_api_v1_private_traces_batch.json", "POST_api_v1_private_spans.json", "PATCH_api_v1_private_traces_ID.json"):
-        c = capture("opik", name)
-        assert MAPPINGS["opik"].match(c["method"], c["path"]) is None, name
+        assert {r.op for r in decode_capture("opik", name)} == {"span"}, name
 
 
 def violations(path: str, body, method: str = "PUT") -> list[Violation]:

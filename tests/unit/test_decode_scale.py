@@ -87,10 +87,11 @@ def test_list_needs_a_trace_or_span_id():
     assert [(v.loc, v.kind) for v in info.value.violations] == [(("query", "trace_id"), "missing")]
 
 
-def test_spans_and_v4_have_no_feedback_endpoint():
-    for name in ("POST_v5_spans.json", "PUT_v5_spans_batch.json", "DELETE_v4_threads_thread-1_messages_interaction-1_feedback.json"):
-        c = capture("scale", name)
-        assert MAPPINGS["scale"].match(c["method"], c["path"]) is None, name
+def test_spans_decode_to_spans_and_v4_has_no_feedback_endpoint():
+    for name in ("POST_v5_spans.json", "PUT_v5_spans_batch.json"):  # decoded as spans, not feedback (tests/unit/test_spans_decode.py)
+        assert {r.op for r in decode_capture("scale", name)} == {"span"}, name
+    c = capture("scale", "DELETE_v4_threads_thread-1_messages_interaction-1_feedback.json")
+    assert MAPPINGS["scale"].match(c["method"], c["path"]) is None
 
 
 @pytest.mark.parametrize("body, expected", [

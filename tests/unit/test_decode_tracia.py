@@ -56,10 +56,11 @@ def test_trailer_cannot_change_what_the_record_does():
     assert (rec.op, rec.id, rec.origin["vendor"], rec.value, rec.comment) == ("upsert", "rec-0", "tracia", 0.2, None)
 
 
-def test_span_reads_and_creates_have_no_feedback_endpoint():
-    for name in ("GET_api_v1_spans.json", "GET_api_v1_spans_sp_0123456789abcdef.json", "POST_api_v1_spans.json"):
+def test_span_reads_have_no_feedback_endpoint_and_creates_decode_to_spans():
+    for name in ("GET_api_v1_spans.json", "GET_api_v1_spans_sp_0123456789abcdef.json"):
         c = capture("tracia", name)
         assert MAPPINGS["tracia"].match(c["method"], c["path"]) is None, name
+    assert [r.op for r in decode_capture("tracia", "POST_api_v1_spans.json")] == ["span"]  # tests/unit/test_spans_decode.py
 
 
 @pytest.mark.parametrize("body, loc, kind", [

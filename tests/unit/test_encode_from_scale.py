@@ -50,7 +50,7 @@ def test_comment_becomes_an_opik_span_comment(frozen):
 
 def test_overwrite_has_no_opik_target():
     requests, refused = encode("opik", decode_capture("scale", f"{CREATE}.7.json"))
-    assert (requests, reasons(refused)) == ([], ["opik has no endpoint for upsert on a span"])
+    assert (requests, reasons(refused)) == ([], ["opik spans_scores needs a record with value present"])
 
 
 def test_unresolved_patch_and_delete_are_refused_by_opik():
@@ -86,7 +86,7 @@ def test_what_tracia_cannot_take_is_refused_with_the_reason():
     cases = {
         f"{CREATE}.8.json": "Tracia evaluates spans only; a trace-level score has no target",
         f"{CREATE}.json": "Tracia has no comments; only an evaluation's note",
-        f"{CREATE}.5.json": "tracia has no endpoint for upsert on a span",  # a rubric has no value
+        f"{CREATE}.5.json": "tracia evaluate needs a record with value present",  # a rubric has no value
         "DELETE_v5_span-assessments_ID.json": "Tracia has no endpoint to delete an evaluation",
     }
     for name, why in cases.items():

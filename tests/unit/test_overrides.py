@@ -75,7 +75,7 @@ def test_an_override_can_group_for_opik():
 def test_an_override_naming_an_unknown_endpoint_is_a_config_error():
     with pytest.raises(ConfigError) as info:
         SCALE.compile_overrides([{**HELPFULNESS_AS_RATING, "endpoint": "ratings"}], "routes[0].overrides.scale")
-    assert info.value.message == "routes[0].overrides.scale[0].endpoint: scale has no endpoint 'ratings'; known: create, get, list, update, delete"
+    assert info.value.message == "routes[0].overrides.scale[0].endpoint: scale has no endpoint 'ratings'; known: create, get, list, update, delete, create_span, create_spans, upsert_spans, update_span"
 
 
 def test_an_override_with_an_unknown_key_is_a_config_error():

@@ -75,10 +75,10 @@ def test_scale_endpoints(method, path, name, params):
 
 
 def test_paths_without_an_endpoint_are_claimed_by_their_vendor():
-    assert OPIK.match("POST", "/api/v1/private/traces/batch") is None
-    assert OPIK.owns("/api/v1/private/traces/batch") > 0
-    assert TRACIA.owns("/api/v1/spans") > 0
-    assert SCALE.owns("/v5/spans/batch") > 0
+    assert OPIK.match("GET", "/api/v1/private/projects") is None
+    assert OPIK.owns("/api/v1/private/projects") > 0
+    assert TRACIA.match("GET", "/api/v1/spans") is None and TRACIA.owns("/api/v1/spans") > 0
+    assert SCALE.match("POST", "/v5/spans/search") is None and SCALE.owns("/v5/spans/search") > 0
     assert SCALE.owns("/api/v1/spans") == 0
 
 

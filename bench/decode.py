@@ -1,0 +1,115 @@
+"""Decoding one 1,000-score Opik batch into canonical records (target: <= 5 ms).
+
+    python bench/decode.py [--runs 60] [--json]
+
+Measured in one process, median of --runs, each on a freshly parsed body:
+  parse            orjson.loads of the 1,000-score body
+  decode           the mapping engine: endpoint.decode (rules as generated code)
+  decode, closures the same with rules run as closures (proxy.mapping.engine.INLINE = False): the code before
+  ids              the pipeline's record ids (proxy/ids.py: one HMAC-SHA256 + UUIDv7 per record)
+  ids, one-shot    the same ids computed with hmac.digest (what a fix to proxy/ids.py would cost)
+The two decodes must give equal records: this script checks it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import hmac
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import orjson  # noqa: E402
+
+from proxy import ids  # noqa: E402
+from proxy.mapping import WireRequest, engine, load_all  # noqa: E402
+
+PATH = "/api/v1/private/traces/feedback-scores"
+
+
+def batch(n: int = 1000) -> bytes:
+    return orjson.dumps({"scores": [{"id": f"01a20c41-cda1-7a06-b0a1-{i:012x}", "name": "accuracy", "value": 0.5 + (i % 5) / 10,
+                                     "source": "sdk", "reason": "bench", "project_name": "bench", "category_name": "good"} for i in range(n)]})
+
+
+def timed(fn, runs: int) -> float:
+    out = []
+    for _ in range(runs):
+        arg = fn.prepare() if hasattr(fn, "prepare") else None
+        t = time.perf_counter()
+        fn(arg)
+        out.append(time.perf_counter() - t)
+    return statistics.median(out) * 1000
+
+
+class Call:
+    def __init__(self, fn, prepare=None):
+        self.fn, self._prepare = fn, prepare
+
+    def prepare(self):
+        return self._prepare() if self._prepare else None
+
+    def __call__(self, arg):
+        return self.fn(arg)
+
+
+def one_shot_uuid7(secret: bytes, key: str, ms: int) -> str:
+    """ids.derived_uuid7 with hmac.digest (one C call) and string formatting: same output."""
+    r = int.from_bytes(hmac.digest(secret, key.encode(), hashlib.sha256)[:10], "big")
+    n = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | ((r >> 68) & 0xFFF) << 64 | 0b10 << 62 | (r & ((1 << 62) - 1))
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def measure(runs: int) -> dict:
+    raw = batch()
+    fast = load_all()["opik"]
+    engine.INLINE = False
+    slow = load_all()["opik"]
+    engine.INLINE = True
+    hit = fast.match("PUT", PATH)
+    endpoint, params = hit[0], hit[1]
+    slow_endpoint = slow.match("PUT", PATH)[0]
+    ctx = {"request_id": "bench"}
+
+    def req(body):
+        return WireRequest("PUT", params, {}, {}, body)
+
+    a = endpoint.decode(req(orjson.loads(raw)), dict(ctx))
+    b = slow_endpoint.decode(req(orjson.loads(raw)), dict(ctx))
+    assert len(a) == 1000 and a == b, "generated code and closures decode differently"
+    secret, now = "feedback-proxy", int(time.time() * 1000)
+    assert ids.derived_uuid7(secret, "r:7", now) == one_shot_uuid7(secret.encode(), "r:7", now)
+    parsed = lambda: orjson.loads(raw)  # noqa: E731
+    gc.collect()
+    return {
+        "items": 1000,
+        "parse_ms": timed(Call(lambda _: orjson.loads(raw)), runs),
+        "decode_ms": timed(Call(lambda body: endpoint.decode(req(body), dict(ctx)), parsed), runs),
+        "decode_closures_ms": timed(Call(lambda body: slow_endpoint.decode(req(body), dict(ctx)), parsed), runs),
+        "ids_ms": timed(Call(lambda _: [ids.derived_uuid7(secret, f"bench:{i}", now) for i in range(1000)]), runs),
+        "ids_one_shot_ms": timed(Call(lambda _: [one_shot_uuid7(secret.encode(), f"bench:{i}", now) for i in range(1000)]), runs),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=60)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    r = measure(args.runs)
+    if args.json:
+        print(json.dumps(r))
+        return
+    for k, v in r.items():
+        print(f"{k:20} {v:.2f}" if isinstance(v, float) else f"{k:20} {v}")
+
+
+if __name__ == "__main__":
+    main()

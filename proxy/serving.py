@@ -1,0 +1,121 @@
+"""How `serve` runs the app under uvicorn, with the connection limits set on purpose.
+
+uvicorn's fast HTTP parser (httptools) bounds neither the size of a request's
+headers nor the time a client may take to send them, and a connection that sends
+nothing stays open until the client goes away. `GuardedHttpTools` adds both:
+
+- the request line and headers together may be at most `limits.max_header_bytes`
+  (beyond: `431 Request Header Fields Too Large`, connection closed);
+- they must arrive within `limits.header_timeout` seconds of the connection or of
+  the previous answer (beyond: the connection is closed);
+- the body must then arrive within `limits.request_timeout` (the app answers 408);
+- an idle kept-alive connection is closed after `limits.keep_alive_timeout`;
+- at most `limits.max_connections` connections and requests at once (beyond: 503).
+
+Without httptools, uvicorn's h11 parser is used with its own header bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import uvicorn
+
+from .config import Config
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - httptools is part of uvicorn[standard]
+    HttpToolsProtocol = None
+
+
+def uvicorn_config(app: Any, config: Config, host: str, port: int, **extra: Any) -> uvicorn.Config:
+    return uvicorn.Config(app, **uvicorn_options(config, host, port, **extra))
+
+
+def uvicorn_options(config: Config, host: str, port: int, **extra: Any) -> dict[str, Any]:
+    """Keyword arguments for `uvicorn.run` / `uvicorn.Config`."""
+    lim = config.limits
+    options: dict[str, Any] = dict(
+        host=host, port=port, log_level=config.log_level.lower(), access_log=False,
+        timeout_keep_alive=max(1, round(lim.keep_alive_timeout)),
+        limit_concurrency=lim.max_connections,
+        h11_max_incomplete_event_size=lim.max_header_bytes,
+    )
+    if HttpToolsProtocol is not None:
+        options["http"] = guarded(lim.max_header_bytes, lim.header_timeout)
+    else:  # pragma: no cover
+        options["http"] = "h11"
+    options.update(extra)
+    return options
+
+
+def guarded(max_header_bytes: int, header_timeout: float) -> type:
+    return type("GuardedHttpTools", (GuardedHttpTools,), {"max_header_bytes": max_header_bytes, "header_timeout": header_timeout})
+
+
+if HttpToolsProtocol is not None:
+
+    class GuardedHttpTools(HttpToolsProtocol):
+        max_header_bytes = 64 * 1024
+        header_timeout = 10.0
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            self._header_bytes = 0
+            self._too_large = False
+            self._header_timer: asyncio.TimerHandle | None = None
+            super().connection_made(transport)
+            self._arm()  # a connection that never sends a request does not stay open
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._header_bytes = 0
+            if self._header_timer is None:
+                self._arm()
+
+        def on_url(self, url: bytes) -> None:
+            self._count(len(url))
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count(len(name) + len(value) + 4)
+            super().on_header(name, value)
+
+        def on_headers_complete(self) -> None:
+            self._disarm()
+            super().on_headers_complete()
+
+        def send_400_response(self, msg: str) -> None:
+            if not self._too_large:
+                return super().send_400_response(msg)
+            text = f"request line and headers are over the limit of {self.max_header_bytes} bytes".encode()
+            self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                                 b"content-length: " + str(len(text)).encode() + b"\r\nconnection: close\r\n\r\n" + text)
+            self.transport.close()
+
+        def _count(self, n: int) -> None:
+            self._header_bytes += n
+            if self._header_bytes > self.max_header_bytes:
+                self._too_large = True
+                raise ValueError("headers too large")  # the parser stops; uvicorn answers through send_400_response
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._header_timer = self.loop.call_later(self.header_timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _too_slow(self) -> None:
+            self._header_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+else:  # pragma: no cover
+    GuardedHttpTools = None  # type: ignore[assignment,misc]

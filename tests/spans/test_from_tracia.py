@@ -1,0 +1,113 @@
+"""The tracia SDK's spans and evaluations through {from: tracia, primary: tracia, mirrors:
+[opik, scale]}: Opik gets a trace and a span (UUIDv7 ids, their time the span's start) and the
+score on that same span id; Scale gets the span and the assessment under Tracia's own ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from proxy import ids
+from proxy.codecs.core import epoch_ms
+from tests.conftest import wait_for
+
+from .conftest import OPIK_SPAN_SCORES, OPIK_SPANS, OPIK_TRACES, SCALE_ASSESSMENTS, TRACIA_SPANS, settle
+
+SECRET = "feedback-proxy"
+ROUTE = {"from": "tracia", "primary": "tracia", "mirrors": ["opik", "scale"]}
+ROOT, CHILD, TRACE = "sp_00000000000000aa", "sp_00000000000000cc", "tr_00000000000000bb"
+
+
+def payload(span_id: str, parent: str | None = None, **over):
+    from tracia import CreateSpanPayload
+
+    fields = dict(span_id=span_id, model="gpt-4o", provider="openai", input={"messages": [{"role": "user", "content": "2+2?"}]},
+                  output="4", status="SUCCESS", latency_ms=12, input_tokens=3, output_tokens=1, total_tokens=4,
+                  trace_id=TRACE, parent_span_id=parent, session_id="sess_1", tags=["t1"])
+    return CreateSpanPayload(**{**fields, **over})
+
+
+def opik_id(value: str, start: str) -> str:
+    return ids.derived_uuid7(SECRET, f"tracia:{value}", int(epoch_ms(start)))
+
+
+def after_its_span(received, span_path: str, key: str, span_id: str, feedback_path: str) -> bool:
+    """The feedback reached the vendor after the first write of the span it is about."""
+    first = min(i for i, r in enumerate(received) if r.path == span_path and any(s["id"] == span_id for s in r.body[key]))
+    return [i for i, r in enumerate(received) if r.path.endswith(feedback_path)] > [first]
+
+
+def opik_spans(upstreams) -> list[dict]:
+    return [s for b in upstreams["opik"].bodies("POST", OPIK_SPANS) for s in b["spans"]]
+
+
+def test_span_and_evaluation_reach_opik_with_agreeing_v7_ids_and_scale_under_tracia_ids(live_proxy, upstreams, tracia_sdk, scale_spans):
+    from tracia import EvaluateOptions
+
+    client = tracia_sdk(live_proxy([ROUTE]))
+    created = client.spans.create(payload(ROOT))
+    assert (created.span_id, created.trace_id) == (ROOT, TRACE)  # Tracia's own answer, forwarded
+    client.spans.create(payload(CHILD, parent=ROOT, latency_ms=5))
+    result = client.spans.evaluate(ROOT, EvaluateOptions(evaluator="quality", value=1, note="good"))
+    assert result.evaluator_key == "quality"
+    assert [r.path for r in upstreams["tracia"].received] == ["/api/v1/spans", "/api/v1/spans", f"/api/v1/spans/{ROOT}/evaluations"]
+
+    # Opik: a trace (the root span's trace), both spans, and the score on the root span
+    [score_put] = wait_for(lambda: upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES), what="the Opik score")
+    wait_for(lambda: len(opik_spans(upstreams)) == 2, what="both spans at Opik")
+    [traces] = upstreams["opik"].bodies("POST", OPIK_TRACES)
+    [trace] = traces["traces"]
+    root, child = sorted(opik_spans(upstreams), key=lambda s: "parent_span_id" in s)
+    start = root["start_time"]
+    assert trace["id"] == opik_id(TRACE, start) and ids.uuid7_ms(trace["id"]) == int(epoch_ms(start))
+    assert root["id"] == opik_id(ROOT, start) and ids.uuid7_ms(root["id"]) == int(epoch_ms(start))
+    assert (root["trace_id"], child["trace_id"], child["parent_span_id"]) == (trace["id"], trace["id"], root["id"])
+    assert child["id"] == opik_id(CHILD, child["start_time"])
+    assert epoch_ms(root["end_time"]) - epoch_ms(root["start_time"]) == 12
+    assert {k: root[k] for k in ("type", "model", "provider", "usage", "input", "output", "thread_id", "tags")} == {
+        "type": "llm", "model": "gpt-4o", "provider": "openai", "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+        "input": {"messages": [{"role": "user", "content": "2+2?"}]}, "output": "4", "thread_id": "sess_1", "tags": ["t1"]}
+    assert score_put == {"scores": [{"id": root["id"], "name": "quality", "value": 1, "source": "sdk", "reason": "good"}]}
+    assert after_its_span(upstreams["opik"].received, "/api/v1/private/spans/batch", "spans", root["id"], "/feedback-scores")
+    assert all(ids.is_uuid7(i) for i in (trace["id"], root["id"], child["id"]))
+
+    # Scale: the spans and the assessment under Tracia's own ids
+    [assessment] = wait_for(lambda: upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS), what="the Scale assessment")
+    wait_for(lambda: ROOT in scale_spans and CHILD in scale_spans, what="both spans at Scale")
+    assert assessment == {"trace_id": TRACE, "span_id": ROOT, "assessment_type": "approval", "approval": "approved", "comment": "good"}
+    assert after_its_span(upstreams["scale"].received, "/v5/spans/batch", "items", ROOT, "/v5/span-assessments")
+    assert (scale_spans[ROOT]["trace_id"], scale_spans[ROOT].get("parent_id"), scale_spans[ROOT]["type"]) == (TRACE, None, "COMPLETION")
+    assert (scale_spans[CHILD]["trace_id"], scale_spans[CHILD]["parent_id"]) == (TRACE, ROOT)
+    assert scale_spans[ROOT]["output"] == {"output": "4"} and scale_spans[ROOT]["metadata"]["latency_ms"] == 12
+    settle()
+    assert len(upstreams["tracia"].received) == 3  # the primary only: nothing mirrored back to Tracia
+
+
+def test_an_evaluation_before_its_span_waits_for_the_trace_scale_needs(live_proxy, upstreams, tracia_sdk, scale_spans):
+    from tracia import EvaluateOptions
+
+    client = tracia_sdk(live_proxy([ROUTE]))
+    client.spans.evaluate(ROOT, EvaluateOptions(evaluator="quality", value=0))
+    [opik_score] = wait_for(lambda: upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES), what="the Opik score")  # Opik needs no trace
+    settle()
+    assert upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS) == []
+    client.spans.create(payload(ROOT))
+    [assessment] = wait_for(lambda: upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS), what="the Scale assessment")
+    assert assessment == {"trace_id": TRACE, "span_id": ROOT, "assessment_type": "approval", "approval": "rejected"}
+    [span] = wait_for(lambda: opik_spans(upstreams), what="the span at Opik")
+    assert opik_score["scores"][0]["id"] == span["id"]  # the registry keeps the first id it made
+
+
+@pytest.mark.parametrize("primary", ["opik", "scale"])
+def test_a_translated_primary_answers_a_create_span_result(live_proxy, upstreams, tracia_sdk, scale_spans, primary):
+    client = tracia_sdk(live_proxy([{"from": "tracia", "primary": primary}]))
+    created = client.spans.create(payload(ROOT, trace_id=None))
+    again = client.spans.create(payload(ROOT, trace_id=None))  # a repeat within the dedupe window: the same answer
+    assert (created.span_id, created.trace_id) == (ROOT, ROOT)  # no trace: the span is its own
+    assert created.id.startswith("span_") and again.id == created.id
+    if primary == "opik":
+        [trace] = upstreams["opik"].bodies("POST", OPIK_TRACES)[0]["traces"]
+        [span] = opik_spans(upstreams)
+        assert span["trace_id"] == trace["id"]
+    else:
+        assert ROOT in scale_spans and scale_spans[ROOT]["trace_id"] == ROOT
+    assert upstreams["tracia"].received == [] and upstreams["tracia"].bodies("POST", TRACIA_SPANS) == []

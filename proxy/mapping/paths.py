@@ -24,17 +24,23 @@ def parse(path: str) -> tuple:
     return tuple(int(index) if index else name for name, index in _STEP.findall(path))
 
 
+def rooted(path: str, roots: frozenset[str], record_root: str | None = None) -> tuple:
+    """The path's steps, starting with its root (`record_root` when it names none)."""
+    steps = parse(path)
+    if steps[0] not in roots:
+        if record_root is None:
+            raise ValueError(f"unknown root {steps[0]!r} in {path!r}; expected one of {sorted(roots)}")
+        steps = (record_root, *steps)
+    return steps
+
+
 def compile_getter(path: str, roots: frozenset[str], record_root: str | None = None) -> tuple[tuple, Getter]:
     """Compile `path` into (location, getter). `src` is a dict of root -> value.
 
     When the first step is not a known root and `record_root` is set, the path
     is read from that root (encode: bare names are canonical record fields).
     """
-    steps = parse(path)
-    if steps[0] not in roots:
-        if record_root is None:
-            raise ValueError(f"unknown root {steps[0]!r} in {path!r}; expected one of {sorted(roots)}")
-        steps = (record_root, *steps)
+    steps = rooted(path, roots, record_root)
     root, rest = steps[0], steps[1:]
     if not rest:
         return steps, lambda src: _present(src.get(root, MISSING))

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .. import codecs
 from ..errors import ConfigError
 from .conditions import Condition, compile_condition
-from .paths import MISSING, _slotted, _step, compile_getter, parse, slotted
+from .paths import MISSING, _slotted, _step, compile_getter, parse, rooted, slotted
 from .template import compile_template
 
 Closure = Callable[[dict], Any]
@@ -325,11 +325,7 @@ class Names:
 
 def emit_get(path: str, roots: frozenset[str], record_root: str | None, ind: str) -> list[str]:
     """`v = <path>` with compile_getter's meaning: MISSING when any step is absent or null."""
-    steps = parse(path)
-    if steps[0] not in roots:
-        if record_root is None:
-            raise ValueError(f"unknown root {steps[0]!r} in {path!r}; expected one of {sorted(roots)}")
-        steps = (record_root, *steps)
+    steps = rooted(path, roots, record_root)
     root, rest = steps[0], steps[1:]
     if not rest:
         return [f"{ind}v = src.get({root!r}, MISSING)", f"{ind}if v is None: v = MISSING"]

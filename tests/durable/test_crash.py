@@ -16,6 +16,7 @@ import yaml
 
 from proxy.testing import FakeServer, FakeVendor, free_port
 from tests.conftest import UPSTREAM_HEADERS, wait_for
+from tests.scaleout.common import start
 
 ROOT = Path(__file__).resolve().parents[2]
 TOTAL = 1000
@@ -37,19 +38,7 @@ def write_config(tmp_path: Path, mirror_port: int) -> Path:
 
 
 def start_proxy(config: Path, port: int) -> subprocess.Popen:
-    log = open(config.parent / "proxy.log", "ab")  # a file, not a pipe: nobody drains a pipe while the test runs
-    proc = subprocess.Popen([sys.executable, "-m", "proxy", "serve", "--config", str(config), "--port", str(port)], cwd=ROOT,
-                            stdout=log, stderr=log)
-    wait_for(lambda: _up(port) or proc.poll() is not None, timeout=20, what="the proxy to listen")
-    assert proc.poll() is None, (config.parent / "proxy.log").read_text()[-2000:]
-    return proc
-
-
-def _up(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return start(config, port, config.parent / "proxy.log")
 
 
 def body(i: int) -> dict:

@@ -175,15 +175,20 @@ def secure_proxy(fakes, upstreams, mappings):
         ups = upstream_config(fakes)
         for name, fields in (upstream_patch or {}).items():
             ups[name].update(fields)
-        cfg, store = build(ups, routes, clients, **extra)
-        app = create_app(cfg, mappings=mappings, store=store)
-        served = Served(app, cfg).__enter__()
-        running.append(served)
-        return Running(served.url, app, store, cfg)
+        return serve(running, mappings, ups, routes, clients, **extra)
 
     yield start
     for s in running:
         s.__exit__(None, None, None)
+
+
+def serve(running: list, mappings, ups: dict, routes, clients, **extra: Any) -> Running:
+    """Build the config, start the proxy on it, and remember it for the fixture's teardown."""
+    cfg, store = build(ups, routes, clients, **extra)
+    app = create_app(cfg, mappings=mappings, store=store)
+    served = Served(app, cfg).__enter__()
+    running.append(served)
+    return Running(served.url, app, store, cfg)
 
 
 @pytest.fixture(scope="module")
@@ -203,11 +208,7 @@ def module_proxy(private_fakes, mappings):
     def start(routes: list[dict], clients: list[dict] | None = CLIENTS, **extra: Any) -> Running:
         ups = {n: {"vendor": n, "base_url": s.url + ("/api" if n == "opik" else ""), "headers": UPSTREAM_HEADERS[n], "timeout": 5}
                for n, s in private_fakes.items()}
-        cfg, store = build(ups, routes, clients, **extra)
-        app = create_app(cfg, mappings=mappings, store=store)
-        served = Served(app, cfg).__enter__()
-        running.append(served)
-        return Running(served.url, app, store, cfg)
+        return serve(running, mappings, ups, routes, clients, **extra)
 
     yield start
     for s in running:

@@ -29,6 +29,7 @@ from .model import Assessment, Reply
 from .resolve import Resolver
 from .routing import Router
 from .store import Store
+from .store.writes import Writes
 from .upstream import Transport
 
 log = logging.getLogger("proxy")
@@ -153,7 +154,7 @@ class Proxy:
             req.body, req.read = await req.read(), None
         raw = ingress.inflate(req.body, req.headers.get("content-encoding"), self.config.limits.max_inflated_bytes)
         body = ingress.parse_json(raw, self.config.limits) if raw else None
-        make_id = _id_maker(req.request_id, self.config.id_secret)
+        make_id = ids.record_ids(self.config.id_secret, req.request_id, int(time.time() * 1000))
         records = endpoint.decode(WireRequest(req.method, params, req.query, req.headers, body), {"request_id": req.request_id, "make_id": make_id})
         for rec in records:
             if rec.op in ("upsert", "comment") and rec.created_at is None:
@@ -169,21 +170,24 @@ class Proxy:
                 log.info("request %s: a repeat of an accepted request; answered as before, nothing sent", req.request_id)
                 return replies.load(seen)
         resolved = self.resolver.resolve(records, strict=not same)
+        writes = Writes()  # committed with every other request's in flight, before the answer
         later: list[Assessment] = []  # what a translated primary did not take (a partial failure)
         if same:
             reply = await forward(self.transport, route.primary, req, prefix)
             keys = self.resolver.keys_from_primary(mapping, endpoint, reply, resolved)
         elif route.primary is not None:
-            later = await send_translated(self.transport, route.primary, resolved, route.untranslatable, req.request_id)
+            later = await send_translated(self.transport, route.primary, resolved, route.untranslatable, req.request_id, writes)
             reply, keys = self._synthesized(mapping, endpoint, resolved, records, ctx), None
         else:
             reply, keys = self._synthesized(mapping, endpoint, resolved, records, ctx), None
         if reply.status < 300 and op not in ("read", "list"):  # a read changes nothing to mirror
-            self.resolver.remember(resolved, keys)
-            # Committed before the answer: from here on the proxy owns delivery.
-            await self.outbox.accept(route.mirrors, resolved, req.request_id, route.index, (key, replies.dump(reply)) if key else None)
+            self.resolver.remember(resolved, keys, writes)
+            self.outbox.stage(route.mirrors, resolved, req.request_id, route.index, writes)
             if later:
-                await self.outbox.accept((route.primary,), later, req.request_id, route.index)
+                self.outbox.stage((route.primary,), later, req.request_id, route.index, writes)
+            if key:
+                writes.replies.append((key, replies.dump(reply)))
+            await self.outbox.settle(writes)  # from here on the proxy owns delivery
         return reply
 
     def _retry_key(self, req: Incoming, mapping: VendorMapping) -> str | None:
@@ -213,8 +217,3 @@ class Proxy:
         if exc.retry_after is not None:
             reply.headers["retry-after"] = str(int(exc.retry_after))
         return reply
-
-
-def _id_maker(request_id: str, secret: str):
-    now_ms = int(time.time() * 1000)
-    return lambda index: ids.derived_uuid7(secret, f"{request_id}:{index}", now_ms)

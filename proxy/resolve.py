@@ -8,14 +8,14 @@ remembers what was accepted so later requests (and reads) can find it.
 
 from __future__ import annotations
 
-import dataclasses
 
 from .delivery.target import parse_or_none
 from .errors import NotFound
 from .mapping import VendorMapping
 from .mapping.engine import CompiledEndpoint
-from .model import FIELDS, SPAN_FIELDS, Assessment, Reply, Span
+from .model import FIELDS, SPAN_FIELDS, Assessment, Reply, Span, replace
 from .store import Store
+from .store.writes import Writes
 
 _MERGED = tuple(f for f in FIELDS if f not in ("op", "id", "origin", "entity", "trace_id", "span_id", "thread_id", "assessment_id"))
 
@@ -35,31 +35,33 @@ class Resolver:
                     if strict:
                         raise NotFound(f"no assessment with id {rec.assessment_id!r}")
                     continue
-                out.append(_merged(stored, rec) if rec.op == "update" else dataclasses.replace(stored, op="remove", assessment_id=rec.assessment_id))
+                out.append(_merged(stored, rec) if rec.op == "update" else replace(stored, op="remove", assessment_id=rec.assessment_id))
             elif (rec.op == "upsert" and rec.origin.get("overwrites") or rec.op == "delete") and rec.name and rec.entity_ref is not None:
                 # the same assessment as the one accepted before under this entity and name,
                 # so an upstream that gave it an id of its own can update or delete that one
                 prior = self.store.record_named(str(rec.entity_ref), rec.name)
-                out.append(dataclasses.replace(rec, id=prior.id) if prior else rec)
+                out.append(replace(rec, id=prior.id) if prior else rec)
             else:
                 out.append(rec)
         return [with_trace(self.store, r) for r in out]
 
-    def remember(self, resolved: list[Assessment], keys: list[str] | None = None) -> None:
+    def remember(self, resolved: list[Assessment], keys: list[str] | None, writes: Writes) -> None:
+        """Keep what was accepted, so later requests and reads find it: spans now (merged with
+        what another request may have added meanwhile), assessments in `writes`."""
         for i, rec in enumerate(resolved):
             if isinstance(rec, Span):
                 self.store.put_span(rec.id, merge_span(self.store.get_span(rec.id), rec))  # merged again: another request may have changed it meanwhile
                 continue
             key = (keys[i] if keys and i < len(keys) else None) or rec.assessment_id or rec.id
             if rec.op == "remove":
-                self.store.drop_record(key)
+                writes.records.append((key, None))
             elif rec.op == "delete":
                 for name in rec.names or [rec.name]:
                     gone = self.store.record_named(str(rec.entity_ref), name) if name else None
                     if gone is not None:
-                        self.store.drop_record(gone.assessment_id or gone.id)
+                        writes.records.append((gone.assessment_id or gone.id, None))
             elif rec.op in ("upsert", "update", "comment"):
-                self.store.put_record(key, dataclasses.replace(rec, op="comment" if rec.op == "comment" else "upsert", assessment_id=key))
+                writes.records.append((key, replace(rec, op="comment" if rec.op == "comment" else "upsert", assessment_id=key)))
 
     def keys_from_primary(self, mapping: VendorMapping, endpoint: CompiledEndpoint, reply: Reply, resolved: list[Assessment]) -> list[str] | None:
         """A same-vendor primary names what it created (Scale's assessment_id)."""
@@ -74,7 +76,7 @@ class Resolver:
         """The records as the client's reply shows them: under the ids the client knows."""
         if len(resolved) != len(records):
             return records
-        return [dataclasses.replace(r, assessment_id=o.assessment_id) if getattr(o, "assessment_id", None) else r for r, o in zip(resolved, records)]
+        return [replace(r, assessment_id=o.assessment_id) if getattr(o, "assessment_id", None) else r for r, o in zip(resolved, records)]
 
     def read(self, mapping: VendorMapping, endpoint: CompiledEndpoint, query: Assessment, ctx: dict, translate) -> Reply:
         ctx = {**ctx, "translate": translate}
@@ -97,7 +99,7 @@ def merge_span(known: Span | None, news: Span) -> Span:
     changes = {f: getattr(news, f) for f in SPAN_FIELDS if f not in ("op", "id", "origin") and getattr(news, f) is not None}
     if known.metadata and news.metadata:
         changes["metadata"] = {**known.metadata, **news.metadata}
-    return dataclasses.replace(known, **changes)
+    return replace(known, **changes)
 
 
 def refresh(store: Store, rec):
@@ -116,9 +118,9 @@ def with_trace(store: Store, rec):
     span = store.get_span(f"{rec.span_id.vendor}:span:{rec.span_id.value}")
     if span is None or span.trace_id is None:
         return rec
-    return dataclasses.replace(rec, trace_id=span.trace_id, project=rec.project or span.project)
+    return replace(rec, trace_id=span.trace_id, project=rec.project or span.project)
 
 
 def _merged(stored: Assessment, patch: Assessment) -> Assessment:
     changes = {f: getattr(patch, f) for f in _MERGED if getattr(patch, f) is not None}
-    return dataclasses.replace(stored, op="update", assessment_id=patch.assessment_id, **changes)
+    return replace(stored, op="update", assessment_id=patch.assessment_id, **changes)

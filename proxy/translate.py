@@ -42,7 +42,7 @@ def translate(mappings: dict[str, VendorMapping], src: str, dst: str, payload: A
         raise ConfigError(f"{src} endpoint {ep.name!r} carries no feedback to translate")
     request_id = uuid.uuid4().hex
     now = int(time.time() * 1000)
-    records = ep.decode(req["wire"], {"request_id": request_id, "make_id": lambda i: ids.derived_uuid7(secret, f"{request_id}:{i}", now)})
+    records = ep.decode(req["wire"], {"request_id": request_id, "make_id": ids.record_ids(secret, request_id, now)})
     records = Resolver(MemoryStore()).resolve(records, strict=False)
     upstream = Upstream(vendor=dst, base_url=f"http://{dst}.upstream")
     target = Target(dst, upstream, target_map, MemoryStore(), secret)

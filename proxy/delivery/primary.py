@@ -19,15 +19,17 @@ import logging
 from ..errors import EncodeError, UpstreamError
 from ..mapping.vendor import skipped
 from ..model import Assessment
-from ..store import codec
+from ..store.writes import Writes
 from ..upstream import Response, Transport
 from .target import Target
 
 log = logging.getLogger("proxy.primary")
 
 
-async def send_translated(transport: Transport, target: Target, records: list[Assessment], policy: str, request_id: str) -> list[Assessment]:
-    """Send; returns the records still to deliver after a partial failure (raises if nothing arrived)."""
+async def send_translated(transport: Transport, target: Target, records: list[Assessment], policy: str, request_id: str,
+                          writes: Writes) -> list[Assessment]:
+    """Send; returns the records still to deliver after a partial failure (raises if nothing arrived).
+    What the primary acknowledged is added to `writes`, for the request's commit."""
     requests, refused = target.encode(records)
     for rec, why in refused:
         if skipped(why):  # nothing to send for it, by the mapping's word (e.g. a Tracia span not ended yet)
@@ -54,12 +56,13 @@ async def send_translated(transport: Transport, target: Target, records: list[As
             failure = failure or _rejected(target, res)
             undelivered += req.records
         else:
-            target.learn_from(req, res)
-            target.store.mark_delivered(target.name, [(r.id, codec.fingerprint(r)) for r in req.records])  # the worker's bookkeeping too
+            target.learn_from(req, res, writes)
         status = res.status if isinstance(res, Response) else "no answer"
         log.info("request %s: primary %s %s %s -> %s", request_id, target.name, req.method, req.path, status)
     if failure is not None and len(undelivered) == sum(len(r.records) for r in requests):
         raise failure
+    missed = {id(r) for r in undelivered}  # a record in two requests arrived only if both did
+    target.delivered(list({id(r): r for req in requests for r in req.records if id(r) not in missed}.values()), writes)
     if undelivered:
         log.warning("request %s: primary %s took part of it; %d record(s) go to the outbox: %s", request_id, target.name, len(undelivered), failure.message)
     if waiting:

@@ -7,7 +7,6 @@ the assessment id it gave a record before (so a re-send becomes an update).
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,63 +14,97 @@ from .. import jsonio
 from ..config import Upstream
 from ..mapping import VendorMapping
 from ..idspace import IdSpace
-from ..model import Assessment, OutRequest
-from ..store import Store
+from ..model import Assessment, OutRequest, replace
+from ..store import Store, codec
+from ..store.writes import Writes
 from ..upstream import Response, Transport
 
 
+KNOWN_CACHE = 100_000  # learned ids kept per upstream in each process; emptied when full
+
+
 class Target:
-    def __init__(self, name: str, upstream: Upstream, mapping: VendorMapping, store: Store, secret: str, overrides: list = ()):
+    def __init__(self, name: str, upstream: Upstream, mapping: VendorMapping, store: Store, secret: str, overrides: list = (),
+                 known: dict[str, str] | None = None):
         self.name, self.upstream, self.mapping, self.store = name, upstream, mapping, store
         self.vendor = mapping.vendor
         self.secret = secret
         self.overrides = list(overrides)
         self.headers = {k: v for k, v in upstream.headers.items() if v != ""}
         self.translate = IdSpace(mapping, store, secret).translate
+        # What this upstream called records, as this process learned or read it: seen at once by
+        # the next request (the store has it only once the group commit ran), and never changed.
+        self.known = known if known is not None else {}
 
     def with_overrides(self, overrides: list) -> "Target":
         if not overrides:
             return self
-        return Target(self.name, self.upstream, self.mapping, self.store, self.secret, overrides)
+        return Target(self.name, self.upstream, self.mapping, self.store, self.secret, overrides, self.known)
+
+    def learned(self, record_id: str) -> str | None:
+        hit = self.known.get(record_id)
+        if hit is None and (hit := self.store.learned(self.name, record_id)) is not None:
+            self._keep(record_id, hit)
+        return hit
+
+    def _keep(self, record_id: str, vendor_id: str) -> None:
+        if len(self.known) >= KNOWN_CACHE:
+            self.known.clear()
+        self.known[record_id] = vendor_id
 
     # --- records ---------------------------------------------------------
-    def ctx_for(self, rec) -> dict[str, Any]:
+    def ready(self, rec) -> tuple[Assessment, dict[str, Any]]:
+        """The record as this upstream can act on it (`prepare`), and its encoding context;
+        what this upstream called the record is looked up once for both."""
+        known = self.learned(rec.id)
+        ready = self.prepare(rec, known)
+        return ready, self._ctx(ready, known)
+
+    def _ctx(self, rec, known: str | None) -> dict[str, Any]:
         ms = event_ms(getattr(rec, "start_time", None))
         translate = self.translate if ms is None else (lambda ref, kind: self.translate(ref, kind, ms))
-        return {"translate": translate, "now_iso": now_iso(), "assessment_id": self.store.learned(self.name, rec.id)}
+        return {"translate": translate, "now_iso": now_iso(), "assessment_id": known}
 
-    def prepare(self, rec: Assessment) -> Assessment:
+    @staticmethod
+    def prepare(rec: Assessment, known: str | None) -> Assessment:
         """Turn an update/removal, or a re-sent score, into what this upstream can act on.
 
-        Where this upstream gave the assessment an id of its own, act on that id
+        Where this upstream gave the assessment an id of its own (`known`), act on that id
         (update / remove); where it did not, act by entity and name (upsert / delete).
         """
-        known = self.store.learned(self.name, rec.id)
         if rec.op == "upsert":
-            return dataclasses.replace(rec, op="update") if known else rec
+            return replace(rec, op="update") if known else rec
         if rec.op == "update":
-            return rec if known else dataclasses.replace(rec, op="upsert")
+            return rec if known else replace(rec, op="upsert")
         if rec.op == "remove":
-            return rec if known else dataclasses.replace(rec, op="delete")
+            return rec if known else replace(rec, op="delete")
         return rec
 
     def declared_loss(self, rec) -> str | None:
         """Why this upstream's mapping says it cannot take the record at all; None if some case can."""
-        ready = self.prepare(rec)
-        if self.mapping.pick(ready, self.ctx_for(ready), self.overrides) is not None:
+        ready, ctx = self.ready(rec)
+        if self.mapping.pick(ready, ctx, self.overrides) is not None:
             return None
         return self.mapping.declared_loss(ready)
 
     def encode(self, records: list[Assessment]) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
-        return self.mapping.encode([self.prepare(r) for r in records], self.ctx_for, self.overrides)
+        pairs = [self.ready(r) for r in records]
+        contexts = {id(ready): ctx for ready, ctx in pairs}
+        return self.mapping.encode([ready for ready, _ in pairs], lambda ready: contexts[id(ready)], self.overrides)
 
-    def learn_from(self, req: OutRequest, resp: Response) -> None:
+    def delivered(self, records: list, writes: Writes) -> None:
+        """A print of each record this upstream now has all of: never sent to it again (worker.py)."""
+        writes.delivered += [(self.name, r.id, codec.fingerprint(r)) for r in records]
+
+    def learn_from(self, req: OutRequest, resp: Response, writes: Writes) -> None:
+        """The id the upstream gave the record it created, if its answer names one (Scale's assessment_id)."""
         endpoint = self.mapping.endpoints.get(req.endpoint)
         if endpoint is None or not endpoint.learn_fields or not 200 <= resp.status < 300 or len(req.records) != 1:
             return
         learned = endpoint.learn(resp.status, parse_or_none(resp.body), resp.headers)
         if learned.get("assessment_id"):
-            self.store.learn(self.name, req.records[0].id, str(learned["assessment_id"]))
+            writes.learned.append((self.name, req.records[0].id, str(learned["assessment_id"])))
+            self._keep(req.records[0].id, str(learned["assessment_id"]))
 
     # --- wire ------------------------------------------------------------
     async def send(self, transport: Transport, req: OutRequest) -> Response:

@@ -19,7 +19,9 @@ from ..model import OutRequest, Span
 from ..resolve import refresh
 from ..store import codec
 from ..store.outbox import OutboxItem
+from ..store.writes import Writes
 from ..upstream import Response, Transport
+from .committer import GroupCommit
 from .retry import RETRYABLE, Breaker, RetryPolicy, retry_after
 from .target import Target
 
@@ -27,8 +29,9 @@ log = logging.getLogger("proxy.delivery")
 
 
 class Worker:
-    def __init__(self, upstream: str, target_for, store, transport: Transport, settings, metrics):
+    def __init__(self, upstream: str, target_for, store, transport: Transport, settings, metrics, commit: GroupCommit | None = None):
         self.upstream, self.store, self.transport, self.metrics = upstream, store, transport, metrics
+        self.commit = commit or GroupCommit(store)  # the requests' (committer.py): bookkeeping joins their transactions
         self.target_for = target_for  # (upstream, route index) -> Target with that route's overrides
         s = settings
         self.batch_max, self.linger, self.lease = s.batch_max, s.linger_ms / 1000, s.lease_seconds
@@ -95,8 +98,7 @@ class Worker:
             except UpstreamError as exc:
                 return self._failed(tally.unsettled(items), exc.message, None)
         if resp.status < 300:
-            target.learn_from(req, resp)
-            return self._delivered(target, req, resp, tally.arrived(items))
+            return await self._delivered(target, req, resp, tally.arrived(items))
         text = resp.body[:300].decode(errors="replace")
         why = f"{self.upstream} answered {resp.status} to {req.method} {req.path}: {text}"
         if resp.status in RETRYABLE:
@@ -105,13 +107,15 @@ class Worker:
         for it in tally.unsettled(items):
             self._bury(it, why)
 
-    def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
+    async def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
         """`items`: those whose every request has now arrived (a root span can be two: an Opik trace and a span)."""
         self.breaker.success()
+        writes = Writes(done=[it.id for it in items])
+        target.learn_from(req, resp, writes)
+        target.delivered([it.record for it in items], writes)
+        await self.commit(writes)
         if not items:
             return
-        self.store.mark_delivered(self.upstream, [(it.record.id, codec.fingerprint(it.record)) for it in items])
-        self.store.done([it.id for it in items])
         now = time.time()
         for it in items:
             self.metrics.delivered(self.upstream, now - it.created_at)

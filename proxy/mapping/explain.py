@@ -28,7 +28,7 @@ def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
     for rec in records:
         if id(rec) in refused_ids:
             continue
-        case = target.mapping.pick(target.prepare(rec), target.ctx_for(rec), target.overrides)
+        case = target.mapping.pick(*target.ready(rec), target.overrides)
         if case is None:
             continue
         outs = _encode_feeds(case)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from typing import Any, Callable, Iterable
@@ -11,7 +10,7 @@ from pydantic import ValidationError
 
 from .. import codecs
 from ..errors import ConfigError, EncodeError, Refusal, Violation
-from ..model import Assessment, OutRequest, Reply
+from ..model import Assessment, OutRequest, Reply, replace
 from .engine import CompiledCase, CompiledEndpoint, compile_path, fill, unquote_params
 from .spec import EncodeCase, VendorSpec
 
@@ -115,7 +114,7 @@ class VendorMapping:
     def own_body(self, rec: Assessment, ctx: dict) -> dict | None:
         """The body this vendor's first matching encoder makes for a record (for replies)."""
         if rec.op in ("update", "remove"):
-            rec = dataclasses.replace(rec, op="upsert")
+            rec = replace(rec, op="upsert")
         case = self.pick(rec, ctx)
         if case is None or case.body is None:
             return None

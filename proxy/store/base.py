@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..model import Assessment, Span
+from .writes import Writes
 
 
 class Store(Protocol):
@@ -36,8 +37,10 @@ class Store(Protocol):
     def delivered(self, upstream: str, record_id: str) -> str | None: ...
 
     # the outbox: canonical records waiting for one upstream each
+    def commit(self, writes: Writes) -> None:
+        """Write everything in `writes` (outbox rows, answers, records, learned ids, prints, rows done) in one transaction."""
     def enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]] = ()) -> None:
-        """Commit (upstream, record, request id) rows, and (key, reply) answers, in one transaction."""
+        """`commit` of outbox rows and answers only (store/writes.py `Enqueue`)."""
     def reply_for(self, key: str, max_age: float) -> bytes | None: ...
     def prune_replies(self, max_age: float) -> int: ...
     def claim(self, upstream: str, limit: int, lease: float) -> list: ...

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from typing import Any
 
 from .. import jsonio
-from ..model import ID_FIELDS, KINDS, Assessment, Ref, Span
+from ..model import ID_FIELDS, KINDS, Assessment, Ref, Span, replace
 
 
 def dump(rec: Assessment | Span) -> bytes:
@@ -23,7 +22,7 @@ def dump(rec: Assessment | Span) -> bytes:
 def fingerprint(rec: Assessment | Span) -> str:
     """What was delivered, in 16 hex: the same content gives the same print (when the
     proxy accepted it, and through which route, are bookkeeping, not content)."""
-    plain = dataclasses.replace(rec, origin={})
+    plain = replace(rec, origin={})
     if isinstance(plain, Assessment):
         plain.created_at = None
     body = dump(plain)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ..model import Assessment
 from .memory_outbox import MemoryOutbox
+from .writes import Enqueue, Writes
 
 
-class MemoryStore(MemoryOutbox):
+class MemoryStore(MemoryOutbox, Enqueue):
     def __init__(self) -> None:
         super().__init__()
         self._ids: dict[tuple[str, str, str], str] = {}
@@ -17,6 +18,16 @@ class MemoryStore(MemoryOutbox):
         self._learned: dict[tuple[str, str], str] = {}
         self._delivered: dict[tuple[str, str], str] = {}
         self._spans: dict = {}
+
+    def commit(self, w: Writes) -> None:
+        self._enqueue(w.outbox, w.replies)
+        for key, rec in w.records:
+            self.drop_record(key) if rec is None else self.put_record(key, rec)
+        for upstream, record_id, vendor_id in w.learned:
+            self.learn(upstream, record_id, vendor_id)
+        for upstream, record_id, print_ in w.delivered:
+            self._delivered[(upstream, record_id)] = print_
+        self.done(w.done)
 
     def id_for(self, vendor: str, value: str, target: str) -> str | None:
         return self._ids.get((vendor, value, target))

@@ -15,7 +15,7 @@ class MemoryOutbox:
         self._next_id = itertools.count(1)
         self._replies: dict[str, tuple[bytes, float]] = {}
 
-    def enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]] = ()) -> None:
+    def _enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]]) -> None:
         now = time.time()
         for key, reply in replies:
             self._replies[key] = (reply, now)

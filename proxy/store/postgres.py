@@ -21,7 +21,7 @@ a worker thread for the group commit and the claims. So the driver is psycopg 3
 (psycopg_pool): a caller takes a connection for one statement or one transaction
 and gives it back, so the loop's look-ups never queue behind a thread's commit the
 way they would on one lock-guarded connection. Statements run in autocommit; the
-multi-statement writes (enqueue, claim) run in one explicit transaction each.
+multi-statement writes (commit, claim) run in one explicit transaction each.
 psycopg prepares a statement on a connection after its fifth use. Id mappings never
 change once made, so each process caches those it has seen (bounded).
 
@@ -36,7 +36,9 @@ from typing import Any
 
 from ..model import Assessment
 from . import codec
+from .cached_ids import CachedIds
 from .outbox import DeadLetter, OutboxItem
+from .writes import Enqueue, Writes
 
 try:
     import psycopg
@@ -44,7 +46,6 @@ try:
 except ImportError as exc:  # pragma: no cover - a dependency of the package
     raise ImportError("store: postgresql:// needs psycopg 3 and psycopg_pool: pip install 'psycopg[binary]' psycopg_pool") from exc
 
-REGISTRY_CACHE = 100_000  # id mappings kept in each process (they never change); emptied when full
 LOCK_KEY = 0x66656564  # pg_advisory_xact_lock key for schema changes: "feed"
 
 # Each entry moves the schema one version up; append, never edit a released one.
@@ -80,11 +81,10 @@ MIGRATIONS: list[str] = [
 _ITEM = "o.id, o.upstream, o.record, o.request_id, o.attempts, o.created_at, o.last_error"
 
 
-class PostgresStore:
+class PostgresStore(CachedIds, Enqueue):
     def __init__(self, url: str, pool_size: int = 8, connect_timeout: float = 10.0):
         self.url = url
-        self._ids: dict[tuple[str, str, str], str] = {}
-        self._origins: dict[tuple[str, str], tuple[str, str]] = {}
+        self._id_caches()
         self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, timeout=connect_timeout,
                                     name="feedback-proxy", open=False)
         self._pool.open(wait=True, timeout=connect_timeout)
@@ -124,50 +124,25 @@ class PostgresStore:
     def close(self) -> None:
         self._pool.close()
 
-    # --- id registry ---------------------------------------------------------
-    # A mapping, once made, is never changed or removed, by any instance: what a process
-    # has read or written is cached (not an absence: another instance may add it).
-    def _cached(self, cache: dict, key, value):
-        if len(cache) >= REGISTRY_CACHE:
-            cache.clear()
-        cache[key] = value
-        return value
-
-    def id_for(self, vendor: str, value: str, target: str) -> str | None:
-        key = (vendor, value, target)
-        hit = self._ids.get(key)
-        if hit is not None:
-            return hit
+    # --- id registry: cached reads in CachedIds ---------------------------------
+    def _select_id(self, key: tuple[str, str, str]) -> str | None:
         row = self._one("SELECT native FROM ids WHERE vendor=%s AND value=%s AND target=%s", key)
-        return self._cached(self._ids, key, row[0]) if row else None
+        return row[0] if row else None
 
-    def remember_id(self, vendor: str, value: str, target: str, native: str) -> str:
-        key = (vendor, value, target)
-        hit = self._ids.get(key)
-        if hit is not None:
-            return hit
+    def _insert_id(self, key: tuple[str, str, str], native: str) -> str:
         with self._pool.connection() as conn:
-            row = conn.execute("INSERT INTO ids VALUES (%s,%s,%s,%s) ON CONFLICT DO NOTHING RETURNING native",
-                               (vendor, value, target, native)).fetchone()
+            row = conn.execute("INSERT INTO ids VALUES (%s,%s,%s,%s) ON CONFLICT DO NOTHING RETURNING native", (*key, native)).fetchone()
             if not row:  # another statement, so another snapshot: it sees the row of the instance that won
                 row = conn.execute("SELECT native FROM ids WHERE vendor=%s AND value=%s AND target=%s", key).fetchone()
-        return self._cached(self._ids, key, row[0])
+        return row[0]
 
-    def origin_of(self, target: str, native: str) -> tuple[str, str] | None:
-        hit = self._origins.get((target, native))
-        if hit is not None:
-            return hit
-        row = self._one("SELECT vendor, value FROM ids WHERE target=%s AND native=%s ORDER BY vendor, value LIMIT 1", (target, native))
-        return self._cached(self._origins, (target, native), (row[0], row[1])) if row else None
+    def _select_origin(self, key: tuple[str, str]) -> tuple[str, str] | None:
+        row = self._one("SELECT vendor, value FROM ids WHERE target=%s AND native=%s ORDER BY vendor, value LIMIT 1", key)
+        return (row[0], row[1]) if row else None
 
     # --- accepted assessments --------------------------------------------------
     def put_record(self, key: str, record: Assessment) -> None:
-        entity = record.entity_ref
-        # a replaced record moves to the end, as SQLite's INSERT OR REPLACE gives it a new rowid
-        self._write("""INSERT INTO records (key, record, trace, span, entity, name) VALUES (%s,%s,%s,%s,%s,%s)
-                       ON CONFLICT (key) DO UPDATE SET record=EXCLUDED.record, trace=EXCLUDED.trace, span=EXCLUDED.span,
-                         entity=EXCLUDED.entity, name=EXCLUDED.name, seq=DEFAULT""",
-                    (key, codec.dump(record), _v(record.trace_id), _v(record.span_id), None if entity is None else str(entity), record.name))
+        self._write(_PUT_RECORD, _record_row(key, record))
 
     def get_record(self, key: str) -> Assessment | None:
         row = self._one("SELECT record FROM records WHERE key=%s", (key,))
@@ -185,8 +160,7 @@ class PostgresStore:
         return codec.load(row[0]) if row else None
 
     def learn(self, upstream: str, record_id: str, vendor_id: str) -> None:
-        self._write("INSERT INTO learned VALUES (%s,%s,%s) ON CONFLICT (upstream, record_id) DO UPDATE SET vendor_id=EXCLUDED.vendor_id",
-                    (upstream, record_id, vendor_id))
+        self._write(_LEARN, (upstream, record_id, vendor_id))
 
     def learned(self, upstream: str, record_id: str) -> str | None:
         row = self._one("SELECT vendor_id FROM learned WHERE upstream=%s AND record_id=%s", (upstream, record_id))
@@ -203,25 +177,34 @@ class PostgresStore:
         if not prints:
             return
         with self._pool.connection() as conn, conn.cursor() as cur:
-            cur.executemany("INSERT INTO delivered VALUES (%s,%s,%s) ON CONFLICT (upstream, record_id) DO UPDATE SET print=EXCLUDED.print",
-                            [(upstream, r, p) for r, p in prints])
+            cur.executemany(_DELIVERED, [(upstream, r, p) for r, p in prints])
 
     def delivered(self, upstream: str, record_id: str) -> str | None:
         row = self._one("SELECT print FROM delivered WHERE upstream=%s AND record_id=%s", (upstream, record_id))
         return row[0] if row else None
 
     # --- outbox ----------------------------------------------------------------
-    def enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]] = ()) -> None:
-        """One transaction for every row, (upstream, record, request id), and the
-        answers (key, reply) that a retry of those requests must get."""
+    def commit(self, w: Writes) -> None:
+        """Everything in `w` in one transaction (proxy/store/writes.py)."""
         now = time.time()
-        data = [(up, rec.id, codec.dump(rec), rid, now, now) for up, rec, rid in rows]
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            if data:
-                cur.executemany("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (%s,%s,%s,%s,%s,%s)", data)
-            if replies:
+            if w.outbox:
+                cur.executemany("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (%s,%s,%s,%s,%s,%s)",
+                                [(up, rec.id, codec.dump(rec), rid, now, now) for up, rec, rid in w.outbox])
+            if w.replies:
                 cur.executemany("INSERT INTO replies VALUES (%s,%s,%s) ON CONFLICT (key) DO UPDATE SET reply=EXCLUDED.reply, created_at=EXCLUDED.created_at",
-                                [(k, r, now) for k, r in replies])
+                                [(k, r, now) for k, r in w.replies])
+            for key, rec in w.records:  # in order: a request may put a record and drop another
+                if rec is None:
+                    cur.execute("DELETE FROM records WHERE key=%s", (key,))
+                else:
+                    cur.execute(_PUT_RECORD, _record_row(key, rec))
+            if w.learned:
+                cur.executemany(_LEARN, w.learned)
+            if w.delivered:
+                cur.executemany(_DELIVERED, w.delivered)
+            if w.done:
+                cur.execute("DELETE FROM outbox WHERE id = ANY(%s)", (list(w.done),))
 
     def reply_for(self, key: str, max_age: float) -> bytes | None:
         row = self._one("SELECT reply FROM replies WHERE key=%s AND created_at>=%s", (key, time.time() - max_age))
@@ -274,6 +257,19 @@ class PostgresStore:
 
     def drop(self, ids: list[int]) -> int:
         return self._write("DELETE FROM outbox WHERE id = ANY(%s) AND state='dead'", (list(ids),)) if ids else 0
+
+
+# a replaced record moves to the end, as SQLite's INSERT OR REPLACE gives it a new rowid
+_PUT_RECORD = """INSERT INTO records (key, record, trace, span, entity, name) VALUES (%s,%s,%s,%s,%s,%s)
+                 ON CONFLICT (key) DO UPDATE SET record=EXCLUDED.record, trace=EXCLUDED.trace, span=EXCLUDED.span,
+                   entity=EXCLUDED.entity, name=EXCLUDED.name, seq=DEFAULT"""
+_LEARN = "INSERT INTO learned VALUES (%s,%s,%s) ON CONFLICT (upstream, record_id) DO UPDATE SET vendor_id=EXCLUDED.vendor_id"
+_DELIVERED = "INSERT INTO delivered VALUES (%s,%s,%s) ON CONFLICT (upstream, record_id) DO UPDATE SET print=EXCLUDED.print"
+
+
+def _record_row(key: str, record: Assessment) -> tuple:
+    entity = record.entity_ref
+    return (key, codec.dump(record), _v(record.trace_id), _v(record.span_id), None if entity is None else str(entity), record.name)
 
 
 def _v(ref) -> str | None:

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from ..model import Assessment
 from . import codec
+from .cached_ids import CachedIds
 from .outbox import DeadLetter, OutboxItem
+from .writes import Enqueue, Writes
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ids (
@@ -49,7 +51,7 @@ CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply BLOB NOT NULL, c
 CHECKPOINT_EVERY = 64
 
 
-class SQLiteStore:
+class SQLiteStore(CachedIds, Enqueue):
     def __init__(self, path: str, sync: str = "normal"):
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -66,6 +68,7 @@ class SQLiteStore:
         self._db.executescript(SCHEMA)
         self._checkpointer = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30) if path != ":memory:" else None
         self._commits = 0
+        self._id_caches()
 
     def _one(self, sql: str, args: tuple = ()):
         with self._lock:
@@ -89,25 +92,23 @@ class SQLiteStore:
                 self._checkpointer.close()
             self._db.close()
 
-    # --- id registry ---------------------------------------------------------
-    def id_for(self, vendor: str, value: str, target: str) -> str | None:
-        row = self._one("SELECT native FROM ids WHERE vendor=? AND value=? AND target=?", (vendor, value, target))
+    # --- id registry: cached reads in CachedIds ---------------------------------
+    def _select_id(self, key: tuple[str, str, str]) -> str | None:
+        row = self._one("SELECT native FROM ids WHERE vendor=? AND value=? AND target=?", key)
         return row[0] if row else None
 
-    def remember_id(self, vendor: str, value: str, target: str, native: str) -> str:
+    def _insert_id(self, key: tuple[str, str, str], native: str) -> str:
         with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO ids VALUES (?,?,?,?)", (vendor, value, target, native))
-            return self.id_for(vendor, value, target)
+            row = self._db.execute("INSERT INTO ids VALUES (?,?,?,?) ON CONFLICT DO NOTHING RETURNING native", (*key, native)).fetchone()
+            return row[0] if row else self._select_id(key)
 
-    def origin_of(self, target: str, native: str) -> tuple[str, str] | None:
-        row = self._one("SELECT vendor, value FROM ids WHERE target=? AND native=? LIMIT 1", (target, native))
+    def _select_origin(self, key: tuple[str, str]) -> tuple[str, str] | None:
+        row = self._one("SELECT vendor, value FROM ids WHERE target=? AND native=? LIMIT 1", key)
         return (row[0], row[1]) if row else None
 
     # --- accepted assessments --------------------------------------------------
     def put_record(self, key: str, record: Assessment) -> None:
-        entity = record.entity_ref
-        self._write("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)",
-                    (key, codec.dump(record), _v(record.trace_id), _v(record.span_id), None if entity is None else str(entity), record.name))
+        self._write("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)", _record_row(key, record))
 
     def get_record(self, key: str) -> Assessment | None:
         row = self._one("SELECT record FROM records WHERE key=?", (key,))
@@ -147,16 +148,13 @@ class SQLiteStore:
         return row[0] if row else None
 
     # --- outbox ----------------------------------------------------------------
-    def enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]] = ()) -> None:
-        """One transaction for every row, (upstream, record, request id), and the
-        answers (key, reply) that a retry of those requests must get."""
+    def commit(self, writes: Writes) -> None:
+        """Everything in `writes` in one transaction (proxy/store/writes.py)."""
         now = time.time()
-        data = [(up, rec.id, codec.dump(rec), rid, now, now) for up, rec, rid in rows]
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (?,?,?,?,?,?)", data)
-                self._db.executemany("INSERT OR REPLACE INTO replies VALUES (?,?,?)", [(k, r, now) for k, r in replies])
+                self._apply(writes, now)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -164,6 +162,25 @@ class SQLiteStore:
         self._commits += 1
         if self._checkpointer is not None and self._commits % CHECKPOINT_EVERY == 0:
             self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")  # outside the lock: readers go on
+
+    def _apply(self, w: Writes, now: float) -> None:
+        db = self._db
+        if w.outbox:
+            db.executemany("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (?,?,?,?,?,?)",
+                           [(up, rec.id, codec.dump(rec), rid, now, now) for up, rec, rid in w.outbox])
+        if w.replies:
+            db.executemany("INSERT OR REPLACE INTO replies VALUES (?,?,?)", [(k, r, now) for k, r in w.replies])
+        for key, rec in w.records:  # in order: a request may put a record and drop another
+            if rec is None:
+                db.execute("DELETE FROM records WHERE key=?", (key,))
+            else:
+                db.execute("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)", _record_row(key, rec))
+        if w.learned:
+            db.executemany("INSERT OR REPLACE INTO learned VALUES (?,?,?)", w.learned)
+        if w.delivered:
+            db.executemany("INSERT OR REPLACE INTO delivered VALUES (?,?,?)", w.delivered)
+        if w.done:
+            db.executemany("DELETE FROM outbox WHERE id=?", [(i,) for i in w.done])
 
     def reply_for(self, key: str, max_age: float) -> bytes | None:
         row = self._one("SELECT reply FROM replies WHERE key=? AND created_at>=?", (key, time.time() - max_age))
@@ -219,6 +236,11 @@ class SQLiteStore:
     def drop(self, ids: list[int]) -> int:
         with self._lock:
             return sum(self._db.execute("DELETE FROM outbox WHERE id=? AND state='dead'", (i,)).rowcount for i in ids)
+
+
+def _record_row(key: str, record: Assessment) -> tuple:
+    entity = record.entity_ref
+    return (key, codec.dump(record), _v(record.trace_id), _v(record.span_id), None if entity is None else str(entity), record.name)
 
 
 def _v(ref) -> str | None:

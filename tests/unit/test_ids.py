@@ -135,3 +135,18 @@ def test_id_space_does_not_record_an_id_kept_as_it_is():
     store = MemoryStore()
     assert IdSpace(MAPPINGS["scale"], store, "s").translate(Ref("opik", V7), "trace") == V7
     assert store.id_for("opik", V7, "scale") is None
+
+
+def test_record_ids_are_distinct_v7_ids_carrying_the_request_time():
+    make = ids.record_ids("secret", "req-1", 1767225600123)
+    made = [make(i) for i in range(5000)]
+    assert len(set(made)) == 5000
+    assert all(ids.is_uuid7(m) and ids.uuid7_ms(m) == 1767225600123 for m in made)
+    assert made == [ids.record_ids("secret", "req-1", 1767225600123)(i) for i in range(5000)]  # stable for a request
+    assert ids.record_ids("secret", "req-2", 1767225600123)(0) != made[0]
+    assert ids.record_ids("other", "req-1", 1767225600123)(0) != made[0]
+
+
+def test_uuid7_text_is_the_uuid_module_s():
+    for n in (0, 1, (1 << 128) - 1, 0x0123456789ABCDEF0123456789ABCDEF):
+        assert ids._text(n) == str(uuid.UUID(int=n))

@@ -16,6 +16,7 @@ from proxy.delivery.worker import Worker
 from proxy.mapping.vendor import skipped
 from proxy.metrics import Metrics
 from proxy.store import MemoryStore
+from proxy.store.writes import Writes
 from proxy.upstream import MockTransport, Response
 
 from .support import MAPPINGS, SECRET, capture, encode
@@ -74,10 +75,12 @@ async def test_worker_settles_a_skip_as_done_and_sends_a_span_once():
 
 async def test_a_translated_primary_neither_fails_nor_queues_a_skipped_record():
     store, up = MemoryStore(), Recorder()
-    later = await send_translated(up.transport, tracia_target(store), [opik_span(ended=False)], "reject", "req-1")
-    assert later == [] and up.sent == []
-    later = await send_translated(up.transport, tracia_target(store), [opik_span()], "reject", "req-2")
+    writes = Writes()
+    later = await send_translated(up.transport, tracia_target(store), [opik_span(ended=False)], "reject", "req-1", writes)
+    assert later == [] and up.sent == [] and not writes
+    later = await send_translated(up.transport, tracia_target(store), [opik_span()], "reject", "req-2", writes)
     assert later == [] and [u for _, u, _ in up.sent] == ["http://tracia.upstream/api/v1/spans"]
+    assert [(up_, rid) for up_, rid, _ in writes.delivered] == [("tracia", opik_span().id)]  # for the request's commit
 
 
 def test_a_route_override_may_skip():

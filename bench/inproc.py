@@ -1,0 +1,118 @@
+"""CPU time per request through the whole app, in one process, with no network: for A/B-ing a change.
+
+    python bench/inproc.py [SCENARIO ...] [--store sqlite|memory] [--requests 4000] [--clients 32] [--reps 3]
+
+The ASGI app (proxy.app.create_app) is driven directly by `--clients` concurrent tasks,
+each request built from a scenario of bench/scenarios.py with fresh ids; the upstream is
+`MockTransport` answering at once; mirrors' workers run. The figure is this process's CPU
+time (user + system, the SQLite thread included) divided by the requests answered, which
+is steadier on a busy machine than any wall-clock rate: what a change saves here is what
+it saves per request in the live benchmark, less the network's share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import TOKEN  # noqa: E402
+from proxy import config as config_mod  # noqa: E402
+from proxy.app import create_app  # noqa: E402
+from proxy.upstream import MockTransport, Response  # noqa: E402
+from scenarios import BY_KEY, proxy_config  # noqa: E402
+
+ANSWERS = {"opik": Response(204), "scale": Response(200, {"content-type": "application/json"}, b'{"id":"sa_1"}'),
+           "tracia": Response(200, {"content-type": "application/json"}, b'{"id":"eval_1"}')}
+
+
+def answer(method, url, headers, body) -> Response:
+    return ANSWERS["opik" if "/api/" in url else "scale" if "/v5/" in url else "tracia"]
+
+
+async def run(scenario, store: str, requests: int, clients: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = config_mod.load(proxy_config(Path(tmp), "http://127.0.0.1:9", scenario.routes, store=store))
+        app = create_app(cfg, transport=MockTransport(answer))
+        counter = itertools.count()
+        headers = [(k.lower().encode(), v.encode()) for k, v in scenario.headers.items()] + [(b"content-type", b"application/json")]
+
+        async def one() -> None:
+            n = next(counter)
+            body, path = fresh(scenario.body, n), fresh(scenario.path, n).decode()
+            scope = {"type": "http", "method": scenario.method, "path": path, "raw_path": path.encode(), "query_string": b"",
+                     "headers": headers + [(b"content-length", str(len(body)).encode()), (b"host", b"127.0.0.1")],
+                     "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": ""}
+            sent = []
+
+            async def receive():
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            async def send(message):
+                sent.append(message)
+
+            await app(scope, receive, send)
+            if sent[0]["status"] >= 300:
+                raise RuntimeError(f"{scenario.key}: {sent[0]['status']} {sent[1].get('body', b'')[:300]!r}")
+
+        async def client(share: int) -> None:
+            for _ in range(share):
+                await one()
+
+        async with lifespan(app):
+            await asyncio.gather(*(client(20) for _ in range(clients)))  # warm-up
+            start = time.process_time()
+            await asyncio.gather(*(client(requests // clients) for _ in range(clients)))
+            return (time.process_time() - start) / (requests // clients * clients) * 1e6
+
+
+def fresh(text: str, n: int) -> bytes:
+    parts = text.split(TOKEN)
+    return "".join(p + (f"{n * 97 + i:012x}" if i < len(parts) - 1 else "") for i, p in enumerate(parts)).encode()
+
+
+class lifespan:
+    def __init__(self, app):
+        self.app, self.queue = app, asyncio.Queue()
+
+    async def __aenter__(self):
+        self.sent = asyncio.Queue()
+        self.task = asyncio.create_task(self.app({"type": "lifespan"}, self.queue.get, self.sent.put))
+        await self.queue.put({"type": "lifespan.startup"})
+        await self.sent.get()
+
+    async def __aexit__(self, *exc):
+        await self.queue.put({"type": "lifespan.shutdown"})
+        await self.sent.get()
+        await self.task
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("scenarios", nargs="*", default=["tracia-opik"], choices=sorted(BY_KEY))
+    ap.add_argument("--store", default="sqlite", choices=["sqlite", "memory"])
+    ap.add_argument("--requests", type=int, default=4000)
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args()
+    try:
+        import uvloop
+        uvloop.install()
+    except ImportError:
+        pass
+    for key in args.scenarios:
+        sc = BY_KEY[key]
+        per = [asyncio.run(run(sc, args.store, args.requests // sc.records or 1, args.clients)) for _ in range(args.reps)]
+        print(f"{key:<22} {args.store:<7} CPU µs/request: median {statistics.median(per):7.0f}   runs {[round(p) for p in per]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""What one transaction of the store writes: the group commit's unit.
+
+A request's writes (the records it accepted, what a translated primary
+acknowledged and called them, the outbox rows for its mirrors and the answer a
+retry must get) are collected here while it is handled and committed together
+with those of every other request in flight (proxy/delivery/committer.py): one
+transaction and one thread hop for all of them, before any of them is answered.
+A delivery worker's bookkeeping (acknowledged prints, learned ids, rows done)
+goes the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model import Assessment
+
+
+@dataclass(slots=True)
+class Writes:
+    outbox: list[tuple[str, Assessment, str]] = field(default_factory=list)  # (upstream, record, request id)
+    replies: list[tuple[str, bytes]] = field(default_factory=list)  # (dedupe key, answer)
+    records: list[tuple[str, Assessment | None]] = field(default_factory=list)  # (key, record); None drops it
+    learned: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, record id, the upstream's id for it)
+    delivered: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, record id, print)
+    done: list[int] = field(default_factory=list)  # outbox rows delivered
+
+    def __bool__(self) -> bool:
+        return bool(self.outbox or self.replies or self.records or self.learned or self.delivered or self.done)
+
+    def extend(self, other: "Writes") -> None:
+        for name in self.__slots__:
+            getattr(self, name).extend(getattr(other, name))
+
+
+class Enqueue:
+    """`enqueue(rows, replies)`: the outbox-only commit, for callers with nothing else to write."""
+
+    def enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]] = ()) -> None:
+        self.commit(Writes(outbox=list(rows), replies=list(replies)))

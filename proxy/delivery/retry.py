@@ -16,6 +16,9 @@ from dataclasses import dataclass
 RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
 
 
+_JITTER = random.Random()  # its own generator: the global one stays the caller's (tests seed it)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     initial_interval: float = 5.0
@@ -28,7 +31,7 @@ class RetryPolicy:
     def delay(self, attempts: int, retry_after: float | None = None) -> float:
         """The wait after `attempts` failed attempts (1 = the first failure)."""
         interval = min(self.initial_interval * self.multiplier ** (attempts - 1), self.max_interval)
-        wait = interval * random.uniform(1 - self.jitter, 1 + self.jitter)
+        wait = interval * _JITTER.uniform(1 - self.jitter, 1 + self.jitter)
         return max(wait, retry_after) if retry_after is not None else wait
 
     def exhausted(self, attempts: int, created_at: float, now: float | None = None) -> bool:

@@ -7,6 +7,7 @@ the assessment id it gave a record before (so a re-send becomes an update).
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -135,5 +136,14 @@ def event_ms(iso: str | None) -> int | None:
         return None
 
 
+_last_iso: tuple[int, str] = (0, "")
+
+
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The time now, ISO 8601 UTC to the millisecond; formatted once per millisecond (it is
+    asked for per request and per record)."""
+    global _last_iso
+    ms = time.time_ns() // 1_000_000
+    if _last_iso[0] != ms:
+        _last_iso = (ms, datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    return _last_iso[1]

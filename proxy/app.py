@@ -1,7 +1,7 @@
 """The ASGI application: every path goes to the pipeline; the answer goes back as it says.
 
 Open without a key: /healthz, /readyz, /metrics and /openapi.json (what the ingress
-accepts, built from the mappings). Every answer of 400 and above has the config's
+accepts, built from the mappings). /ui and /ui/api take the admin key (proxy/ui/). Every answer of 400 and above has the config's
 secrets cut out of it, and so has every log line (proxy/auth.py)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import auth, ingress, jsonio, logs, openapi
+from . import auth, ingress, jsonio, logs, openapi, ui
 from .config import Config
 from .errors import RequestTimeout
 from .mapping import VendorMapping, load_all
@@ -90,7 +90,8 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
             store.close()
 
     own = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz(store), methods=["GET"]),
-           Route("/metrics", metrics(proxy), methods=["GET"]), Route("/openapi.json", described(mappings), methods=["GET"])]
+           Route("/metrics", metrics(proxy), methods=["GET"]), Route("/openapi.json", described(mappings), methods=["GET"]),
+           *ui.routes(proxy, observer, config, mappings)]
     app = Starlette(routes=own, lifespan=lifespan)
     # Everything else, whatever its method or path (a %0A in it too): the pipeline answers, in the vendor's shape.
     app.router.default = handle

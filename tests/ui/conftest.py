@@ -1,6 +1,14 @@
-"""The operator's view of a live proxy: fake upstreams and an admin key."""
+"""The operator UI against a live proxy: fake upstreams, an admin key, and (for
+test_browser.py) Debian's Chromium driven by Playwright.
+
+No Chromium is a failure, not a skip: CI installs it (.ci/run). Playwright never
+downloads a browser here (no `playwright install`): it is pointed at /usr/bin/chromium.
+"""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import httpx
 import pytest
@@ -8,6 +16,9 @@ import pytest
 from tests.conftest import CLIENT_HEADERS, FAST_DELIVERY
 
 ADMIN_KEY = "admin-key-0123456789abcdef"
+CHROMIUM = os.environ.get("FEEDBACK_PROXY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 TRACIA_TO_OPIK_MIRROR_SCALE = [{"from": "tracia", "primary": "opik", "mirrors": ["scale"]}]
 SPAN = "sp_0123456789abcdef"
 
@@ -33,6 +44,12 @@ def ui_proxy(live_proxy):
 
     return start
 
+
+def launch_chromium(playwright):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (Debian: apt-get install -y chromium; .ci/run installs it), "
+                    "or FEEDBACK_PROXY_CHROMIUM=/path/to/chromium", pytrace=False)
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
 OPIK_TO_OPIK_MIRROR_SCALE = [{"from": "opik", "primary": "opik", "mirrors": ["scale"]}]

@@ -13,13 +13,20 @@ from .store import codec
 LETTERS_MAX = 100000
 
 
-def queues(store, dead_limit: int = LETTERS_MAX) -> dict[str, dict]:
-    """Per upstream: records waiting, when the oldest was accepted, dead letters (counted up to `dead_limit`)."""
+def queues(store, upstreams: list[str] | None = None, dead_limit: int = LETTERS_MAX) -> dict[str, dict]:
+    """Per upstream: records waiting, when the oldest was accepted, dead letters (counted up to
+    `dead_limit` each when the upstreams are named, else up to `dead_limit` in all)."""
     depth = store.depth()
-    dead = store.dead_letters(limit=dead_limit)
+    if upstreams is None:
+        dead: dict[str, int] = {}
+        for d in store.dead_letters(limit=dead_limit):
+            dead[d.upstream] = dead.get(d.upstream, 0) + 1
+    else:
+        dead = {name: len(store.dead_letters(name, dead_limit)) for name in upstreams}
     out = {name: {"waiting": count, "oldest": oldest, "dead": 0} for name, (count, oldest) in depth.items()}
-    for d in dead:
-        out.setdefault(d.upstream, {"waiting": 0, "oldest": None, "dead": 0})["dead"] += 1
+    for name, count in dead.items():
+        if count:
+            out.setdefault(name, {"waiting": 0, "oldest": None, "dead": 0})["dead"] = count
     return out
 
 

@@ -31,7 +31,7 @@ from . import views
 from .access import OFF, SECURITY_HEADERS, AdminGate, answer
 
 STATIC = Path(__file__).parent / "static"
-DEAD_SHOWN = 200  # dead letters listed, and counted per upstream ("200+" beyond)
+DEAD_SHOWN = 200  # dead letters listed ("more": true beyond)
 
 
 def routes(proxy, observer, config, mappings) -> list[Route]:
@@ -79,7 +79,7 @@ class OperatorApi:
 
     async def status(self, request: Request) -> Response:
         try:
-            queues, store = await asyncio.to_thread(admin.queues, self.proxy.store, DEAD_SHOWN), "ok"
+            queues, store = await asyncio.to_thread(admin.queues, self.proxy.store, list(self.config.upstreams), views.DEAD_COUNTED + 1), "ok"
         except Exception as exc:  # the page must still show the upstreams when the store does not answer
             queues, store = {}, f"{type(exc).__name__}: {exc}"
         now = time.time()
@@ -87,7 +87,7 @@ class OperatorApi:
         ups = [views.upstream_health(name, up, workers.get(name), self.observer, queues.get(name, {}), metrics, now)
                for name, up in self.config.upstreams.items()]
         return answer({"now": now, "started": self.started, "store": store, "requests_last_minute": metrics.recent_requests.total(now),
-                       "dead_counted_up_to": DEAD_SHOWN, "upstreams": ups})
+                       "upstreams": ups})
 
     async def requests(self, request: Request) -> Response:
         limit = _int(request.query_params.get("limit"), 50, 1, self.observer.journal.size)

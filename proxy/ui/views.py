@@ -12,6 +12,7 @@ from .. import auth
 from ..observe import Attempt, RequestEntry
 
 BODY_SHOWN = 4096  # bytes of a gzip body shown once inflated
+DEAD_COUNTED = 200  # dead letters counted per upstream on each poll ("200+" beyond)
 
 
 def request_summary(entry: RequestEntry) -> dict:
@@ -67,7 +68,8 @@ def upstream_health(name: str, upstream, worker, observer, queue: dict, metrics,
         "name": name, "vendor": upstream.vendor, "origin": _origin(upstream.base_url),
         "circuit": worker.breaker.state if worker else "closed", "failures_in_a_row": worker.breaker.failures if worker else 0,
         "waiting": queue.get("waiting", 0), "oldest_age": round(now - oldest, 1) if oldest else None,
-        "dead": queue.get("dead", 0), "requests_ok_last_minute": observer.answered_ok.count(name, now),
+        "dead": min(queue.get("dead", 0), DEAD_COUNTED), "dead_more": queue.get("dead", 0) > DEAD_COUNTED,
+        "requests_ok_last_minute": observer.answered_ok.count(name, now),
         "delivered_last_minute": metrics.recent_deliveries.count(name, now),
         "delivered_per_second": metrics.recent_deliveries.per_second(name, now),
         "last_success_at": seen.last_success_at if seen else None,

@@ -168,3 +168,16 @@ def test_recent_requests_filter_and_404s(ui_proxy):
     assert len(api(url, "/ui/api/requests", q="404")["requests"]) == 1
     got = httpx.get(url + "/ui/api/request", params={"id": "nope"}, headers=admin())
     assert got.status_code == 404 and "no such request" in got.json()["error"]
+
+
+def test_an_upstreams_health_counts_dead_letters_up_to_a_bound():
+    from proxy.config import Upstream
+    from proxy.metrics import Metrics
+    from proxy.observe import Observer
+    from proxy.ui import views
+
+    up = Upstream(vendor="scale", base_url="http://user:pw@h:1/v")
+    observer = Observer({"scale": up})
+    many = views.upstream_health("scale", up, None, observer, {"waiting": 3, "oldest": 90.0, "dead": views.DEAD_COUNTED + 1}, Metrics(), now=100.0)
+    assert (many["dead"], many["dead_more"], many["waiting"], many["oldest_age"], many["circuit"]) == (views.DEAD_COUNTED, True, 3, 10.0, "closed")
+    assert many["origin"] == "http://h:1/v"  # no user:password shown

@@ -68,7 +68,10 @@
   async function signIn(event) {
     event.preventDefault();
     sessionStorage.setItem(KEY, $("key").value.trim());
-    try { await api("/ui/api/status"); } catch (e) { if (e.message !== "signed out") $("login-error").textContent = e.message; return; }
+    try { await api("/ui/api/status"); } catch (e) {
+      if (e.message !== "signed out") { sessionStorage.removeItem(KEY); $("login-error").textContent = e.message; }
+      return;
+    }
     $("key").value = "";
     start();
   }
@@ -114,7 +117,7 @@
         td(u.waiting, "num"), td(u.oldest_age === null ? "–" : `${u.oldest_age} s`, "num"),
         el("td", { class: "num", title: `${u.delivered_per_second} records/s by the outbox` }, `${u.requests_ok_last_minute}`,
            u.delivered_last_minute ? el("div", { class: "muted" }, `${u.delivered_last_minute} records (outbox)`) : null),
-        el("td", { class: "num" }, u.dead ? badge(u.dead >= s.dead_counted_up_to ? `${u.dead}+` : u.dead, "bad") : "0"),
+        el("td", { class: "num" }, u.dead ? badge(u.dead_more ? `${u.dead}+` : u.dead, "bad") : "0"),
         td(ago(u.last_success_at, s.now)),
         el("td", {}, err, u.last_error_at ? el("div", { class: "muted" }, ago(u.last_error_at, s.now)) : null));
     }));

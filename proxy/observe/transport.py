@@ -65,6 +65,11 @@ class Observer:
             seen.last_error, seen.last_error_at = _why(attempt), attempt.at
         self.journal.attempted(attempt)
         level = logging.INFO if attempt.status is not None and attempt.status < 500 else logging.WARNING
+        if log.isEnabledFor(level):  # the fields are not built for a line nobody writes
+            self._log(level, attempt)
+
+    @staticmethod
+    def _log(level: int, attempt: Attempt) -> None:
         log.log(level, "%s %s %s%s -> %s (%.1f ms)", attempt.upstream, attempt.method, attempt.path,
                 f" (attempt {attempt.attempt})" if attempt.attempt > 1 else "", attempt.status or "no answer", attempt.duration_ms,
                 extra={"event": "upstream.attempt", "upstream": attempt.upstream, "upstream_vendor": attempt.upstream_vendor,

@@ -1,4 +1,7 @@
-"""Operator commands on the store: outbox depth, dead letters (list, show, replay, drop)."""
+"""Operator commands on the store: outbox depth, dead letters (list, show, replay, drop).
+
+The CLI prints these as text; the operator UI's JSON API (proxy/ui/) returns the same
+rows as data: one reading of the store for both."""
 
 from __future__ import annotations
 
@@ -7,24 +10,56 @@ import time
 
 from .store import codec
 
+LETTERS_MAX = 100000
+
+
+def queues(store, upstreams: list[str] | None = None, dead_limit: int = LETTERS_MAX) -> dict[str, dict]:
+    """Per upstream: records waiting, when the oldest was accepted, dead letters (counted up to
+    `dead_limit` each when the upstreams are named, else up to `dead_limit` in all)."""
+    depth = store.depth()
+    if upstreams is None:
+        dead: dict[str, int] = {}
+        for d in store.dead_letters(limit=dead_limit):
+            dead[d.upstream] = dead.get(d.upstream, 0) + 1
+    else:
+        dead = {name: len(store.dead_letters(name, dead_limit)) for name in upstreams}
+    out = {name: {"waiting": count, "oldest": oldest, "dead": 0} for name, (count, oldest) in depth.items()}
+    for name, count in dead.items():
+        if count:
+            out.setdefault(name, {"waiting": 0, "oldest": None, "dead": 0})["dead"] = count
+    return out
+
 
 def outbox(store) -> str:
-    depth = store.depth()
-    dead = store.dead_letters(limit=100000)
-    names = sorted(set(depth) | {d.upstream for d in dead})
-    if not names:
+    rows = queues(store)
+    if not rows:
         return "outbox empty, no dead letters"
     now = time.time()
     lines = [f"{'upstream':<16} {'waiting':>8} {'oldest':>10} {'dead':>6}"]
-    for name in names:
-        count, oldest = depth.get(name, (0, None))
-        age = f"{now - oldest:.1f}s" if oldest else "-"
-        lines.append(f"{name:<16} {count:>8} {age:>10} {sum(1 for d in dead if d.upstream == name):>6}")
+    for name in sorted(rows):
+        row = rows[name]
+        age = f"{now - row['oldest']:.1f}s" if row["oldest"] else "-"
+        lines.append(f"{name:<16} {row['waiting']:>8} {age:>10} {row['dead']:>6}")
     return "\n".join(lines)
 
 
+def letter(d) -> dict:
+    """A dead letter as data: what `dead-letters show` prints, and what the UI shows."""
+    return {"id": d.id, "upstream": d.upstream, "request_id": d.request_id, "attempts": d.attempts, "created_at": d.created_at,
+            "last_error": d.last_error, "record": json.loads(codec.dump(d.record))}
+
+
+def settle(store, action: str, ids: list[int]) -> int:
+    """Replay (back to the outbox, attempts from zero) or drop dead letters; how many there were."""
+    if action not in ("replay", "drop"):
+        raise ValueError(f"no dead-letter action {action!r}")
+    if not ids:
+        return 0
+    return store.replay(ids) if action == "replay" else store.drop(ids)
+
+
 def dead_letters(store, action: str, ids: list[int], upstream: str | None, every: bool) -> tuple[str, int]:
-    letters = store.dead_letters(upstream, limit=100000)
+    letters = store.dead_letters(upstream, limit=LETTERS_MAX)
     chosen = [d.id for d in letters] if every else ids
     if action == "list":
         if not letters:
@@ -36,9 +71,8 @@ def dead_letters(store, action: str, ids: list[int], upstream: str | None, every
         found = [d for d in letters if d.id in set(chosen)]
         if not found:
             return f"no dead letter with id {', '.join(map(str, chosen)) or '(none given)'}", 1
-        return "\n".join(json.dumps({"id": d.id, "upstream": d.upstream, "request_id": d.request_id, "attempts": d.attempts,
-                                     "last_error": d.last_error, "record": json.loads(codec.dump(d.record))}, indent=2) for d in found), 0
+        return "\n".join(json.dumps(letter(d), indent=2) for d in found), 0
     if not chosen:
         return "name dead letter ids, or --all", 1
-    n = store.replay(chosen) if action == "replay" else store.drop(chosen)
+    n = settle(store, action, chosen)
     return f"{'replayed' if action == 'replay' else 'dropped'} {n} dead letter(s)", 0 if n else 1

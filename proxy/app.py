@@ -1,7 +1,7 @@
 """The ASGI application: every path goes to the pipeline; the answer goes back as it says.
 
 Open without a key: /healthz, /readyz, /metrics and /openapi.json (what the ingress
-accepts, built from the mappings). Every answer of 400 and above has the config's
+accepts, built from the mappings). /ui and /ui/api take the admin key (proxy/ui/). Every answer of 400 and above has the config's
 secrets cut out of it, and so has every log line (proxy/auth.py)."""
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import auth, ingress, jsonio, openapi
+from . import auth, ingress, jsonio, logs, openapi, ui
 from .config import Config
 from .errors import RequestTimeout
 from .mapping import VendorMapping, load_all
 from .metrics import CONTENT_TYPE
 from .model import Reply
+from .observe import Observer
 from .pipeline import Incoming, Proxy
 from .store import Store, open_store
 from .upstream import Transport, open_transport
@@ -38,7 +39,8 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
     mappings = mappings or load_all(Path(config.mappings_dir) if config.mappings_dir else None)
     own_store = store is None
     store = store or open_store(config.store, config.store_sync)
-    proxy = Proxy(config, mappings, store, transport or open_transport())
+    observer = Observer(config.upstreams)  # what the operator UI and the logs show (proxy/observe/)
+    proxy = Proxy(config, mappings, store, observer.watch(transport or open_transport()))
     limit, timeout = config.limits.max_body_bytes, config.limits.request_timeout
     redactor = auth.Redactor()
     redactor.add(auth.secrets_of(config, {m.spec.auth.header for m in mappings.values()}))
@@ -69,7 +71,9 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
             raw_query=raw_query,
             read=read,
         )
+        entry = observer.begin(incoming.request_id, incoming.method, incoming.path, headers.get("x-request-id"))
         reply = await proxy.handle(incoming)
+        observer.end(entry, reply.status)
         if reply.status >= 400 and redactor.secrets and reply.headers.get("content-encoding", "identity") == "identity":
             reply.body = redactor.data(reply.body)  # an upstream's error may echo a credential back
         if reply.status == 408:  # the rest of the body may still come: the connection cannot carry another request
@@ -86,7 +90,8 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
             store.close()
 
     own = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz(store), methods=["GET"]),
-           Route("/metrics", metrics(proxy), methods=["GET"]), Route("/openapi.json", described(mappings), methods=["GET"])]
+           Route("/metrics", metrics(proxy), methods=["GET"]), Route("/openapi.json", described(mappings), methods=["GET"]),
+           *ui.routes(proxy, observer, config, mappings)]
     app = Starlette(routes=own, lifespan=lifespan)
     # Everything else, whatever its method or path (a %0A in it too): the pipeline answers, in the vendor's shape.
     app.router.default = handle
@@ -111,7 +116,7 @@ def from_env() -> "App":
     if not path:
         raise RuntimeError(f"proxy.app:from_env needs ${CONFIG_ENV}: the path of the proxy's config file")
     cfg = config_mod.load(path)
-    logging.basicConfig(level=cfg.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure_from(cfg)
     return create_app(cfg)
 
 

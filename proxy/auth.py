@@ -123,12 +123,14 @@ _MIN_SECRET = 8  # shorter values are too likely to be ordinary words to be cut 
 
 
 def secrets_of(config: Config, auth_headers: Iterable[str] = ()) -> set[str]:
-    """Every client key (in plain text) and upstream credential the config holds."""
+    """Every client key (in plain text), the admin key and every upstream credential the config holds."""
     names = {h.lower() for h in auth_headers}
     out: set[str] = set()
     for c in config.clients or []:
         if c.key:
             out.add(c.key.strip())
+    if config.admin is not None and config.admin.key:
+        out.add(config.admin.key.strip())  # the operator UI's key (proxy/opsconfig.py)
     for up in config.upstreams.values():
         for name, value in up.headers.items():
             if name.lower() in names or _CREDENTIAL_HEADER.search(name):

@@ -56,11 +56,11 @@ def main(argv: list[str] | None = None) -> int:
 def serve(args) -> int:
     import uvicorn
 
-    from . import serving
+    from . import logs, serving
     from .app import create_app
 
     cfg = config_mod.load(args.config)
-    logging.basicConfig(level=cfg.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure_from(cfg)  # JSON lines, or human ones on a terminal (proxy/logs.py)
     host, port = args.host or cfg.server.host, args.port if args.port is not None else cfg.server.port
     for line in anonymous_check(cfg, host, args.config):
         logging.getLogger("proxy").warning(line)

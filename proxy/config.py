@@ -21,6 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import yamlsrc
+from .opsconfig import Admin, Log
 from .errors import ConfigError
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -130,6 +131,8 @@ class Config(Strict):
     id_secret: str = "feedback-proxy"  # key of the hash that derives one vendor's ids from another's
     mappings_dir: str | None = None
     log_level: str = "info"
+    log: Log | None = None  # level and format (json, human, auto); proxy/opsconfig.py
+    admin: Admin | None = None  # the operator UI's key; none: /ui is off
     clients: list[Client] | None = None  # who may call; none: anyone (on loopback only, unless allow_anonymous)
     allow_anonymous: bool = False  # listen on a non-loopback address with no clients: section
 

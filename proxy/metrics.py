@@ -7,6 +7,8 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from .observe import RateWindow, note_request
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -21,15 +23,20 @@ class Metrics:
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600))
         if store is not None:
             r.register(_QueueCollector(store))
+        # the last minute, for the operator UI (proxy/ui/): requests answered, by vendor; records delivered, by upstream
+        self.recent_requests, self.recent_deliveries = RateWindow(), RateWindow()
 
     def request(self, vendor: str, endpoint: str, status: int) -> None:
         self.requests.labels(vendor, endpoint, str(status)).inc()
+        self.recent_requests.add(vendor)
+        note_request(vendor, endpoint, status)  # the log lines of this request say what it was (proxy/observe)
 
     def accepted(self, n: int) -> None:
         self.accepted_records.inc(n)
 
     def delivered(self, upstream: str, seconds: float) -> None:
         self.deliveries.labels(upstream, "delivered").inc()
+        self.recent_deliveries.add(upstream)
         self.latency.labels(upstream).observe(seconds)
 
     def skipped(self, upstream: str) -> None:

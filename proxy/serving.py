@@ -23,6 +23,7 @@ from typing import Any
 import uvicorn
 
 from .config import Config
+from .opsconfig import log_level
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -38,7 +39,8 @@ def uvicorn_options(config: Config, host: str, port: int, **extra: Any) -> dict[
     """Keyword arguments for `uvicorn.run` / `uvicorn.Config`."""
     lim = config.limits
     options: dict[str, Any] = dict(
-        host=host, port=port, log_level=config.log_level.lower(), access_log=False,
+        host=host, port=port, log_level=log_level(config), access_log=False,
+        log_config=None,  # uvicorn's own lines go through the proxy's handler too (proxy/logs.py)
         timeout_keep_alive=max(1, round(lim.keep_alive_timeout)),
         limit_concurrency=lim.max_connections,
         h11_max_incomplete_event_size=lim.max_header_bytes,

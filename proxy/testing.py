@@ -144,7 +144,8 @@ class FakeServer:
         app = vendor_or_app.app if isinstance(vendor_or_app, FakeVendor) else vendor_or_app
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"))
+        # log_config=None: uvicorn leaves the process's logging as it is (proxy/logs.py, when `serve --fake-upstreams`)
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", log_config=None))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     def __enter__(self) -> "FakeServer":

@@ -16,6 +16,7 @@ import time
 from ..errors import Refusal, UpstreamError
 from ..mapping.vendor import skipped
 from ..model import OutRequest, Span
+from ..observe import delivering
 from ..resolve import refresh
 from ..store import codec
 from ..store.outbox import OutboxItem
@@ -92,6 +93,7 @@ class Worker:
         return fresh
 
     async def _send(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: "_Tally") -> None:
+        delivering(self.upstream, items)  # this task's log lines and upstream attempt name these records' requests
         async with self.sending:
             try:
                 resp = await target.send(self.transport, req)

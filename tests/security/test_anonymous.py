@@ -3,6 +3,7 @@ in `check`, and refuses a non-loopback address unless `allow_anonymous: true`.""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -79,10 +80,10 @@ def test_serve_on_loopback_without_clients_warns_at_start():
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=20)
-    lines = output.splitlines()
-    at = next(i for i, line in enumerate(lines) if LOUD in line)
-    assert "WARNING" in lines[at] and set(lines[at - 1].split()[-1]) == {"!"} and set(lines[at + 1].split()[-1]) == {"!"}
-    assert at < next(i for i, line in enumerate(lines) if "Uvicorn running" in line)  # before it listens
+    lines = [json.loads(line) for line in output.splitlines()]  # not a terminal: JSON lines (README, Operator UI and logs)
+    at = next(i for i, line in enumerate(lines) if LOUD in line["msg"])
+    assert lines[at]["level"] == "warning" and set(lines[at - 1]["msg"]) == {"!"} and set(lines[at + 1]["msg"]) == {"!"}
+    assert at < next(i for i, line in enumerate(lines) if "Uvicorn running" in line["msg"])  # before it listens
 
 
 @pytest.mark.parametrize("host,loopback", [("127.0.0.1", True), ("127.1.2.3", True), ("localhost", True), ("::1", True), ("[::1]", True),

@@ -1,8 +1,9 @@
 """The ASGI application: every path goes to the pipeline; the answer goes back as it says.
 
 Open without a key: /healthz, /readyz, /metrics and /openapi.json (what the ingress
-accepts, built from the mappings). /ui and /ui/api take the admin key (proxy/ui/). Every answer of 400 and above has the config's
-secrets cut out of it, and so has every log line (proxy/auth.py)."""
+accepts, built from the mappings); /ui and /ui/api take the admin key (proxy/ui/).
+Every answer of 400 and above has the config's secrets cut out of it, and so has
+every log line (proxy/auth.py)."""
 
 from __future__ import annotations
 

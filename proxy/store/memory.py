@@ -17,6 +17,7 @@ class MemoryStore(MemoryOutbox):
         self._learned: dict[tuple[str, str], str] = {}
         self._delivered: dict[tuple[str, str], str] = {}
         self._spans: dict = {}
+        self._checkpoints: dict[str, str] = {}
 
     def id_for(self, vendor: str, value: str, target: str) -> str | None:
         return self._ids.get((vendor, value, target))
@@ -77,3 +78,9 @@ class MemoryStore(MemoryOutbox):
 
     def put_span(self, key: str, span) -> None:
         self._spans[key] = span
+
+    def checkpoint(self, key: str) -> str | None:
+        return self._checkpoints.get(key)
+
+    def save_checkpoint(self, key: str, state: str) -> None:
+        self._checkpoints[key] = state

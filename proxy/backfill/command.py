@@ -65,9 +65,9 @@ def backfill(args, render_report) -> int:
 
     try:
         out = asyncio.run(go())
+        if job.dry_run:  # its loss reports read the store: before it is closed
+            print(render.dry_run(out, render_report))
+        print(render.summary(out))
     finally:
         getattr(store, "close", lambda: None)()
-    if job.dry_run:
-        print(render.dry_run(out, render_report))
-    print(render.summary(out))
     return 0 if out.ok else 1

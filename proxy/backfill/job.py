@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ..delivery.target import now_iso
 from ..errors import ConfigError
 from ..mapping import WireRequest
+from ..mapping.explain import leaves
 from ..pipeline import Proxy
 from ..resolve import refresh
 from ..store import codec
@@ -75,7 +76,7 @@ class Backfill:
         self.tally = Tally.of(self.checkpoint.tally)
         self._committed: dict | None = None  # the tallies as last saved with a page
         self.sample: dict[str, list] = {}  # dry run: target endpoint -> requests
-        self.examples: dict[str, tuple] = {}  # dry run: write name -> (endpoint, wire, record, refused) of its first record
+        self.examples: dict[str, tuple] = {}  # dry run: write name -> (fields, endpoint, wire, record, refused) of its fullest record
 
     @property
     def ctx(self) -> dict:
@@ -130,13 +131,13 @@ class Backfill:
         fresh = []
         for rec, el in zip(resolved, req.elements):
             case, loss = self._case(rec)
-            if case is None and loss is not None:
+            if case is None:
                 self.tally.add(self.tally.not_carried, f"{req.write.name}: {loss}")
                 continue
             wire = _element_wire(req, el)
             self.losses.add(self.tally, req.write.name, req.write.spec.group, req.write.endpoint, wire, rec, case)
             if self.job.dry_run:
-                self.examples.setdefault(req.write.name, (req.write.endpoint, wire, rec, self.target.encode([rec])[1]))
+                self._keep_example(req.write.name, req.write.endpoint, wire, rec)
             if self.store.delivered(self.target.name, rec.id) == codec.fingerprint(refresh(self.store, rec)):
                 self.tally.present += 1
             else:
@@ -144,11 +145,18 @@ class Backfill:
         return fresh
 
     def _case(self, rec):
-        """(the target's encode case that takes the record, or None and why it cannot at all):
-        Target.declared_loss, keeping the case for the loss report."""
+        """(the target's encode case that takes the record, or None and why none can). Live, a
+        record no case takes is queued unless the mapping declares the loss, and becomes a dead
+        letter; here it is counted as not carried, with the reason, and not queued."""
         ready = self.target.prepare(rec)
         case = self.target.mapping.pick(ready, self.target.ctx_for(ready), self.target.overrides)
-        return case, None if case is not None else self.target.mapping.declared_loss(ready)
+        return case, None if case is not None else self.target.mapping.why_not(ready)
+
+    def _keep_example(self, name: str, endpoint, wire: WireRequest, rec) -> None:
+        """A dry run: per write, the record read with the most fields, for its loss report."""
+        size = len(leaves(wire.body))
+        if size > self.examples.get(name, (0,))[0]:
+            self.examples[name] = (size, endpoint, wire, rec, self.target.encode([rec])[1])
 
     def _keep_sample(self, fresh: list) -> None:
         """A dry run: what would be queued, and the first requests per target endpoint."""

@@ -15,7 +15,7 @@ def summary(out: Outcome) -> str:
     job, cp = bf.job, bf.checkpoint
     window = f"{job.since or 'the start'} .. {cp.until or 'now'}"
     head = f"back-fill {job.source} ({bf.source.vendor}) -> {job.target} ({bf.target.vendor}), project {job.project or '(none given)'}, {window}"
-    lines = [f"{head}: {out.status}" + (f" ({out.seconds:.1f} s, run {cp.runs})" if out.status != "already complete" else "")]
+    lines = [f"{head}: {out.status}" + (f" ({out.seconds:.1f} s" + (f", run {cp.runs})" if not job.dry_run else ")") if out.status != "already complete" else "")]
     if out.resumed:
         lines.append(f"  resumed at   {out.resumed}")
     if out.error:
@@ -47,9 +47,9 @@ def dry_run(out: Outcome, render_report) -> str:
         parts.append(f"\n{bf.target.vendor} {endpoint}: the first {len(requests)} request(s)")
         for r in requests:
             parts.append(json.dumps({"method": r.method, "path": r.path, **({"query": r.query} if r.query else {}), "body": r.body}, default=str))
-    for name, (endpoint, wire, rec, refused) in bf.examples.items():
+    for name, (_, endpoint, wire, rec, refused) in bf.examples.items():
         rows = explain(endpoint, wire, [rec], bf.target, [], refused)
-        parts.append(render_report(rows, bf.source.vendor, f"{endpoint.name} ({name}, as read)", bf.target.vendor))
+        parts.append(render_report(rows, bf.source.vendor, f"{endpoint.name} ({name}: the one read with the most fields)", bf.target.vendor))
     return "\n".join(parts)
 
 

@@ -73,9 +73,8 @@ class RecordLosses:
             tally.add(tally.lost, key)
 
     def _rows(self, write_name: str, group: str | None, endpoint, wire, rec) -> list[str]:
-        refused = self.target.encode([rec])[1]
         out = []
-        for row in explain(endpoint, wire, [rec], self.target, [], refused):
+        for row in self._explained(endpoint, wire, rec):
             if row["status"] in ("kept", "skipped"):
                 continue
             where = row["input"] if row["input"] != "(whole record)" else f"(whole {row['canonical']})"
@@ -85,11 +84,27 @@ class RecordLosses:
         return out
 
 
+    def _explained(self, endpoint, wire, rec) -> list[dict]:
+        """explain()'s rows; for a record two cases take (an `also` case: a root span that is an
+        Opik trace and an Opik span), a field either of them carries is kept."""
+        t = self.target
+        ready = t.prepare(rec)
+        cases = t.mapping.pick_all(ready, t.ctx_for(ready), t.overrides)
+        refused = t.encode([rec])[1]
+        if len(cases) < 2:
+            return explain(endpoint, wire, [rec], t, [], refused)
+        reports = [explain(endpoint, wire, [rec], t.with_overrides([case]), [], refused) for case in cases]
+        kept = {row["input"] for rows in reports for row in rows if row["status"] == "kept"}
+        return [row for row in reports[0] if row["status"] == "kept" or row["input"] not in kept]
+
+
 class ReadDrops:
     """The fields of a list's items (and of what its `follow` reads) that no write takes."""
 
     def __init__(self, listing: Listing):
         self.name, self.ignored = listing.name, listing.ignored
+        self.followed = listing.follow.name if listing.follow and listing.follow.name else f"{listing.name} (read one by one)"
+        self.whole = bool(listing.follow and listing.follow.whole)  # then a followed item is reported as read whole
         self.used: set[str] = set()
         self.used_in_follow: set[str] = set()
         self._seen: dict[tuple[str, bool], tuple[str, str] | None] = {}  # (leaf, in a follow) -> how it is reported, or None: carried
@@ -110,11 +125,11 @@ class ReadDrops:
                 self.used.add(f"{each[5:]}[*].{path[5:]}")
 
     def count(self, tally: Tally, item: dict, follows: list | None) -> None:
-        for where, why in self._dropped(item, False).items():
+        for where, why in self._dropped(item, False).items() if not (self.whole and follows) else ():
             tally.add(tally.lost, f"dropped\t{self.name}: {where}\tat read: {why}")
         for follow in follows or ():
             for where, why in self._dropped(follow, True).items():
-                tally.add(tally.lost, f"dropped\t{self.name} (read one by one): {where}\tat read: {why}")
+                tally.add(tally.lost, f"dropped\t{self.followed}: {where}\tat read: {why}")
 
     def _dropped(self, obj: dict, followed: bool) -> dict[str, str]:
         """Each field no write reads, under the name `ignored` gives it (a field it names

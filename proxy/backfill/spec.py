@@ -46,6 +46,8 @@ class Call(Strict):
     body: dict[str, Rule] | None = None
     items: str | None = None  # where the answer's items are (`answer.content`); none: the answer is one item
     when: dict[str, Condition] = {}  # a follow: only for the items where this holds
+    name: str | None = None  # a follow: what the summary calls what it reads
+    whole: bool = False  # a follow that reads the item itself, whole: its answer stands for the item
 
 
 class Paging(Strict):

@@ -91,11 +91,19 @@ class _CompiledListing:
         if not items or self._more({"answer": answer}) is False:
             return None
         if self.paging.style == "page":
-            total = self.total(answer)
-            done = len(items) < self.paging.limit or (total is not None and state["page"] * self.paging.limit >= total)
-            return None if done else {"page": state["page"] + 1}
+            return self._next_page(state, len(items), self.total(answer))
         cursor = self._next({"answer": answer, "last": items[-1]})
         return {"cursor": str(cursor)} if cursor not in (None, "") else None
+
+    def _next_page(self, state: dict, got: int, total: int | None) -> dict | None:
+        """A short page ends the list, unless the vendor says there are more: then its pages
+        are shorter than asked for (a size cap of its own), and that is their size."""
+        size = state.get("size") or self.paging.limit
+        if state["page"] == 1 and got < size and total is not None and got < total:
+            size = got
+        if got < size or (total is not None and state["page"] * size >= total):
+            return None
+        return {"page": state["page"] + 1, **({"size": size} if size != self.paging.limit else {})}
 
     def total(self, answer: Any) -> int | None:
         v = self._total({"answer": answer})

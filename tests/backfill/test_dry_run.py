@@ -48,14 +48,3 @@ def test_a_dry_run_after_the_back_fill_finds_everything_present(fakes, tmp_path,
     code, out = backfill(capsys, cfg, *ARGS, "--dry-run")
     assert code == 0 and "0 record(s) would be queued" in out and "present      38 already at scale as they are" in out, out
     assert "would be skipped" in out and len(scale.vendor.received) == sent
-
-
-def test_reads_are_retried_while_the_source_says_later(fakes, tmp_path, capsys):
-    opik, scale = fakes("opik", "scale")
-    seed_opik(opik.vendor.history, 5)
-    opik.vendor.fail_next(1, 503)
-    opik.vendor.fail_next(1, 429, headers={"Retry-After": "0"})
-    cfg = write_config(tmp_path, {"opik": opik, "scale": scale})
-    code, out = backfill(capsys, cfg, *ARGS)
-    assert code == 0 and "read         5 traces" in out, out
-    assert [r.query.get("page") for r in opik.vendor.received if r.path.endswith("/traces")] == ["1", "1", "1"]

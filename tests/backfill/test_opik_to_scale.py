@@ -18,7 +18,7 @@ from proxy.backfill.checkpoint import job_key
 from proxy.store.sqlite import SQLiteStore
 from tests.conftest import wait_for
 
-from .conftest import (PROJECT, as_key, backfill, backfill_process, expected_at_scale, scale_assessments, scale_spans_sent, seed_opik,
+from .conftest import (PROJECT, as_key, backfill_process, expected_at_scale, scale_assessments, scale_spans_sent, seed_opik,
                        write_config)
 
 TRACES = 2000  # two scores each, a comment on every tenth: 4,200 assessments and 2,000 root spans at Scale
@@ -45,7 +45,7 @@ async def _when_released(released: threading.Event, body: bytes):
     yield body
 
 
-def test_a_few_thousand_traces_arrive_once_through_a_kill_and_a_resume(fakes, tmp_path, capsys):
+def test_a_few_thousand_traces_arrive_once_through_a_kill_and_a_resume(fakes, tmp_path):
     opik, scale = fakes("opik", "scale")
     tids = seed_opik(opik.vendor.history, TRACES)
     released = threading.Event()
@@ -59,7 +59,7 @@ def test_a_few_thousand_traces_arrive_once_through_a_kill_and_a_resume(fakes, tm
         done = 7 * PAGE * 2 + 7 * PAGE // 10
         wait_for(lambda: len(scale_assessments(scale.vendor)) >= done and len(scale_spans_sent(scale.vendor)) >= 7 * PAGE
                  and any(r.query.get("page") == "8" for r in opik.vendor.received), timeout=60, what="pages 1-7 at Scale")
-        time.sleep(0.7)  # nothing else can come: the worker is idle, the reader waits for page 8
+        time.sleep(0.5)  # nothing else can come: the worker is idle, the reader waits for page 8
         assert (len(scale_assessments(scale.vendor)), len(scale_spans_sent(scale.vendor))) == (done, 7 * PAGE)
     finally:
         first.send_signal(signal.SIGKILL)
@@ -74,9 +74,10 @@ def test_a_few_thousand_traces_arrive_once_through_a_kill_and_a_resume(fakes, tm
     assert (saved["listing"], saved["state"], saved["last"], saved["read_done"]) == (0, {"page": 8}, newest_first[7 * PAGE - 1], False)
     assert saved["tally"]["written"] == done + 7 * PAGE and saved["tally"]["items"] == {"traces": 700}
 
-    code, out = backfill(capsys, cfg, "--from", "opik", "--to", "scale", "--project", PROJECT)
+    second = backfill_process(cfg, "--from", "opik", "--to", "scale", "--project", PROJECT)  # its own process, as a user's
+    out, err = second.communicate(timeout=120)
     seconds = time.monotonic() - started
-    assert code == 0, out
+    assert second.returncode == 0, out + err
     assert f"resumed at   traces, page 8 (the last item committed: {newest_first[7 * PAGE - 1]})" in out
     assert re.search(r": complete \(.*run 2\)", out)
 

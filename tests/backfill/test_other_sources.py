@@ -134,3 +134,32 @@ def test_tracia_spans_into_scale_and_no_evaluations_said_plainly(fakes, tmp_path
     assert "read         152 spans in 2 page(s)" in out and "written      152 to scale" in out
     assert "    - Tracia has no API that lists evaluations: spans only" in out
     assert "dropped  spans: promptSlug  at read: Tracia prompts exist only in Tracia" in out
+
+
+def test_opik_spans_with_their_scores_reach_scale_under_their_trace(fakes, tmp_path, capsys):
+    from proxy import ids
+
+    from .conftest import PROJECT, scale_assessments, scale_spans_sent, seed_opik
+
+    opik, scale = fakes("opik", "scale")
+    [tid] = seed_opik(opik.vendor.history, 1, comment_every=0)
+    sids = [ids.uuid7(1767603600000 + i) for i in (1, 2)]
+    for i, sid in enumerate(sids):
+        opik.vendor.history.put_span({"id": sid, "trace_id": tid, "parent_span_id": sids[0] if i else None, "project_name": PROJECT,
+                                      "name": f"step-{i}", "type": "llm" if i else "tool", "start_time": "2026-01-05T09:00:00.500000Z",
+                                      "end_time": "2026-01-05T09:00:01.000000Z", "model": "gpt-4o" if i else None,
+                                      "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4} if i else None})
+    opik.vendor.history.put_score("span", sids[1], {"name": "faithfulness", "value": 0.25, "source": "online_scoring"})
+    opik.vendor.history.add_comment("span", sids[1], "made up a number")
+    cfg = write_config(tmp_path, {"opik": opik, "scale": scale})
+    code, out = backfill(capsys, cfg, "--from", "opik", "--to", "scale", "--project", PROJECT)
+    assert code == 0 and "read         1 traces, 2 spans in 2 page(s)" in out, out
+    spans = {s["id"]: s for s in scale_spans_sent(scale.vendor)}
+    assert {k: (s["trace_id"], s.get("parent_id"), s["type"]) for k, s in spans.items()} == {
+        tid: (tid, None, "TRACER"), sids[0]: (tid, tid, "STANDALONE"), sids[1]: (tid, sids[0], "COMPLETION")}
+    assert spans[sids[1]]["metadata"] == {"model": "gpt-4o", "usage": {"input_tokens": 3, "output_tokens": 1, "total_tokens": 4}, "project": PROJECT}
+    mine = [a for a in scale_assessments(scale.vendor) if a.get("span_id") == sids[1]]
+    assert sorted(mine, key=lambda a: a["assessment_type"]) == [
+        {"trace_id": tid, "span_id": sids[1], "assessment_type": "comment", "comment": "made up a number"},
+        {"trace_id": tid, "span_id": sids[1], "assessment_type": "metadata",
+         "metadata": {"name": "faithfulness", "value": 0.25, "source": "online_scoring", "project": PROJECT}}]

@@ -81,3 +81,17 @@ def test_back_fill_first_then_a_live_change_updates_the_same_scale_assessment(fa
                                "metadata": {"name": "accuracy", "value": 0.95, "source": "sdk", "project": PROJECT}}
     assert len(scale_assessments(scale.vendor)) == 7 and len(scale.vendor.assessments) == 7  # no second create for either
     assert scale.vendor.assessments[aid]["metadata"]["value"] == 0.95 and first["metadata"]["value"] == 0.1
+
+
+def test_queue_only_leaves_delivery_to_a_running_serve_on_the_same_store(fakes, tmp_path, capsys):
+    opik, scale = fakes("opik", "scale")
+    tids = seed_opik(opik.vendor.history, 10)
+    cfg = write_config(tmp_path, {"opik": opik, "scale": scale}, routes=ROUTE)
+    code, out = backfill(capsys, cfg, "--from", "opik", "--to", "scale", "--project", PROJECT, "--queue-only")
+    assert code == 0 and ": queued" in out and "waiting      31 in the outbox for scale: a running serve on this store" in out, out
+    assert scale.vendor.received == []
+    with FakeServer(create_app(config_mod.load(str(cfg)))):  # `serve`: its outbox workers deliver what the back-fill queued
+        wait_for(lambda: len(scale_assessments(scale.vendor)) == 21, what="serve delivering the back-fill")
+        time.sleep(0.3)
+    _, expected = expected_at_scale(opik.vendor.history, tids)
+    assert Counter(as_key(a) for a in scale_assessments(scale.vendor)) == expected

@@ -27,7 +27,7 @@ def assert_scale_has_each_once(opik, scale, tids) -> None:
 
 def test_ctrl_c_stops_after_the_page_in_hand_and_the_same_command_resumes(fakes, tmp_path, capsys):
     opik, scale = fakes("opik", "scale")
-    tids = seed_opik(opik.vendor.history, 350)
+    tids = seed_opik(opik.vendor.history, 230)
     released = threading.Event()
     hold_page(opik.vendor.history, 2, released)
     cfg = write_config(tmp_path, {"opik": opik, "scale": scale}, timeout=30)
@@ -45,30 +45,30 @@ def test_ctrl_c_stops_after_the_page_in_hand_and_the_same_command_resumes(fakes,
 
     code, out = backfill(capsys, cfg, *ARGS)
     assert code == 0 and "resumed at   traces, page 3" in out and ": complete" in out, out
-    assert "read         350 traces" in out and "written      1,085 to scale" in out
+    assert "read         230 traces" in out and "written      713 to scale" in out
     assert_scale_has_each_once(opik, scale, tids)
 
 
 def test_a_page_the_source_refuses_stops_the_job_and_a_later_run_resumes_there(fakes, tmp_path, capsys):
     opik, scale = fakes("opik", "scale")
-    tids = seed_opik(opik.vendor.history, 250)
+    tids = seed_opik(opik.vendor.history, 130)
     serve, refusing = opik.vendor.history.serve, [True]
 
-    def page_3_refused(method, path, query):
-        if query.get("page") == "3" and refusing[0]:
+    def page_2_refused(method, path, query):
+        if query.get("page") == "2" and refusing[0]:
             from starlette.responses import JSONResponse
             return JSONResponse({"code": 401, "message": "API key expired"}, 401)
         return serve(method, path, query)
 
-    opik.vendor.history.serve = page_3_refused
+    opik.vendor.history.serve = page_2_refused
     cfg = write_config(tmp_path, {"opik": opik, "scale": scale})
     code, out = backfill(capsys, cfg, *ARGS)
     assert code == 1 and ": stopped" in out, out
     assert "stopped by   GET http://127.0.0.1" in out and "/api/v1/private/traces answered 401: {\"code\":401,\"message\":\"API key expired\"}" in out
-    assert "read         200 traces" in out and "written      620 to scale" in out  # what was committed is delivered
+    assert "read         100 traces" in out and "written      310 to scale" in out  # what was committed is delivered
     refusing[0] = False
     code, out = backfill(capsys, cfg, *ARGS)
-    assert code == 0 and "resumed at   traces, page 3" in out, out
+    assert code == 0 and "resumed at   traces, page 2" in out, out
     assert_scale_has_each_once(opik, scale, tids)
 
 
@@ -88,7 +88,7 @@ def test_a_finished_job_says_so_and_restart_sends_nothing_twice(fakes, tmp_path,
 
 def test_resume_on_postgresql(fakes, tmp_path, capsys, pg_database):
     opik, scale = fakes("opik", "scale")
-    tids = seed_opik(opik.vendor.history, 150)
+    tids = seed_opik(opik.vendor.history, 120)
     released = threading.Event()
     hold_page(opik.vendor.history, 2, released)
     cfg = write_config(tmp_path, {"opik": opik, "scale": scale}, store=pg_database(), timeout=30)

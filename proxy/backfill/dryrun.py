@@ -4,6 +4,7 @@ and translates records exactly as the real run would, and changes nothing."""
 
 from __future__ import annotations
 
+from ..mapping.explain import leaves
 from ..store import MemoryStore
 
 _WRITES = ("enqueue", "claim", "done", "retry", "bury", "replay", "drop", "save_checkpoint", "prune_replies")
@@ -64,3 +65,24 @@ class DryStore:
 
     def checkpoint(self, key: str) -> str | None:
         return None  # a dry run always reads from the start
+
+
+class DrySample:
+    """What a dry run shows: the first requests per target endpoint, and per write the record
+    read with the most fields (for its loss report)."""
+
+    def __init__(self, target, size: int):
+        self.target, self.size = target, size
+        self.requests: dict[str, list] = {}  # target endpoint -> requests
+        self.examples: dict[str, tuple] = {}  # write name -> (fields, endpoint, wire, record, refused)
+
+    def add(self, fresh: list) -> None:
+        for out in self.target.encode(fresh)[0] if fresh else ():
+            shown = self.requests.setdefault(out.endpoint, [])
+            if len(shown) < self.size:
+                shown.append(out)
+
+    def example(self, name: str, endpoint, wire, rec) -> None:
+        size = len(leaves(wire.body))
+        if size > self.examples.get(name, (0,))[0]:
+            self.examples[name] = (size, endpoint, wire, rec, self.target.encode([rec])[1])

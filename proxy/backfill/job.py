@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from ..delivery.target import now_iso
 from ..errors import ConfigError
 from ..mapping import WireRequest
-from ..mapping.explain import leaves
 from ..pipeline import Proxy
 from ..resolve import refresh
 from ..store import codec
 from . import commit
 from .calls import ReadError
 from .checkpoint import Checkpoint, job_key
+from .dryrun import DrySample
 from .reader import Page, Reader
 from .records import Decoder
 from .report import ReadDrops, RecordLosses, Tally
@@ -75,8 +75,7 @@ class Backfill:
             self.checkpoint = Checkpoint.load(store, self.checkpoint.key)
         self.tally = Tally.of(self.checkpoint.tally)
         self._committed: dict | None = None  # the tallies as last saved with a page
-        self.sample: dict[str, list] = {}  # dry run: target endpoint -> requests
-        self.examples: dict[str, tuple] = {}  # dry run: write name -> (fields, endpoint, wire, record, refused) of its fullest record
+        self.dry = DrySample(self.target, job.sample) if job.dry_run else None  # what a dry run shows
 
     @property
     def ctx(self) -> dict:
@@ -112,8 +111,9 @@ class Backfill:
                 self.tally.add(self.tally.unreadable, why)
             for req in requests:
                 fresh += self._records(req)
-        if self.job.dry_run:
-            self._keep_sample(fresh)
+        if self.dry is not None:
+            self.tally.queued += len(fresh)  # what would be
+            self.dry.add(fresh)
         else:
             request_id = f"backfill:{self.job.source}>{self.job.target}:{listing.name}:{page.last or page.number}"
             await commit.enqueue(self.proxy, self.target, fresh, request_id, self.route)
@@ -122,22 +122,26 @@ class Backfill:
             self.save()
 
     def _records(self, req: WriteRequest) -> list:
-        records, known, bad = self.decoder.decode(req)
+        decoded, bad = self.decoder.decode(req)
         for why in bad:
             self.tally.add(self.tally.unreadable, why)
+        records = [rec for rec, _ in decoded]
         resolved = self.proxy.resolver.resolve(records, strict=False)
-        commit.remember(self.proxy, resolved, known if len(resolved) == len(known) else None)
+        if len(resolved) != len(records):  # only updates and removals of unknown assessments are dropped
+            raise ConfigError(f"history of {self.source.vendor}: {req.write.name!r} writes to {req.write.spec.endpoint!r}, which names "
+                              "assessments by an id: a back-fill write must be one that creates")
+        commit.remember(self.proxy, resolved, [el.known_as for _, el in decoded])
         self.tally.add(self.tally.records, req.write.name, len(resolved))
         fresh = []
-        for rec, el in zip(resolved, req.elements):
+        for rec, (_, el) in zip(resolved, decoded):
             case, loss = self._case(rec)
             if case is None:
                 self.tally.add(self.tally.not_carried, f"{req.write.name}: {loss}")
                 continue
             wire = _element_wire(req, el)
             self.losses.add(self.tally, req.write.name, req.write.spec.group, req.write.endpoint, wire, rec, case)
-            if self.job.dry_run:
-                self._keep_example(req.write.name, req.write.endpoint, wire, rec)
+            if self.dry is not None:
+                self.dry.example(req.write.name, req.write.endpoint, wire, rec)
             if self.store.delivered(self.target.name, rec.id) == codec.fingerprint(refresh(self.store, rec)):
                 self.tally.present += 1
             else:
@@ -151,20 +155,6 @@ class Backfill:
         ready = self.target.prepare(rec)
         case = self.target.mapping.pick(ready, self.target.ctx_for(ready), self.target.overrides)
         return case, None if case is not None else self.target.mapping.why_not(ready)
-
-    def _keep_example(self, name: str, endpoint, wire: WireRequest, rec) -> None:
-        """A dry run: per write, the record read with the most fields, for its loss report."""
-        size = len(leaves(wire.body))
-        if size > self.examples.get(name, (0,))[0]:
-            self.examples[name] = (size, endpoint, wire, rec, self.target.encode([rec])[1])
-
-    def _keep_sample(self, fresh: list) -> None:
-        """A dry run: what would be queued, and the first requests per target endpoint."""
-        self.tally.queued += len(fresh)
-        for out in self.target.encode(fresh)[0] if fresh else ():
-            shown = self.sample.setdefault(out.endpoint, [])
-            if len(shown) < self.job.sample:
-                shown.append(out)
 
     def save(self) -> None:
         """The checkpoint and the tallies (with what the worker delivered so far): after a

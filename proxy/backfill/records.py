@@ -25,30 +25,26 @@ class Decoder:
     def __init__(self, vendor: str, secret: str, store: Store):
         self.vendor, self.secret, self.store = vendor, secret, store
 
-    def decode(self, req: WriteRequest) -> tuple[list, list[str | None], list[str]]:
-        """-> (records, the source's own id of each (or None), why any element would not decode)."""
+    def decode(self, req: WriteRequest) -> tuple[list[tuple[object, Element]], list[str]]:
+        """-> ((record, the element it came from) each, why any element would not decode)."""
         try:
-            records = self._decode(req, req.elements)
+            return self._identified(self._decode(req, req.elements), req.elements), []
         except ValidationFailed as exc:
             if len(req.elements) == 1:
-                return [], [], [f"{req.write.name}: {exc.message}"]
-            return self._one_by_one(req)
-        return self._identified(records, req.elements)
+                return [], [f"{req.write.name}: {exc.message}"]
+        return self._one_by_one(req)
 
-    def _one_by_one(self, req: WriteRequest) -> tuple[list, list[str | None], list[str]]:
+    def _one_by_one(self, req: WriteRequest) -> tuple[list[tuple[object, Element]], list[str]]:
         """A group with a bad element: each element on its own, so the others still go."""
-        records, known, bad = [], [], []
+        out, bad = [], []
         group = req.write.spec.group
         for el in req.elements:
             wire = type(req.wire)(req.wire.method, req.wire.path_params, {}, {}, {group: [el.body]})
             try:
-                recs, kn, _ = self._identified(self._decode(req, [el], wire), [el])
+                out += self._identified(self._decode(req, [el], wire), [el])
             except ValidationFailed as exc:
                 bad.append(f"{req.write.name}: {exc.message}")
-                continue
-            records += recs
-            known += kn
-        return records, known, bad
+        return out, bad
 
     def _decode(self, req: WriteRequest, elements: list[Element], wire=None) -> list:
         ctx = {"request_id": "backfill", "make_id": lambda i: self._derived(elements[i].key if i < len(elements) else None, i)}
@@ -56,16 +52,14 @@ class Decoder:
             ctx["now_iso"] = elements[0].at  # when it happened: what a decode reads as "now" (Tracia's span times)
         return req.write.endpoint.decode(wire or req.wire, ctx)
 
-    def _identified(self, records: list, elements: list[Element]) -> tuple[list, list[str | None], list[str]]:
-        known = []
+    def _identified(self, records: list, elements: list[Element]) -> list[tuple[object, Element]]:
         for rec, el in zip(records, elements):
-            known.append(el.known_as)
             if isinstance(rec, Span):
                 continue
             if el.at and rec.created_at is None:
                 rec.created_at = el.at
             rec.id = self._accepted_as(rec, el.known_as) or rec.id
-        return records, known, []
+        return list(zip(records, elements))
 
     def _accepted_as(self, rec: Assessment, known_as: str | None) -> str | None:
         if known_as:

@@ -43,11 +43,11 @@ def dry_run(out: Outcome, render_report) -> str:
     """The first requests per target endpoint, and each write's loss report for its first record."""
     bf = out.backfill
     parts = [f"dry run: nothing was written; {bf.tally.queued:,} record(s) would be queued for {bf.job.target}"]
-    for endpoint, requests in bf.sample.items():
+    for endpoint, requests in bf.dry.requests.items():
         parts.append(f"\n{bf.target.vendor} {endpoint}: the first {len(requests)} request(s)")
         for r in requests:
             parts.append(json.dumps({"method": r.method, "path": r.path, **({"query": r.query} if r.query else {}), "body": r.body}, default=str))
-    for name, (_, endpoint, wire, rec, refused) in bf.examples.items():
+    for name, (_, endpoint, wire, rec, refused) in bf.dry.examples.items():
         rows = explain(endpoint, wire, [rec], bf.target, [], refused)
         parts.append(render_report(rows, bf.source.vendor, f"{endpoint.name} ({name}: the one read with the most fields)", bf.target.vendor))
     return "\n".join(parts)

@@ -21,7 +21,7 @@ from .job import Backfill, Job, Stops
 
 @dataclass
 class Outcome:
-    status: str  # complete, interrupted, stopped, already complete, dry run, queued
+    status: str  # complete (, with dead letters), interrupted, stopped, already complete, dry run, queued
     backfill: Backfill
     seconds: float
     waiting: int = 0  # records for the target still in the outbox
@@ -43,42 +43,56 @@ async def run(job: Job, config, mappings: dict, store, transport, view) -> Outco
     resumed = cp.where([lst.name for lst in bf.history.lists]) if cp.runs and not job.dry_run else None
     bf.begin()
     delivery = None if job.dry_run or job.queue_only else Delivery(bf.proxy, job.target)
+    dead_before = bf.tally.dead
     if delivery is not None:
         before = (bf.tally.written, bf.tally.dead)
         bf.settled = lambda: (before[0] + delivery.count("delivered"), before[1] + delivery.count("dead_letter"))
         delivery.start()
     bf.save()
-    stops = Stops()
-    status, error = "complete", None
+    stops, counting = Stops(), None
     view.start(bf, resumed)
-    counting = asyncio.get_running_loop().create_task(_keep_counting(bf)) if delivery is not None else None
-    with _interrupts(stops):
-        try:
-            if not cp.read_done:
-                await bf.read(transport, stops, lambda page: view.page(bf.tally, bf.settled()[0]))
-                if not cp.read_done and not job.dry_run:
-                    status = "interrupted"
-        except ReadError as exc:
-            status, error = "stopped", exc.message
-        waiting = await _deliver(bf, delivery, stops, view) if delivery is not None else 0
-    if counting is not None:
-        counting.cancel()
+    try:
+        if delivery is not None:
+            counting = asyncio.get_running_loop().create_task(_keep_counting(bf))
+        with _interrupts(stops):
+            status, error = await _read(bf, transport, stops, view)
+            waiting = await _deliver(bf, delivery, stops, view) if delivery is not None else 0
+    finally:
+        if counting is not None:
+            counting.cancel()
+        if delivery is not None:
+            await delivery.stop()
+        view.stop()
     if delivery is not None and waiting == 0 and cp.read_done:
         cp.finished = True
+    bf.save()
     if job.dry_run:
         status = "dry run" if status == "complete" else status
     elif delivery is None:
         status, waiting = ("queued" if status == "complete" else status), store.depth().get(job.target, (0, None))[0]
-    bf.save()
-    view.stop()
+    elif status == "complete" and waiting:
+        status = "interrupted"  # asked to stop waiting for delivery
+    elif status == "complete" and bf.tally.dead > dead_before:
+        status = "complete, with dead letters"
     return Outcome(status, bf, time.monotonic() - started, waiting, resumed, error, delivery.last_error if delivery and waiting else None)
 
 
-async def _deliver(bf: Backfill, delivery: Delivery, stops: Stops, view) -> int:
+async def _read(bf: Backfill, transport, stops: Stops, view) -> tuple[str, str | None]:
+    """-> (complete | interrupted | stopped, why it stopped)."""
+    if bf.checkpoint.read_done:
+        return "complete", None
     try:
-        await delivery.drain(stops.waiting, lambda left: view.delivering(bf.tally, bf.settled()[0], left, delivery.last_error))
-    finally:
-        await delivery.stop()
+        await bf.read(transport, stops, lambda page: view.page(bf.tally, bf.settled()[0]))
+    except ReadError as exc:
+        return "stopped", exc.message
+    done = bf.checkpoint.read_done or (bf.job.dry_run and not stops.reading.is_set())  # a dry run keeps no checkpoint
+    return ("complete" if done else "interrupted"), None
+
+
+async def _deliver(bf: Backfill, delivery: Delivery, stops: Stops, view) -> int:
+    """Until nothing for the target waits, or Ctrl-C again; -> how many still wait."""
+    await delivery.drain(stops.waiting, lambda left: view.delivering(bf.tally, bf.settled()[0], left, delivery.last_error))
+    await delivery.stop()
     return await asyncio.to_thread(delivery.waiting)
 
 

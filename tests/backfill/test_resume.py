@@ -116,3 +116,23 @@ def test_since_and_until_bound_what_is_read_and_name_the_job(fakes, tmp_path, ca
     [query] = [r.query for r in opik.vendor.received if r.path.endswith("/traces")]
     assert (query["from_time"], query["to_time"]) == ("2026-01-05T09:30:00Z", "2026-01-05T10:00:00Z")
     assert_scale_has_each_once(opik, scale, tids[30:60])
+
+
+def test_records_the_target_refuses_become_dead_letters_and_the_job_says_so(fakes, tmp_path, capsys):
+    from starlette.responses import JSONResponse
+
+    opik, scale = fakes("opik", "scale")
+    tids = seed_opik(opik.vendor.history, 4, comment_every=0)
+    answer = scale.vendor._scale
+
+    def refuse_one(r, url):  # a permanent refusal (not retried) of one assessment
+        if r.method == "POST" and r.path == "/v5/span-assessments" and r.body["trace_id"] == tids[2] and r.body["metadata"]["name"] == "accuracy":
+            return JSONResponse({"detail": "assessment rejected"}, 400)
+        return answer(r, url)
+
+    scale.vendor._scale = refuse_one
+    cfg = write_config(tmp_path, {"opik": opik, "scale": scale})
+    code, out = backfill(capsys, cfg, *ARGS)
+    assert code == 1 and ": complete, with dead letters" in out, out
+    assert "written      11 to scale" in out and "waiting      0 in the outbox" in out
+    assert "dead letters 1 (feedback-proxy dead-letters list --upstream scale --config ...)" in out

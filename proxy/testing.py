@@ -88,7 +88,7 @@ class FakeVendor:
         served = self.history.serve(r.method, r.path, r.query)
         if served is not None:
             return served
-        self.history.keep(r.method, r.path, r.body)
+        self._keep(r)
         if r.path.endswith("/is-alive/ping"):
             return JSONResponse({"healthy": True})
         if "/manual-evaluation/" in r.path:  # before creates: it ends in /traces or /spans too
@@ -104,7 +104,7 @@ class FakeVendor:
         served = self.history.serve(r.method, r.path, r.query)
         if served is not None:
             return served
-        self.history.keep(r.method, r.path, r.body)
+        self._keep(r)
         if r.method == "POST" and r.path.endswith("/evaluations"):
             b = r.body or {}
             return JSONResponse({"id": f"eval_fake{next(self._seq):06d}", "evaluatorKey": b.get("evaluatorKey"), "evaluatorName": str(b.get("evaluatorKey", "")).title(),
@@ -139,6 +139,13 @@ class FakeVendor:
             del self.assessments[aid]
             return JSONResponse({"id": aid, "deleted": True, "object": "span.assessment"})
         return JSONResponse(self.assessments[aid])
+
+    def _keep(self, r: Received) -> None:
+        """Into the history the read API serves; what it keeps never changes how the fake answers."""
+        try:
+            self.history.keep(r.method, r.path, r.body)
+        except (TypeError, KeyError, AttributeError, ValueError):
+            pass
 
     def _as_read(self, a: dict) -> dict:
         """Scale attaches an assessment made with no span_id to its trace's root span, and names it when read."""

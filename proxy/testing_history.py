@@ -80,6 +80,8 @@ class OpikHistory:
         if not m or not isinstance(body, dict):
             return
         kind, batch, id_, sub = m.groups()
+        if id_ == "threads":  # thread scores and comments: not part of a trace or span listing
+            return
         if method == "POST" and batch == "batch":
             for item in body.get(kind, []):
                 self._put(kind, item.get("id") or str(uuid.uuid4()), item)
@@ -89,8 +91,9 @@ class OpikHistory:
             self._put(kind, id_, body)
         elif method == "PUT" and batch == "feedback-scores":
             for item in body.get("scores", []):
-                self.put_score(kind[:-1], item["id"], item)
-        elif method == "PUT" and sub == "/feedback-scores":
+                if isinstance(item, dict) and item.get("id") and item.get("name"):
+                    self.put_score(kind[:-1], item["id"], item)
+        elif method == "PUT" and sub == "/feedback-scores" and body.get("name"):
             self.put_score(kind[:-1], id_, body)
         elif method == "POST" and sub == "/feedback-scores/delete":
             self.scores.get((kind[:-1], id_), {}).pop(body.get("name"), None)

@@ -78,6 +78,7 @@ def test_a_few_thousand_traces_arrive_once_through_a_kill_and_a_resume(fakes, tm
     out, err = second.communicate(timeout=120)
     seconds = time.monotonic() - started
     assert second.returncode == 0, out + err
+    print("\n" + out.splitlines()[0])
     assert f"resumed at   traces, page 8 (the last item committed: {newest_first[7 * PAGE - 1]})" in out
     assert re.search(r": complete \(.*run 2\)", out)
 

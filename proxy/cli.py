@@ -1,4 +1,4 @@
-"""feedback-proxy serve | check | translate | fake-upstream."""
+"""feedback-proxy serve | check | translate | outbox | dead-letters | backfill | fake-upstream."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import config as config_mod
+from .backfill import command as backfill_command
 from .errors import ConfigError, ProxyError
 from .mapping import load_all
 
@@ -38,12 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", required=True)
     p.add_argument("--upstream")
     p.add_argument("--all", action="store_true", help="every dead letter (of --upstream)")
+    backfill_command.add_parser(sub)
     p = sub.add_parser("fake-upstream", help="run a local fake vendor that records what it receives")
     p.add_argument("--vendor", required=True, choices=["opik", "tracia", "scale"])
     p.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     try:
-        commands = {"serve": serve, "check": check, "translate": translate, "outbox": outbox, "dead-letters": dead_letters, "fake-upstream": fake_upstream}
+        commands = {"serve": serve, "check": check, "translate": translate, "outbox": outbox, "dead-letters": dead_letters, "fake-upstream": fake_upstream,
+                    "backfill": lambda a: backfill_command.backfill(a, render_report)}
         return commands[args.command](args)
     except ConfigError as exc:
         print(f"feedback-proxy: {exc.message}", file=sys.stderr)

@@ -6,6 +6,7 @@ anyone trying a config (`feedback-proxy fake-upstream --vendor opik --port 5173`
         ... point an upstream at fake.url ...
         fake.vendor.received[0].body      # what arrived, JSON-parsed (gzip inflated)
         fake.vendor.fail_next(2, 503)     # fault injection: the next 2 answers are 503
+        fake.vendor.history               # what it was sent, served back by its read API (testing_history.py)
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from .testing_history import history_for
 
 
 @dataclass
@@ -54,6 +57,7 @@ class FakeVendor:
         self.received: list[Received] = []
         self.faults: list[Fault] = []
         self.assessments: dict[str, dict] = {}
+        self.history = history_for(vendor)
         self._seq = itertools.count(1)
         self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])])
 
@@ -81,6 +85,10 @@ class FakeVendor:
 
     # --- Opik: 204 for scores and deletes, 201 + Location for creates ----------
     def _opik(self, r: Received, url: str) -> Response:
+        served = self.history.serve(r.method, r.path, r.query)
+        if served is not None:
+            return served
+        self._keep(r)
         if r.path.endswith("/is-alive/ping"):
             return JSONResponse({"healthy": True})
         if "/manual-evaluation/" in r.path:  # before creates: it ends in /traces or /spans too
@@ -93,6 +101,10 @@ class FakeVendor:
 
     # --- Tracia: the full EvaluateResult ----------------------------------------
     def _tracia(self, r: Received, url: str) -> Response:
+        served = self.history.serve(r.method, r.path, r.query)
+        if served is not None:
+            return served
+        self._keep(r)
         if r.method == "POST" and r.path.endswith("/evaluations"):
             b = r.body or {}
             return JSONResponse({"id": f"eval_fake{next(self._seq):06d}", "evaluatorKey": b.get("evaluatorKey"), "evaluatorName": str(b.get("evaluatorKey", "")).title(),
@@ -104,6 +116,9 @@ class FakeVendor:
 
     # --- Scale: SpanAssessment CRUD, kept in memory ------------------------------
     def _scale(self, r: Received, url: str) -> Response:
+        served = self.history.serve(r.method, r.path, r.query, r.body, r.headers.get("x-selected-account-id", "acct_fake"))
+        if served is not None:
+            return served
         m = re.fullmatch(r"/v5/span-assessments(?:/([^/]+))?", r.path)
         if not m:
             return JSONResponse({"detail": "Not Found"}, 404)
@@ -114,7 +129,7 @@ class FakeVendor:
             return JSONResponse(self.assessments[aid])
         if aid is None and r.method == "GET":
             key = "span_id" if "span_id" in r.query else "trace_id"
-            items = [a for a in self.assessments.values() if a.get(key) == r.query.get(key)]
+            items = [self._as_read(a) for a in self.assessments.values() if a.get(key) == r.query.get(key)]
             return JSONResponse({"items": items, "object": "list"})
         if aid not in self.assessments:
             return JSONResponse({"detail": "Span assessment not found"}, 404)
@@ -124,6 +139,18 @@ class FakeVendor:
             del self.assessments[aid]
             return JSONResponse({"id": aid, "deleted": True, "object": "span.assessment"})
         return JSONResponse(self.assessments[aid])
+
+    def _keep(self, r: Received) -> None:
+        """Into the history the read API serves; what it keeps never changes how the fake answers."""
+        try:
+            self.history.keep(r.method, r.path, r.body)
+        except (TypeError, KeyError, AttributeError, ValueError):
+            pass
+
+    def _as_read(self, a: dict) -> dict:
+        """Scale attaches an assessment made with no span_id to its trace's root span, and names it when read."""
+        root = None if a.get("span_id") else self.history.root_of(a.get("trace_id"))
+        return {**a, "span_id": root} if root else a
 
 
 def _now() -> str:

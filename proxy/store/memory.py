@@ -18,6 +18,7 @@ class MemoryStore(MemoryOutbox, Enqueue):
         self._learned: dict[tuple[str, str], str] = {}
         self._delivered: dict[tuple[str, str], str] = {}
         self._spans: dict = {}
+        self._checkpoints: dict[str, str] = {}
 
     def commit(self, w: Writes) -> None:
         self._enqueue(w.outbox, w.replies)
@@ -88,3 +89,9 @@ class MemoryStore(MemoryOutbox, Enqueue):
 
     def put_span(self, key: str, span) -> None:
         self._spans[key] = span
+
+    def checkpoint(self, key: str) -> str | None:
+        return self._checkpoints.get(key)
+
+    def save_checkpoint(self, key: str, state: str) -> None:
+        self._checkpoints[key] = state

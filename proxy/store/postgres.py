@@ -76,6 +76,10 @@ MIGRATIONS: list[str] = [
     CREATE TABLE replies (key TEXT PRIMARY KEY, reply BYTEA NOT NULL, created_at DOUBLE PRECISION NOT NULL);
     CREATE INDEX replies_age ON replies (created_at);
     """,
+    # 2: back-fill checkpoints (proxy/backfill/checkpoint.py)
+    """
+    CREATE TABLE checkpoints (key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL);
+    """,
 ]
 
 _ITEM = "o.id, o.upstream, o.record, o.request_id, o.attempts, o.created_at, o.last_error"
@@ -257,6 +261,15 @@ class PostgresStore(CachedIds, Enqueue):
 
     def drop(self, ids: list[int]) -> int:
         return self._write("DELETE FROM outbox WHERE id = ANY(%s) AND state='dead'", (list(ids),)) if ids else 0
+
+    # --- back-fill checkpoints --------------------------------------------------
+    def checkpoint(self, key: str) -> str | None:
+        row = self._one("SELECT state FROM checkpoints WHERE key=%s", (key,))
+        return row[0] if row else None
+
+    def save_checkpoint(self, key: str, state: str) -> None:
+        self._write("INSERT INTO checkpoints VALUES (%s,%s,%s) ON CONFLICT (key) DO UPDATE SET state=EXCLUDED.state, updated_at=EXCLUDED.updated_at",
+                    (key, state, time.time()))
 
 
 # a replaced record moves to the end, as SQLite's INSERT OR REPLACE gives it a new rowid

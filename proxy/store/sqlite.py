@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS spans (key TEXT PRIMARY KEY, span BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS delivered (
   upstream TEXT NOT NULL, record_id TEXT NOT NULL, print TEXT NOT NULL, PRIMARY KEY (upstream, record_id));
 CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply BLOB NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at REAL NOT NULL);
 """
 
 
@@ -236,6 +237,14 @@ class SQLiteStore(CachedIds, Enqueue):
     def drop(self, ids: list[int]) -> int:
         with self._lock:
             return sum(self._db.execute("DELETE FROM outbox WHERE id=? AND state='dead'", (i,)).rowcount for i in ids)
+
+    # --- back-fill checkpoints --------------------------------------------------
+    def checkpoint(self, key: str) -> str | None:
+        row = self._one("SELECT state FROM checkpoints WHERE key=?", (key,))
+        return row[0] if row else None
+
+    def save_checkpoint(self, key: str, state: str) -> None:
+        self._write("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?)", (key, state, time.time()))
 
 
 def _record_row(key: str, record: Assessment) -> tuple:

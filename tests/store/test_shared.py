@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from proxy.model import Assessment, Ref
-from proxy.store.postgres import PostgresStore
+from proxy.store.postgres import MIGRATIONS, PostgresStore
 from proxy.store.sqlite import SQLiteStore
 
 STORES = 3
@@ -161,7 +161,7 @@ def test_schema_created_by_instances_starting_together(pg_database):
 
     try:
         run_threads(start, 4)
-        assert {s.schema_version for s in opened} == {1}
+        assert {s.schema_version for s in opened} == {len(MIGRATIONS)}
         opened[0].enqueue([("scale", rec(1), "r")])
         assert opened[3].depth()["scale"][0] == 1
     finally:

@@ -1,0 +1,124 @@
+"""A back-fill run from start to summary: resume from the checkpoint, read and queue every
+page while the target's worker delivers, then wait until the outbox is empty for it.
+
+Ctrl-C (or SIGTERM) once: stop reading after the page in hand, deliver what is queued,
+print the summary; the same command resumes. Twice: stop waiting too (what is queued
+stays in the outbox: the next run, or a running `serve`, delivers it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from dataclasses import dataclass
+
+from .calls import ReadError
+from .deliver import Delivery
+from .job import Backfill, Job, Stops
+
+
+@dataclass
+class Outcome:
+    status: str  # complete (, with dead letters), interrupted, stopped, already complete, dry run, queued
+    backfill: Backfill
+    seconds: float
+    waiting: int = 0  # records for the target still in the outbox
+    resumed: str | None = None  # where a resumed job started
+    error: str | None = None
+    last_error: str | None = None  # the target's last delivery error, if records wait
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("complete", "already complete", "dry run", "queued")
+
+
+async def run(job: Job, config, mappings: dict, store, transport, view) -> Outcome:
+    started = time.monotonic()
+    bf = Backfill(job, config, mappings, store, transport)
+    cp = bf.checkpoint
+    if cp.finished and not job.restart and not job.dry_run:
+        return Outcome("already complete", bf, 0.0)
+    resumed = cp.where([lst.name for lst in bf.history.lists]) if cp.runs and not job.dry_run else None
+    bf.begin()
+    delivery = None if job.dry_run or job.queue_only else Delivery(bf.proxy, job.target)
+    dead_before = bf.tally.dead
+    if delivery is not None:
+        before = (bf.tally.written, bf.tally.dead)
+        bf.settled = lambda: (before[0] + delivery.count("delivered"), before[1] + delivery.count("dead_letter"))
+        delivery.start()
+    bf.save()
+    stops, counting = Stops(), None
+    view.start(bf, resumed)
+    try:
+        if delivery is not None:
+            counting = asyncio.get_running_loop().create_task(_keep_counting(bf))
+        with _interrupts(stops):
+            status, error = await _read(bf, transport, stops, view)
+            waiting = await _deliver(bf, delivery, stops, view) if delivery is not None else 0
+    finally:
+        if counting is not None:
+            counting.cancel()
+        if delivery is not None:
+            await delivery.stop()
+        view.stop()
+    if delivery is not None and waiting == 0 and cp.read_done:
+        cp.finished = True
+    bf.save()
+    if job.dry_run:
+        status = "dry run" if status == "complete" else status
+    elif delivery is None:
+        status, waiting = ("queued" if status == "complete" else status), store.depth().get(job.target, (0, None))[0]
+    elif status == "complete" and waiting:
+        status = "interrupted"  # asked to stop waiting for delivery
+    elif status == "complete" and bf.tally.dead > dead_before:
+        status = "complete, with dead letters"
+    return Outcome(status, bf, time.monotonic() - started, waiting, resumed, error, delivery.last_error if delivery and waiting else None)
+
+
+async def _read(bf: Backfill, transport, stops: Stops, view) -> tuple[str, str | None]:
+    """-> (complete | interrupted | stopped, why it stopped)."""
+    if bf.checkpoint.read_done:
+        return "complete", None
+    try:
+        await bf.read(transport, stops, lambda page: view.page(bf.tally, bf.settled()[0]))
+    except ReadError as exc:
+        return "stopped", exc.message
+    done = bf.checkpoint.read_done or (bf.job.dry_run and not stops.reading.is_set())  # a dry run keeps no checkpoint
+    return ("complete" if done else "interrupted"), None
+
+
+async def _deliver(bf: Backfill, delivery: Delivery, stops: Stops, view) -> int:
+    """Until nothing for the target waits, or Ctrl-C again; -> how many still wait."""
+    await delivery.drain(stops.waiting, lambda left: view.delivering(bf.tally, bf.settled()[0], left, delivery.last_error))
+    await delivery.stop()
+    return await asyncio.to_thread(delivery.waiting)
+
+
+async def _keep_counting(bf: Backfill, every: float = 0.5) -> None:
+    while True:
+        await asyncio.sleep(every)
+        bf.save_settled()
+
+
+@contextlib.contextmanager
+def _interrupts(stops: Stops):
+    """SIGINT / SIGTERM: the first stops reading, the next stops waiting for delivery."""
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        (stops.waiting if stops.reading.is_set() else stops.reading).set()
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

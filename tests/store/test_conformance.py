@@ -184,3 +184,30 @@ def test_open_store_by_url(pg_database, tmp_path):
         s = open_store(url)
         assert isinstance(s, kind) and s.ping()
         getattr(s, "close", lambda: None)()
+
+
+def test_one_commit_writes_records_rows_answers_ids_and_prints_together(store):
+    from proxy.store.writes import Writes
+
+    store.enqueue([("scale", rec(1), "r0")])
+    [earlier] = store.claim("scale", 10, lease=30)
+    store.put_record("gone", rec(9))
+    store.commit(Writes(outbox=[("scale", rec(2), "r1")], replies=[("k1", b'{"id":"x"}')],
+                        records=[("key-3", rec(3)), ("gone", None)], learned=[("scale", "rec-3", "asmt-3")],
+                        delivered=[("scale", "rec-1", "print-1")], done=[earlier.id]))
+    assert store.get_record("key-3").id == "rec-3" and store.get_record("gone") is None
+    assert store.learned("scale", "rec-3") == "asmt-3" and store.delivered("scale", "rec-1") == "print-1"
+    assert store.reply_for("k1", 60) == b'{"id":"x"}'
+    assert [it.record.id for it in store.claim("scale", 10, lease=30)] == ["rec-2"]  # rec-1's row is done
+    store.commit(Writes())  # nothing to write is no error
+
+
+def test_sqlite_checkpoints_bound_the_wal_under_writes_without_a_pause_and_close_empties_it(tmp_path):
+    s = SQLiteStore(str(tmp_path / "wal.db"))
+    wal, largest = tmp_path / "wal.db-wal", 0
+    for i in range(5000):  # ~18 KB of WAL a commit: with no checkpoint finished, 90 MB
+        s.enqueue([("scale", rec(i), "r")])
+        largest = max(largest, wal.stat().st_size) if i % 100 == 0 else largest
+    assert largest < 40_000_000
+    s.close()
+    assert not wal.exists() or wal.stat().st_size == 0

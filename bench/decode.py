@@ -4,10 +4,11 @@
 
 Measured in one process, median of --runs, each on a freshly parsed body:
   parse            orjson.loads of the 1,000-score body
-  decode           the mapping engine: endpoint.decode (rules as generated code)
+  decode           the mapping engine: endpoint.decode (rules as generated code), with the pipeline's
+                   record ids (proxy/ids.py `record_ids`: one HMAC per request, a UUIDv7 per record)
   decode, closures the same with rules run as closures (proxy.mapping.engine.INLINE = False): the code before
-  ids              the pipeline's record ids (proxy/ids.py: one HMAC-SHA256 + UUIDv7 per record)
-  ids, one-shot    the same ids computed with hmac.digest (what a fix to proxy/ids.py would cost)
+  ids              those record ids alone
+  ids, per record  the ids as they were made before (one HMAC-SHA256 + uuid.UUID per record)
 The two decodes must give equal records: this script checks it.
 """
 
@@ -21,6 +22,7 @@ import json
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -59,12 +61,11 @@ class Call:
         return self.fn(arg)
 
 
-def one_shot_uuid7(secret: bytes, key: str, ms: int) -> str:
-    """ids.derived_uuid7 with hmac.digest (one C call) and string formatting: same output."""
-    r = int.from_bytes(hmac.digest(secret, key.encode(), hashlib.sha256)[:10], "big")
+def per_record_uuid7(secret: str, key: str, ms: int) -> str:
+    """How record ids were made before proxy/ids.py's record_ids: an HMAC and a uuid.UUID each."""
+    r = int.from_bytes(hmac.new(secret.encode(), key.encode(), hashlib.sha256).digest()[:10], "big")
     n = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | ((r >> 68) & 0xFFF) << 64 | 0b10 << 62 | (r & ((1 << 62) - 1))
-    h = f"{n:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return str(uuid.UUID(int=n))
 
 
 def measure(runs: int) -> dict:
@@ -76,7 +77,8 @@ def measure(runs: int) -> dict:
     hit = fast.match("PUT", PATH)
     endpoint, params = hit[0], hit[1]
     slow_endpoint = slow.match("PUT", PATH)[0]
-    ctx = {"request_id": "bench"}
+    secret, now = "feedback-proxy", int(time.time() * 1000)
+    ctx = {"request_id": "bench", "make_id": ids.record_ids(secret, "bench", now)}  # as proxy/pipeline.py
 
     def req(body):
         return WireRequest("PUT", params, {}, {}, body)
@@ -84,8 +86,7 @@ def measure(runs: int) -> dict:
     a = endpoint.decode(req(orjson.loads(raw)), dict(ctx))
     b = slow_endpoint.decode(req(orjson.loads(raw)), dict(ctx))
     assert len(a) == 1000 and a == b, "generated code and closures decode differently"
-    secret, now = "feedback-proxy", int(time.time() * 1000)
-    assert ids.derived_uuid7(secret, "r:7", now) == one_shot_uuid7(secret.encode(), "r:7", now)
+    assert ids.derived_uuid7(secret, "r:7", now) == per_record_uuid7(secret, "r:7", now)
     parsed = lambda: orjson.loads(raw)  # noqa: E731
     gc.collect()
     return {
@@ -93,8 +94,8 @@ def measure(runs: int) -> dict:
         "parse_ms": timed(Call(lambda _: orjson.loads(raw)), runs),
         "decode_ms": timed(Call(lambda body: endpoint.decode(req(body), dict(ctx)), parsed), runs),
         "decode_closures_ms": timed(Call(lambda body: slow_endpoint.decode(req(body), dict(ctx)), parsed), runs),
-        "ids_ms": timed(Call(lambda _: [ids.derived_uuid7(secret, f"bench:{i}", now) for i in range(1000)]), runs),
-        "ids_one_shot_ms": timed(Call(lambda _: [one_shot_uuid7(secret.encode(), f"bench:{i}", now) for i in range(1000)]), runs),
+        "ids_ms": timed(Call(lambda _: [make(i) for make in [ids.record_ids(secret, "bench", now)] for i in range(1000)]), runs),
+        "ids_per_record_ms": timed(Call(lambda _: [per_record_uuid7(secret, f"bench:{i}", now) for i in range(1000)]), runs),
     }
 
 

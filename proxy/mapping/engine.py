@@ -151,6 +151,7 @@ class CompiledDecode:
                 raise ValidationFailed(bad)
         records = []
         fast = self.values_of
+        origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}  # one per request: never changed in place
         for i, item in enumerate(elements):
             src["item"] = item
             if self.each and not isinstance(item, dict):
@@ -167,7 +168,7 @@ class CompiledDecode:
                 for run in self.checks:
                     self._run(run, src, bad, prefix)
             if not bad:
-                records.append(self._record(values, ctx, i))
+                records.append(self._record(values, ctx, i, origin))
         if bad:
             raise ValidationFailed(bad)
         return records
@@ -183,7 +184,7 @@ class CompiledDecode:
             bad.append(Violation(tuple(loc), v.kind, v.limit, v.input, v.expected))
             return MISSING
 
-    def _record(self, values: dict, ctx: dict, index: int) -> Assessment | Span:
+    def _record(self, values: dict, ctx: dict, index: int, origin: dict) -> Assessment | Span:
         if self.uncarry and values.get(self.uncarry) is not None:
             text, carried = carry.detach(values[self.uncarry])
             values[self.uncarry] = text
@@ -196,7 +197,7 @@ class CompiledDecode:
         else:
             make_id = ctx.get("make_id")
             rec.id = make_id(index) if make_id else f"{ctx.get('request_id', 'r')}:{index}"
-        rec.origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}
+        rec.origin = origin
         return rec
 
 

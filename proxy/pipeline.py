@@ -57,7 +57,8 @@ class Proxy:
         self.router = Router(config, mappings, targets, store)
         self.resolver = Resolver(store)
         self.metrics = Metrics(store)
-        self.outbox = Outbox(store, transport, list(targets), self.router.target, lambda name: delivery_for(config, name), self.metrics)
+        self.outbox = Outbox(store, transport, list(targets), self.router.target, lambda name: delivery_for(config, name), self.metrics,
+                             replies_kept=config.dedupe_window)
         self.gate = auth.Gate(config, mappings)
 
     async def handle(self, req: Incoming) -> Reply:

@@ -23,8 +23,9 @@ log = logging.getLogger("proxy.delivery")
 
 
 class Outbox:
-    def __init__(self, store, transport: Transport, upstreams: list[str], target_for, settings_for, metrics):
+    def __init__(self, store, transport: Transport, upstreams: list[str], target_for, settings_for, metrics, replies_kept: float = 0):
         self.store, self.metrics = store, metrics
+        self.replies_kept = replies_kept  # seconds a repeated POST's answer is kept (config dedupe_window)
         self.commit = GroupCommit(store)
         self.workers = {name: Worker(name, target_for, store, transport, settings_for(name), metrics, self.commit) for name in upstreams}
         self._tasks: list[asyncio.Task] = []
@@ -61,6 +62,18 @@ class Outbox:
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(w.run(), name=f"deliver:{n}") for n, w in self.workers.items()]
+        if self.replies_kept:
+            self._tasks.append(loop.create_task(self._prune_replies(), name="prune-replies"))
+
+    async def _prune_replies(self) -> None:
+        """Answers kept for repeated POSTs are dropped once older than the window (else the
+        table only grows): every minute, or every window if shorter, off the event loop."""
+        while True:
+            await asyncio.sleep(min(60.0, self.replies_kept))
+            try:
+                await asyncio.to_thread(self.store.prune_replies, self.replies_kept)
+            except Exception as exc:  # the next round tries again
+                log.warning("pruning kept answers failed: %s", exc)
 
     async def stop(self) -> None:
         for t in self._tasks:

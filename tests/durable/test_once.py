@@ -96,3 +96,25 @@ async def test_a_record_sent_as_two_requests_is_settled_only_when_both_arrived(f
     assert sorted(r.path for r in received[2:]) == ["/api/v1/private/spans/batch", "/api/v1/private/traces/batch"]
     await w.transport.close()
     store.close()
+
+
+async def test_answers_kept_for_repeated_posts_are_pruned_after_the_window(tmp_path):
+    import asyncio
+
+    from proxy.delivery.outbox import Outbox
+    from proxy.upstream import MockTransport
+
+    store = SQLiteStore(str(tmp_path / "proxy.db"))
+    outbox = Outbox(store, MockTransport(lambda *a: None), [], None, None, Metrics(store), replies_kept=0.2)
+    store.enqueue([], replies=[("old", b"{}")])
+    outbox.start()
+    try:
+        deadline = time.time() + 5
+        while store.reply_for("old", 3600) is not None and time.time() < deadline:
+            await asyncio.sleep(0.05)
+        assert store.reply_for("old", 3600) is None  # gone from the table, not only out of the window
+        store.enqueue([], replies=[("new", b"{}")])
+        assert store.reply_for("new", 3600) == b"{}"
+    finally:
+        await outbox.stop()
+        store.close()

@@ -96,3 +96,7 @@ def test_a_few_thousand_traces_arrive_once_through_a_kill_and_a_resume(fakes, tm
     assert "  records      2,000 traces, 4,000 trace scores, 200 trace comments\n" in out
     assert "  queued       6,200 for scale" in out and "  written      6,200 to scale" in out
     assert "  present      0 already at scale" in out and "  waiting      0 in the outbox" in out and "  dead letters 0" in out
+    # what it could not carry, counted, with the reason
+    assert "  fields lost  (how many, what, where, why):\n" in out
+    assert re.search(r"\n +2,000  dropped  traces: duration +at read: computed by Opik from start and end time\n", out), out
+    assert re.search(r"\n +200  dropped  traces: comments\[\*\]\.created_by +at read: ", out), out

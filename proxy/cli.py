@@ -192,7 +192,11 @@ def check(args) -> int:
     Proxy(cfg, mappings, MemoryStore(), MockTransport(lambda *a: None))  # compiles routes, overrides and clients
     for line in anonymous_check(cfg, cfg.server.host, args.config):
         print(f"feedback-proxy: WARNING: {line}" if not line.startswith("!") else line, file=sys.stderr)
-    print(f"{args.config}: ok ({len(cfg.upstreams)} upstreams, {len(cfg.routes)} routes; mappings: {', '.join(sorted(mappings))})")
+    from .backfill.writes import check_histories
+
+    histories = check_histories(mappings, cfg.mappings_dir)
+    print(f"{args.config}: ok ({len(cfg.upstreams)} upstreams, {len(cfg.routes)} routes; mappings: {', '.join(sorted(mappings))}; "
+          f"back-fill histories: {', '.join(histories) or 'none'})")
     if cfg.clients is not None:
         print(f"{args.config}: {len(cfg.clients)} client(s) may call: {', '.join(c.name for c in cfg.clients)}")
     return 0

@@ -112,3 +112,18 @@ def _elements_getter(each: str | None) -> Callable[[dict, list | None], list]:
         return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
 
     return elements
+
+
+def check_histories(mappings: dict[str, VendorMapping], mappings_dir: str | None) -> list[str]:
+    """`feedback-proxy check`: every history file there is for these vendors, loaded and compiled
+    against its vendor's mapping (raises ConfigError, located); the vendors that have one."""
+    from .spec import history_dir, load_history
+
+    found = []
+    for vendor in sorted(mappings):
+        if (history_dir(mappings_dir) / f"{vendor}.yaml").is_file():
+            for listing in load_history(vendor, mappings_dir).lists:
+                for write in listing.writes:
+                    CompiledWrite(write, mappings[vendor])
+            found.append(vendor)
+    return found

@@ -92,3 +92,15 @@ def test_the_progress_bar_shows_items_read_of_all_and_records_written_of_queued(
     assert "back-fill opik -> scale: resuming at traces, page 8" in text
     assert "500/2000" in text and "500 traces (5 pages)" in text
     assert "1500/1500" in text and "12 present, 0 not carried; 3 waiting; last error: scale answered 503" in text
+
+
+def test_check_refuses_a_broken_history_file_beside_the_mappings(tmp_path, capsys):
+    mappings = tmp_path / "mappings"
+    shutil.copytree(builtin_dir(), mappings, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    broken = mappings / "history" / "tracia.yaml"
+    broken.write_text(broken.read_text().replace("style: cursor", "style: sideways"))
+    cfg = tmp_path / "proxy.yaml"
+    cfg.write_text(f"mappings_dir: {mappings}\nupstreams:\n  opik: {{vendor: opik, base_url: 'http://127.0.0.1:9/api'}}\n"
+                   "routes:\n  - {from: tracia, primary: opik}\n")
+    assert main(["check", "--config", str(cfg)]) == 2
+    assert "tracia.yaml:" in capsys.readouterr().err

@@ -146,6 +146,8 @@ class CompiledDecode:
             if self.items:
                 self._run(self.items, src, bad, ())
             found = self.each(src)
+            if req.body is None and self.each_loc == ("body",):  # no body at all where the body is the object
+                raise ValidationFailed([Violation(("body",), "missing")])
             elements = found if isinstance(found, list) else [found] if isinstance(found, dict) else []  # an object: one element
             if bad:
                 raise ValidationFailed(bad)
@@ -301,6 +303,8 @@ class CompiledEndpoint:
 
         if r.each:
             return Reply(r.status, {r.each: [one(rec) for rec in records], **r.list_body}, headers)
+        if first is None:  # e.g. `[]` where one object was due: nothing to answer about (nothing was sent)
+            raise ValidationFailed([Violation(("body",), "type", input=[], expected="an object")])
         return Reply(r.status, one(first), headers)
 
     def learn(self, status: int, body: Any, headers: dict) -> dict:

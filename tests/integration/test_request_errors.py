@@ -136,3 +136,9 @@ def test_a_wrong_method_is_a_405_in_the_vendor_shape(url, vendor, method, path):
 def test_a_path_no_vendor_owns(url):
     resp = send(url, "opik", "GET", "/whatever")
     assert (resp.status_code, resp.json()) == (404, {"detail": "Not Found", "code": 404, "message": "no endpoint at GET /whatever"})
+
+
+def test_no_body_where_one_span_is_due_is_a_validation_error(url):
+    """POST /v5/spans takes the body as the span: with no body there is no span at all (it was a 503)."""
+    [violation] = scale_detail(send(url, "scale", "POST", "/v5/spans", content=b""), 422)
+    assert violation["loc"] == ["body"] and violation["type"] == "missing"

@@ -303,7 +303,7 @@ class CompiledEndpoint:
 
         if r.each:
             return Reply(r.status, {r.each: [one(rec) for rec in records], **r.list_body}, headers)
-        if first is None:  # e.g. `[]` where one object was due: nothing to answer about (nothing was sent)
+        if first is None and r.encoded:  # a reply made from the record, and none came: nothing to answer about (nothing was sent)
             raise ValidationFailed([Violation(("body",), "type", input=[], expected="an object")])
         return Reply(r.status, one(first), headers)
 

@@ -71,3 +71,15 @@ def raise_located(exc: ValidationError, where: Callable[[tuple], str], file: str
     spot = where(tuple(str(p) if not isinstance(p, int) else p for p in loc), key=first["type"] == "extra_forbidden")
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     raise ConfigError(f"{spot}: {key}: {first['msg']}{more}", file="", key="") from None
+
+
+def load_model(path, model):
+    """A YAML file validated as `model`; top-level keys starting with "." only hold YAML
+    anchors and are dropped; an error names file:line:col and the key path."""
+    data, where = load(path.read_text(), str(path))
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if not str(k).startswith(".")}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise_located(exc, where, str(path))

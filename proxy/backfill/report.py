@@ -9,15 +9,13 @@ mapping's own loss report (proxy/mapping/explain.py) for each record, as
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 
-from ..mapping.explain import explain, leaves
+from ..mapping.explain import explain, leaves, sources
 from ..mapping.rules import Rule
 from .spec import Listing
 
 UNCARRIED = "no live request of the vendor carries it"
-_REF = re.compile(r"\{([^{}]+)\}")
 
 
 @dataclass
@@ -115,7 +113,7 @@ class ReadDrops:
                     self._use(rule, w.each)
 
     def _use(self, rule: Rule, each: str | None) -> None:
-        for path in _sources(rule):
+        for path in sources(rule):
             if path.startswith("item."):
                 self.used.add(path[5:])
             elif path.startswith("each.") and each == "follow":
@@ -153,13 +151,3 @@ class ReadDrops:
                 if name in self.ignored:
                     return path, self.ignored[name]
         return leaf, UNCARRIED
-
-
-def _sources(rule: Rule) -> list[str]:
-    if isinstance(rule.src, list):
-        return list(rule.src)
-    if rule.src:
-        return [rule.src]
-    if rule.template:
-        return [m.strip() for m in _REF.findall(rule.template)]
-    return []

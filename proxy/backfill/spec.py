@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .. import yamlsrc
 from ..errors import ConfigError
@@ -99,13 +99,7 @@ def load_history(vendor: str, mappings_dir: str | None = None) -> History:
     path = history_dir(mappings_dir) / f"{vendor}.yaml"
     if not path.is_file():
         raise ConfigError(f"no history file for {vendor!r} ({path}): the back-fill cannot read that vendor")
-    data, where = yamlsrc.load(path.read_text(), str(path))
-    if isinstance(data, dict):  # top-level keys starting with "." only hold YAML anchors
-        data = {k: v for k, v in data.items() if not str(k).startswith(".")}
-    try:
-        history = History.model_validate(data)
-    except ValidationError as exc:
-        yamlsrc.raise_located(exc, where, str(path))
+    history = yamlsrc.load_model(path, History)
     if history.vendor != vendor:
         raise ConfigError(f"{path}: vendor: says {history.vendor!r}, expected {vendor!r}")
     return history

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import ValidationError
 
 from .. import yamlsrc
 from ..errors import ConfigError
@@ -25,14 +24,7 @@ def builtin_dir() -> Path:
 
 
 def load_vendor(path: Path) -> VendorMapping:
-    text = path.read_text()
-    data, where = yamlsrc.load(text, str(path))
-    if isinstance(data, dict):  # top-level keys starting with "." only hold YAML anchors
-        data = {k: v for k, v in data.items() if not str(k).startswith(".")}
-    try:
-        spec = VendorSpec.model_validate(data)
-    except ValidationError as exc:
-        yamlsrc.raise_located(exc, where, str(path))
+    spec = yamlsrc.load_model(path, VendorSpec)
     try:
         return VendorMapping(spec)
     except ConfigError as exc:

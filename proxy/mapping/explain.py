@@ -57,7 +57,7 @@ def _decode_feeds(decode) -> dict[str, str]:
     out: dict[str, str] = {}
     prefix = decode.each + "[*]" if decode.each else ""
     for canonical, rule in decode.fields.items():
-        for path in _sources(rule):
+        for path in sources(rule):
             wire = prefix + path[4:] if path.startswith("item") and prefix else path
             out.setdefault(wire, canonical)
             if wire != path and path.startswith("item"):  # `each` may name one object rather than an array
@@ -75,7 +75,7 @@ def _encode_feeds(case) -> dict[str, list[str]]:
     for section, rules in sections:
         for name, rule in rules.items():
             target = f"{into}{name}" if section == "body" else f"{section}.{name}"
-            for path in _sources(rule):
+            for path in sources(rule):
                 field = path[4:] if path.startswith("rec.") else path
                 if field.startswith(("ctx.", "item.")):
                     field = case.spec.each if field.startswith("item.") and case.spec.each else None
@@ -86,7 +86,8 @@ def _encode_feeds(case) -> dict[str, list[str]]:
     return out
 
 
-def _sources(rule: Rule) -> list[str]:
+def sources(rule: Rule) -> list[str]:
+    """The input paths a rule reads (its `from`, or the fields its template names)."""
     if isinstance(rule.src, list):
         return list(rule.src)
     if rule.src:

@@ -11,6 +11,7 @@ Every function here is pure: ids, time and the registry come in through `ctx`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -28,6 +29,7 @@ from .spec import EncodeCase, Endpoint, VendorSpec
 DECODE_ROOTS = frozenset({"body", "item", "path", "query", "header", "ctx"})
 ENCODE_ROOTS = frozenset({"rec", "item", "ctx"})
 _PARAM = re.compile(r"\{(\w+)\}")
+_NO_ITEM = ({},)  # the one element of a decode without `each`: its rules read no item
 INLINE = True  # run decode rules as generated code (rules.emit_rule); False: closures only, to compare the two
 
 
@@ -101,6 +103,42 @@ def inline_values(fields: dict[str, Rule], checks: dict[str, Rule], vendor: str)
     return names.ns["values_of"]
 
 
+def inline_records(fields: dict[str, Rule], checks: dict[str, Rule], vendor: str, uncarry: str | None) -> Callable | None:
+    """The whole decode of a request's elements as one generated function: each element's
+    rules inlined into one loop, the roots other than `item` read once, each record built
+    with its fields in order (no dict of values, no `**`). It answers None where any element
+    is not an object, any rule would refuse it, or its `uncarry` text carries fields
+    (CompiledDecode's loop then does the work, and words the refusal)."""
+    if not INLINE or not set(fields) <= set(Assessment.__dataclass_fields__):
+        return None
+    names = Names(Ref=Ref, _kind=Assessment, _mark=carry.MARK)
+    lines: list[str] = []
+    for name, rule in fields.items():
+        lines += emit_rule(rule, DECODE_ROOTS, codecs.resolve, names, "   ")
+        if rule.id or name in ID_FIELDS:
+            lines.append(f"   if v is not MISSING and not isinstance(v, Ref): v = _tuple_new(Ref, ({vendor!r}, v if v.__class__ is str else str(v)))")
+        lines.append(f"   f_{name} = v")
+    for rule in checks.values():
+        lines += emit_rule(rule, DECODE_ROOTS, codecs.resolve, names, "   ")
+    if uncarry:
+        lines.append(f"   if f_{uncarry}.__class__ is str and _mark in f_{uncarry}: return None")
+    args = []
+    for f in dataclasses.fields(Assessment):
+        if f.name == "id":
+            args.append("make_id(index)")
+        elif f.name == "origin":
+            args.append("origin")
+        else:
+            default = repr(f.default) if f.default is None or isinstance(f.default, str) else names.add(f.default, "d")
+            args.append(f"{default} if f_{f.name} is MISSING else f_{f.name}" if f.name in fields else default)
+    outer = hoist_roots(DECODE_ROOTS - {"item"}, lines, "  ")
+    lines = ["def records_of(src, elements, make_id, origin):", " out = []", " _d_item, _o_item = True, False", " try:", *outer,
+             "  for index, _r_item in enumerate(elements):", "   if _r_item.__class__ is not dict: return None", "   src['item'] = _r_item",
+             *lines, f"   out.append(_kind({', '.join(args)}))", " except Exception:", "  return None", " return out"]
+    exec(compile("\n".join(lines), f"<decode loop of {vendor}>", "exec"), names.ns)  # noqa: S102 - code written from the mapping's rules
+    return names.ns["records_of"]
+
+
 def inline_gate(when: dict, roots: frozenset, record_root: str | None) -> Callable[[dict], bool] | None:
     """compile_condition's predicate as one generated function: the same tests, in the same
     order, stopping at the first that fails (conditions.py: exists, eq, ne, in)."""
@@ -131,10 +169,11 @@ class CompiledDecode:
         self.items = compile_rule(spec.items.model_copy(update={"src": spec.each}), DECODE_ROOTS, codecs.resolve)[0] if spec.items else None
         self.fields = [(n, run, r.id or (n if n in ID_FIELDS else None)) for n, _, run, r in _fields(spec.fields, DECODE_ROOTS)]
         self.checks = [run for _, _, run, _ in _fields(spec.checks, DECODE_ROOTS)]
-        self.values_of = inline_values(spec.fields, spec.checks, vendor)
         self.uncarry = spec.uncarry
         self.overwrites = spec.overwrites
         self.kind = KINDS[spec.record]
+        self.values_of = inline_values(spec.fields, spec.checks, vendor)
+        self.records_of = inline_records(spec.fields, spec.checks, vendor, spec.uncarry) if self.kind is Assessment else None
 
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
         src = {"body": req.body, "path": req.path_params, "query": req.query, "header": req.headers, "ctx": ctx}
@@ -151,9 +190,13 @@ class CompiledDecode:
             elements = found if isinstance(found, list) else [found] if isinstance(found, dict) else []  # an object: one element
             if bad:
                 raise ValidationFailed(bad)
+        origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}  # one per request: never changed in place
+        if self.records_of is not None and ctx.get("make_id") is not None:
+            records = self.records_of(src, elements if self.each else _NO_ITEM, ctx["make_id"], origin)
+            if records is not None:
+                return records
         records = []
         fast = self.values_of
-        origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}  # one per request: never changed in place
         for i, item in enumerate(elements):
             src["item"] = item
             if self.each and not isinstance(item, dict):

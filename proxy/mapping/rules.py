@@ -358,8 +358,18 @@ _IMPLIED = {"string": "str", "uuid": "str", "number": "num", "integer": "num", "
 
 def _emit_checks(rule: Rule, names: Names, ind: str) -> list[str]:
     """_check's constraints, in its order, each raising Bail where the closure raises."""
-    known = _IMPLIED.get(rule.type or "")
     inner = ind if rule.required else ind + " "
+    lines = _emit_tests(rule, names, inner)
+    if lines and rule.type == "number" and _finite(rule.min) and _finite(rule.max):  # a float within finite bounds is finite
+        fast = f"v.__class__ is float and {names.add(rule.min, 'b')} <= v <= {names.add(rule.max, 'b')}"
+        lines = [f"{inner}if not ({fast}):", *_emit_tests(rule, names, inner + " ")]
+    if rule.required:
+        return [f"{ind}if v is MISSING: raise Bail", *lines]
+    return [f"{ind}if v is not MISSING:", *lines] if lines else []
+
+
+def _emit_tests(rule: Rule, names: Names, inner: str) -> list[str]:
+    known = _IMPLIED.get(rule.type or "")
     lines: list[str] = []
     if rule.type == "uuid":  # _is_uuid with its common case inlined
         lines.append(f"{inner}if not (isinstance(v, str) and len(v) == 36 and (_uuid_form(v) is not None or _is_uuid(v))): raise Bail")
@@ -393,9 +403,11 @@ def _emit_checks(rule: Rule, names: Names, ind: str) -> list[str]:
         lines.append(f"{inner}if isinstance(v, list) and not all(map({names.add(_TYPES[rule.items][0], 'it')}, v)): raise Bail")
     if rule.unique:
         lines.append(f"{inner}if isinstance(v, list) and len(set(map(repr, v))) != len(v): raise Bail")
-    if rule.required:
-        return [f"{ind}if v is MISSING: raise Bail", *lines]
-    return [f"{ind}if v is not MISSING:", *lines] if lines else []
+    return lines
+
+
+def _finite(bound: Any) -> bool:
+    return isinstance(bound, (int, float)) and not isinstance(bound, bool) and math.isfinite(bound)
 
 
 def emit_rule(rule: Rule, roots: frozenset[str], fns: Callable[[str], Callable], names: Names, ind: str,

@@ -147,6 +147,17 @@ def test_record_ids_are_distinct_v7_ids_carrying_the_request_time():
     assert ids.record_ids("other", "req-1", 1767225600123)(0) != made[0]
 
 
+def test_record_ids_are_the_request_hash_with_the_index_folded_into_its_low_bits():
+    """The short path (the last three hex digits, below index 4096) and the general one
+    write the same number: the keyed hash's 74 bits with the index xor-ed into the lowest."""
+    for key in ("req-1", "a-much-longer-request-id-of-forty-characters"):
+        base = int.from_bytes(ids.digest("secret", key, 10), "big")
+        make = ids.record_ids("secret", key, 1767225600123)
+        for i in (0, 1, 7, 4095, 4096, 4097, 65535, 10**6):
+            n = 1767225600123 << 80 | 0x7 << 76 | ((base >> 68) & 0xFFF) << 64 | 0b10 << 62 | ((base & ((1 << 62) - 1)) ^ i)
+            assert make(i) == str(uuid.UUID(int=n)), i
+
+
 def test_uuid7_text_is_the_uuid_module_s():
     for n in (0, 1, (1 << 128) - 1, 0x0123456789ABCDEF0123456789ABCDEF):
         assert ids._text(n) == str(uuid.UUID(int=n))

@@ -1,13 +1,15 @@
 """CPU time per request through the whole app, in one process, with no network: for A/B-ing a change.
 
-    python bench/inproc.py [SCENARIO ...] [--store sqlite|memory] [--requests 4000] [--clients 32] [--reps 3]
+    python bench/inproc.py [SCENARIO ...] [--store sqlite|memory] [--requests 4000] [--clients 32] [--reps 3] [--rate R]
 
 The ASGI app (proxy.app.create_app) is driven directly by `--clients` concurrent tasks,
 each request built from a scenario of bench/scenarios.py with fresh ids; the upstream is
 `MockTransport` answering at once; mirrors' workers run. The figure is this process's CPU
 time (user + system, the SQLite thread included) divided by the requests answered, which
 is steadier on a busy machine than any wall-clock rate: what a change saves here is what
-it saves per request in the live benchmark, less the network's share.
+it saves per request in the live benchmark, less the network's share. With `--rate R`,
+requests go out open loop at R per second instead, and it prints each run's p50 and p99
+latency (from each request's due time): the in-process side of the p99 target.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def answer(method, url, headers, body) -> Response:
     return ANSWERS["opik" if "/api/" in url else "scale" if "/v5/" in url else "tracia"]
 
 
-async def run(scenario, store: str, requests: int, clients: int) -> float:
+async def run(scenario, store: str, requests: int, clients: int, rate: float = 0):
     with tempfile.TemporaryDirectory() as tmp:
         cfg = config_mod.load(proxy_config(Path(tmp), "http://127.0.0.1:9", scenario.routes, store=store))
         app = create_app(cfg, transport=MockTransport(answer))
@@ -67,8 +69,20 @@ async def run(scenario, store: str, requests: int, clients: int) -> float:
             for _ in range(share):
                 await one()
 
+        async def timed(due: float, out: list) -> None:
+            await one()
+            out.append(time.perf_counter() - due)
+
         async with lifespan(app):
             await asyncio.gather(*(client(20) for _ in range(clients)))  # warm-up
+            if rate:  # open loop: a request every 1/rate s, its latency from when it was due
+                latencies, tasks, start = [], [], time.perf_counter()
+                for i in range(requests):
+                    due = start + i / rate
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    tasks.append(asyncio.create_task(timed(due, latencies)))
+                await asyncio.gather(*tasks)
+                return latencies
             start = time.process_time()
             await asyncio.gather(*(client(requests // clients) for _ in range(clients)))
             return (time.process_time() - start) / (requests // clients * clients) * 1e6
@@ -97,19 +111,25 @@ class lifespan:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("scenarios", nargs="*", default=["tracia-opik"], choices=sorted(BY_KEY))
+    ap.add_argument("scenarios", nargs="*", help=f"any of {sorted(BY_KEY)}; default: tracia-opik")
     ap.add_argument("--store", default="sqlite", choices=["sqlite", "memory"])
     ap.add_argument("--requests", type=int, default=4000)
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--rate", type=float, default=0, help="open loop at this many req/s: p50/p99 latency instead of CPU")
     args = ap.parse_args()
     try:
         import uvloop
         uvloop.install()
     except ImportError:
         pass
-    for key in args.scenarios:
-        sc = BY_KEY[key]
+    for key in args.scenarios or ["tracia-opik"]:
+        sc = BY_KEY[key]  # a KeyError names an unknown scenario
+        if args.rate:
+            runs = [sorted(asyncio.run(run(sc, args.store, args.requests, args.clients, args.rate))) for _ in range(args.reps)]
+            p = [(r[len(r) // 2] * 1e3, r[int(len(r) * 0.99)] * 1e3) for r in runs]
+            print(f"{key:<22} {args.store:<7} at {args.rate:g} req/s: p50 ms {[round(a, 2) for a, _ in p]}, p99 ms {[round(b, 2) for _, b in p]}")
+            continue
         per = [asyncio.run(run(sc, args.store, args.requests // sc.records or 1, args.clients)) for _ in range(args.reps)]
         print(f"{key:<22} {args.store:<7} CPU µs/request: median {statistics.median(per):7.0f}   runs {[round(p) for p in per]}")
 

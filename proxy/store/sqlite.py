@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS spans (key TEXT PRIMARY KEY, span BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS delivered (
   upstream TEXT NOT NULL, record_id TEXT NOT NULL, print TEXT NOT NULL, PRIMARY KEY (upstream, record_id));
 CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply BLOB NOT NULL, created_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS replies_age ON replies (created_at);
 CREATE TABLE IF NOT EXISTS checkpoints (key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at REAL NOT NULL);
 """
 
@@ -149,11 +150,12 @@ class SQLiteStore(CachedIds, Enqueue):
     # --- outbox ----------------------------------------------------------------
     def commit(self, writes: Writes) -> None:
         """Everything in `writes` in one transaction (proxy/store/writes.py)."""
-        now = time.time()
+        statements = _statements(writes, time.time())  # serialized before the lock: readers wait only for SQLite
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._apply(writes, now)
+                for sql, rows in statements:
+                    self._db.executemany(sql, rows)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -161,25 +163,6 @@ class SQLiteStore(CachedIds, Enqueue):
         self._commits += 1
         if self._checkpointer is not None:
             self._checkpointer.committed()  # outside the lock: readers go on
-
-    def _apply(self, w: Writes, now: float) -> None:
-        db = self._db
-        if w.outbox:
-            db.executemany("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (?,?,?,?,?,?)",
-                           [(up, rec.id, codec.dump(rec), rid, now, now) for up, rec, rid in w.outbox])
-        if w.replies:
-            db.executemany("INSERT OR REPLACE INTO replies VALUES (?,?,?)", [(k, r, now) for k, r in w.replies])
-        for key, rec in w.records:  # in order: a request may put a record and drop another
-            if rec is None:
-                db.execute("DELETE FROM records WHERE key=?", (key,))
-            else:
-                db.execute("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)", _record_row(key, rec))
-        if w.learned:
-            db.executemany("INSERT OR REPLACE INTO learned VALUES (?,?,?)", w.learned)
-        if w.delivered:
-            db.executemany("INSERT OR REPLACE INTO delivered VALUES (?,?,?)", w.delivered)
-        if w.done:
-            db.executemany("DELETE FROM outbox WHERE id=?", [(i,) for i in w.done])
 
     def reply_for(self, key: str, max_age: float) -> bytes | None:
         row = self._one("SELECT reply FROM replies WHERE key=? AND created_at>=?", (key, time.time() - max_age))
@@ -243,6 +226,26 @@ class SQLiteStore(CachedIds, Enqueue):
 
     def save_checkpoint(self, key: str, state: str) -> None:
         self._write("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?)", (key, state, time.time()))
+
+
+def _statements(w: Writes, now: float) -> list[tuple[str, list[tuple]]]:
+    """The statements that apply `w`, each with its rows, in the order they must run."""
+    out = []
+    if w.outbox:
+        out.append(("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (?,?,?,?,?,?)",
+                    [(up, rec.id, codec.dump(rec), rid, now, now) for up, rec, rid in w.outbox]))
+    if w.replies:
+        out.append(("INSERT OR REPLACE INTO replies VALUES (?,?,?)", [(k, r, now) for k, r in w.replies]))
+    for key, rec in w.records:  # in order: a request may put a record and drop another
+        out.append(("DELETE FROM records WHERE key=?", [(key,)]) if rec is None else
+                   ("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)", [_record_row(key, rec)]))
+    if w.learned:
+        out.append(("INSERT OR REPLACE INTO learned VALUES (?,?,?)", w.learned))
+    if w.delivered:
+        out.append(("INSERT OR REPLACE INTO delivered VALUES (?,?,?)", w.delivered))
+    if w.done:
+        out.append(("DELETE FROM outbox WHERE id=?", [(i,) for i in w.done]))
+    return out
 
 
 def _record_row(key: str, record: Assessment) -> tuple:

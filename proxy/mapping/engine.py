@@ -113,11 +113,19 @@ def inline_records(fields: dict[str, Rule], checks: dict[str, Rule], vendor: str
         return None
     names = Names(Ref=Ref, _kind=Assessment, _mark=carry.MARK)
     lines: list[str] = []
+    always = set()  # fields that cannot be MISSING here: required, with nothing after the checks
     for name, rule in fields.items():
         lines += emit_rule(rule, DECODE_ROOTS, codecs.resolve, names, "   ")
+        plain = rule.required and not rule.when and not (rule.rescale or rule.round is not None or rule.clamp or rule.threshold is not None
+                                                        or rule.enum is not None or rule.fn)
         if rule.id or name in ID_FIELDS:
-            lines.append(f"   if v is not MISSING and not isinstance(v, Ref): v = _tuple_new(Ref, ({vendor!r}, v if v.__class__ is str else str(v)))")
+            if plain and rule.type in ("uuid", "string"):  # a text, present: a Ref of it
+                lines.append(f"   v = _tuple_new(Ref, ({vendor!r}, v))")
+            else:
+                lines.append(f"   if v is not MISSING and not isinstance(v, Ref): v = _tuple_new(Ref, ({vendor!r}, v if v.__class__ is str else str(v)))")
         lines.append(f"   f_{name} = v")
+        if plain:
+            always.add(name)
     for rule in checks.values():
         lines += emit_rule(rule, DECODE_ROOTS, codecs.resolve, names, "   ")
     if uncarry:
@@ -130,7 +138,7 @@ def inline_records(fields: dict[str, Rule], checks: dict[str, Rule], vendor: str
             args.append("origin")
         else:
             default = repr(f.default) if f.default is None or isinstance(f.default, str) else names.add(f.default, "d")
-            args.append(f"{default} if f_{f.name} is MISSING else f_{f.name}" if f.name in fields else default)
+            args.append(f"f_{f.name}" if f.name in always else f"{default} if f_{f.name} is MISSING else f_{f.name}" if f.name in fields else default)
     outer = hoist_roots(DECODE_ROOTS - {"item"}, lines, "  ")
     lines = ["def records_of(src, elements, make_id, origin):", " out = []", " _d_item, _o_item = True, False", " try:", *outer,
              "  for index, _r_item in enumerate(elements):", "   if _r_item.__class__ is not dict: return None", "   src['item'] = _r_item",

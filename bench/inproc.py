@@ -83,9 +83,10 @@ async def run(scenario, store: str, requests: int, clients: int, rate: float = 0
                     tasks.append(asyncio.create_task(timed(due, latencies)))
                 await asyncio.gather(*tasks)
                 return latencies
-            start = time.process_time()
+            start, wall = time.process_time(), time.perf_counter()
             await asyncio.gather(*(client(requests // clients) for _ in range(clients)))
-            return (time.process_time() - start) / (requests // clients * clients) * 1e6
+            done = requests // clients * clients
+            return (time.process_time() - start) / done * 1e6, done / (time.perf_counter() - wall)
 
 
 def fresh(text: str, n: int) -> bytes:
@@ -112,7 +113,8 @@ class lifespan:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("scenarios", nargs="*", help=f"any of {sorted(BY_KEY)}; default: tracia-opik")
-    ap.add_argument("--store", default="sqlite", choices=["sqlite", "memory"])
+    ap.add_argument("--store", default="sqlite", choices=["sqlite", "memory", "postgres"],
+                    help="postgres: a fresh database per run on a throwaway cluster (as tests/conftest.py starts one)")
     ap.add_argument("--requests", type=int, default=4000)
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--reps", type=int, default=3)
@@ -123,15 +125,34 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
+    store = args.store
+    if store == "postgres":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from scaleout import fresh_store
+        from tests.conftest import PgCluster
+
+        cluster = PgCluster()
+        store = lambda: fresh_store("postgres", Path("."), cluster.admin)  # noqa: E731
+    try:
+        measure(args, store)
+    finally:
+        if args.store == "postgres":
+            cluster.stop()
+
+
+def measure(args, store) -> None:
+    name = args.store
     for key in args.scenarios or ["tracia-opik"]:
         sc = BY_KEY[key]  # a KeyError names an unknown scenario
         if args.rate:
-            runs = [sorted(asyncio.run(run(sc, args.store, args.requests, args.clients, args.rate))) for _ in range(args.reps)]
+            runs = [sorted(asyncio.run(run(sc, store() if callable(store) else store, args.requests, args.clients, args.rate))) for _ in range(args.reps)]
             p = [(r[len(r) // 2] * 1e3, r[int(len(r) * 0.99)] * 1e3) for r in runs]
-            print(f"{key:<22} {args.store:<7} at {args.rate:g} req/s: p50 ms {[round(a, 2) for a, _ in p]}, p99 ms {[round(b, 2) for _, b in p]}")
+            print(f"{key:<22} {name:<8} at {args.rate:g} req/s: p50 ms {[round(a, 2) for a, _ in p]}, p99 ms {[round(b, 2) for _, b in p]}")
             continue
-        per = [asyncio.run(run(sc, args.store, args.requests // sc.records or 1, args.clients)) for _ in range(args.reps)]
-        print(f"{key:<22} {args.store:<7} CPU µs/request: median {statistics.median(per):7.0f}   runs {[round(p) for p in per]}")
+        per = [asyncio.run(run(sc, store() if callable(store) else store, args.requests // sc.records or 1, args.clients)) for _ in range(args.reps)]
+        cpu, rate = [c for c, _ in per], [r for _, r in per]
+        print(f"{key:<22} {name:<8} CPU µs/request: median {statistics.median(cpu):7.0f}   runs {[round(c) for c in cpu]}"
+              f"   req/s {[round(r) for r in rate]}")
 
 
 if __name__ == "__main__":

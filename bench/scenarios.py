@@ -72,7 +72,7 @@ def proxy_config(directory: Path, upstream_url: str, routes: list, store: str = 
             "scale": {"vendor": "scale", "base_url": upstream_url, "headers": {"x-api-key": "up-scale", "x-selected-account-id": "acct_up"}},
         },
         "routes": routes,
-        "store": f"sqlite:///{db}" if store == "sqlite" else "memory://",
+        "store": f"sqlite:///{db}" if store == "sqlite" else store if "://" in store else "memory://",
         "store_sync": sync,
         "log_level": log_level,
     }

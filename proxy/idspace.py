@@ -18,10 +18,9 @@ class IdSpace:
         `ms` is the event's time, for ids that carry one (Opik's UUIDv7); else now."""
         if ref.vendor == self.vendor:
             return ref.value
-        known = self.store.id_for(ref.vendor, ref.value, self.vendor)
+        known, origin = self.store.lookup_id(ref.vendor, ref.value, self.vendor)
         if known is not None:
             return known
-        origin = self.store.origin_of(ref.vendor, ref.value)
         if origin is not None and origin[0] == self.vendor:
             return origin[1]  # it was made from one of ours: give ours back
         maker = self.makers.get(kind)

@@ -29,6 +29,10 @@ class DryStore:
     def origin_of(self, target: str, native: str):
         return self.top.origin_of(target, native) or self.base.origin_of(target, native)
 
+    def lookup_id(self, vendor: str, value: str, target: str):
+        native = self.id_for(vendor, value, target)
+        return (native, None) if native is not None else (None, self.origin_of(vendor, value))
+
     # records and spans this run accepted, over the store's
     def put_record(self, key: str, record) -> None:
         self.top.put_record(key, record)

@@ -37,14 +37,16 @@ class Outbox:
         self.stage(targets, records, request_id, route, writes)
         await self.settle(writes)
 
-    def stage(self, targets: tuple[Target, ...], records: list[Assessment], request_id: str, route: int | None, writes: Writes) -> None:
+    def stage(self, targets: tuple[Target, ...], records: list[Assessment], request_id: str, route: int | None, writes: Writes,
+              fresh: frozenset[str] = frozenset()) -> None:
         """Add an outbox row per (target, record) to `writes`, but where the target's mapping
-        declares it cannot take the record at all (a declared loss, not a failure)."""
+        declares it cannot take the record at all (a declared loss, not a failure). `fresh`: the
+        ids of the records the request made (Target.ready)."""
         if route is not None and targets:
             records = [replace(r, origin={**r.origin, "route": route}) for r in records]
         for t in targets:
             for rec in records:
-                loss = t.declared_loss(rec)
+                loss = t.declared_loss(rec, rec.id in fresh)
                 if loss is None:
                     writes.outbox.append((t.name, rec, request_id))
                 else:

@@ -27,10 +27,11 @@ log = logging.getLogger("proxy.primary")
 
 
 async def send_translated(transport: Transport, target: Target, records: list[Assessment], policy: str, request_id: str,
-                          writes: Writes) -> list[Assessment]:
+                          writes: Writes, fresh: frozenset[str] = frozenset()) -> list[Assessment]:
     """Send; returns the records still to deliver after a partial failure (raises if nothing arrived).
-    What the primary acknowledged is added to `writes`, for the request's commit."""
-    requests, refused = target.encode(records)
+    What the primary acknowledged is added to `writes`, for the request's commit. `fresh`: the
+    ids of the records this request made (Target.ready)."""
+    requests, refused = target.encode(records, fresh)
     for rec, why in refused:
         if skipped(why):  # nothing to send for it, by the mapping's word (e.g. a Tracia span not ended yet)
             log.info("request %s: %s not sent to the primary %s: %s", request_id, rec.id, target.name, why)

@@ -54,10 +54,11 @@ class Target:
         self.known[record_id] = vendor_id
 
     # --- records ---------------------------------------------------------
-    def ready(self, rec) -> tuple[Assessment, dict[str, Any]]:
+    def ready(self, rec, fresh: bool = False) -> tuple[Assessment, dict[str, Any]]:
         """The record as this upstream can act on it (`prepare`), and its encoding context;
-        what this upstream called the record is looked up once for both."""
-        known = self.learned(rec.id)
+        what this upstream called the record is looked up once for both. A `fresh` record,
+        made by the request at hand, has had no name from any upstream: nothing to look up."""
+        known = None if fresh else self.learned(rec.id)
         ready = self.prepare(rec, known)
         return ready, self._ctx(ready, known)
 
@@ -81,15 +82,16 @@ class Target:
             return rec if known else replace(rec, op="delete")
         return rec
 
-    def declared_loss(self, rec) -> str | None:
+    def declared_loss(self, rec, fresh: bool = False) -> str | None:
         """Why this upstream's mapping says it cannot take the record at all; None if some case can."""
-        ready, ctx = self.ready(rec)
+        ready, ctx = self.ready(rec, fresh)
         if self.mapping.pick(ready, ctx, self.overrides) is not None:
             return None
         return self.mapping.declared_loss(ready)
 
-    def encode(self, records: list[Assessment]) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
-        pairs = [self.ready(r) for r in records]
+    def encode(self, records: list[Assessment], fresh: frozenset[str] = frozenset()) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
+        """`fresh`: the ids of records the request at hand made (see ready)."""
+        pairs = [self.ready(r, r.id in fresh) for r in records]
         contexts = {id(ready): ctx for ready, ctx in pairs}
         return self.mapping.encode([ready for ready, _ in pairs], lambda ready: contexts[id(ready)], self.overrides)
 

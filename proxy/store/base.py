@@ -10,12 +10,16 @@ from .writes import Writes
 
 
 class Store(Protocol):
+    remote: bool  # each call is a network round trip: the request path makes its reads from a thread
     # id registry: (vendor, foreign id, target vendor) <-> native id
     def id_for(self, vendor: str, value: str, target: str) -> str | None: ...
     def remember_id(self, vendor: str, value: str, target: str, native: str) -> str:
         """Keep the first mapping ever made for this foreign id; returns the one kept."""
     def origin_of(self, target: str, native: str) -> tuple[str, str] | None:
         """Reverse: which (vendor, id) a native id was made from."""
+    def lookup_id(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None]:
+        """(id_for(vendor, value, target), None), or (None, origin_of(vendor, value)) where the first
+        finds nothing: what a translation asks first, in one query where the store has to ask."""
 
     # accepted assessments, by the id the client knows them by
     def put_record(self, key: str, record: Assessment) -> None: ...

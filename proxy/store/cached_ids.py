@@ -3,9 +3,9 @@
 A mapping, once made, is never changed or removed, by any instance; so what this
 process has read or written stays true, and is kept (up to REGISTRY_CACHE pairs,
 then the cache starts again). An absence is not kept: another instance may add
-the pair a moment later. A store supplies three queries: `_select_id`,
-`_insert_id` (keeps the first mapping ever made, returns the one kept) and
-`_select_origin`.
+the pair a moment later. A store supplies four queries: `_select_id`,
+`_insert_id` (keeps the first mapping ever made, returns the one kept),
+`_select_origin` and `_select_id_and_origin` (the first and the third at once).
 """
 
 from __future__ import annotations
@@ -30,12 +30,37 @@ class CachedIds:
         hit = self._ids.get(key)
         return hit if hit is not None else _keep(self._ids, key, self._insert_id(key, native))
 
+    def lookup_id(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None]:
+        """id_for, and origin_of(vendor, value) where that finds nothing: one query for an id never seen."""
+        key = (vendor, value, target)
+        hit = self._ids.get(key)
+        if hit is not None:
+            return hit, None
+        origin = self._origins.get((vendor, value))
+        if origin is not None:
+            native = self.id_for(vendor, value, target)
+            return (native, None) if native is not None else (None, origin)
+        native, origin = self._select_id_and_origin(key)
+        if native is not None:
+            return _keep(self._ids, key, native), None
+        if origin is not None:
+            _keep(self._origins, (vendor, value), origin)
+        return None, origin
+
     def origin_of(self, target: str, native: str) -> tuple[str, str] | None:
         key = (target, native)
         hit = self._origins.get(key)
         if hit is None and (hit := self._select_origin(key)) is not None:
             _keep(self._origins, key, hit)
         return hit
+
+
+def id_and_origin(rows: list) -> tuple[str | None, tuple[str, str] | None]:
+    """The rows of a store's `_select_id_and_origin` query, (0, native, NULL) and (1, vendor, value):
+    as (native, (vendor, value)), either None where its row is missing."""
+    native = next((r[1] for r in rows if r[0] == 0), None)
+    origin = next(((r[1], r[2]) for r in rows if r[0] == 1), None)
+    return native, origin
 
 
 def _keep(cache: dict, key, value):

@@ -8,6 +8,8 @@ from .writes import Enqueue, Writes
 
 
 class MemoryStore(MemoryOutbox, Enqueue):
+    remote = False
+
     def __init__(self) -> None:
         super().__init__()
         self._ids: dict[tuple[str, str, str], str] = {}
@@ -40,6 +42,10 @@ class MemoryStore(MemoryOutbox, Enqueue):
 
     def origin_of(self, target: str, native: str) -> tuple[str, str] | None:
         return self._origins.get((target, native))
+
+    def lookup_id(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None]:
+        native = self.id_for(vendor, value, target)
+        return (native, None) if native is not None else (None, self.origin_of(vendor, value))
 
     def put_record(self, key: str, record: Assessment) -> None:
         self._records[key] = record

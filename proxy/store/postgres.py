@@ -36,7 +36,7 @@ from typing import Any
 
 from ..model import Assessment
 from . import codec
-from .cached_ids import CachedIds
+from .cached_ids import CachedIds, id_and_origin
 from .outbox import DeadLetter, OutboxItem
 from .writes import Enqueue, Writes
 
@@ -86,6 +86,8 @@ _ITEM = "o.id, o.upstream, o.record, o.request_id, o.attempts, o.created_at, o.l
 
 
 class PostgresStore(CachedIds, Enqueue):
+    remote = True
+
     def __init__(self, url: str, pool_size: int = 8, connect_timeout: float = 10.0):
         self.url = url
         self._id_caches()
@@ -139,6 +141,9 @@ class PostgresStore(CachedIds, Enqueue):
             if not row:  # another statement, so another snapshot: it sees the row of the instance that won
                 row = conn.execute("SELECT native FROM ids WHERE vendor=%s AND value=%s AND target=%s", key).fetchone()
         return row[0]
+
+    def _select_id_and_origin(self, key: tuple[str, str, str]) -> tuple[str | None, tuple[str, str] | None]:
+        return id_and_origin(self._all(_ID_AND_ORIGIN, (*key, key[0], key[1])))
 
     def _select_origin(self, key: tuple[str, str]) -> tuple[str, str] | None:
         row = self._one("SELECT vendor, value FROM ids WHERE target=%s AND native=%s ORDER BY vendor, value LIMIT 1", key)
@@ -273,6 +278,8 @@ class PostgresStore(CachedIds, Enqueue):
 
 
 # a replaced record moves to the end, as SQLite's INSERT OR REPLACE gives it a new rowid
+_ID_AND_ORIGIN = """SELECT 0, native, NULL FROM ids WHERE vendor=%s AND value=%s AND target=%s
+UNION ALL (SELECT 1, vendor, value FROM ids WHERE target=%s AND native=%s ORDER BY vendor, value LIMIT 1)"""
 _PUT_RECORD = """INSERT INTO records (key, record, trace, span, entity, name) VALUES (%s,%s,%s,%s,%s,%s)
                  ON CONFLICT (key) DO UPDATE SET record=EXCLUDED.record, trace=EXCLUDED.trace, span=EXCLUDED.span,
                    entity=EXCLUDED.entity, name=EXCLUDED.name, seq=DEFAULT"""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..model import Assessment
 from . import codec
-from .cached_ids import CachedIds
+from .cached_ids import CachedIds, id_and_origin
 from .outbox import DeadLetter, OutboxItem
 from .sqlite_checkpoint import Checkpointer
 from .writes import Enqueue, Writes
@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (key TEXT PRIMARY KEY, state TEXT NOT NUL
 
 
 class SQLiteStore(CachedIds, Enqueue):
+    remote = False
+
     def __init__(self, path: str, sync: str = "normal"):
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -101,6 +103,9 @@ class SQLiteStore(CachedIds, Enqueue):
         with self._lock:
             row = self._db.execute("INSERT INTO ids VALUES (?,?,?,?) ON CONFLICT DO NOTHING RETURNING native", (*key, native)).fetchone()
             return row[0] if row else self._select_id(key)
+
+    def _select_id_and_origin(self, key: tuple[str, str, str]) -> tuple[str | None, tuple[str, str] | None]:
+        return id_and_origin(self._all(_ID_AND_ORIGIN, (*key, key[0], key[1])))
 
     def _select_origin(self, key: tuple[str, str]) -> tuple[str, str] | None:
         row = self._one("SELECT vendor, value FROM ids WHERE target=? AND native=? LIMIT 1", key)
@@ -246,6 +251,10 @@ def _statements(w: Writes, now: float) -> list[tuple[str, list[tuple]]]:
     if w.done:
         out.append(("DELETE FROM outbox WHERE id=?", [(i,) for i in w.done]))
     return out
+
+
+_ID_AND_ORIGIN = """SELECT 0, native, NULL FROM ids WHERE vendor=? AND value=? AND target=?
+UNION ALL SELECT * FROM (SELECT 1, vendor, value FROM ids WHERE target=? AND native=? ORDER BY vendor, value LIMIT 1)"""
 
 
 def _record_row(key: str, record: Assessment) -> tuple:

@@ -37,6 +37,12 @@ def test_registry_keeps_the_first_mapping_and_answers_reverse(store):
     assert store.id_for("tracia", "sp_1", "opik") == "uuid-a"
     assert store.origin_of("opik", "uuid-a") == ("tracia", "sp_1")
     assert store.origin_of("opik", "uuid-b") is None
+    # both questions a translation asks, at once: an id seen, one made by us, one never seen
+    assert store.lookup_id("tracia", "sp_1", "opik") == ("uuid-a", None)
+    assert store.lookup_id("opik", "uuid-a", "tracia") == (None, ("tracia", "sp_1"))
+    assert store.lookup_id("opik", "uuid-z", "tracia") == (None, None)
+    store.remember_id("opik", "uuid-a", "scale", "scale-a")
+    assert store.lookup_id("opik", "uuid-a", "scale") == ("scale-a", None)
 
 
 def test_records_by_key_by_entity_and_by_name(store):

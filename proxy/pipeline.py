@@ -9,7 +9,6 @@ Knows no vendor by name: everything vendor-specific comes from the mappings.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
@@ -29,7 +28,7 @@ from .metrics import Metrics
 from .model import Assessment, Reply
 from .resolve import Resolver
 from .routing import Router
-from .store import Store
+from .store import Store, reading
 from .store.writes import Writes
 from .upstream import Transport
 
@@ -167,11 +166,11 @@ class Proxy:
             return self.resolver.read(mapping, endpoint, records[0], ctx, self.router.own_translate(mapping.vendor))
         key = self._retry_key(req, mapping) if op not in ("read", "list") else None
         if key is not None:
-            seen = await self._read(self.store.reply_for, key, self.config.dedupe_window)
+            seen = await reading(self.store, self.store.reply_for, key, self.config.dedupe_window)
             if seen is not None:
                 log.info("request %s: a repeat of an accepted request; answered as before, nothing sent", req.request_id)
                 return replies.load(seen)
-        resolved = await self._read(self.resolver.resolve, records, not same)
+        resolved = await reading(self.store, self.resolver.resolve, records, not same)
         fresh = frozenset(r.id for r in records if isinstance(r, Assessment))  # made just now: no upstream has named them
         writes = Writes()  # committed with every other request's in flight, before the answer
         later: list[Assessment] = []  # what a translated primary did not take (a partial failure)
@@ -192,11 +191,6 @@ class Proxy:
                 writes.replies.append((key, replies.dump(reply)))
             await self.outbox.settle(writes)  # from here on the proxy owns delivery
         return reply
-
-    async def _read(self, fn: Callable, *args):
-        """A store read: from a thread where each is a network round trip (the loop serves other
-        requests meanwhile), at once where it is a local look-up (a thread hop would cost more)."""
-        return await asyncio.to_thread(fn, *args) if self.store.remote else fn(*args)
 
     def _retry_key(self, req: Incoming, mapping: VendorMapping) -> str | None:
         """Only a POST creates: PUT, PATCH and DELETE may be repeated, and mean the same each time."""

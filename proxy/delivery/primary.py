@@ -19,6 +19,7 @@ import logging
 from ..errors import EncodeError, UpstreamError
 from ..mapping.vendor import skipped
 from ..model import Assessment
+from ..store import reading
 from ..store.writes import Writes
 from ..upstream import Response, Transport
 from .target import Target
@@ -31,7 +32,7 @@ async def send_translated(transport: Transport, target: Target, records: list[As
     """Send; returns the records still to deliver after a partial failure (raises if nothing arrived).
     What the primary acknowledged is added to `writes`, for the request's commit. `fresh`: the
     ids of the records this request made (Target.ready)."""
-    requests, refused = target.encode(records, fresh)
+    requests, refused = await reading(target.store, target.encode, records, fresh)  # a translation may ask the store
     for rec, why in refused:
         if skipped(why):  # nothing to send for it, by the mapping's word (e.g. a Tracia span not ended yet)
             log.info("request %s: %s not sent to the primary %s: %s", request_id, rec.id, target.name, why)

@@ -18,7 +18,7 @@ from ..mapping.vendor import skipped
 from ..model import OutRequest, Span
 from ..observe import delivering
 from ..resolve import refresh
-from ..store import codec
+from ..store import codec, reading
 from ..store.outbox import OutboxItem
 from ..store.writes import Writes
 from ..upstream import Response, Transport
@@ -61,13 +61,22 @@ class Worker:
             await self.deliver(items)
 
     async def deliver(self, items: list[OutboxItem]) -> None:
+        tally = _Tally()
+        sends = []
+        for target, req, carried in await reading(self.store, self._plan, items):
+            tally.expect(carried)
+            sends.append(self._send(target, req, carried, tally))
+        await asyncio.gather(*sends)
+
+    def _plan(self, items: list[OutboxItem]) -> list[tuple[Target, OutRequest, list[OutboxItem]]]:
+        """What to send for the claimed items (each request with the items it carries); the
+        items with nothing to send are settled here. It reads the store throughout."""
         # refreshed first: what was delivered is printed as sent, i.e. refreshed
         items = self._not_yet_delivered([dataclasses.replace(it, record=refresh(self.store, it.record)) for it in items])
         by_route: dict = {}
         for it in items:
             by_route.setdefault(it.record.origin.get("route"), []).append(it)
-        sends = []
-        tally = _Tally()
+        planned = []
         for route, group in by_route.items():
             target = self.target_for(self.upstream, route)
             group = [it for it in group if not self._waits_for_its_span(target, it)]
@@ -75,11 +84,8 @@ class Worker:
             requests, refused = target.encode([it.record for it in group])
             for rec, why in refused:
                 (self._skipped if skipped(why) else self._refused)(by_record[rec.id], why)
-            for req in requests:
-                carried = [by_record[r.id] for r in req.records]
-                tally.expect(carried)
-                sends.append(self._send(target, req, carried, tally))
-        await asyncio.gather(*sends)
+            planned += [(target, req, [by_record[r.id] for r in req.records]) for req in requests]
+        return planned
 
     def _not_yet_delivered(self, items: list[OutboxItem]) -> list[OutboxItem]:
         """Effectively once: an item this upstream already acknowledged (a row claimed again

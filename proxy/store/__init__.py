@@ -6,10 +6,20 @@ embedded default, `sqlite:///./data/proxy.db`), `PostgresStore`
 `MemoryStore` (`memory://`, gone with the process; for tests and benchmarks).
 """
 
+import asyncio
+from typing import Any, Callable
+
 from .base import Store
 from .memory import MemoryStore
 
-__all__ = ["Store", "MemoryStore", "open_store"]
+__all__ = ["Store", "MemoryStore", "open_store", "reading"]
+
+
+async def reading(store: Store, fn: Callable, *args) -> Any:
+    """`fn(*args)`, which reads `store`: from a thread where each read is a network round trip
+    (`store.remote`: the event loop serves other requests meanwhile), at once where reads are
+    local look-ups (a thread hop would cost more than the read)."""
+    return await asyncio.to_thread(fn, *args) if store.remote else fn(*args)
 
 
 def open_store(url: str | None = None, sync: str = "normal") -> Store:

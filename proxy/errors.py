@@ -9,7 +9,8 @@
     │   ├── NotFound           404: unknown path, unknown assessment id
     │   ├── RequestTimeout     408: the body did not arrive in time
     │   ├── PayloadTooLarge    413
-    │   └── ValidationFailed   422: the body breaks the vendor's schema (carries Violations)
+    │   ├── ValidationFailed   422: the body breaks the vendor's schema (carries Violations)
+    │   └── CheckFailed        a mapping check that declares its own status and message (Scale: 400, no trace or span id)
     ├── EncodeError            a record cannot be written in a target vendor's format
     └── UpstreamError          502: the primary upstream failed or answered 5xx
 """
@@ -94,6 +95,16 @@ class ValidationFailed(RequestError):
     def __init__(self, violations: list[Violation]):
         self.violations = violations
         super().__init__("; ".join(describe(v) for v in violations))
+
+
+class CheckFailed(RequestError):
+    """A decode check whose mapping gives the status and message to answer with (spec.Check)."""
+
+    code = "CHECK_FAILED"
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
 
 
 class EncodeError(ProxyError):

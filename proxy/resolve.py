@@ -89,7 +89,7 @@ class Resolver:
         found = self.store.records_about(about.value) if about is not None else []
         if query.span_id is not None:
             found = [r for r in found if r.span_id is not None and r.span_id.value == query.span_id.value]
-        return mapping.respond(endpoint, found, ctx)
+        return mapping.respond(endpoint, found, ctx, asked=query)
 
 
 def merge_span(known: Span | None, news: Span) -> Span:

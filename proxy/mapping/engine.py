@@ -23,8 +23,10 @@ from ..model import ID_FIELDS, KINDS, Assessment, OutRequest, Ref, Reply, Span
 from . import carry
 from .conditions import compile_condition
 from .paths import MISSING, compile_getter, setter
+from .refusals import Refuse, split_checks
 from .rules import Names, Rule, RuleViolation, compile_rule, emit_get, emit_rule, hoist_roots
 from .spec import EncodeCase, Endpoint, VendorSpec
+from .where import compile_where
 
 DECODE_ROOTS = frozenset({"body", "item", "path", "query", "header", "ctx"})
 ENCODE_ROOTS = frozenset({"rec", "item", "ctx"})
@@ -322,22 +324,46 @@ def _carried(rec: Assessment, names: list[str]) -> dict:
     return out
 
 
+class CheckedDecode(CompiledDecode):
+    """A decode with checks that answer with a status of their own (refusals.py): they
+    run once the request has passed every other rule."""
+
+    def __init__(self, spec, vendor: str, endpoint: str, refuse: Refuse):
+        super().__init__(spec, vendor, endpoint)
+        self.refuse = refuse
+
+    def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
+        records = super().__call__(req, ctx)
+        self.refuse({"body": req.body, "path": req.path_params, "query": req.query, "header": req.headers, "ctx": ctx})
+        return records
+
+
+def compile_decode(spec, vendor: str, endpoint: str) -> CompiledDecode:
+    plain, refuse = split_checks(spec.checks)
+    if refuse is None:
+        return CompiledDecode(spec, vendor, endpoint)
+    return CheckedDecode(spec.model_copy(update={"checks": plain}), vendor, endpoint, refuse)
+
+
 class CompiledEndpoint:
     def __init__(self, name: str, spec: Endpoint, vendor: str):
         self.name, self.spec, self.vendor = name, spec, vendor
         self.method = spec.method.upper()
-        self.decode = CompiledDecode(spec.decode, vendor, name) if spec.decode else None
+        self.decode = compile_decode(spec.decode, vendor, name) if spec.decode else None
         self.cases = [CompiledCase(c, spec, name) for c in spec.encode]
         r = spec.respond
         self.respond_body = _fields(r.body, ENCODE_ROOTS, "rec") if r and r.body is not None else None
         self.respond_headers = _fields(r.headers, ENCODE_ROOTS, "rec") if r else []
+        self.where = compile_where(r.where) if r else None
         self.learn_fields = _fields(spec.learn, DECODE_ROOTS)
 
-    def respond(self, records: list[Assessment], ctx: dict, encode_own: Callable | None = None) -> Reply:
+    def respond(self, records: list[Assessment], ctx: dict, encode_own: Callable | None = None, asked: Assessment | None = None) -> Reply:
         """The answer the client gets when it is synthesized rather than forwarded.
 
         `encode_own(rec, ctx)` gives the body this vendor's encoder makes for a
-        record; a reply declared `encoded` starts from it.
+        record; a reply declared `encoded` starts from it. `asked`: the record of
+        a read the proxy answers from its records; a list keeps the items `where`
+        finds in it.
         """
         r = self.spec.respond
         if r is None:
@@ -353,7 +379,10 @@ class CompiledEndpoint:
             return base
 
         if r.each:
-            return Reply(r.status, {r.each: [one(rec) for rec in records], **r.list_body}, headers)
+            items = [one(rec) for rec in records]
+            if self.where is not None and asked is not None:
+                items = self.where(items, asked, ctx)
+            return Reply(r.status, {r.each: items, **r.list_body}, headers)
         if first is None and r.encoded:  # a reply made from the record, and none came: nothing to answer about (nothing was sent)
             raise ValidationFailed([Violation(("body",), "type", input=[], expected="an object")])
         return Reply(r.status, one(first), headers)

@@ -8,8 +8,8 @@
       evaluate:
         method: POST
         path: /api/v1/spans/{spanId}/evaluations
-        decode:   {each?, items?, fields: {canonical: rule}, checks?, ignored?, uncarry?}
-        respond:  {status, body?: {wire: rule}, headers?: {name: rule}, each?: key}
+        decode:   {each?, items?, fields: {canonical: rule}, checks?: {name: rule, status?, message?}, ignored?, uncarry?}
+        respond:  {status, body?: {wire: rule}, headers?: {name: rule}, each?: key, where?: {wire: rule}}
         encode:   [{accepts, when?, params?, query?, body?, each?, group?, lost?, skip?}, ...]
         learn:    {name: rule}          # ids to remember from this vendor's own answer
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import codecs
 from ..errors import ConfigError
@@ -32,12 +32,27 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class Check(Rule):
+    """A check rule; with `status` (and its `message`) a refusal answers with that status and
+    message instead of a 422 naming the field, once the request breaks no other rule
+    (refusals.py). E.g. Scale's 400 for a list that names neither a trace nor a span."""
+
+    status: int | None = Field(default=None, ge=400, le=499)
+    message: str | None = None
+
+    @model_validator(mode="after")
+    def _status_and_message(self) -> "Check":
+        if (self.status is None) != (self.message is None):
+            raise ValueError("a check's status and message go together: give both, or neither")
+        return self
+
+
 class Decode(Strict):
     record: str = "assessment"  # what it makes: "assessment" or "span"
     each: str | None = None  # an array in the body: one record per element (`item.` reads it); an object: one
     items: Rule | None = None  # constraints on that array (required, min_items, max_items)
     fields: dict[str, Rule]  # canonical field -> rule
-    checks: dict[str, Rule] = {}  # wire fields validated but carried nowhere (name -> rule)
+    checks: dict[str, Check] = {}  # wire fields validated but carried nowhere (name -> rule)
     ignored: dict[str, str] = {}  # wire field -> why it is not carried
     uncarry: str | None = None  # canonical text field that may hold carried fields (carry.py)
     overwrites: bool = False  # a record replaces an earlier one with the same entity and name (Opik)
@@ -72,6 +87,13 @@ class Respond(Strict):
     headers: dict[str, Rule] = {}
     each: str | None = None  # the body is {each: [one body per record], **list_body}
     list_body: dict[str, Any] = {}
+    where: dict[str, Rule] = {}  # a list keeps the items whose wire key equals what the rule reads from the request's record (where.py)
+
+    @model_validator(mode="after")
+    def _where_needs_a_list(self) -> "Respond":
+        if self.where and self.each is None:
+            raise ValueError("where: filters the items of a list: it needs each")
+        return self
 
 
 class Endpoint(Strict):

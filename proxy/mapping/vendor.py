@@ -128,8 +128,9 @@ class VendorMapping:
         body = self.own_body(rec, ctx) or {}
         return {k: v for k, v in body.items() if k not in case.spec.omit}
 
-    def respond(self, endpoint: CompiledEndpoint, records: list[Assessment], ctx: dict) -> Reply:
-        return endpoint.respond(records, ctx, self.own_body)
+    def respond(self, endpoint: CompiledEndpoint, records: list[Assessment], ctx: dict, asked: Assessment | None = None) -> Reply:
+        """`asked`: the record of a read answered from the proxy's records (a list's `where` reads it)."""
+        return endpoint.respond(records, ctx, self.own_body, asked)
 
     def declared_loss(self, rec) -> str | None:
         """Why this vendor cannot take such a record at all, where its mapping says so."""

@@ -3,7 +3,7 @@ the float rating the SDK let through is rejected."""
 
 import pytest
 
-from proxy.errors import ValidationFailed
+from proxy.errors import CheckFailed, ValidationFailed
 from proxy.model import Ref
 
 from .support import MAPPINGS, capture, decode, decode_capture
@@ -82,9 +82,10 @@ def test_list_by_span_and_type():
 
 
 def test_list_needs_a_trace_or_span_id():
-    with pytest.raises(ValidationFailed) as info:
+    """Scale's 400, not a 422 (tests/unit/test_check_status.py)."""
+    with pytest.raises(CheckFailed) as info:
         decode("scale", "GET", "/v5/span-assessments", None, {"assessment_type": "rating"})
-    assert [(v.loc, v.kind) for v in info.value.violations] == [(("query", "trace_id"), "missing")]
+    assert (info.value.status, info.value.message) == (400, "Either span_id or trace_id must be provided as a query parameter")
 
 
 def test_spans_decode_to_spans_and_v4_has_no_feedback_endpoint():

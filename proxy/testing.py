@@ -114,7 +114,7 @@ class FakeVendor:
             return JSONResponse({"id": f"span_fake{next(self._seq):06d}", "spanId": b.get("spanId"), "traceId": b.get("traceId")})
         return JSONResponse({"error": {"code": "NOT_FOUND", "message": "not found"}}, 404)
 
-    # --- Scale: SpanAssessment CRUD, kept in memory ------------------------------
+    # --- Scale: SpanAssessment CRUD, kept in memory; spans: its history's -------------
     def _scale(self, r: Received, url: str) -> Response:
         served = self.history.serve(r.method, r.path, r.query, r.body, r.headers.get("x-selected-account-id", "acct_fake"))
         if served is not None:

@@ -4,6 +4,8 @@ tests read from these.
 
     fake.history.put_trace({...Trace_Write...}); fake.history.put_score("trace", id, {...})   # Opik
     fake.history.put_span({...SpanCreateParam...})                                         # Scale, Tracia
+
+The fake Scale's spans live here alone: its span writes are answered from them too.
 """
 
 from __future__ import annotations
@@ -126,8 +128,10 @@ class OpikHistory:
 
 
 class ScaleHistory:
-    """Spans, as POST /v5/spans/search finds them (keyset pages: sorted by start time, then
-    trace id and id; `starting_after` the last id seen; `has_more`)."""
+    """Spans, as Scale keeps them: written by `PUT`/`POST /v5/spans/batch`, `POST /v5/spans` and
+    `PATCH /v5/spans/{id}`, answered as `Span` objects; read by `GET /v5/spans/{id}` and found by
+    POST /v5/spans/search (keyset pages: sorted by start time, then trace id and id;
+    `starting_after` the last id seen; `has_more`)."""
 
     def __init__(self) -> None:
         self.spans: dict[str, dict] = {}
@@ -145,8 +149,22 @@ class ScaleHistory:
             return JSONResponse({"items": [self.put_span(i, account) for i in (body or {}).get("items", [])], "object": "list"})
         if path == "/v5/spans" and method == "POST" and isinstance(body, dict):
             return JSONResponse(self.put_span(body, account))
-        if path != "/v5/spans/search" or method != "POST":
-            return None
+        if path == "/v5/spans/search" and method == "POST":
+            return self._search(query)
+        m = re.fullmatch(r"/v5/spans/([^/]+)", path)
+        if m and method in ("GET", "PATCH"):
+            return self._one(method, m.group(1), body)
+        return None
+
+    def _one(self, method: str, sid: str, body: Any) -> Response:
+        """GET or PATCH one span (end_timestamp, metadata, name, output, status): 404 when unknown."""
+        if sid not in self.spans:
+            return JSONResponse({"detail": "Span not found"}, 404)
+        if method == "PATCH" and isinstance(body, dict):
+            self.spans[sid].update(body)
+        return JSONResponse(self.spans[sid])
+
+    def _search(self, query: dict) -> Response:
         found = sorted((s for s in self.spans.values() if _in_window(s.get("start_timestamp"), query.get("from_ts"), query.get("to_ts"))),
                        key=lambda s: (_when(s.get("start_timestamp")) or 0, s.get("trace_id", ""), s["id"]))
         after = query.get("starting_after")

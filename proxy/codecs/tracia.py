@@ -39,6 +39,25 @@ def trace_id(ref: Any, kind: str, ctx: dict) -> str:
     return "tr_" + ids.derived_hex(ctx["secret"], f"{ref.vendor}:{ref.value}")
 
 
+def trace_of(value: Any, src: dict) -> Any:
+    """A span's trace id: the `traceId` it was sent with. A span sent without one (the SDK's
+    run_local always names one; spans.create may not) is in a trace of its own, never under
+    its own id as the trace's (Opik would get one UUID for two entities): `own_trace_id` of
+    its parent when it names one (the trace a parent sent without one got), else of itself."""
+    item = src.get("item")
+    if not isinstance(item, dict) or item.get("traceId") is not None:
+        return value
+    first = item.get("parentSpanId") or item.get("spanId")
+    return own_trace_id(first) if isinstance(first, str) else value
+
+
+def own_trace_id(span_id: str) -> str:
+    """The trace of a Tracia span sent with no trace: the same for the same span on every
+    instance and every re-send (a hash of the id alone; id_secret keys only the ids made from
+    another vendor's)."""
+    return "tr_" + hashlib.sha256(f"tracia trace of {span_id}".encode()).hexdigest()[:16]
+
+
 def evaluation_id(value: Any, src: dict) -> str:
     """An `eval_` id for an answer the proxy synthesizes, stable for the record."""
     return "eval_" + str(value).replace("-", "")[-16:]

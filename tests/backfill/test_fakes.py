@@ -59,3 +59,18 @@ def test_the_fake_tracia_lists_spans_but_no_evaluations(fakes):
     assert "input" not in first["spans"][0] and httpx.get(tracia.url + f"/api/v1/spans/sp_{0:016x}").json()["input"] == {"messages": []}
     assert tracia.vendor.history.evaluations == [(f"sp_{0:016x}", {"evaluatorKey": "quality", "value": 1})]
     assert httpx.get(tracia.url + f"/api/v1/spans/sp_{0:016x}/evaluations").status_code == 404  # no such read API
+
+
+def test_the_fake_scale_takes_span_writes_and_reads_one_span_as_scale_does(fakes):
+    [scale] = fakes("scale")
+    with httpx.Client(base_url=scale.url + "/v5", headers={"x-selected-account-id": "acct_1"}) as c:
+        made = c.post("/spans", json={"id": "s1", "trace_id": "t1", "name": "n", "start_timestamp": "2026-01-01T00:00:00Z"})
+        assert made.status_code == 200 and made.json() == {"id": "s1", "trace_id": "t1", "name": "n", "start_timestamp": "2026-01-01T00:00:00Z",
+                                                           "account_id": "acct_1", "object": "span"}
+        patched = c.patch("/spans/s1", json={"end_timestamp": "2026-01-01T00:00:01Z", "output": {"a": 4}, "status": "SUCCESS"})
+        assert patched.status_code == 200 and patched.json() == {**made.json(), "end_timestamp": "2026-01-01T00:00:01Z", "output": {"a": 4}, "status": "SUCCESS"}
+        assert c.get("/spans/s1").json() == patched.json()
+        assert c.put("/spans/batch", json={"items": [{"id": "s2", "trace_id": "t1", "parent_id": "s1", "name": "m", "start_timestamp": "2026-01-01T00:00:00Z"}]}).status_code == 200
+        assert c.get("/spans/s2").json()["parent_id"] == "s1"
+        for unknown in (c.get("/spans/nope"), c.patch("/spans/nope", json={"name": "x"})):
+            assert (unknown.status_code, unknown.json()) == (404, {"detail": "Span not found"})

@@ -70,7 +70,7 @@ def test_tracia_and_scale_paths_without_feedback_pass_through(live_proxy, upstre
     assert upstreams["tracia"].received[0].body == span
 
     resp = send(url, "scale", "GET", "/v5/spans/span-1")
-    assert (resp.status_code, resp.json()) == (404, {"detail": "Not Found"})  # the fake's own answer
+    assert (resp.status_code, resp.json()) == (404, {"detail": "Span not found"})  # the fake Scale's own answer: it has no span-1
     assert upstreams["scale"].received[0].path == "/v5/spans/span-1"
 
 

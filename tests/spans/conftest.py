@@ -1,8 +1,8 @@
-"""Spans through a live proxy: the SDKs' fixtures, and a fake Scale that takes spans.
+"""Spans through a live proxy: the SDKs' fixtures, and the spans the fake Scale holds.
 
-The shared fake Scale (proxy/testing.py) answers only span assessments; here it also
-takes the v5 span writes, as the real one does: `PUT`/`POST /v5/spans/batch`,
-`POST /v5/spans`, `PATCH /v5/spans/{id}` (kept in memory, answered as `Span` objects).
+The shared fake Scale (proxy/testing.py) takes the v5 span writes as the real one does
+(`PUT`/`POST /v5/spans/batch`, `POST /v5/spans`, `PATCH /v5/spans/{id}`, kept in its
+history, proxy/testing_history.py, and answered as `Span` objects).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from starlette.responses import JSONResponse
 
 from tests.conftest import assert_upstream_credentials
 from tests.sdk.conftest import opik_sdk, scale_sdk, tracia_sdk  # noqa: F401 - fixtures, re-exported
@@ -31,34 +30,11 @@ def _credentials_checked(upstreams):
 
 
 @pytest.fixture
-def scale_spans(upstreams, monkeypatch):
-    """The fake Scale's spans, by id (merged as upserts); it answers span writes like Scale."""
-    fake = upstreams["scale"]
-    spans: dict[str, dict] = {}
-    assessments_only = fake._scale
-
-    def handle(r, url):
-        if r.path == "/v5/spans/batch" and r.method in ("PUT", "POST"):
-            out = [_keep(spans, item, r) for item in (r.body or {}).get("items", [])]
-            return JSONResponse({"items": out, "object": "list"})
-        if r.path == "/v5/spans" and r.method == "POST":
-            return JSONResponse(_keep(spans, r.body, r))
-        if r.path.startswith("/v5/spans/") and r.method == "PATCH":
-            sid = r.path.rsplit("/", 1)[1]
-            if sid not in spans:
-                return JSONResponse({"detail": "Span not found"}, 404)
-            spans[sid].update(r.body or {})
-            return JSONResponse(spans[sid])
-        return assessments_only(r, url)
-
-    monkeypatch.setattr(fake, "_scale", handle)
+def scale_spans(upstreams):
+    """The fake Scale's spans, by id (merged as upserts), emptied for the test."""
+    spans = upstreams["scale"].history.spans
+    spans.clear()
     return spans
-
-
-def _keep(spans: dict, item: dict, r) -> dict:
-    sid = item.get("id") or f"gen-{len(spans)}"
-    spans[sid] = {**spans.get(sid, {}), **item, "id": sid, "account_id": r.headers.get("x-selected-account-id", "acct"), "object": "span"}
-    return spans[sid]
 
 
 def delivery(**over) -> dict:

@@ -4,6 +4,8 @@ score on that same span id; Scale gets the span and the assessment under Tracia'
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from proxy import ids
@@ -24,6 +26,11 @@ def payload(span_id: str, parent: str | None = None, **over):
                   output="4", status="SUCCESS", latency_ms=12, input_tokens=3, output_tokens=1, total_tokens=4,
                   trace_id=TRACE, parent_span_id=parent, session_id="sess_1", tags=["t1"])
     return CreateSpanPayload(**{**fields, **over})
+
+
+def own_trace(span_id: str) -> str:
+    """The trace of a Tracia span sent with none (README, Traces and spans)."""
+    return "tr_" + hashlib.sha256(f"tracia trace of {span_id}".encode()).hexdigest()[:16]
 
 
 def opik_id(value: str, start: str) -> str:
@@ -102,12 +109,51 @@ def test_a_translated_primary_answers_a_create_span_result(live_proxy, upstreams
     client = tracia_sdk(live_proxy([{"from": "tracia", "primary": primary}]))
     created = client.spans.create(payload(ROOT, trace_id=None))
     again = client.spans.create(payload(ROOT, trace_id=None))  # a repeat within the dedupe window: the same answer
-    assert (created.span_id, created.trace_id) == (ROOT, ROOT)  # no trace: the span is its own
+    assert (created.span_id, created.trace_id) == (ROOT, own_trace(ROOT))  # no trace: one of its own
     assert created.id.startswith("span_") and again.id == created.id
     if primary == "opik":
         [trace] = upstreams["opik"].bodies("POST", OPIK_TRACES)[0]["traces"]
         [span] = opik_spans(upstreams)
-        assert span["trace_id"] == trace["id"]
+        assert span["trace_id"] == trace["id"] != span["id"]
     else:
-        assert ROOT in scale_spans and scale_spans[ROOT]["trace_id"] == ROOT
+        assert ROOT in scale_spans and scale_spans[ROOT]["trace_id"] == own_trace(ROOT)
     assert upstreams["tracia"].received == [] and upstreams["tracia"].bodies("POST", TRACIA_SPANS) == []
+
+
+def test_a_span_sent_with_no_trace_gets_a_trace_of_its_own_and_its_feedback_stays_on_the_span(live_proxy, upstreams, tracia_sdk, scale_spans):
+    """The quick start's route: a Tracia span with no traceId (and a child naming it as parent,
+    no traceId either). Opik gets a trace and a span with two different v7 ids, the span inside
+    the trace, and the evaluation on the span; Scale gets the trace id the Tracia client is told."""
+    from tracia import EvaluateOptions
+
+    route = {"from": "tracia", "primary": "opik", "mirrors": ["scale"]}
+    client = tracia_sdk(live_proxy([route]))
+    created = client.spans.create(payload(ROOT, trace_id=None))
+    child = client.spans.create(payload(CHILD, parent=ROOT, trace_id=None, latency_ms=5))
+    client.spans.evaluate(ROOT, EvaluateOptions(evaluator="quality", value=1, note="good"))
+    trace_of_root = own_trace(ROOT)
+    assert (created.trace_id, child.trace_id) == (trace_of_root, trace_of_root)
+
+    # Opik (the primary, inline): the trace, both spans in it, and the score on the span, never the trace
+    [trace] = [t for b in upstreams["opik"].bodies("POST", OPIK_TRACES) for t in b["traces"]]
+    root, kid = sorted(opik_spans(upstreams), key=lambda s: "parent_span_id" in s)
+    assert trace["id"] == opik_id(trace_of_root, root["start_time"]) and root["id"] == opik_id(ROOT, root["start_time"])
+    assert trace["id"] != root["id"] and ids.is_uuid7(trace["id"]) and ids.uuid7_ms(trace["id"]) == ids.uuid7_ms(root["id"])
+    assert (root["trace_id"], kid["trace_id"], kid["parent_span_id"], root.get("parent_span_id")) == (trace["id"], trace["id"], root["id"], None)
+    assert upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES) == [
+        {"scores": [{"id": root["id"], "name": "quality", "value": 1, "source": "sdk", "reason": "good"}]}]
+    assert upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$") == []
+
+    # Scale (the mirror): the spans under the trace id the client was told, the assessment on the span
+    [assessment] = wait_for(lambda: upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS), what="the Scale assessment")
+    wait_for(lambda: ROOT in scale_spans and CHILD in scale_spans, what="both spans at Scale")
+    assert assessment == {"trace_id": trace_of_root, "span_id": ROOT, "assessment_type": "approval", "approval": "approved", "comment": "good"}
+    assert (scale_spans[ROOT]["trace_id"], scale_spans[ROOT].get("parent_id")) == (trace_of_root, None)
+    assert (scale_spans[CHILD]["trace_id"], scale_spans[CHILD]["parent_id"]) == (trace_of_root, ROOT)
+
+    # Another instance, with a store of its own and the same id_secret, derives the same trace:
+    # the same Tracia trace id, and at Opik the same hashed part (the time part is the span's start as it saw it)
+    again = tracia_sdk(live_proxy([route])).spans.create(payload(ROOT, trace_id=None))
+    assert again.trace_id == trace_of_root
+    [_, second] = [t for b in upstreams["opik"].bodies("POST", OPIK_TRACES) for t in b["traces"]]
+    assert second["id"][14:] == trace["id"][14:] and second["id"] != opik_spans(upstreams)[-1]["id"]

@@ -4,6 +4,7 @@ what each vendor refuses is refused in its own shape; the synthesized answers.""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import pytest
 
@@ -167,10 +168,17 @@ def test_tracia_run_local_spans_a_session_and_its_parent_link():
     assert with_temperature.metadata == {"userId": "user_1", "temperature": 0.2}
 
 
-def test_tracia_a_span_with_no_trace_is_its_own_trace():
+def test_tracia_a_span_with_no_trace_is_in_a_trace_of_its_own_under_an_id_of_its_own():
     body = {k: v for k, v in capture("tracia", "POST_api_v1_spans.json")["body"].items() if k not in ("traceId", "spanKind")}
     [span] = decode("tracia", "POST", "/api/v1/spans", body)
-    assert (span.trace_id, span.span_id, span.root, span.name, span.type) == (T("sp_00000000000000aa"), T("sp_00000000000000aa"), True, "gpt-4o", "llm")
+    own = "tr_" + hashlib.sha256(b"tracia trace of sp_00000000000000aa").hexdigest()[:16]
+    assert (span.trace_id, span.span_id, span.root, span.name, span.type) == (T(own), T("sp_00000000000000aa"), True, "gpt-4o", "llm")
+    [again] = decode("tracia", "POST", "/api/v1/spans", body, request_id="r2")  # a re-send: the same trace
+    assert again.trace_id == T(own)
+    [child] = decode("tracia", "POST", "/api/v1/spans", {**body, "spanId": "sp_00000000000000cc", "parentSpanId": "sp_00000000000000aa"})
+    assert (child.trace_id, child.parent_id, child.root) == (T(own), T("sp_00000000000000aa"), None)  # its parent's trace
+    [named] = decode("tracia", "POST", "/api/v1/spans", {**body, "traceId": "tr_00000000000000bb", "parentSpanId": "sp_00000000000000aa"})
+    assert named.trace_id == T("tr_00000000000000bb")  # a trace it names is its trace
 
 
 @pytest.mark.parametrize("change, loc, kind", [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import re
 from pathlib import Path
@@ -84,6 +85,8 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
     @contextlib.asynccontextmanager
     async def lifespan(app):
         proxy.outbox.start()
+        gc.collect()  # start-up's garbage, then what it made (mappings, generated code, modules) lives as long as the
+        gc.freeze()  # process: no collection walks it again (a full one took 20-45 ms under load, a p99 stall)
         yield
         await proxy.outbox.stop()  # what is not delivered stays in the store for the next start
         await proxy.transport.close()

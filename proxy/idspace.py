@@ -13,9 +13,13 @@ class IdSpace:
     def __init__(self, mapping: VendorMapping, store: Store, secret: str):
         self.vendor, self.makers, self.store, self.secret = mapping.vendor, mapping.id_makers, store, secret
 
-    def translate(self, ref: Ref, kind: str, ms: int | None = None) -> str:
+    def translate(self, ref: Ref, kind: str, ms: int | None = None, depth: int = 0) -> str:
         """`ref` in this vendor's space: as is if native, else the remembered or a new derived id.
-        `ms` is the event's time, for ids that carry one (Opik's UUIDv7); else now."""
+        `ms` is the event's time, for ids that carry one (Opik's UUIDv7); else now.
+
+        An id the proxy derived from another vendor's (an Opik UUID made from a Tracia span id)
+        names that vendor's entity: it is translated from that id, so a third vendor gets the
+        id it already has the entity under (Scale: Tracia's span id, not the Opik UUID)."""
         if ref.vendor == self.vendor:
             return ref.value
         known, origin = self.store.lookup_id(ref.vendor, ref.value, self.vendor)
@@ -23,6 +27,8 @@ class IdSpace:
             return known
         if origin is not None and origin[0] == self.vendor:
             return origin[1]  # it was made from one of ours: give ours back
+        if origin is not None and depth < 3:  # a chain of derivations is short; a cycle cannot be made, but stop anyway
+            return self.translate(Ref(*origin), kind, ms, depth + 1)
         maker = self.makers.get(kind)
         if maker is None:
             return ref.value

@@ -116,6 +116,8 @@ def with_trace(store: Store, rec):
     if isinstance(rec, Span) or rec.trace_id is not None or rec.span_id is None:
         return rec
     span = store.get_span(f"{rec.span_id.vendor}:span:{rec.span_id.value}")
+    if span is None and (origin := store.origin_of(rec.span_id.vendor, rec.span_id.value)) is not None:
+        span = store.get_span(f"{origin[0]}:span:{origin[1]}")  # an id the proxy derived from the span's own vendor's
     if span is None or span.trace_id is None:
         return rec
     return replace(rec, trace_id=span.trace_id, project=rec.project or span.project)

@@ -157,3 +157,19 @@ def test_a_span_sent_with_no_trace_gets_a_trace_of_its_own_and_its_feedback_stay
     assert again.trace_id == trace_of_root
     [_, second] = [t for b in upstreams["opik"].bodies("POST", OPIK_TRACES) for t in b["traces"]]
     assert second["id"][14:] == trace["id"][14:] and second["id"] != opik_spans(upstreams)[-1]["id"]
+
+
+def test_an_opik_score_about_a_tracia_span_reaches_scale_under_tracia_s_span_id(live_proxy, upstreams, tracia_sdk, opik_sdk, scale_spans):
+    """The span came from Tracia and went to Opik (a derived UUID) and to Scale (Tracia's ids).
+    An Opik client then scores the Opik span: Scale gets the assessment about the span it has,
+    under Tracia's span and trace ids, not about the Opik UUID (a span Scale never saw)."""
+    url = live_proxy([ROUTE, {"from": "opik", "primary": "opik", "mirrors": ["scale"]}])
+    tracia_sdk(url).spans.create(payload(ROOT))
+    wait_for(lambda: len(opik_spans(upstreams)) == 1 and ROOT in scale_spans, what="the span at Opik and at Scale")
+    [root] = opik_spans(upstreams)
+    client = opik_sdk(url, project="proj")
+    client.log_spans_feedback_scores([{"id": root["id"], "name": "accuracy", "value": 0.9, "reason": "close"}])
+    client.flush()
+    [assessment] = wait_for(lambda: upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS), what="the Scale assessment")
+    assert (assessment["span_id"], assessment["trace_id"]) == (ROOT, TRACE)
+    assert assessment["metadata"]["name"] == "accuracy" and assessment["comment"] == "close"

@@ -161,3 +161,15 @@ def test_record_ids_are_the_request_hash_with_the_index_folded_into_its_low_bits
 def test_uuid7_text_is_the_uuid_module_s():
     for n in (0, 1, (1 << 128) - 1, 0x0123456789ABCDEF0123456789ABCDEF):
         assert ids._text(n) == str(uuid.UUID(int=n))
+
+
+def test_an_id_derived_from_a_third_vendor_s_reaches_another_under_the_id_it_has():
+    """A Tracia span mirrored to Opik (a derived UUID) and to Scale (Tracia's id, as Scale takes
+    it): an Opik client's score about that Opik UUID reaches Scale about Tracia's span."""
+    store = MemoryStore()
+    opik_id = IdSpace(MAPPINGS["opik"], store, "s").translate(Ref("tracia", "sp_0123456789abcdef"), "span")
+    scale = IdSpace(MAPPINGS["scale"], store, "s")
+    assert scale.translate(Ref("tracia", "sp_0123456789abcdef"), "span") == "sp_0123456789abcdef"
+    assert scale.translate(Ref("opik", opik_id), "span") == "sp_0123456789abcdef"
+    assert IdSpace(MAPPINGS["tracia"], store, "s").translate(Ref("opik", opik_id), "span") == "sp_0123456789abcdef"  # its own, back
+    assert scale.translate(Ref("opik", V7), "span") == V7  # an Opik id of Opik's own is Scale's as it is

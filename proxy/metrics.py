@@ -25,9 +25,19 @@ class Metrics:
             r.register(_QueueCollector(store))
         # the last minute, for the operator UI (proxy/ui/): requests answered, by vendor; records delivered, by upstream
         self.recent_requests, self.recent_deliveries = RateWindow(), RateWindow()
+        self._children: dict[tuple, object] = {}
+
+    def _child(self, metric, *labels: str):
+        """`metric.labels(*labels)`, kept: labels() takes a lock and builds its key each call
+        (~4 µs against ~1). The label values are few: vendors, endpoints, statuses, upstreams."""
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def request(self, vendor: str, endpoint: str, status: int) -> None:
-        self.requests.labels(vendor, endpoint, str(status)).inc()
+        self._child(self.requests, vendor, endpoint, str(status)).inc()
         self.recent_requests.add(vendor)
         note_request(vendor, endpoint, status)  # the log lines of this request say what it was (proxy/observe)
 
@@ -35,18 +45,18 @@ class Metrics:
         self.accepted_records.inc(n)
 
     def delivered(self, upstream: str, seconds: float) -> None:
-        self.deliveries.labels(upstream, "delivered").inc()
+        self._child(self.deliveries, upstream, "delivered").inc()
         self.recent_deliveries.add(upstream)
-        self.latency.labels(upstream).observe(seconds)
+        self._child(self.latency, upstream).observe(seconds)
 
     def skipped(self, upstream: str) -> None:
-        self.deliveries.labels(upstream, "skipped").inc()
+        self._child(self.deliveries, upstream, "skipped").inc()
 
     def retried(self, upstream: str) -> None:
-        self.retries.labels(upstream).inc()
+        self._child(self.retries, upstream).inc()
 
     def dead(self, upstream: str) -> None:
-        self.deliveries.labels(upstream, "dead_letter").inc()
+        self._child(self.deliveries, upstream, "dead_letter").inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -31,15 +31,17 @@ class VendorMapping:
         # Literal paths before templated ones, so /traces/threads/... beats /traces/{id}/...
         order = sorted(self.endpoints.values(), key=lambda e: (e.spec.path.count("{"), -len(e.spec.path)))
         self._routes = [(e.method, compile_path(e.spec.path, spec.prefixes), e) for e in order]
+        self._by_method: dict[str, list] = {}  # the same, per method: a request tries only its method's
+        for method, rx, endpoint in self._routes:
+            self._by_method.setdefault(method, []).append((rx.match, endpoint))
         self._owns = [re.compile(p) for p in spec.owns]
 
     def match(self, method: str, path: str) -> tuple[CompiledEndpoint, dict[str, str], str] | None:
         """-> (endpoint, path params, the prefix the client used) or None."""
-        for m, rx, endpoint in self._routes:
-            if m == method:
-                hit = rx.match(path)
-                if hit:
-                    return endpoint, unquote_params(hit.groupdict()), hit.group("_prefix")
+        for match, endpoint in self._by_method.get(method, ()):
+            hit = match(path)
+            if hit:
+                return endpoint, unquote_params(hit.groupdict()), hit.group("_prefix")
         return None
 
     def path_known(self, path: str) -> bool:

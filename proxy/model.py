@@ -138,6 +138,11 @@ SPAN_FIELDS = tuple(f.name for f in dataclasses.fields(Span))
 KINDS = {"assessment": Assessment, "span": Span}
 
 
+def span_key(vendor: str, kind: str, value) -> str:
+    """The key a span (or trace) is kept under: the vendor it came from, its kind, its id there."""
+    return f"{vendor}:{kind}:{value}"
+
+
 def _copier(cls, fields: tuple[str, ...]):
     """`replace` for one class, as straight-line code: a copy of every slot, then the changes.
     dataclasses.replace re-runs __init__ through keyword arguments: 9 µs a record against

@@ -13,7 +13,7 @@ from .delivery.target import parse_or_none
 from .errors import NotFound
 from .mapping import VendorMapping
 from .mapping.engine import CompiledEndpoint
-from .model import FIELDS, SPAN_FIELDS, Assessment, Reply, Span, replace
+from .model import FIELDS, SPAN_FIELDS, Assessment, Reply, Span, replace, span_key
 from .store import Store
 from .store.writes import Writes
 
@@ -115,9 +115,9 @@ def with_trace(store: Store, rec):
     (Scale requires a trace id; Opik span scores and Tracia evaluations give only the span)."""
     if isinstance(rec, Span) or rec.trace_id is not None or rec.span_id is None:
         return rec
-    span = store.get_span(f"{rec.span_id.vendor}:span:{rec.span_id.value}")
+    span = store.get_span(span_key(rec.span_id.vendor, "span", rec.span_id.value))
     if span is None and (origin := store.origin_of(rec.span_id.vendor, rec.span_id.value)) is not None:
-        span = store.get_span(f"{origin[0]}:span:{origin[1]}")  # an id the proxy derived from the span's own vendor's
+        span = store.get_span(span_key(origin[0], "span", origin[1]))  # an id the proxy derived from the span's own vendor's
     if span is None or span.trace_id is None:
         return rec
     return replace(rec, trace_id=span.trace_id, project=rec.project or span.project)

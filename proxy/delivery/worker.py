@@ -15,7 +15,7 @@ import time
 
 from ..errors import Refusal, UpstreamError
 from ..mapping.vendor import skipped
-from ..model import OutRequest, Span
+from ..model import OutRequest, Span, span_key
 from ..observe import delivering
 from ..resolve import refresh
 from ..store import codec, reading
@@ -152,7 +152,7 @@ class Worker:
         ref, kind = (rec.span_id, "span") if rec.span_id is not None else (rec.trace_id, "trace")
         if ref is None or ref.vendor == target.vendor:
             return False
-        key = f"{ref.vendor}:{kind}:{ref.value}"
+        key = span_key(ref.vendor, kind, ref.value)
         span = self.store.get_span(key)
         if span is None or target.mapping.declared_loss(span) is not None or self.store.delivered(self.upstream, key) is not None:
             return False

@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote
 
 from .. import codecs
 from ..errors import EncodeError, Violation, ValidationFailed
-from ..model import ID_FIELDS, KINDS, Assessment, OutRequest, Ref, Reply, Span
+from ..model import ID_FIELDS, KINDS, Assessment, OutRequest, Ref, Reply, Span, span_key
 from . import carry
 from .conditions import compile_condition
 from .paths import MISSING, compile_getter, setter
@@ -42,6 +42,11 @@ class WireRequest:
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     body: Any
+
+
+def sources(req: WireRequest, ctx: dict) -> dict:
+    """What a decode rule's path starts from (DECODE_ROOTS, less the element's `item`)."""
+    return {"body": req.body, "path": req.path_params, "query": req.query, "header": req.headers, "ctx": ctx}
 
 
 class Fields(list):
@@ -96,13 +101,19 @@ def inline_values(fields: dict[str, Rule], checks: dict[str, Rule], vendor: str)
         put = f"values[{name!r}] = v"
         if rule.id or name in ID_FIELDS:  # Ref(vendor, str(v)), without NamedTuple's Python-level __new__
             put += f" if isinstance(v, Ref) else _tuple_new(Ref, ({vendor!r}, v if v.__class__ is str else str(v)))"
-        later = rule.rescale or rule.round is not None or rule.clamp or rule.threshold is not None or rule.enum is not None
-        lines.append(f"  {put}" if rule.required and not rule.when and not later else f"  if v is not MISSING: {put}")
+        lines.append(f"  {put}" if _always_present(rule) else f"  if v is not MISSING: {put}")
     for rule in checks.values():
         lines += emit_rule(rule, DECODE_ROOTS, codecs.resolve, names, "  ")
     lines = ["def values_of(src):", " try:", *hoist_roots(DECODE_ROOTS, lines, "  "), *lines, "  return values", " except Exception:", "  return None"]
     exec(compile("\n".join(lines), f"<decode rules of {vendor}>", "exec"), names.ns)  # noqa: S102 - code written from the mapping's rules
     return names.ns["values_of"]
+
+
+def _always_present(rule: Rule) -> bool:
+    """Generated code leaves a value in `v` (never MISSING): the rule is required and no step
+    after its checks (rescale, round, clamp, threshold, enum) or `when` can take it away."""
+    later = rule.rescale or rule.round is not None or rule.clamp or rule.threshold is not None or rule.enum is not None
+    return bool(rule.required and not rule.when and not later)
 
 
 def inline_records(fields: dict[str, Rule], checks: dict[str, Rule], vendor: str, uncarry: str | None) -> Callable | None:
@@ -118,8 +129,7 @@ def inline_records(fields: dict[str, Rule], checks: dict[str, Rule], vendor: str
     always = set()  # fields that cannot be MISSING here: required, with nothing after the checks
     for name, rule in fields.items():
         lines += emit_rule(rule, DECODE_ROOTS, codecs.resolve, names, "   ")
-        plain = rule.required and not rule.when and not (rule.rescale or rule.round is not None or rule.clamp or rule.threshold is not None
-                                                        or rule.enum is not None or rule.fn)
+        plain = _always_present(rule)
         if rule.id or name in ID_FIELDS:
             if plain and rule.type in ("uuid", "string"):  # a text, present: a Ref of it
                 lines.append(f"   v = _tuple_new(Ref, ({vendor!r}, v))")
@@ -186,7 +196,7 @@ class CompiledDecode:
         self.records_of = inline_records(spec.fields, spec.checks, vendor, spec.uncarry) if self.kind is Assessment else None
 
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
-        src = {"body": req.body, "path": req.path_params, "query": req.query, "header": req.headers, "ctx": ctx}
+        src = sources(req, ctx)
         bad: list[Violation] = []
         if req.body is not None and not isinstance(req.body, dict):
             raise ValidationFailed([Violation(("body",), "type", expected="a JSON object")])
@@ -248,7 +258,7 @@ class CompiledDecode:
                     values[k] = v
         rec = self.kind(**values)
         if self.kind is Span:  # a span's record is the span itself: its key is its id
-            rec.id = f"{self.vendor}:{rec.entity}:{rec.entity_ref.value if rec.entity_ref else index}"
+            rec.id = span_key(self.vendor, rec.entity, rec.entity_ref.value if rec.entity_ref else index)
         else:
             make_id = ctx.get("make_id")
             rec.id = make_id(index) if make_id else f"{ctx.get('request_id', 'r')}:{index}"
@@ -334,7 +344,7 @@ class CheckedDecode(CompiledDecode):
 
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
         records = super().__call__(req, ctx)
-        self.refuse({"body": req.body, "path": req.path_params, "query": req.query, "header": req.headers, "ctx": ctx})
+        self.refuse(sources(req, ctx))
         return records
 
 

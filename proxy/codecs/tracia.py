@@ -97,6 +97,8 @@ def started_at(value: Any, src: dict) -> Any:
     request's time) and began `latencyMs` (`value`) before."""
     end = core.epoch_ms(core.now_iso(None, src))
     latency = value if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+    if not 0 <= latency <= end:  # no start before 1970 (the latency's own rule refuses it, and says why)
+        return None
     return core.iso_ms(end - latency)
 
 

@@ -10,8 +10,9 @@ lock writers wait for, so commits go on meanwhile.
 
 Under writes without a pause the WAL is never started over (a writer restarts it only
 when it begins right after a checkpoint copied everything) and only grows: once it holds
-more than LIMIT frames, the committing thread runs a RESTART checkpoint itself after its
-commit: the periodic passive ones copied nearly all of the WAL already, so what it waits for
+more than LIMIT frames (as the last passive checkpoint counted, or, when that thread lags on
+a busy machine, as the WAL file's growth past its size at the last restart says), the
+committing thread runs a RESTART checkpoint itself after its commit: the periodic passive ones copied nearly all of the WAL already, so what it waits for
 is the last frames and one fsync (~4-5 ms here). The WAL file is not cut back when it starts
 over (sqlite.py's journal_size_limit is above what LIMIT lets it reach): the write that cut
 it paid 4-14 ms, and that write was often the event loop's.
@@ -20,6 +21,7 @@ it paid 4-14 ms, and that write was often the event loop's.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 
@@ -27,11 +29,14 @@ log = logging.getLogger("proxy.store")
 
 EVERY = 64  # commits between passive checkpoints
 LIMIT = 8192  # frames (pages) in the WAL: 32 MiB of 4 KiB pages (sqlite.py cuts a WAL back only past 64 MiB)
+FRAME_BYTES = 4096 + 24  # a 4 KiB page and its frame header
 
 
 class Checkpointer:
     def __init__(self, path: str, writers: threading.RLock):
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._wal = path + "-wal"
+        self._wal_size_at_restart = 0  # a restarted WAL is written again from its start and keeps its size
         self._due = threading.Event()
         self._busy = threading.Lock()  # one checkpoint at a time on the connection
         self._writers = writers  # the store's lock: held, no statement of the store's runs (see committed)
@@ -44,7 +49,7 @@ class Checkpointer:
     def committed(self) -> None:
         """After each commit, by the committing thread (a thread of the group commit's, not the loop)."""
         self.commits += 1
-        if self.frames > LIMIT and self._busy.acquire(blocking=False):  # else: at the next commit
+        if (self.frames > LIMIT or self._wal_outgrew()) and self._busy.acquire(blocking=False):  # else: at the next commit
             try:  # here, not by the thread: a hand-off to it and back cost more than the checkpoint
                 with self._writers:  # a write meanwhile would find the database busy and sleep in SQLite's busy handler
                     self._checkpoint("RESTART")
@@ -52,6 +57,17 @@ class Checkpointer:
                 self._busy.release()
         elif self.commits % EVERY == 0:
             self._due.set()
+
+    def _wal_outgrew(self) -> bool:
+        """Every 16 commits: has the WAL file grown past LIMIT frames and past its size at the last
+        restart? Then the writers wrapped it whole, and it holds that many frames."""
+        if self.commits % 16:
+            return False
+        try:
+            size = os.stat(self._wal).st_size
+        except OSError:
+            return False
+        return size > max(self._wal_size_at_restart, LIMIT * FRAME_BYTES)
 
     def _run(self) -> None:
         while True:
@@ -66,7 +82,9 @@ class Checkpointer:
         try:
             busy, frames, _ = self._db.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
             self.frames = 0 if mode == "RESTART" and not busy else max(frames, 0)  # restarted: the next writer starts it over
-        except sqlite3.Error as exc:  # the next one will try again; the WAL only grows meanwhile
+            if mode == "RESTART" and not busy:
+                self._wal_size_at_restart = os.stat(self._wal).st_size
+        except (sqlite3.Error, OSError) as exc:  # the next one will try again; the WAL only grows meanwhile
             log.warning("WAL checkpoint failed: %s", exc)
 
     def close(self) -> None:

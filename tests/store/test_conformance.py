@@ -223,6 +223,17 @@ def test_one_commit_writes_records_rows_answers_ids_and_prints_together(store):
     store.commit(Writes())  # nothing to write is no error
 
 
+def test_sqlite_wal_is_bounded_even_when_the_passive_checkpoints_lag(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite_checkpoint, "EVERY", 10**9)  # the checkpoint thread never runs: a starved thread
+    s = SQLiteStore(str(tmp_path / "wal.db"))
+    wal, largest = tmp_path / "wal.db-wal", 0
+    for i in range(3000):  # ~18 KB of WAL a commit: unchecked, 54 MB
+        s.enqueue([("scale", rec(i), "r")])
+        largest = max(largest, wal.stat().st_size) if i % 100 == 0 else largest
+    assert largest < (sqlite_checkpoint.LIMIT + 1000) * 4120
+    s.close()
+
+
 def test_sqlite_checkpoints_bound_the_wal_under_writes_without_a_pause_and_close_empties_it(tmp_path):
     s = SQLiteStore(str(tmp_path / "wal.db"))
     wal, largest = tmp_path / "wal.db-wal", 0

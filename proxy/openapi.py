@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .mapping import VendorMapping
+from .mapping import VendorMapping, javaregex
 from .mapping.paths import parse
 from .mapping.rules import Rule
 
@@ -148,7 +148,7 @@ def _schema(rule: Rule) -> dict:
         if value is not None:
             s[name] = value
     if "pattern" in s:
-        s["pattern"] = _ecma(s["pattern"])
+        s["pattern"] = javaregex.to_ecma(s["pattern"]) if rule._dialect == "java" else _ecma(s["pattern"])
     if rule.unique:
         s["uniqueItems"] = True
     if rule.one_of is not None:

@@ -19,10 +19,11 @@ import re
 import uuid
 from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from .. import codecs
 from ..errors import ConfigError
+from . import javaregex
 from .conditions import Condition, compile_condition
 from .paths import MISSING, _slotted, _step, compile_getter, parse, rooted, slotted
 from .template import compile_template
@@ -64,6 +65,7 @@ class Rule(BaseModel):
     carry: list[str] | None = None  # canonical fields appended to this one (see carry.py)
     id: str | None = None  # "trace" | "span": an id to translate into the target's id space
     note: str | None = None  # why, for loss reports
+    _dialect: str = PrivateAttr(default="python")  # its vendor server's language (spec.VendorSpec.dialect)
 
     @field_validator("src")
     @classmethod
@@ -183,7 +185,7 @@ def _check(rule: Rule, loc: tuple | None) -> Callable | None:
     for kind, bound, bound_test in (
         ("min", rule.min, lambda v, b: not _num(v) or v >= b),
         ("max", rule.max, lambda v, b: not _num(v) or v <= b),
-        ("min_length", rule.min_length, lambda v, b: not isinstance(v, str) or len(v.strip()) >= b),
+        ("min_length", rule.min_length, lambda v, b, blank=blank_of(rule): not isinstance(v, str) or len(v.strip(blank)) >= b),
         ("max_length", rule.max_length, lambda v, b: not isinstance(v, str) or len(v) <= b),
         ("min_items", rule.min_items, lambda v, b: not isinstance(v, list) or len(v) >= b),
         ("max_items", rule.max_items, lambda v, b: not isinstance(v, list) or len(v) <= b),
@@ -191,8 +193,8 @@ def _check(rule: Rule, loc: tuple | None) -> Callable | None:
         if bound is not None:
             checks.append(lambda v, k=kind, b=bound, t=bound_test: None if t(v, b) else (k, b, ""))
     if rule.pattern:
-        rx = re.compile(rule.pattern)
-        checks.append(lambda v: None if not isinstance(v, str) or rx.search(v) else ("pattern", rule.pattern, ""))
+        matches = pattern_test(rule)
+        checks.append(lambda v: None if not isinstance(v, str) or matches(v) else ("pattern", rule.pattern, ""))
     if rule.one_of is not None:
         allowed = rule.one_of
         checks.append(lambda v: None if v in allowed else ("one_of", allowed, ""))
@@ -217,6 +219,24 @@ def _check(rule: Rule, loc: tuple | None) -> Callable | None:
         return value
 
     return check
+
+
+_JAVA_BLANK = "".join(map(chr, range(0x21)))  # what Java's String.trim() strips: U+0000..U+0020
+
+
+def blank_of(rule: Rule) -> str | None:
+    """What a text's `min_length` does not count at its ends, as its vendor's server sees it:
+    Java's @NotBlank trims U+0000..U+0020 (not U+2003, not U+0085); Python strips Unicode's
+    whitespace (None)."""
+    return _JAVA_BLANK if rule._dialect == "java" else None
+
+
+def pattern_test(rule: Rule) -> Callable[[str], Any]:
+    """The rule's pattern as its vendor's server applies it: Java's (javaregex.py) as Bean
+    Validation's @Pattern does, on the whole value; Python's, searched."""
+    if rule._dialect == "java":
+        return re.compile(javaregex.to_python(rule.pattern)).fullmatch
+    return re.compile(rule.pattern).search
 
 
 def _present(v: Any) -> Any:
@@ -379,7 +399,7 @@ def _emit_tests(rule: Rule, names: Names, inner: str) -> list[str]:
     for kind, bound, guard, test in (
         ("min", rule.min, "num", "not v >= {b}"),
         ("max", rule.max, "num", "not v <= {b}"),
-        ("min_length", rule.min_length, "str", "not len(v.strip()) >= {b}"),
+        ("min_length", rule.min_length, "str", f"not len(v.strip({names.add(blank_of(rule), 'blank')})) >= {{b}}"),
         ("max_length", rule.max_length, "str", "not len(v) <= {b}"),
         ("min_items", rule.min_items, "list", "not len(v) >= {b}"),
         ("max_items", rule.max_items, "list", "not len(v) <= {b}"),
@@ -390,7 +410,7 @@ def _emit_tests(rule: Rule, names: Names, inner: str) -> list[str]:
     if bad:
         lines.append(f"{inner}if {' or '.join(f'({b})' for b in bad)}: raise Bail")
     if rule.pattern:  # one regex search per distinct text: a batch repeats its project names
-        rx, seen = names.add(re.compile(rule.pattern).search, "rx"), names.add({}, "seen")
+        rx, seen = names.add(pattern_test(rule), "rx"), names.add({}, "seen")
         body = [f"ok = {seen}.get(v)", "if ok is None:", f" ok = {rx}(v) is not None", f" if len({seen}) < 4096: {seen}[v] = ok",
                 "if not ok: raise Bail"]
         if known == "str":

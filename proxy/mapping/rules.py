@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from datetime import datetime
 from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
@@ -44,7 +45,7 @@ class Rule(BaseModel):
     template: str | None = None
     default: Any = None
     required: bool = False
-    type: str | None = None  # string number integer boolean uuid object array
+    type: str | list[str] | None = None  # string number integer boolean uuid datetime object array; a list: any of them
     min: int | float | None = None  # an int stays one: error texts quote the bound as written
     max: int | float | None = None
     min_length: int | None = None
@@ -54,7 +55,8 @@ class Rule(BaseModel):
     min_items: int | None = None
     max_items: int | None = None
     unique: bool = False
-    items: str | None = None  # the type every element of an array must have (a `type` name)
+    items: "str | Rule | None" = None  # the type every element of an array must have, or a rule each keeps
+    values: "Rule | None" = None  # a rule each value of an object keeps (e.g. Opik's usage: int32 counts)
     fn: str | None = None  # "<codec>.<function>": a named pure function
     rescale: Rescale | None = None
     round: bool | int | None = None
@@ -76,9 +78,10 @@ class Rule(BaseModel):
 
     @field_validator("type")
     @classmethod
-    def _type(cls, v: str | None) -> str | None:
-        if v is not None and v not in _TYPES:
-            raise ValueError(f"unknown type {v!r}; expected one of {', '.join(_TYPES)}")
+    def _type(cls, v: str | list[str] | None) -> str | list[str] | None:
+        for name in [v] if isinstance(v, str) else v or []:
+            if name not in _TYPES:
+                raise ValueError(f"unknown type {name!r}; expected one of {', '.join(_TYPES)}")
         return v
 
     @field_validator("fn")
@@ -90,6 +93,9 @@ class Rule(BaseModel):
             except ConfigError as exc:
                 raise ValueError(exc.message) from None
         return v
+
+
+Rule.model_rebuild()
 
 
 class RuleViolation(Exception):
@@ -108,6 +114,7 @@ _TYPE_TESTS: dict[str, tuple[str, str]] = {
     "object": ("isinstance(v, dict)", "an object"),
     "array": ("isinstance(v, list)", "an array"),
     "uuid": ("isinstance(v, str) and _is_uuid(v)", "a UUID"),
+    "datetime": ("isinstance(v, str) and _is_datetime(v)", "a date-time"),
     "scalar": ("isinstance(v, (str, int, float, bool))", "a string or number"),
 }
 
@@ -130,10 +137,41 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-_NS = {"_isfinite": math.isfinite, "_is_uuid": _is_uuid}
+_DATETIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))")
+
+
+def _is_datetime(text: str) -> bool:
+    """An RFC 3339 date-time (JSON Schema's `format: date-time`): a real date and time, an offset."""
+    m = _DATETIME.fullmatch(text)
+    if m is None:
+        return False
+    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+    try:
+        datetime(year, month, day, hour, minute, min(second, 59))  # :60, a leap second, is allowed
+    except ValueError:
+        return False
+    return second <= 60 and (m.group(7) is None or (int(m.group(7)) <= 23 and int(m.group(8)) <= 59))
+
+
+_NS = {"_isfinite": math.isfinite, "_is_uuid": _is_uuid, "_is_datetime": _is_datetime}
 _TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     name: (eval(f"lambda v: {expr}", _NS), expected) for name, (expr, expected) in _TYPE_TESTS.items()  # noqa: S307 - constant text
 }
+
+
+def type_test(type_: str | list[str]) -> tuple[str, str]:
+    """(an expression over `v`, what it expects) for a `type`, or a list of them (any of them)."""
+    if isinstance(type_, str):
+        return _TYPE_TESTS[type_]
+    tests, expected = zip(*(_TYPE_TESTS[t] for t in type_))
+    return " or ".join(f"({t})" for t in tests), ", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1 else expected[0]
+
+
+def _type_of(type_: str | list[str]) -> tuple[Callable[[Any], bool], str]:
+    if isinstance(type_, str):
+        return _TYPES[type_]
+    expr, expected = type_test(type_)
+    return eval(f"lambda v: {expr}", _NS), expected  # noqa: S307 - text made of the constant tests above
 
 
 def compile_rule(rule: Rule, roots: frozenset[str], fns: Callable[[str], Callable], record_root: str | None = None) -> tuple[Closure, tuple | None]:
@@ -180,7 +218,7 @@ def _first_present(getters: list[Closure]) -> Closure:
 def _check(rule: Rule, loc: tuple | None) -> Callable | None:
     checks = []
     if rule.type:
-        test, expected = _TYPES[rule.type]
+        test, expected = _type_of(rule.type)
         checks.append(lambda v, t=test, e=expected: None if t(v) else ("type", None, e))
     for kind, bound, bound_test in (
         ("min", rule.min, lambda v, b: not _num(v) or v >= b),
@@ -198,9 +236,13 @@ def _check(rule: Rule, loc: tuple | None) -> Callable | None:
     if rule.one_of is not None:
         allowed = rule.one_of
         checks.append(lambda v: None if v in allowed else ("one_of", allowed, ""))
-    if rule.items:
+    if isinstance(rule.items, str):
         test, expected = _TYPES[rule.items]
-        checks.append(lambda v: None if not isinstance(v, list) or all(map(test, v)) else ("type", None, f"an array of {expected[2:] if expected.startswith('a ') else expected}s"))
+        checks.append(lambda v: None if not isinstance(v, list) or all(map(test, v)) else ("type", None, f"an array of {expected.split(' ', 1)[1]}s"))
+    elif rule.items is not None:
+        checks.append(_each_kept(rule.items, lambda v: enumerate(v) if isinstance(v, list) else ()))
+    if rule.values is not None:
+        checks.append(_each_kept(rule.values, lambda v: v.items() if isinstance(v, dict) else ()))
     if rule.unique:
         checks.append(lambda v: None if not isinstance(v, list) or len(set(map(repr, v))) == len(v) else ("unique", None, ""))
     required, where = rule.required, loc or ()
@@ -215,10 +257,28 @@ def _check(rule: Rule, loc: tuple | None) -> Callable | None:
         for c in checks:
             bad = c(value)
             if bad:
+                if len(bad) > 3:  # an element's: (kind, limit, expected, its key, its value)
+                    raise RuleViolation((*where, bad[3]), bad[0], bad[1], bad[4], bad[2])
                 raise RuleViolation(where, bad[0], bad[1], value, bad[2])
         return value
 
     return check
+
+
+def _each_kept(rule: Rule, pairs: Callable[[Any], Any]) -> Callable:
+    """A check that every element of an array (or value of an object) keeps `rule`; a broken one
+    is named by its index (or key)."""
+    inner = _check(rule, ()) or (lambda v, src: v)
+
+    def each(value: Any) -> tuple | None:
+        for key, element in pairs(value):
+            try:
+                inner(element, None)
+            except RuleViolation as bad:
+                return bad.kind, bad.limit, bad.expected, key, element
+        return None
+
+    return each
 
 
 _JAVA_BLANK = "".join(map(chr, range(0x21)))  # what Java's String.trim() strips: U+0000..U+0020
@@ -334,6 +394,7 @@ class Names:
 
     def __init__(self, **fixed: Any) -> None:
         self.ns: dict[str, Any] = {"MISSING": MISSING, "Bail": Bail, "_step": _step, "_isfinite": math.isfinite, "_is_uuid": _is_uuid,
+                                   "_is_datetime": _is_datetime,
                                    "_uuid_form": _CANONICAL_UUID.fullmatch, "_tuple_new": tuple.__new__,
                                    "_slotted": _slotted, "_is_slotted": slotted, **fixed}
 
@@ -389,12 +450,12 @@ def _emit_checks(rule: Rule, names: Names, ind: str) -> list[str]:
 
 
 def _emit_tests(rule: Rule, names: Names, inner: str) -> list[str]:
-    known = _IMPLIED.get(rule.type or "")
+    known = _IMPLIED.get(rule.type) if isinstance(rule.type, str) else None
     lines: list[str] = []
     if rule.type == "uuid":  # _is_uuid with its common case inlined
         lines.append(f"{inner}if not (isinstance(v, str) and len(v) == 36 and (_uuid_form(v) is not None or _is_uuid(v))): raise Bail")
     elif rule.type:
-        lines.append(f"{inner}if not ({_TYPE_TESTS[rule.type][0]}): raise Bail")
+        lines.append(f"{inner}if not ({type_test(rule.type)[0]}): raise Bail")
     bad: list[str] = []
     for kind, bound, guard, test in (
         ("min", rule.min, "num", "not v >= {b}"),
@@ -419,8 +480,12 @@ def _emit_tests(rule: Rule, names: Names, inner: str) -> list[str]:
             lines += [f"{inner}if isinstance(v, str):", *[inner + " " + b for b in body]]
     if rule.one_of is not None:
         lines.append(f"{inner}if v not in {names.add(rule.one_of, 'one')}: raise Bail")
-    if rule.items:
+    if isinstance(rule.items, str):
         lines.append(f"{inner}if isinstance(v, list) and not all(map({names.add(_TYPES[rule.items][0], 'it')}, v)): raise Bail")
+    elif rule.items is not None:
+        lines.append(f"{inner}if isinstance(v, list) and {names.add(_each_kept(rule.items, enumerate), 'each')}(v): raise Bail")
+    if rule.values is not None:
+        lines.append(f"{inner}if isinstance(v, dict) and {names.add(_each_kept(rule.values, dict.items), 'each')}(v): raise Bail")
     if rule.unique:
         lines.append(f"{inner}if isinstance(v, list) and len(set(map(repr, v))) != len(v): raise Bail")
     return lines

@@ -145,10 +145,10 @@ class VendorSpec(Strict):
 
 def _rules(node: Any):
     """Every rule in a part of a spec, however deep."""
-    if isinstance(node, Rule):
-        yield node
-    elif isinstance(node, BaseModel):
-        for name in type(node).model_fields:
+    if isinstance(node, BaseModel):
+        if isinstance(node, Rule):
+            yield node
+        for name in type(node).model_fields:  # a rule's own `items` and `values` too
             yield from _rules(getattr(node, name))
     elif isinstance(node, dict):
         for v in node.values():

@@ -29,6 +29,10 @@ def error_body(status: int, code: str, message: str, violations: list[Violation]
     return Reply(status, {"code": status, "message": message})
 
 
+def _min_items(v: Violation) -> int:
+    return 0 if v.loc and str(v.loc[-1]).startswith("tags") else 1  # tags: @Size(max = 50); a batch: 1..1000
+
+
 def _java_path(loc: tuple) -> str:
     out = ""
     for part in loc[1:] if loc and loc[0] == "body" else loc[1:] if loc and loc[0] == "path" else loc:
@@ -48,7 +52,7 @@ def _java_message(v: Violation) -> str:
         "max": f"must be less than or equal to {_JAVA_MAX if v.limit == 1e9 else v.limit}",
         "min": f"must be greater than or equal to {'-' + _JAVA_MAX if v.limit == -1e9 else v.limit}",
         "min_items": f"size must be between {v.limit} and 1000",
-        "max_items": f"size must be between {0 if v.loc and str(v.loc[-1]).startswith('tags') else 1} and {v.limit}",  # tags: @Size(max=50)
+        "max_items": f"size must be between {_min_items(v)} and {v.limit}",
         "max_length": f"size must be between 0 and {v.limit}",
         "pattern": 'must match "(?s)^\\s*(\\S.*\\S|\\S)\\s*$"',
         "unique": "must only contain unique elements",
@@ -63,11 +67,15 @@ _SCORE_SOURCES = ["ui", "sdk", "online_scoring"]
 def _java_type(v: Violation) -> str:
     if v.kind == "one_of" and v.limit != _SCORE_SOURCES:  # a trace's source, a span's type: an enum of their own
         return f"enum {list(v.limit)}"
-    return {"a number": "java.math.BigDecimal", "a string": "java.lang.String", "a UUID": "java.util.UUID",
-            "an object": "java.lang.Object", "an array": "java.util.List", "an array of strings": "java.lang.String",
-            "an array of UUIDs": "java.util.UUID", "a date-time": "java.time.Instant", "an integer": "java.lang.Integer",
-            "an object, an array or a string": "com.comet.opik.api.JsonListString",
-            "an array of objects": "com.comet.opik.api.JsonListString"}.get(v.expected, "com.comet.opik.api.ScoreSource")
+    return _JAVA_TYPES.get(v.expected, "com.comet.opik.api.ScoreSource")
+
+
+_JAVA_TYPES = {"a number": "java.math.BigDecimal", "a string": "java.lang.String", "a UUID": "java.util.UUID",
+               "an object": "java.lang.Object", "an array": "java.util.List", "an array of strings": "java.lang.String",
+               "an array of UUIDs": "java.util.UUID", "a date-time": "java.time.Instant",
+               "an integer": "java.lang.Integer",
+               "an object, an array or a string": "com.comet.opik.api.JsonListString",
+               "an array of objects": "com.comet.opik.api.JsonListString"}
 
 
 def uuid7_id(ref: Any, kind: str, ctx: dict) -> str:

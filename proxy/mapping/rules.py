@@ -164,7 +164,8 @@ def type_test(type_: str | list[str]) -> tuple[str, str]:
     if isinstance(type_, str):
         return _TYPE_TESTS[type_]
     tests, expected = zip(*(_TYPE_TESTS[t] for t in type_))
-    return " or ".join(f"({t})" for t in tests), ", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1 else expected[0]
+    said = ", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1 else expected[0]
+    return " or ".join(f"({t})" for t in tests), said
 
 
 def _type_of(type_: str | list[str]) -> tuple[Callable[[Any], bool], str]:
@@ -223,7 +224,8 @@ def _check(rule: Rule, loc: tuple | None) -> Callable | None:
     for kind, bound, bound_test in (
         ("min", rule.min, lambda v, b: not _num(v) or v >= b),
         ("max", rule.max, lambda v, b: not _num(v) or v <= b),
-        ("min_length", rule.min_length, lambda v, b, blank=blank_of(rule): not isinstance(v, str) or len(v.strip(blank)) >= b),
+        ("min_length", rule.min_length,
+         lambda v, b, ends=blank_of(rule): not isinstance(v, str) or len(v.strip(ends)) >= b),
         ("max_length", rule.max_length, lambda v, b: not isinstance(v, str) or len(v) <= b),
         ("min_items", rule.min_items, lambda v, b: not isinstance(v, list) or len(v) >= b),
         ("max_items", rule.max_items, lambda v, b: not isinstance(v, list) or len(v) <= b),
@@ -238,7 +240,8 @@ def _check(rule: Rule, loc: tuple | None) -> Callable | None:
         checks.append(lambda v: None if v in allowed else ("one_of", allowed, ""))
     if isinstance(rule.items, str):
         test, expected = _TYPES[rule.items]
-        checks.append(lambda v: None if not isinstance(v, list) or all(map(test, v)) else ("type", None, f"an array of {expected.split(' ', 1)[1]}s"))
+        expected = f"an array of {expected.split(' ', 1)[1]}s"
+        checks.append(lambda v: None if not isinstance(v, list) or all(map(test, v)) else ("type", None, expected))
     elif rule.items is not None:
         checks.append(_each_kept(rule.items, lambda v: enumerate(v) if isinstance(v, list) else ()))
     if rule.values is not None:
@@ -483,9 +486,11 @@ def _emit_tests(rule: Rule, names: Names, inner: str) -> list[str]:
     if isinstance(rule.items, str):
         lines.append(f"{inner}if isinstance(v, list) and not all(map({names.add(_TYPES[rule.items][0], 'it')}, v)): raise Bail")
     elif rule.items is not None:
-        lines.append(f"{inner}if isinstance(v, list) and {names.add(_each_kept(rule.items, enumerate), 'each')}(v): raise Bail")
+        each = names.add(_each_kept(rule.items, enumerate), "each")
+        lines.append(f"{inner}if isinstance(v, list) and {each}(v): raise Bail")
     if rule.values is not None:
-        lines.append(f"{inner}if isinstance(v, dict) and {names.add(_each_kept(rule.values, dict.items), 'each')}(v): raise Bail")
+        each = names.add(_each_kept(rule.values, dict.items), "each")
+        lines.append(f"{inner}if isinstance(v, dict) and {each}(v): raise Bail")
     if rule.unique:
         lines.append(f"{inner}if isinstance(v, list) and len(set(map(repr, v))) != len(v): raise Bail")
     return lines

@@ -35,7 +35,7 @@ def test_a_project_name_of_java_whitespace_only_is_opiks_422(secure_proxy, upstr
 
 TRACE, SPAN = "01a2105d-41f8-77e4-83f2-4905344d3b48", "01a2105d-41f9-7a3b-8d1e-2f5b8a6c4e10"
 START = "2026-01-02T03:04:05.000Z"
-MIRROR_ONLY = [{"name": "opik-route", "from": "opik", "mirrors": ["scale"]}]  # no Opik upstream: the answers are the proxy's
+MIRROR_ONLY = [{"name": "opik-route", "from": "opik", "mirrors": ["scale"]}]  # no Opik upstream: the proxy answers
 
 
 def span(**over) -> dict:
@@ -48,7 +48,8 @@ def refused(running, method: str, path: str, body, status: int) -> list[str] | s
 
 
 def test_what_opiks_spec_forbids_in_a_trace_or_span_is_refused_in_opiks_shape(secure_proxy, upstreams):
-    running = secure_proxy(routes=MIRROR_ONLY, clients=[{"name": "opik-app", "key": APP_KEYS["opik-app"], "routes": ["opik-route"]}])
+    running = secure_proxy(routes=MIRROR_ONLY,
+                           clients=[{"name": "opik-app", "key": APP_KEYS["opik-app"], "routes": ["opik-route"]}])
     jackson = "Unable to process JSON. Cannot deserialize value of type "
     # what Jackson cannot bind: 400 {"code", "message"}
     assert refused(running, "POST", "/spans/batch", {"spans": [span(environment={"stage": "prod"})]}, 400) == \
@@ -62,11 +63,13 @@ def test_what_opiks_spec_forbids_in_a_trace_or_span_is_refused_in_opiks_shape(se
     assert refused(running, "POST", "/spans", span(usage={"prompt_tokens": "many"}), 400) == \
         jackson + "`java.lang.Integer` from 'many' at usage.promptTokens"
     # what binds but breaks a constraint: 422 {"errors": [...]}
-    assert refused(running, "POST", "/spans/batch", {"spans": [span(), {k: v for k, v in span().items() if k != "trace_id"}]}, 422) == [
+    no_trace = {k: v for k, v in span().items() if k != "trace_id"}
+    assert refused(running, "POST", "/spans/batch", {"spans": [span(), no_trace]}, 422) == [
         "spans[1].traceId must not be null"]
     assert refused(running, "PATCH", f"/traces/{TRACE}", {"environment": "e" * 151, "tags": ["a", "a"]}, 422) == [
         "tags must only contain unique elements", "environment size must be between 0 and 150"]
-    assert refused(running, "POST", "/traces/batch", {"traces": [{"start_time": START, "error_info": {"message": "boom"}}]}, 422) == [
+    no_type = {"traces": [{"start_time": START, "error_info": {"message": "boom"}}]}
+    assert refused(running, "POST", "/traces/batch", no_type, 422) == [
         "traces[0].errorInfo.exceptionType must not be null", "traces[0].errorInfo.traceback must not be null"]
     assert refused(running, "PATCH", f"/traces/{TRACE}", None, 422) == ["must not be null"]
     assert refused(running, "POST", "/spans", span(usage={"prompt_tokens": 2**31}), 422) == [

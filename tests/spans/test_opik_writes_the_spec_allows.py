@@ -25,15 +25,18 @@ def send(url: str, method: str, path: str, body: dict) -> httpx.Response:
 
 def at_scale(scale_spans, span_id: str, **fields) -> dict:
     """The span at Scale once it holds these fields (Scale takes each merged state as an upsert)."""
-    return wait_for(lambda: all(scale_spans.get(span_id, {}).get(k) == v for k, v in fields.items()) and scale_spans[span_id],
-                    what=f"span {span_id} at Scale with {fields}")
+    def holds():
+        return all(scale_spans.get(span_id, {}).get(k) == v for k, v in fields.items()) and scale_spans[span_id]
+
+    return wait_for(holds, what=f"span {span_id} at Scale with {fields}")
 
 
 def test_a_list_or_a_text_as_metadata_reaches_scale_under_its_key(live_proxy, upstreams, scale_spans):
     url = live_proxy([ROUTE])
     trace, listed, texted = ids.uuid7(), ids.uuid7(), ids.uuid7()
     r = send(url, "POST", "/traces/batch", {"traces": [
-        {"id": trace, "name": "chat", "project_name": "proj", "start_time": START, "metadata": "a note", "input": "2+2?"}]})
+        {"id": trace, "name": "chat", "project_name": "proj", "start_time": START, "metadata": "a note",
+         "input": "2+2?"}]})
     assert r.status_code == 204, r.text
     r = send(url, "POST", "/spans/batch", {"spans": [
         {"id": listed, "trace_id": trace, "name": "llm", "type": "llm", "project_name": "proj", "start_time": START,
@@ -49,7 +52,8 @@ def test_a_list_or_a_text_as_metadata_reaches_scale_under_its_key(live_proxy, up
         {"metadata": [{"step": 1}, {"step": 2}], "model": "gpt-4o", "project": "proj"},
         {"input": [{"role": "user", "content": "2+2?"}]}, "COMPLETION")
     span = at_scale(scale_spans, texted, name="tool")
-    assert (span["metadata"], span["output"], span["parent_id"]) == ({"metadata": "plain text", "project": "proj"}, {"output": "4"}, trace)
+    assert (span["metadata"], span["output"], span["parent_id"]) == (
+        {"metadata": "plain text", "project": "proj"}, {"output": "4"}, trace)
 
 
 def test_an_update_may_change_metadata_from_an_object_to_a_list_and_back(live_proxy, upstreams, scale_spans):
@@ -57,7 +61,8 @@ def test_an_update_may_change_metadata_from_an_object_to_a_list_and_back(live_pr
     else replaces what was there (it once ended in a TypeError and a 503, which the SDK retries)."""
     url = live_proxy([ROUTE])
     trace, span_id = ids.uuid7(), ids.uuid7()
-    r = send(url, "POST", "/spans", {"id": span_id, "trace_id": trace, "name": "llm", "start_time": START, "metadata": {"a": 1}})
+    r = send(url, "POST", "/spans", {"id": span_id, "trace_id": trace, "name": "llm", "start_time": START,
+                                     "metadata": {"a": 1}})
     assert r.status_code == 201, r.text
     at_scale(scale_spans, span_id, metadata={"a": 1})
 
@@ -77,7 +82,8 @@ def test_an_update_may_change_metadata_from_an_object_to_a_list_and_back(live_pr
     at_scale(scale_spans, span_id, metadata={"c": 3, "d": 4})  # two objects: merged
 
 
-def test_a_trace_or_span_sent_without_an_id_gets_one_and_is_an_entity_of_its_own_at_scale(live_proxy, upstreams, scale_spans):
+def test_a_trace_or_span_sent_without_an_id_gets_one_and_is_an_entity_of_its_own_at_scale(live_proxy, upstreams,
+                                                                                           scale_spans):
     url = live_proxy([ROUTE])
     r = send(url, "POST", "/traces", {"name": "chat", "start_time": START})
     assert r.status_code == 201, r.text

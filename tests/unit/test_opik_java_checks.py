@@ -32,8 +32,9 @@ def test_a_project_name_java_finds_not_blank_is_accepted(name):
 
 @pytest.mark.parametrize("name", ["\x0b", " ", "\t\n\x0b\f\r ", ""])
 def test_a_project_name_of_java_whitespace_only_is_refused(name):
+    pattern = MAPPINGS["opik"].endpoints["traces_scores"].spec.decode.fields["project"].pattern
     assert refusals({"scores": [score(project_name=name)]}) == [
-        Violation(("body", "scores", 0, "project_name"), "pattern", MAPPINGS["opik"].endpoints["traces_scores"].spec.decode.fields["project"].pattern, name)]
+        Violation(("body", "scores", 0, "project_name"), "pattern", pattern, name)]
 
 
 def test_the_closures_read_patterns_as_java_too():

@@ -119,7 +119,8 @@ def test_a_list_of_types_takes_any_of_them():
 @pytest.mark.parametrize("text, good", [
     ("2026-01-02T03:04:05Z", True), ("2026-01-02T03:04:05.123456+08:27", True), ("1263-09-25t20:03:50.82058z", True),
     ("2016-12-31T23:59:60Z", True), ("2026-01-02T12:99:00Z", False), ("2026-02-30T00:00:00Z", False),
-    ("2026-01-02 03:04:05Z", False), ("2026-01-02T03:04:05", False), ("2026-01-02T03:04:05+24:00", False), ("yesterday", False),
+    ("2026-01-02 03:04:05Z", False), ("2026-01-02T03:04:05", False), ("2026-01-02T03:04:05+24:00", False),
+    ("yesterday", False),
 ])
 def test_datetime_is_rfc_3339(text, good):
     spec = {"from": "body.v", "type": "datetime"}

@@ -110,7 +110,7 @@ class Span:
     end_time: str | None = None
     input: Any = None
     output: Any = None
-    metadata: dict[str, Any] | None = None
+    metadata: Any = None  # an object; where the vendor allows it (Opik), a list or a text
     tags: list[str] | None = None
     status: str | None = None  # ok, error
     error: Any = None

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .mapping import VendorMapping
+from .mapping import VendorMapping, javaregex
 from .mapping.paths import parse
 from .mapping.rules import Rule
 
 _TYPES = {"string": {"type": "string"}, "number": {"type": "number"}, "integer": {"type": "integer"},
           "boolean": {"type": "boolean"}, "uuid": {"type": "string", "format": "uuid"},
+          "datetime": {"type": "string", "format": "date-time"},
           "object": {"type": "object"}, "array": {"type": "array"}}
 _PARAM = re.compile(r"\{([^}]+)\}")
 _NO_BODY = {"GET", "DELETE", "HEAD"}
@@ -139,16 +140,22 @@ def _require(node: dict, field: str) -> None:
 
 
 def _schema(rule: Rule) -> dict:
+    if isinstance(rule.type, list):  # any of them; an array's elements as `items` says
+        return {"anyOf": [_schema(rule.model_copy(update={"type": t})) for t in rule.type]}
     s: dict[str, Any] = dict(_TYPES.get(rule.type or "", {}))
     if rule.type == "object":
         s["properties"] = {}
+        if rule.values is not None:
+            s["additionalProperties"] = _schema(rule.values)
+    if rule.type == "array" and rule.items is not None:
+        s["items"] = dict(_TYPES[rule.items]) if isinstance(rule.items, str) else _schema(rule.items)
     for key, name in (("min", "minimum"), ("max", "maximum"), ("min_length", "minLength"), ("max_length", "maxLength"),
                       ("pattern", "pattern"), ("min_items", "minItems"), ("max_items", "maxItems")):
         value = getattr(rule, key)
         if value is not None:
             s[name] = value
     if "pattern" in s:
-        s["pattern"] = _ecma(s["pattern"])
+        s["pattern"] = javaregex.to_ecma(s["pattern"]) if rule._dialect == "java" else _ecma(s["pattern"])
     if rule.unique:
         s["uniqueItems"] = True
     if rule.one_of is not None:

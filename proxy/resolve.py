@@ -97,7 +97,7 @@ def merge_span(known: Span | None, news: Span) -> Span:
     if known is None:
         return news
     changes = {f: getattr(news, f) for f in SPAN_FIELDS if f not in ("op", "id", "origin") and getattr(news, f) is not None}
-    if known.metadata and news.metadata:
+    if isinstance(known.metadata, dict) and isinstance(news.metadata, dict):  # objects merge; a list or a text replaces
         changes["metadata"] = {**known.metadata, **news.metadata}
     return replace(known, **changes)
 

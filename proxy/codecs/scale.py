@@ -93,6 +93,11 @@ def input_object(value: Any, src: dict) -> Any:
     return _object("input", value)
 
 
+def metadata_object(value: Any, src: dict) -> Any:
+    """Scale span metadata is an object: any other JSON value (an Opik list or text) goes as `{"metadata": value}`."""
+    return _object("metadata", value)
+
+
 def output_object(value: Any, src: dict) -> Any:
     """Scale span output is an object: any other JSON value (a Tracia text) goes as `{"output": value}`."""
     return _object("output", value)

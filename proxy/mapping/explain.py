@@ -111,6 +111,8 @@ def _how(rule: Rule) -> str:
         steps.append(f"threshold {rule.threshold}: lossy")
     if rule.enum:
         steps.append("mapped")
+    if rule.note:  # what the rule says of itself: a change of shape, a default a vendor needs
+        steps.append(rule.note)
     return f" ({', '.join(steps)})" if steps else ""
 
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from datetime import datetime
 from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from .. import codecs
 from ..errors import ConfigError
+from . import javaregex
 from .conditions import Condition, compile_condition
 from .paths import MISSING, _slotted, _step, compile_getter, parse, rooted, slotted
 from .template import compile_template
@@ -43,7 +45,7 @@ class Rule(BaseModel):
     template: str | None = None
     default: Any = None
     required: bool = False
-    type: str | None = None  # string number integer boolean uuid object array
+    type: str | list[str] | None = None  # string number integer boolean uuid datetime object array; a list: any of them
     min: int | float | None = None  # an int stays one: error texts quote the bound as written
     max: int | float | None = None
     min_length: int | None = None
@@ -53,7 +55,8 @@ class Rule(BaseModel):
     min_items: int | None = None
     max_items: int | None = None
     unique: bool = False
-    items: str | None = None  # the type every element of an array must have (a `type` name)
+    items: "str | Rule | None" = None  # the type every element of an array must have, or a rule each keeps
+    values: "Rule | None" = None  # a rule each value of an object keeps (e.g. Opik's usage: int32 counts)
     fn: str | None = None  # "<codec>.<function>": a named pure function
     rescale: Rescale | None = None
     round: bool | int | None = None
@@ -64,6 +67,7 @@ class Rule(BaseModel):
     carry: list[str] | None = None  # canonical fields appended to this one (see carry.py)
     id: str | None = None  # "trace" | "span": an id to translate into the target's id space
     note: str | None = None  # why, for loss reports
+    _dialect: str = PrivateAttr(default="python")  # its vendor server's language (spec.VendorSpec.dialect)
 
     @field_validator("src")
     @classmethod
@@ -74,9 +78,10 @@ class Rule(BaseModel):
 
     @field_validator("type")
     @classmethod
-    def _type(cls, v: str | None) -> str | None:
-        if v is not None and v not in _TYPES:
-            raise ValueError(f"unknown type {v!r}; expected one of {', '.join(_TYPES)}")
+    def _type(cls, v: str | list[str] | None) -> str | list[str] | None:
+        for name in [v] if isinstance(v, str) else v or []:
+            if name not in _TYPES:
+                raise ValueError(f"unknown type {name!r}; expected one of {', '.join(_TYPES)}")
         return v
 
     @field_validator("fn")
@@ -88,6 +93,9 @@ class Rule(BaseModel):
             except ConfigError as exc:
                 raise ValueError(exc.message) from None
         return v
+
+
+Rule.model_rebuild()
 
 
 class RuleViolation(Exception):
@@ -106,6 +114,7 @@ _TYPE_TESTS: dict[str, tuple[str, str]] = {
     "object": ("isinstance(v, dict)", "an object"),
     "array": ("isinstance(v, list)", "an array"),
     "uuid": ("isinstance(v, str) and _is_uuid(v)", "a UUID"),
+    "datetime": ("isinstance(v, str) and _is_datetime(v)", "a date-time"),
     "scalar": ("isinstance(v, (str, int, float, bool))", "a string or number"),
 }
 
@@ -128,10 +137,42 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-_NS = {"_isfinite": math.isfinite, "_is_uuid": _is_uuid}
+_DATETIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))")
+
+
+def _is_datetime(text: str) -> bool:
+    """An RFC 3339 date-time (JSON Schema's `format: date-time`): a real date and time, an offset."""
+    m = _DATETIME.fullmatch(text)
+    if m is None:
+        return False
+    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+    try:
+        datetime(year, month, day, hour, minute, min(second, 59))  # :60, a leap second, is allowed
+    except ValueError:
+        return False
+    return second <= 60 and (m.group(7) is None or (int(m.group(7)) <= 23 and int(m.group(8)) <= 59))
+
+
+_NS = {"_isfinite": math.isfinite, "_is_uuid": _is_uuid, "_is_datetime": _is_datetime}
 _TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     name: (eval(f"lambda v: {expr}", _NS), expected) for name, (expr, expected) in _TYPE_TESTS.items()  # noqa: S307 - constant text
 }
+
+
+def type_test(type_: str | list[str]) -> tuple[str, str]:
+    """(an expression over `v`, what it expects) for a `type`, or a list of them (any of them)."""
+    if isinstance(type_, str):
+        return _TYPE_TESTS[type_]
+    tests, expected = zip(*(_TYPE_TESTS[t] for t in type_))
+    said = ", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1 else expected[0]
+    return " or ".join(f"({t})" for t in tests), said
+
+
+def _type_of(type_: str | list[str]) -> tuple[Callable[[Any], bool], str]:
+    if isinstance(type_, str):
+        return _TYPES[type_]
+    expr, expected = type_test(type_)
+    return eval(f"lambda v: {expr}", _NS), expected  # noqa: S307 - text made of the constant tests above
 
 
 def compile_rule(rule: Rule, roots: frozenset[str], fns: Callable[[str], Callable], record_root: str | None = None) -> tuple[Closure, tuple | None]:
@@ -178,12 +219,13 @@ def _first_present(getters: list[Closure]) -> Closure:
 def _check(rule: Rule, loc: tuple | None) -> Callable | None:
     checks = []
     if rule.type:
-        test, expected = _TYPES[rule.type]
+        test, expected = _type_of(rule.type)
         checks.append(lambda v, t=test, e=expected: None if t(v) else ("type", None, e))
     for kind, bound, bound_test in (
         ("min", rule.min, lambda v, b: not _num(v) or v >= b),
         ("max", rule.max, lambda v, b: not _num(v) or v <= b),
-        ("min_length", rule.min_length, lambda v, b: not isinstance(v, str) or len(v.strip()) >= b),
+        ("min_length", rule.min_length,
+         lambda v, b, ends=blank_of(rule): not isinstance(v, str) or len(v.strip(ends)) >= b),
         ("max_length", rule.max_length, lambda v, b: not isinstance(v, str) or len(v) <= b),
         ("min_items", rule.min_items, lambda v, b: not isinstance(v, list) or len(v) >= b),
         ("max_items", rule.max_items, lambda v, b: not isinstance(v, list) or len(v) <= b),
@@ -191,14 +233,19 @@ def _check(rule: Rule, loc: tuple | None) -> Callable | None:
         if bound is not None:
             checks.append(lambda v, k=kind, b=bound, t=bound_test: None if t(v, b) else (k, b, ""))
     if rule.pattern:
-        rx = re.compile(rule.pattern)
-        checks.append(lambda v: None if not isinstance(v, str) or rx.search(v) else ("pattern", rule.pattern, ""))
+        matches = pattern_test(rule)
+        checks.append(lambda v: None if not isinstance(v, str) or matches(v) else ("pattern", rule.pattern, ""))
     if rule.one_of is not None:
         allowed = rule.one_of
         checks.append(lambda v: None if v in allowed else ("one_of", allowed, ""))
-    if rule.items:
+    if isinstance(rule.items, str):
         test, expected = _TYPES[rule.items]
-        checks.append(lambda v: None if not isinstance(v, list) or all(map(test, v)) else ("type", None, f"an array of {expected[2:] if expected.startswith('a ') else expected}s"))
+        expected = f"an array of {expected.split(' ', 1)[1]}s"
+        checks.append(lambda v: None if not isinstance(v, list) or all(map(test, v)) else ("type", None, expected))
+    elif rule.items is not None:
+        checks.append(_each_kept(rule.items, lambda v: enumerate(v) if isinstance(v, list) else ()))
+    if rule.values is not None:
+        checks.append(_each_kept(rule.values, lambda v: v.items() if isinstance(v, dict) else ()))
     if rule.unique:
         checks.append(lambda v: None if not isinstance(v, list) or len(set(map(repr, v))) == len(v) else ("unique", None, ""))
     required, where = rule.required, loc or ()
@@ -213,10 +260,46 @@ def _check(rule: Rule, loc: tuple | None) -> Callable | None:
         for c in checks:
             bad = c(value)
             if bad:
+                if len(bad) > 3:  # an element's: (kind, limit, expected, its key, its value)
+                    raise RuleViolation((*where, bad[3]), bad[0], bad[1], bad[4], bad[2])
                 raise RuleViolation(where, bad[0], bad[1], value, bad[2])
         return value
 
     return check
+
+
+def _each_kept(rule: Rule, pairs: Callable[[Any], Any]) -> Callable:
+    """A check that every element of an array (or value of an object) keeps `rule`; a broken one
+    is named by its index (or key)."""
+    inner = _check(rule, ()) or (lambda v, src: v)
+
+    def each(value: Any) -> tuple | None:
+        for key, element in pairs(value):
+            try:
+                inner(element, None)
+            except RuleViolation as bad:
+                return bad.kind, bad.limit, bad.expected, key, element
+        return None
+
+    return each
+
+
+_JAVA_BLANK = "".join(map(chr, range(0x21)))  # what Java's String.trim() strips: U+0000..U+0020
+
+
+def blank_of(rule: Rule) -> str | None:
+    """What a text's `min_length` does not count at its ends, as its vendor's server sees it:
+    Java's @NotBlank trims U+0000..U+0020 (not U+2003, not U+0085); Python strips Unicode's
+    whitespace (None)."""
+    return _JAVA_BLANK if rule._dialect == "java" else None
+
+
+def pattern_test(rule: Rule) -> Callable[[str], Any]:
+    """The rule's pattern as its vendor's server applies it: Java's (javaregex.py) as Bean
+    Validation's @Pattern does, on the whole value; Python's, searched."""
+    if rule._dialect == "java":
+        return re.compile(javaregex.to_python(rule.pattern)).fullmatch
+    return re.compile(rule.pattern).search
 
 
 def _present(v: Any) -> Any:
@@ -314,6 +397,7 @@ class Names:
 
     def __init__(self, **fixed: Any) -> None:
         self.ns: dict[str, Any] = {"MISSING": MISSING, "Bail": Bail, "_step": _step, "_isfinite": math.isfinite, "_is_uuid": _is_uuid,
+                                   "_is_datetime": _is_datetime,
                                    "_uuid_form": _CANONICAL_UUID.fullmatch, "_tuple_new": tuple.__new__,
                                    "_slotted": _slotted, "_is_slotted": slotted, **fixed}
 
@@ -369,17 +453,17 @@ def _emit_checks(rule: Rule, names: Names, ind: str) -> list[str]:
 
 
 def _emit_tests(rule: Rule, names: Names, inner: str) -> list[str]:
-    known = _IMPLIED.get(rule.type or "")
+    known = _IMPLIED.get(rule.type) if isinstance(rule.type, str) else None
     lines: list[str] = []
     if rule.type == "uuid":  # _is_uuid with its common case inlined
         lines.append(f"{inner}if not (isinstance(v, str) and len(v) == 36 and (_uuid_form(v) is not None or _is_uuid(v))): raise Bail")
     elif rule.type:
-        lines.append(f"{inner}if not ({_TYPE_TESTS[rule.type][0]}): raise Bail")
+        lines.append(f"{inner}if not ({type_test(rule.type)[0]}): raise Bail")
     bad: list[str] = []
     for kind, bound, guard, test in (
         ("min", rule.min, "num", "not v >= {b}"),
         ("max", rule.max, "num", "not v <= {b}"),
-        ("min_length", rule.min_length, "str", "not len(v.strip()) >= {b}"),
+        ("min_length", rule.min_length, "str", f"not len(v.strip({names.add(blank_of(rule), 'blank')})) >= {{b}}"),
         ("max_length", rule.max_length, "str", "not len(v) <= {b}"),
         ("min_items", rule.min_items, "list", "not len(v) >= {b}"),
         ("max_items", rule.max_items, "list", "not len(v) <= {b}"),
@@ -390,7 +474,7 @@ def _emit_tests(rule: Rule, names: Names, inner: str) -> list[str]:
     if bad:
         lines.append(f"{inner}if {' or '.join(f'({b})' for b in bad)}: raise Bail")
     if rule.pattern:  # one regex search per distinct text: a batch repeats its project names
-        rx, seen = names.add(re.compile(rule.pattern).search, "rx"), names.add({}, "seen")
+        rx, seen = names.add(pattern_test(rule), "rx"), names.add({}, "seen")
         body = [f"ok = {seen}.get(v)", "if ok is None:", f" ok = {rx}(v) is not None", f" if len({seen}) < 4096: {seen}[v] = ok",
                 "if not ok: raise Bail"]
         if known == "str":
@@ -399,8 +483,14 @@ def _emit_tests(rule: Rule, names: Names, inner: str) -> list[str]:
             lines += [f"{inner}if isinstance(v, str):", *[inner + " " + b for b in body]]
     if rule.one_of is not None:
         lines.append(f"{inner}if v not in {names.add(rule.one_of, 'one')}: raise Bail")
-    if rule.items:
+    if isinstance(rule.items, str):
         lines.append(f"{inner}if isinstance(v, list) and not all(map({names.add(_TYPES[rule.items][0], 'it')}, v)): raise Bail")
+    elif rule.items is not None:
+        each = names.add(_each_kept(rule.items, enumerate), "each")
+        lines.append(f"{inner}if isinstance(v, list) and {each}(v): raise Bail")
+    if rule.values is not None:
+        each = names.add(_each_kept(rule.values, dict.items), "each")
+        lines.append(f"{inner}if isinstance(v, dict) and {each}(v): raise Bail")
     if rule.unique:
         lines.append(f"{inner}if isinstance(v, list) and len(set(map(repr, v))) != len(v): raise Bail")
     return lines

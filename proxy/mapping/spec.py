@@ -18,7 +18,7 @@ Rules are described in `rules.py`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -119,7 +119,16 @@ class VendorSpec(Strict):
     owns: list[str] = []  # path regexes that are this vendor's, for answering unknown paths in its shape
     ids: dict[str, str] = {}  # kind -> "<codec>.<function>" making a native id from a foreign one
     unsupported: dict[str, str] = {}  # "op" or "op:entity" -> why this vendor cannot take it
+    # The vendor server's language, as its checks read: a `pattern:` is its regex (java: javaregex.py),
+    # and `min_length` counts what its blank leaves (java: what String.trim() leaves, as @NotBlank)
+    dialect: Literal["python", "java"] = "python"
     endpoints: dict[str, Endpoint] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _checks_in_the_vendors_dialect(self) -> "VendorSpec":
+        for rule in _rules(self.endpoints):
+            rule._dialect = self.dialect
+        return self
 
     @field_validator("error")
     @classmethod
@@ -132,6 +141,21 @@ class VendorSpec(Strict):
         for fn in v.values():
             _codec_fn(fn)
         return v
+
+
+def _rules(node: Any):
+    """Every rule in a part of a spec, however deep."""
+    if isinstance(node, BaseModel):
+        if isinstance(node, Rule):
+            yield node
+        for name in type(node).model_fields:  # a rule's own `items` and `values` too
+            yield from _rules(getattr(node, name))
+    elif isinstance(node, dict):
+        for v in node.values():
+            yield from _rules(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _rules(v)
 
 
 def _codec_fn(name: str) -> str:

@@ -105,3 +105,38 @@ def test_unique():
     spec = {"from": "body.v", "unique": True}
     assert decode_rule(spec)(body(v=["a", "b"])) == ["a", "b"]
     assert violation(spec, v=["a", "b", "a"]).kind == "unique"
+
+
+def test_a_list_of_types_takes_any_of_them():
+    spec = {"from": "body.v", "type": ["object", "array", "string"], "items": "object"}  # Opik's JsonListString
+    for good in ({"a": 1}, [{"a": 1}], [], "text", ""):
+        assert decode_rule(spec)(body(v=good)) == good
+    v = violation(spec, v=42)
+    assert (v.kind, v.expected) == ("type", "an object, an array or a string")
+    assert (violation(spec, v=[{"a": 1}, "x"]).expected) == "an array of objects"
+
+
+@pytest.mark.parametrize("text, good", [
+    ("2026-01-02T03:04:05Z", True), ("2026-01-02T03:04:05.123456+08:27", True), ("1263-09-25t20:03:50.82058z", True),
+    ("2016-12-31T23:59:60Z", True), ("2026-01-02T12:99:00Z", False), ("2026-02-30T00:00:00Z", False),
+    ("2026-01-02 03:04:05Z", False), ("2026-01-02T03:04:05", False), ("2026-01-02T03:04:05+24:00", False),
+    ("yesterday", False),
+])
+def test_datetime_is_rfc_3339(text, good):
+    spec = {"from": "body.v", "type": "datetime"}
+    if good:
+        assert decode_rule(spec)(body(v=text)) == text
+    else:
+        assert (violation(spec, v=text).kind, violation(spec, v=text).expected) == ("type", "a date-time")
+
+
+def test_items_and_values_may_be_rules_each_element_keeps():
+    tags = {"from": "body.v", "type": "array", "items": {"type": "string", "max_length": 3}}
+    assert decode_rule(tags)(body(v=["abc", "d"])) == ["abc", "d"]
+    v = violation(tags, v=["abc", "defg"])
+    assert (v.loc, v.kind, v.limit, v.input) == (("body", "v", 1), "max_length", 3, "defg")
+    usage = {"from": "body.v", "type": "object", "values": {"type": "integer", "min": 0, "max": 2**31 - 1}}
+    assert decode_rule(usage)(body(v={"a": 1, "b": 2})) == {"a": 1, "b": 2}
+    v = violation(usage, v={"a": 1, "b": "many"})
+    assert (v.loc, v.kind, v.input, v.expected) == (("body", "v", "b"), "type", "many", "an integer")
+    assert violation(usage, v={"a": 2**31}).kind == "max"

@@ -78,8 +78,8 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
         observer.end(entry, reply.status)
         if reply.status >= 400 and redactor.secrets and reply.headers.get("content-encoding", "identity") == "identity":
             reply.body = redactor.data(reply.body)  # an upstream's error may echo a credential back
-        if reply.status == 408:  # the rest of the body may still come: the connection cannot carry another request
-            reply.headers["connection"] = "close"
+        if reply.status in (408, 413):  # the rest of the body may still come: the connection cannot carry another request
+            reply.headers["connection"] = "close"  # (and serve reads and discards it, bounded, before closing: serving.py)
         await send_reply(send, reply)
 
     @contextlib.asynccontextmanager

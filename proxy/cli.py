@@ -247,24 +247,34 @@ def render_report(rows: list[dict], src: str, endpoint: str, dst: str) -> str:
 
 
 def _store(args):
-    from .store import open_store
+    """The config's store, and a note when it does not exist yet: then an empty one in memory
+    stands for it, and nothing is created where the command runs."""
+    from .store import MemoryStore, missing, open_store
 
     cfg = config_mod.load(args.config)
-    return open_store(cfg.store, cfg.store_sync)
+    absent = missing(cfg.store)
+    if absent:
+        return MemoryStore(), f"no store yet at {absent} ({cfg.store}): "
+    return open_store(cfg.store, cfg.store_sync), ""
 
 
 def outbox(args) -> int:
     from . import admin
 
-    print(admin.outbox(_store(args)))
+    store, note = _store(args)
+    print(note + admin.outbox(store))
     return 0
 
 
 def dead_letters(args) -> int:
     from . import admin
 
-    text, code = admin.dead_letters(_store(args), args.action, args.ids, args.upstream, args.all)
-    print(text, file=sys.stderr if code else sys.stdout)
+    if not args.ids and not args.all and args.action != "list":  # before the store is opened
+        print(admin.usage(args.action), file=sys.stderr)
+        return 1
+    store, note = _store(args)
+    text, code = admin.dead_letters(store, args.action, args.ids, args.upstream, args.all)
+    print(note + text, file=sys.stderr if code else sys.stdout)
     return code
 
 

@@ -97,13 +97,13 @@ if HttpToolsProtocol is not None:
             self._header_timer: asyncio.TimerHandle | None = None
             self._lingering: asyncio.TimerHandle | None = None
             self._discarded = 0
-            self._lost = False
+            self._ending = False  # the connection is lost, or the server stops: close at once
             self._raw_transport = transport
             super().connection_made(LingeringTransport(transport, self))  # type: ignore[arg-type]
             self._arm()  # a connection that never sends a request does not stay open
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._lost = True
+            self._ending = True
             self._disarm()
             if self._lingering is not None:
                 self._lingering.cancel()
@@ -121,11 +121,17 @@ if HttpToolsProtocol is not None:
             if self._discarded > self.linger_bytes:
                 self._close_now()
 
+        def shutdown(self) -> None:
+            self._ending = True  # the server stops: no lingering keeps it waiting
+            if self._lingering is not None:
+                return self._close_now()
+            super().shutdown()
+
         def _linger(self) -> bool:
             """Asked to close: when the answer went out before the request's body was all in, read
             and discard the rest of it first (bounded), then close. True when lingering."""
             cycle = self.cycle
-            if self._lingering is not None or self._lost or self._raw_transport.is_closing():
+            if self._lingering is not None or self._ending or self._raw_transport.is_closing():
                 return self._lingering is not None
             if cycle is None or not cycle.response_complete or not cycle.more_body:
                 return False

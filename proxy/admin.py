@@ -61,8 +61,10 @@ def settle(store, action: str, ids: list[int]) -> int:
 def usage(action: str) -> str:
     """What `dead-letters show|replay|drop` with neither ids nor --all should have been given."""
     if action == "show":
-        return "name a dead letter id: feedback-proxy dead-letters show ID [ID ...] --config FILE (dead-letters list shows them)"
-    return f"name dead letter ids, or --all: feedback-proxy dead-letters {action} ID [ID ...] | --all [--upstream U] --config FILE"
+        return ("name a dead letter id: feedback-proxy dead-letters show ID [ID ...] --config FILE "
+                "(dead-letters list shows them)")
+    return (f"name dead letter ids, or --all: feedback-proxy dead-letters {action} ID [ID ...] | --all [--upstream U] "
+            "--config FILE")
 
 
 def dead_letters(store, action: str, ids: list[int], upstream: str | None, every: bool) -> tuple[str, int]:
@@ -79,7 +81,8 @@ def dead_letters(store, action: str, ids: list[int], upstream: str | None, every
         return "\n".join(rows), 0
     unknown = sorted(set(chosen) - {d.id for d in letters})
     if unknown:
-        return f"no dead letter with id {', '.join(map(str, unknown))}" + (f" for upstream {upstream}" if upstream else ""), 1
+        named = f"no dead letter with id {', '.join(map(str, unknown))}"
+        return named + (f" for upstream {upstream}" if upstream else ""), 1
     if action == "show":
         return "\n".join(json.dumps(letter(d), indent=2) for d in letters if d.id in set(chosen)), 0
     n = settle(store, action, chosen)

@@ -113,7 +113,8 @@ def serve_workers(cfg, mappings, host: str, port: int, workers: int, fakes: bool
         try:  # the child: its own event loop, app and store, built after the fork
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            uvicorn.Server(serving.uvicorn_config(create_app(cfg, mappings=mappings), cfg, host, port)).run(sockets=[sock])
+            app = create_app(cfg, mappings=mappings)
+            uvicorn.Server(serving.uvicorn_config(app, cfg, host, port)).run(sockets=[sock])
             code = 0
         except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
             log.exception("worker %d failed", os.getpid())
@@ -179,8 +180,9 @@ def start_fakes(cfg) -> list:
             except OSError as exc:
                 for fake in started:
                     fake.__exit__(None, None, None)
-                raise ProxyError(f"--fake-upstreams: cannot listen on port {url.port} ({exc.strerror}) for upstream {name!r}, "
-                                 f"a fake {up.vendor} at {up.base_url}: stop what uses the port, or change its base_url") from None
+                raise ProxyError(f"--fake-upstreams: cannot listen on port {url.port} ({exc.strerror}) for upstream "
+                                 f"{name!r}, a fake {up.vendor} at {up.base_url}: stop what uses the port, or change "
+                                 "its base_url") from None
             logging.getLogger("proxy").info("fake %s upstream %r on %s", up.vendor, name, up.base_url)
     return started
 
@@ -286,7 +288,8 @@ def fake_upstream(args) -> int:
     try:
         sock = listening_socket(args.port)
     except OSError as exc:
-        raise ProxyError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): no fake {args.vendor} upstream started") from None
+        raise ProxyError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): "
+                         f"no fake {args.vendor} upstream started") from None
     print(f"fake {args.vendor} upstream on http://127.0.0.1:{args.port}", file=sys.stderr)
     uvicorn.Server(uvicorn.Config(FakeVendor(args.vendor).app, log_level="warning")).run(sockets=[sock])
     return 0

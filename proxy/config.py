@@ -238,5 +238,5 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
 def unknown_vendors(cfg: Config, known) -> list[str]:
     """Located errors for every upstream whose vendor has no mapping among `known`."""
     names = ", ".join(sorted(known))
-    return [f"{cfg.where(('upstreams', name, 'vendor'))}: upstreams::{name}::vendor: no mapping for vendor {up.vendor!r}; known: {names}"
-            for name, up in cfg.upstreams.items() if up.vendor not in known]
+    return [f"{cfg.where(('upstreams', name, 'vendor'))}: upstreams::{name}::vendor: no mapping for vendor "
+            f"{up.vendor!r}; known: {names}" for name, up in cfg.upstreams.items() if up.vendor not in known]

@@ -59,9 +59,11 @@ def uvicorn_options(config: Config, host: str, port: int, **extra: Any) -> dict[
     return options
 
 
-def guarded(max_header_bytes: int, header_timeout: float, linger_seconds: float = 30.0, linger_bytes: int = 40 << 20) -> type:
-    return type("GuardedHttpTools", (GuardedHttpTools,), {"max_header_bytes": max_header_bytes, "header_timeout": header_timeout,
-                                                          "linger_seconds": linger_seconds, "linger_bytes": linger_bytes})
+def guarded(max_header_bytes: int, header_timeout: float, linger_seconds: float = 30.0,
+            linger_bytes: int = 40 << 20) -> type:
+    return type("GuardedHttpTools", (GuardedHttpTools,), {
+        "max_header_bytes": max_header_bytes, "header_timeout": header_timeout,
+        "linger_seconds": linger_seconds, "linger_bytes": linger_bytes})
 
 
 class _EndOfLinger(Exception):

@@ -82,8 +82,9 @@ async def run(job: Job, config, mappings: dict, store, transport, view) -> Outco
     t = bf.tally
     skipped = delivery.count("skipped") if delivery is not None else 0
     elsewhere = 0 if job.dry_run else max(0, t.queued - t.written - t.dead - skipped - waiting)
-    return Outcome(status, bf, time.monotonic() - started, waiting, resumed, error, delivery.last_error if delivery and waiting else None,
-                   elsewhere, delivery.abandoned if delivery is not None else 0)
+    last_error = delivery.last_error if delivery and waiting else None
+    return Outcome(status, bf, time.monotonic() - started, waiting, resumed, error, last_error, elsewhere,
+                   delivery.abandoned if delivery is not None else 0)
 
 
 async def _read(bf: Backfill, transport, stops: Stops, view) -> tuple[str, str | None]:
@@ -103,7 +104,10 @@ async def _read(bf: Backfill, transport, stops: Stops, view) -> tuple[str, str |
 async def _deliver(bf: Backfill, delivery: Delivery, stops: Stops, view) -> int:
     """Until nothing for the target waits, or Ctrl-C: then the sends under way end (or, at a
     second Ctrl-C, are cut off) and no other starts; -> how many still wait."""
-    drained = await delivery.drain(stops.reading, lambda left: view.delivering(bf.tally, bf.settled()[0], left, delivery.last_error))
+    def tick(left: int) -> None:
+        view.delivering(bf.tally, bf.settled()[0], left, delivery.last_error)
+
+    drained = await delivery.drain(stops.reading, tick)
     if drained:
         await delivery.stop()
     else:

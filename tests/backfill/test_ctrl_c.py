@@ -102,7 +102,8 @@ def test_ctrl_c_is_said_at_once_stops_in_seconds_and_the_printed_command_resumes
 
     delay[0] = 0.0
     second = resumed(out)
-    assert second.returncode == 0 and ": complete" in second.stdout and "written      310 to scale" in second.stdout, second.stdout
+    assert second.returncode == 0 and ": complete" in second.stdout, second.stdout
+    assert "written      310 to scale" in second.stdout
     _, expected = expected_at_scale(opik.vendor.history, tids)
     assert Counter(as_key(a) for a in scale_assessments(scale.vendor)) == expected  # each once
 
@@ -126,7 +127,8 @@ def test_ctrl_c_while_a_page_is_read_drops_that_page_at_once_and_the_resume_read
     assert "queued       310 for scale" in out
     released.set()
     second = resumed(out)
-    assert second.returncode == 0 and "resumed at   traces, page 2" in second.stdout and ": complete" in second.stdout, second.stdout
+    assert second.returncode == 0 and ": complete" in second.stdout, second.stdout
+    assert "resumed at   traces, page 2" in second.stdout
     assert "read         230 traces" in second.stdout and "written      713 to scale" in second.stdout
     _, expected = expected_at_scale(opik.vendor.history, tids)
     assert Counter(as_key(a) for a in scale_assessments(scale.vendor)) == expected

@@ -63,7 +63,8 @@ def test_show_with_no_id_says_what_to_name(tmp_path):
     cfg, _, _ = setup(tmp_path)
     out = run("dead-letters", "show", "--config", cfg)
     assert out.returncode == 1 and out.stdout == ""
-    assert out.stderr == "name a dead letter id: feedback-proxy dead-letters show ID [ID ...] --config FILE (dead-letters list shows them)\n"
+    assert out.stderr == ("name a dead letter id: feedback-proxy dead-letters show ID [ID ...] --config FILE "
+                          "(dead-letters list shows them)\n")
     out = run("dead-letters", "replay", "12345", "--config", cfg)
     assert (out.returncode, out.stderr) == (1, "no dead letter with id 12345\n")
 

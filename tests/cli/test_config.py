@@ -100,6 +100,6 @@ def test_an_unset_variable_is_reported_on_its_own_line_not_on_a_commented_out_ex
 
 
 def test_a_hash_inside_quotes_is_not_a_comment(tmp_path):
-    cfg = config.load(write(tmp_path, 'upstreams:\n  opik: {vendor: opik, base_url: "http://h/#${HOST}", headers: {a: "#${K}"}}\n'),
-                      env={"HOST": "x", "K": "v"})
+    text = 'upstreams:\n  opik: {vendor: opik, base_url: "http://h/#${HOST}", headers: {a: "#${K}"}}\n'
+    cfg = config.load(write(tmp_path, text), env={"HOST": "x", "K": "v"})
     assert (cfg.upstreams["opik"].base_url, cfg.upstreams["opik"].headers) == ("http://h/#x", {"a": "#v"})

@@ -33,13 +33,13 @@ def test_serve_fake_upstreams_with_a_fakes_port_taken_says_which_port_and_upstre
         port = busy.getsockname()[1]
         env = {"OPIK_URL": f"http://127.0.0.1:{free_port()}/api", "TRACIA_URL": f"http://127.0.0.1:{port}",
                "SGP_URL": f"http://127.0.0.1:{free_port()}"}
-        out = run("serve", "--config", str(ROOT / "config.example.yaml"), "--fake-upstreams", "--port", str(free_port()),
-                  cwd=tmp_path, env=env)
+        out = run("serve", "--config", str(ROOT / "config.example.yaml"), "--fake-upstreams",
+                  "--port", str(free_port()), cwd=tmp_path, env=env)
     assert out.returncode == 1, out.stderr
     assert "Traceback" not in out.stderr
     assert out.stderr.splitlines()[-1] == (
-        f"feedback-proxy: --fake-upstreams: cannot listen on port {port} (Address already in use) for upstream 'tracia', "
-        f"a fake tracia at http://127.0.0.1:{port}: stop what uses the port, or change its base_url")
+        f"feedback-proxy: --fake-upstreams: cannot listen on port {port} (Address already in use) for upstream "
+        f"'tracia', a fake tracia at http://127.0.0.1:{port}: stop what uses the port, or change its base_url")
 
 
 def test_fake_upstream_on_a_taken_port_says_so_and_nothing_else(tmp_path):
@@ -63,7 +63,8 @@ def test_serve_refuses_an_upstream_vendor_with_no_mapping_exactly_as_check_does(
     checked = run("check", "--config", str(config), cwd=tmp_path)
     assert checked.returncode == 2
     assert checked.stderr.splitlines() == [
-        f"feedback-proxy: {config}:3:16: upstreams::lf::vendor: no mapping for vendor 'langfuse'; known: opik, scale, tracia"]
+        f"feedback-proxy: {config}:3:16: upstreams::lf::vendor: no mapping for vendor 'langfuse'; "
+        "known: opik, scale, tracia"]
     for extra in ([], ["--fake-upstreams"], ["--workers", "2"]):
         served = run("serve", "--config", str(config), "--port", str(free_port()), *extra, cwd=tmp_path)
         assert (served.returncode, served.stderr, served.stdout) == (2, checked.stderr, ""), extra

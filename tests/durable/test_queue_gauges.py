@@ -18,13 +18,17 @@ def gauges(url: str) -> dict[str, float]:
 
 
 def test_queue_gauges_are_0_per_upstream_while_the_outbox_is_empty(upstreams, live_proxy):
-    url = live_proxy([{"from": "opik", "mirrors": ["scale"]}], delivery={**FAST_DELIVERY, "retry": {"initial_interval": 30}})
-    empty = {f'feedback_proxy_queue_{g}{{upstream="{u}"}}': 0.0 for g in ("depth", "oldest_seconds") for u in ("opik", "scale", "tracia")}
+    url = live_proxy([{"from": "opik", "mirrors": ["scale"]}],
+                     delivery={**FAST_DELIVERY, "retry": {"initial_interval": 30}})
+    empty = {f'feedback_proxy_queue_{g}{{upstream="{u}"}}': 0.0
+             for g in ("depth", "oldest_seconds") for u in ("opik", "scale", "tracia")}
     assert gauges(url) == empty
     upstreams["scale"].fail_next(1, 503, {"detail": "later"})  # the record waits, retried in 30 s
-    score = {"scores": [{"id": "01a20c41-cda1-7a06-b0a1-000000000001", "name": "q", "value": 1, "source": "sdk", "project_name": "p"}]}
+    score = {"scores": [{"id": "01a20c41-cda1-7a06-b0a1-000000000001", "name": "q", "value": 1, "source": "sdk",
+                         "project_name": "p"}]}
     assert httpx.put(url + "/api/v1/private/traces/feedback-scores", json=score).status_code == 204
     wait_for(lambda: upstreams["scale"].received, what="the mirror's first attempt")
-    waiting = wait_for(lambda: (g := gauges(url))['feedback_proxy_queue_depth{upstream="scale"}'] == 1.0 and g, what="one record waiting")
-    assert waiting['feedback_proxy_queue_depth{upstream="opik"}'] == 0.0 and waiting['feedback_proxy_queue_depth{upstream="tracia"}'] == 0.0
+    depth = 'feedback_proxy_queue_depth{{upstream="{}"}}'.format
+    waiting = wait_for(lambda: (g := gauges(url))[depth("scale")] == 1.0 and g, what="one record waiting")
+    assert waiting[depth("opik")] == 0.0 and waiting[depth("tracia")] == 0.0
     assert waiting['feedback_proxy_queue_oldest_seconds{upstream="scale"}'] > 0

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_opik_sdk_writes_its_log_in_a_temporary_directory_not_where_the_suite_runs(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPIK_")}  # as a fresh shell: the suite's conftest sets them
+    # as a fresh shell would have it: the suite's conftest sets these
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPIK_")}
     code = "import os, tests.conftest, opik; print(os.environ['OPIK_LOGGING_FILE'])"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
                          capture_output=True, text=True, timeout=60)

@@ -114,9 +114,9 @@ def test_a_client_that_sends_its_whole_body_before_reading_gets_its_413(secure_p
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)
         assert refused.value.code == 413 and refused.value.headers["connection"] == "close"
-        assert json.loads(refused.value.read()) == {
-            "error": {"code": "INVALID_REQUEST", "message": f"request body of {len(big)} bytes is over the limit of {DEFAULTS.max_body_bytes}"},
-            "code": "INVALID_REQUEST", "message": f"request body of {len(big)} bytes is over the limit of {DEFAULTS.max_body_bytes}"}
+        message = f"request body of {len(big)} bytes is over the limit of {DEFAULTS.max_body_bytes}"
+        assert json.loads(refused.value.read()) == {"error": {"code": "INVALID_REQUEST", "message": message},
+                                                    "code": "INVALID_REQUEST", "message": message}
     nothing_sent(upstreams)
     still_works(proxy.url, upstreams)
 
@@ -126,7 +126,8 @@ def test_the_rest_of_a_refused_body_is_read_for_a_bounded_time_and_size(secure_p
     not in, and past four times limits.max_body_bytes of it."""
     method, path, _ = FEEDBACK["tracia"]
     auth = f"Authorization: Bearer {APP_KEYS['tracia-app']}\r\n"
-    head = f"{method} {path} HTTP/1.1\r\nHost: p\r\nContent-Type: application/json\r\n{auth}Content-Length: {64 * MiB}\r\n\r\n"
+    head = (f"{method} {path} HTTP/1.1\r\nHost: p\r\nContent-Type: application/json\r\n{auth}"
+            f"Content-Length: {64 * MiB}\r\n\r\n")
     quick = secure_proxy(limits={**QUICK, "max_body_bytes": 64 * 1024})
     host, port = quick.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as s:  # sends 1 KiB, then nothing

@@ -58,21 +58,32 @@ def settle(store, action: str, ids: list[int]) -> int:
     return store.replay(ids) if action == "replay" else store.drop(ids)
 
 
+def usage(action: str) -> str:
+    """What `dead-letters show|replay|drop` with neither ids nor --all should have been given."""
+    if action == "show":
+        return ("name a dead letter id: feedback-proxy dead-letters show ID [ID ...] --config FILE "
+                "(dead-letters list shows them)")
+    return (f"name dead letter ids, or --all: feedback-proxy dead-letters {action} ID [ID ...] | --all [--upstream U] "
+            "--config FILE")
+
+
 def dead_letters(store, action: str, ids: list[int], upstream: str | None, every: bool) -> tuple[str, int]:
+    if not ids and not every and action != "list":
+        return usage(action), 1
     letters = store.dead_letters(upstream, limit=LETTERS_MAX)
+    none = "no dead letters" + (f" for upstream {upstream}" if upstream else "")
     chosen = [d.id for d in letters] if every else ids
-    if action == "list":
+    if action == "list" or (every and not letters):  # --all with nothing to do: done
         if not letters:
-            return "no dead letters", 0
+            return none, 0
         rows = [f"{d.id:>6}  {d.upstream:<12} {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(d.created_at))}  "
                 f"{d.record.op} {d.record.entity} {d.record.name or ''}  attempts={d.attempts}  {(d.last_error or '')[:100]}" for d in letters]
         return "\n".join(rows), 0
+    unknown = sorted(set(chosen) - {d.id for d in letters})
+    if unknown:
+        named = f"no dead letter with id {', '.join(map(str, unknown))}"
+        return named + (f" for upstream {upstream}" if upstream else ""), 1
     if action == "show":
-        found = [d for d in letters if d.id in set(chosen)]
-        if not found:
-            return f"no dead letter with id {', '.join(map(str, chosen)) or '(none given)'}", 1
-        return "\n".join(json.dumps(letter(d), indent=2) for d in found), 0
-    if not chosen:
-        return "name dead letter ids, or --all", 1
+        return "\n".join(json.dumps(letter(d), indent=2) for d in letters if d.id in set(chosen)), 0
     n = settle(store, action, chosen)
-    return f"{'replayed' if action == 'replay' else 'dropped'} {n} dead letter(s)", 0 if n else 1
+    return f"{'replayed' if action == 'replay' else 'dropped'} {n} dead letter(s)", 0

@@ -78,7 +78,9 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
         observer.end(entry, reply.status)
         if reply.status >= 400 and redactor.secrets and reply.headers.get("content-encoding", "identity") == "identity":
             reply.body = redactor.data(reply.body)  # an upstream's error may echo a credential back
-        if reply.status == 408:  # the rest of the body may still come: the connection cannot carry another request
+        # the rest of the body may still come: the connection cannot carry another request
+        # (serve reads and discards it, bounded, before it closes: serving.py)
+        if reply.status in (408, 413):
             reply.headers["connection"] = "close"
         await send_reply(send, reply)
 

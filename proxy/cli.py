@@ -62,21 +62,21 @@ def serve(args) -> int:
     from . import logs, serving
     from .app import create_app
 
-    cfg = config_mod.load(args.config)
+    cfg, mappings, _ = validated(args.config)  # as `check` does, before anything starts
     logs.configure_from(cfg)  # JSON lines, or human ones on a terminal (proxy/logs.py)
     host, port = args.host or cfg.server.host, args.port if args.port is not None else cfg.server.port
     for line in anonymous_check(cfg, host, args.config):
         logging.getLogger("proxy").warning(line)
     if args.workers > 1:
-        return serve_workers(cfg, host, port, args.workers, args.fake_upstreams)
+        return serve_workers(cfg, mappings, host, port, args.workers, args.fake_upstreams)
     if args.fake_upstreams:
         start_fakes(cfg)
-    app = create_app(cfg)
+    app = create_app(cfg, mappings=mappings)
     uvicorn.run(app, **serving.uvicorn_options(cfg, host, port))
     return 0
 
 
-def serve_workers(cfg, host: str, port: int, workers: int, fakes: bool) -> int:
+def serve_workers(cfg, mappings, host: str, port: int, workers: int, fakes: bool) -> int:
     """`serve --workers N`: N processes, forked from this one, accept on one listening
     socket; each has its own app, outbox workers and store connections, and they share
     the work through the store (SQLite's claims take the write lock, PostgreSQL's skip
@@ -113,7 +113,8 @@ def serve_workers(cfg, host: str, port: int, workers: int, fakes: bool) -> int:
         try:  # the child: its own event loop, app and store, built after the fork
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            uvicorn.Server(serving.uvicorn_config(create_app(cfg), cfg, host, port)).run(sockets=[sock])
+            app = create_app(cfg, mappings=mappings)
+            uvicorn.Server(serving.uvicorn_config(app, cfg, host, port)).run(sockets=[sock])
             code = 0
         except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
             log.exception("worker %d failed", os.getpid())
@@ -174,27 +175,39 @@ def start_fakes(cfg) -> list:
     for name, up in cfg.upstreams.items():
         url = urlsplit(up.base_url)
         if url.hostname in ("127.0.0.1", "localhost") and url.port:
-            started.append(FakeServer(FakeVendor(up.vendor), port=url.port).__enter__())
+            try:
+                started.append(FakeServer(FakeVendor(up.vendor), port=url.port).__enter__())
+            except OSError as exc:
+                for fake in started:
+                    fake.__exit__(None, None, None)
+                raise ProxyError(f"--fake-upstreams: cannot listen on port {url.port} ({exc.strerror}) for upstream "
+                                 f"{name!r}, a fake {up.vendor} at {up.base_url}: stop what uses the port, or change "
+                                 "its base_url") from None
             logging.getLogger("proxy").info("fake %s upstream %r on %s", up.vendor, name, up.base_url)
     return started
 
 
-def check(args) -> int:
+def validated(path: str):
+    """The config and the mappings it uses, validated as `check` and `serve` both do: the config's
+    own rules, a mapping for every upstream's vendor, every route, override and client compiled,
+    and the back-fill history files. (config, mappings, the vendors with a history file)."""
+    from .backfill.writes import check_histories
     from .pipeline import Proxy
     from .store import MemoryStore
     from .upstream import MockTransport
 
-    cfg = config_mod.load(args.config)
+    cfg = config_mod.load(path)
     mappings = load_all(Path(cfg.mappings_dir) if cfg.mappings_dir else None)
-    for name, up in cfg.upstreams.items():
-        if up.vendor not in mappings:
-            raise ConfigError(f"upstreams::{name}::vendor: no mapping for vendor {up.vendor!r}; known: {', '.join(mappings)}", file=args.config)
+    for problem in config_mod.unknown_vendors(cfg, mappings):
+        raise ConfigError(problem)
     Proxy(cfg, mappings, MemoryStore(), MockTransport(lambda *a: None))  # compiles routes, overrides and clients
+    return cfg, mappings, check_histories(mappings, cfg.mappings_dir)
+
+
+def check(args) -> int:
+    cfg, mappings, histories = validated(args.config)
     for line in anonymous_check(cfg, cfg.server.host, args.config):
         print(f"feedback-proxy: WARNING: {line}" if not line.startswith("!") else line, file=sys.stderr)
-    from .backfill.writes import check_histories
-
-    histories = check_histories(mappings, cfg.mappings_dir)
     print(f"{args.config}: ok ({len(cfg.upstreams)} upstreams, {len(cfg.routes)} routes; mappings: {', '.join(sorted(mappings))}; "
           f"back-fill histories: {', '.join(histories) or 'none'})")
     if cfg.clients is not None:
@@ -236,32 +249,47 @@ def render_report(rows: list[dict], src: str, endpoint: str, dst: str) -> str:
 
 
 def _store(args):
-    from .store import open_store
+    """The config's store, and a note when it does not exist yet: then an empty one in memory
+    stands for it, and nothing is created where the command runs."""
+    from .store import MemoryStore, missing, open_store
 
     cfg = config_mod.load(args.config)
-    return open_store(cfg.store, cfg.store_sync)
+    absent = missing(cfg.store)
+    if absent:
+        return MemoryStore(), f"no store yet at {absent} ({cfg.store}): "
+    return open_store(cfg.store, cfg.store_sync), ""
 
 
 def outbox(args) -> int:
     from . import admin
 
-    print(admin.outbox(_store(args)))
+    store, note = _store(args)
+    print(note + admin.outbox(store))
     return 0
 
 
 def dead_letters(args) -> int:
     from . import admin
 
-    text, code = admin.dead_letters(_store(args), args.action, args.ids, args.upstream, args.all)
-    print(text, file=sys.stderr if code else sys.stdout)
+    if not args.ids and not args.all and args.action != "list":  # before the store is opened
+        print(admin.usage(args.action), file=sys.stderr)
+        return 1
+    store, note = _store(args)
+    text, code = admin.dead_letters(store, args.action, args.ids, args.upstream, args.all)
+    print(note + text, file=sys.stderr if code else sys.stdout)
     return code
 
 
 def fake_upstream(args) -> int:
     import uvicorn
 
-    from .testing import FakeVendor
+    from .testing import FakeVendor, listening_socket
 
+    try:
+        sock = listening_socket(args.port)
+    except OSError as exc:
+        raise ProxyError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): "
+                         f"no fake {args.vendor} upstream started") from None
     print(f"fake {args.vendor} upstream on http://127.0.0.1:{args.port}", file=sys.stderr)
-    uvicorn.run(FakeVendor(args.vendor).app, host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(FakeVendor(args.vendor).app, log_level="warning")).run(sockets=[sock])
     return 0

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from . import yamlsrc
 from .opsconfig import Admin, Log
@@ -135,6 +135,11 @@ class Config(Strict):
     admin: Admin | None = None  # the operator UI's key; none: /ui is off
     clients: list[Client] | None = None  # who may call; none: anyone (on loopback only, unless allow_anonymous)
     allow_anonymous: bool = False  # listen on a non-loopback address with no clients: section
+    _where: object = PrivateAttr(default=None)  # loc -> "file:line:col", from the YAML it was loaded from
+
+    def where(self, loc: tuple) -> str:
+        """file:line:col of the key at `loc` (("upstreams", "opik", "vendor")) in the file it came from."""
+        return self._where(loc) if self._where is not None else "::".join(map(str, loc))
 
 
 def client_problems(cfg: Config) -> list[tuple[tuple, str]]:
@@ -176,19 +181,40 @@ def broken_references(cfg: Config) -> list[tuple[tuple, str]]:
     return out
 
 
-def interpolate(text: str, env: dict[str, str] | None = None) -> str:
-    """${NAME} and ${NAME:-default}; an unset ${NAME} without a default is an error."""
+def interpolate(text: str, env: dict[str, str] | None = None, file: str = "") -> str:
+    """${NAME} and ${NAME:-default}, outside YAML comments; an unset ${NAME} without a default
+    is an error naming its line."""
     env = os.environ if env is None else env
+    lines = text.split("\n")
+    for number, line in enumerate(lines, 1):
+        code, comment = split_comment(line)
 
-    def sub(m: re.Match) -> str:
-        name, default = m.group(1), m.group(2)
-        if name in env:
-            return env[name]
-        if default is not None:
-            return default
-        raise ConfigError(f"environment variable {name} is not set (write ${{{name}:-}} for an empty default)")
+        def sub(m: re.Match) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"environment variable {name} is not set (write ${{{name}:-}} for an empty default)",
+                              file=file, line=number)
 
-    return "\n".join(_ENV.sub(sub, line) if not line.lstrip().startswith("#") else line for line in text.split("\n"))
+        lines[number - 1] = _ENV.sub(sub, code) + comment
+    return "\n".join(lines)
+
+
+def split_comment(line: str) -> tuple[str, str]:
+    """A YAML line as (what it says, its comment): a comment starts at a `#` at the start of the
+    line or after a space or tab, outside quotes."""
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote and not (quote == '"' and line[i - 1] == "\\"):
+                quote = None
+        elif ch in "'\"" and (i == 0 or line[i - 1] in " \t[{:,-"):
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[:i], line[i:]
+    return line, ""
 
 
 def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
@@ -197,11 +223,7 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
         raw = path.read_text()
     except OSError as exc:
         raise ConfigError(f"cannot read config: {exc.strerror}", file=str(path)) from None
-    try:
-        text = interpolate(raw, env)
-    except ConfigError as exc:
-        line = next((i + 1 for i, ln in enumerate(raw.split("\n")) if _unset_in(ln, env)), None)
-        raise ConfigError(exc.message, file=str(path), line=line) from None
+    text = interpolate(raw, env, str(path))
     data, where = yamlsrc.load(text, str(path))
     try:
         cfg = Config.model_validate(data or {})
@@ -209,9 +231,12 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
         yamlsrc.raise_located(exc, where, str(path))
     for loc, message in broken_references(cfg) + client_problems(cfg):
         raise ConfigError(f"{where(loc)}: {message}")
+    cfg._where = where
     return cfg
 
 
-def _unset_in(line: str, env: dict | None) -> bool:
-    env = os.environ if env is None else env
-    return any(m.group(2) is None and m.group(1) not in env for m in _ENV.finditer(line))
+def unknown_vendors(cfg: Config, known) -> list[str]:
+    """Located errors for every upstream whose vendor has no mapping among `known`."""
+    names = ", ".join(sorted(known))
+    return [f"{cfg.where(('upstreams', name, 'vendor'))}: upstreams::{name}::vendor: no mapping for vendor "
+            f"{up.vendor!r}; known: {names}" for name, up in cfg.upstreams.items() if up.vendor not in known]

@@ -13,7 +13,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Metrics:
-    def __init__(self, store=None):
+    def __init__(self, store=None, upstreams=()):
         r = self.registry = CollectorRegistry()
         self.requests = Counter("feedback_proxy_requests", "Requests answered, by client vendor, endpoint and status", ["vendor", "endpoint", "status"], registry=r)
         self.accepted_records = Counter("feedback_proxy_accepted_records", "Records committed to the outbox", registry=r)
@@ -22,7 +22,7 @@ class Metrics:
         self.latency = Histogram("feedback_proxy_delivery_latency_seconds", "From acceptance to delivery", ["upstream"], registry=r,
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600))
         if store is not None:
-            r.register(_QueueCollector(store))
+            r.register(_QueueCollector(store, upstreams))
         # the last minute, for the operator UI (proxy/ui/): requests answered, by vendor; records delivered, by upstream
         self.recent_requests, self.recent_deliveries = RateWindow(), RateWindow()
         self._children: dict[tuple, object] = {}
@@ -63,16 +63,17 @@ class Metrics:
 
 
 class _QueueCollector:
-    """Queue depth and oldest age per upstream, read from the store at scrape time."""
+    """Queue depth and oldest age per upstream, read from the store at scrape time: 0 for each
+    configured upstream with nothing waiting (a dashboard shows 0, not "no data")."""
 
-    def __init__(self, store):
-        self.store = store
+    def __init__(self, store, upstreams=()):
+        self.store, self.upstreams = store, tuple(upstreams)
 
     def collect(self):
         depth = GaugeMetricFamily("feedback_proxy_queue_depth", "Outbox records waiting, by upstream", labels=["upstream"])
         age = GaugeMetricFamily("feedback_proxy_queue_oldest_seconds", "Age of the oldest waiting record, by upstream", labels=["upstream"])
         now = time.time()
-        for upstream, (count, oldest) in self.store.depth().items():
+        for upstream, (count, oldest) in {**{name: (0, None) for name in self.upstreams}, **self.store.depth()}.items():
             depth.add_metric([upstream], count)
             age.add_metric([upstream], now - oldest if oldest else 0)
         yield depth

@@ -56,7 +56,7 @@ class Proxy:
         targets = {n: Target(n, up, mappings[up.vendor], store, config.id_secret) for n, up in config.upstreams.items()}
         self.router = Router(config, mappings, targets, store)
         self.resolver = Resolver(store)
-        self.metrics = Metrics(store)
+        self.metrics = Metrics(store, config.upstreams)
         self.outbox = Outbox(store, transport, list(targets), self.router.target, lambda name: delivery_for(config, name), self.metrics,
                              replies_kept=config.dedupe_window)
         self.gate = auth.Gate(config, mappings)

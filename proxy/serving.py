@@ -10,7 +10,13 @@ nothing stays open until the client goes away. `GuardedHttpTools` adds both:
   the previous answer (beyond: the connection is closed);
 - the body must then arrive within `limits.request_timeout` (the app answers 408);
 - an idle kept-alive connection is closed after `limits.keep_alive_timeout`;
-- at most `limits.max_connections` connections and requests at once (beyond: 503).
+- at most `limits.max_connections` connections and requests at once (beyond: 503);
+- a connection closed after an answer that came before the request's whole body (a 413 on
+  its declared length) is closed the way nginx's lingering close does it: the rest of the
+  body is read and thrown away first (for at most `limits.request_timeout` seconds and four
+  times `limits.max_body_bytes`), because closing a socket with unread data makes the kernel
+  reset the connection, and a client that sends its whole body before it reads (Python's
+  urllib) would then never see the answer.
 
 Without httptools, uvicorn's h11 parser is used with its own header bound.
 """
@@ -46,15 +52,37 @@ def uvicorn_options(config: Config, host: str, port: int, **extra: Any) -> dict[
         h11_max_incomplete_event_size=lim.max_header_bytes,
     )
     if HttpToolsProtocol is not None:
-        options["http"] = guarded(lim.max_header_bytes, lim.header_timeout)
+        options["http"] = guarded(lim.max_header_bytes, lim.header_timeout, lim.request_timeout, 4 * lim.max_body_bytes)
     else:  # pragma: no cover
         options["http"] = "h11"
     options.update(extra)
     return options
 
 
-def guarded(max_header_bytes: int, header_timeout: float) -> type:
-    return type("GuardedHttpTools", (GuardedHttpTools,), {"max_header_bytes": max_header_bytes, "header_timeout": header_timeout})
+def guarded(max_header_bytes: int, header_timeout: float, linger_seconds: float = 30.0,
+            linger_bytes: int = 40 << 20) -> type:
+    return type("GuardedHttpTools", (GuardedHttpTools,), {
+        "max_header_bytes": max_header_bytes, "header_timeout": header_timeout,
+        "linger_seconds": linger_seconds, "linger_bytes": linger_bytes})
+
+
+class _EndOfLinger(Exception):
+    """Raised from the parser's callback when a lingering connection's body has all arrived."""
+
+
+class LingeringTransport:
+    """The connection's transport as uvicorn's request cycle sees it: `close()` while the
+    request's body is still arriving lingers first (GuardedHttpTools._linger)."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: "GuardedHttpTools"):
+        self._transport, self._protocol = transport, protocol
+
+    def close(self) -> None:
+        if not self._protocol._linger():
+            self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 if HttpToolsProtocol is not None:
@@ -62,19 +90,66 @@ if HttpToolsProtocol is not None:
     class GuardedHttpTools(HttpToolsProtocol):
         max_header_bytes = 64 * 1024
         header_timeout = 10.0
+        linger_seconds = 30.0
+        linger_bytes = 40 << 20
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             self._header_bytes = 0
             self._too_large = False
             self._header_timer: asyncio.TimerHandle | None = None
-            super().connection_made(transport)
+            self._lingering: asyncio.TimerHandle | None = None
+            self._discarded = 0
+            self._ending = False  # the connection is lost, or the server stops: close at once
+            self._raw_transport = transport
+            super().connection_made(LingeringTransport(transport, self))  # type: ignore[arg-type]
             self._arm()  # a connection that never sends a request does not stay open
 
         def connection_lost(self, exc: Exception | None) -> None:
+            self._ending = True
             self._disarm()
+            if self._lingering is not None:
+                self._lingering.cancel()
+                self._lingering = None
             super().connection_lost(exc)
 
+        def data_received(self, data: bytes) -> None:
+            if self._lingering is None:
+                return super().data_received(data)
+            self._discarded += len(data)
+            try:
+                self.parser.feed_data(data)  # only to know where the body ends; its callbacks keep nothing now
+            except Exception:  # noqa: BLE001 - _EndOfLinger, or a body that does not parse: either way, done
+                return self._close_now()
+            if self._discarded > self.linger_bytes:
+                self._close_now()
+
+        def shutdown(self) -> None:
+            self._ending = True  # the server stops: no lingering keeps it waiting
+            if self._lingering is not None:
+                return self._close_now()
+            super().shutdown()
+
+        def _linger(self) -> bool:
+            """Asked to close: when the answer went out before the request's body was all in, read
+            and discard the rest of it first (bounded), then close. True when lingering."""
+            cycle = self.cycle
+            if self._lingering is not None or self._ending or self._raw_transport.is_closing():
+                return self._lingering is not None
+            if cycle is None or not cycle.response_complete or not cycle.more_body:
+                return False
+            if self._raw_transport.can_write_eof():
+                self._raw_transport.write_eof()  # the answer is complete: the client sees it end
+            self._lingering = self.loop.call_later(self.linger_seconds, self._close_now)
+            return True
+
+        def _close_now(self) -> None:
+            if self._lingering is not None:
+                self._lingering.cancel()
+            self._raw_transport.close()
+
         def on_message_begin(self) -> None:
+            if self._lingering is not None:
+                raise _EndOfLinger()  # the next request on a connection that is closing: no
             super().on_message_begin()
             self._header_bytes = 0
             if self._header_timer is None:
@@ -91,6 +166,11 @@ if HttpToolsProtocol is not None:
         def on_headers_complete(self) -> None:
             self._disarm()
             super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            if self._lingering is not None:
+                raise _EndOfLinger()  # the whole body is in: closing now leaves nothing unread
+            super().on_message_complete()
 
         def send_400_response(self, msg: str) -> None:
             if not self._too_large:

@@ -163,6 +163,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def listening_socket(port: int) -> socket.socket:
+    """A socket bound to 127.0.0.1:`port` for uvicorn to serve on (it listens); raises OSError
+    (EADDRINUSE) when the port is taken, before anything says it is serving."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class FakeServer:
     """Runs an ASGI app with uvicorn on 127.0.0.1 in a background thread."""
 
@@ -173,9 +186,10 @@ class FakeServer:
         self.url = f"http://127.0.0.1:{self.port}"
         # log_config=None: uvicorn leaves the process's logging as it is (proxy/logs.py, when `serve --fake-upstreams`)
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", log_config=None))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     def __enter__(self) -> "FakeServer":
+        sock = listening_socket(self.port)  # OSError here, in the caller's thread, when the port is taken
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
         deadline = time.time() + 10
         while not self._server.started:

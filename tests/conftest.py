@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -22,6 +23,8 @@ os.environ.setdefault("OPIK_ANALYTICS_ENABLE", "false")
 os.environ.setdefault("OPIK_SENTRY_ENABLE", "false")
 os.environ.setdefault("OPIK_TRACK_DISABLE", "false")
 os.environ.setdefault("OPIK_FILE_LOGGING_LEVEL", "CRITICAL")
+# ...into a file of the suite's own, not `opik.log` where the suite runs (the SDK's default)
+os.environ.setdefault("OPIK_LOGGING_FILE", os.path.join(tempfile.mkdtemp(prefix="feedback-proxy-tests-"), "opik.log"))
 
 UPSTREAM_KEYS = {"opik": "opik-upstream-key", "tracia": "tr_upstream_key", "scale": "scale-upstream-key"}
 UPSTREAM_HEADERS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shlex
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +29,17 @@ def add_parser(sub) -> None:
     p.add_argument("--queue-only", action="store_true", help="commit to the outbox and exit: a running serve on the same store delivers")
     p.add_argument("--restart", action="store_true", help="forget this job's checkpoint and read from the start")
     p.add_argument("--quiet", action="store_true", help="no progress bar; only the summary")
+
+
+def resume_command(args) -> str:
+    """The command that resumes this job: the same job (source, target, project, since, until)
+    and the same way of running it; never --restart."""
+    words = ["feedback-proxy", "backfill", "--config", args.config, "--from", args.src, "--to", args.dst]
+    for flag, value in (("--project", args.project), ("--since", args.since), ("--until", args.until)):
+        if value:
+            words += [flag, value]
+    words += [flag for flag, on in (("--queue-only", args.queue_only), ("--quiet", args.quiet)) if on]
+    return shlex.join(words)
 
 
 def iso(text: str) -> str:
@@ -67,7 +79,7 @@ def backfill(args, render_report) -> int:
         out = asyncio.run(go())
         if job.dry_run:  # its loss reports read the store: before it is closed
             print(render.dry_run(out, render_report))
-        print(render.summary(out))
+        print(render.summary(out, resume_command(args)))
     finally:
         getattr(store, "close", lambda: None)()
     return 0 if out.ok else 1

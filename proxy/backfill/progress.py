@@ -4,6 +4,8 @@ records written of those queued, with what was found present and what was not ca
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
@@ -47,17 +49,30 @@ class ProgressView:
         extra = f"{tally.present:,} present, {sum(tally.not_carried.values()):,} not carried"
         self.bar.update(self.written, total=max(tally.queued, written) or None, completed=written, note=extra + (f"; {note}" if note else ""))
 
+    def stopping(self, now: bool) -> None:
+        self.console.print(stopping_line(now))
+
     def stop(self) -> None:
         self.bar.stop()
 
 
 class QuietView:
-    """No progress bar (--quiet): only the summary."""
+    """No progress bar (--quiet): only the summary (and Ctrl-C said on stderr)."""
 
     def start(self, backfill, resumed: str | None) -> None: ...
     def page(self, tally: Tally, written: int) -> None: ...
     def delivering(self, tally: Tally, written: int, waiting: int, error: str | None) -> None: ...
     def stop(self) -> None: ...
+
+    def stopping(self, now: bool) -> None:
+        print(stopping_line(now), file=sys.stderr, flush=True)
+
+
+def stopping_line(now: bool) -> str:
+    """What Ctrl-C is answered with, at once."""
+    if now:
+        return "stopping now: the sends under way are cut off (their records stay queued)"
+    return "stopping: finishing what is in flight; Ctrl-C again to stop now"
 
 
 def _read_note(tally: Tally) -> str:

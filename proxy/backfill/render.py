@@ -10,7 +10,8 @@ from .run import Outcome
 LOSSES_SHOWN = 40
 
 
-def summary(out: Outcome) -> str:
+def summary(out: Outcome, resume: str | None = None) -> str:
+    """The run's summary; `resume`: the command that resumes it, said when it stopped early."""
     bf, t = out.backfill, out.backfill.tally
     job, cp = bf.job, bf.checkpoint
     window = f"{job.since or 'the start'} .. {cp.until or 'now'}"
@@ -24,18 +25,25 @@ def summary(out: Outcome) -> str:
     lines.append(f"  records      {_counts(t.records) or 'none'}")
     would = "would be " if job.dry_run else ""
     lines.append(f"  {'to write' if job.dry_run else 'queued':<12} {t.queued:,} for {job.target}")
-    if not job.dry_run:
+    if not job.dry_run and out.elsewhere:
+        lines.append(f"  written      {t.written + out.elsewhere:,} to {job.target}: {t.written:,} by this back-fill, "
+                     f"{out.elsewhere:,} by another process on this store (a serve)")
+    elif not job.dry_run:
         lines.append(f"  written      {t.written:,} to {job.target}")
     lines.append(f"  present      {t.present:,} already at {job.target} as they are (live mirroring or an earlier run got there first): {would}skipped")
     lines.append(f"  not carried  {sum(t.not_carried.values()):,}" + _reasons(t.not_carried))
     lines.append(f"  unreadable   {sum(t.unreadable.values()):,}" + _reasons(t.unreadable))
     if not job.dry_run:
         lines.append(f"  waiting      {out.waiting:,} in the outbox for {job.target}" + _waiting_note(out))
+        if out.abandoned:
+            lines.append(f"  cut off      {out.abandoned:,} send(s) under way at the second Ctrl-C: their records stay "
+                         f"queued, and the resume sends them again (one {job.target} took before the cut is then "
+                         "written twice: README, Back-fill)")
         lines.append(f"  dead letters {t.dead:,}" + (f" (feedback-proxy dead-letters list --upstream {job.target} --config ...)" if t.dead else ""))
     lines += _losses(t)
     lines += ["  notes:"] + [f"    - {n}" for n in bf.history.notes] if bf.history.notes else []
     if out.status in ("interrupted", "stopped"):
-        lines.append("  the same command resumes from the last page committed")
+        lines.append("  the same command resumes from the last page committed" + (f":\n    {resume}" if resume else ""))
     return "\n".join(lines)
 
 

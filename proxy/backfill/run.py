@@ -1,9 +1,11 @@
 """A back-fill run from start to summary: resume from the checkpoint, read and queue every
 page while the target's worker delivers, then wait until the outbox is empty for it.
 
-Ctrl-C (or SIGTERM) once: stop reading after the page in hand, deliver what is queued,
-print the summary; the same command resumes. Twice: stop waiting too (what is queued
-stays in the outbox: the next run, or a running `serve`, delivers it).
+Ctrl-C (or SIGTERM) once, said at once on the terminal: stop within a few seconds. A page
+being read is dropped (its checkpoint is not passed: it is read again), the sends under way
+end and their outcome is recorded, no other starts; what is queued stays in the outbox; the
+summary says what was done, and the command resumes. Twice: stop now, cutting off the sends
+under way (their records stay queued: the resume sends them again).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import signal
 import time
 from dataclasses import dataclass
 
+from ..upstream import Response
 from .calls import ReadError
 from .deliver import Delivery
 from .job import Backfill, Job, Stops
@@ -28,6 +31,8 @@ class Outcome:
     resumed: str | None = None  # where a resumed job started
     error: str | None = None
     last_error: str | None = None  # the target's last delivery error, if records wait
+    elsewhere: int = 0  # records this job queued that another process on the store settled (a serve)
+    abandoned: int = 0  # sends cut off by a second Ctrl-C (their records stay queued)
 
     @property
     def ok(self) -> bool:
@@ -54,8 +59,8 @@ async def run(job: Job, config, mappings: dict, store, transport, view) -> Outco
     try:
         if delivery is not None:
             counting = asyncio.get_running_loop().create_task(_keep_counting(bf))
-        with _interrupts(stops):
-            status, error = await _read(bf, transport, stops, view)
+        with _interrupts(stops, view):
+            status, error = await _read(bf, _Interruptible(transport, stops.reading), stops, view)
             waiting = await _deliver(bf, delivery, stops, view) if delivery is not None else 0
     finally:
         if counting is not None:
@@ -74,7 +79,12 @@ async def run(job: Job, config, mappings: dict, store, transport, view) -> Outco
         status = "interrupted"  # asked to stop waiting for delivery
     elif status == "complete" and bf.tally.dead > dead_before:
         status = "complete, with dead letters"
-    return Outcome(status, bf, time.monotonic() - started, waiting, resumed, error, delivery.last_error if delivery and waiting else None)
+    t = bf.tally
+    skipped = delivery.count("skipped") if delivery is not None else 0
+    elsewhere = 0 if job.dry_run else max(0, t.queued - t.written - t.dead - skipped - waiting)
+    last_error = delivery.last_error if delivery and waiting else None
+    return Outcome(status, bf, time.monotonic() - started, waiting, resumed, error, last_error, elsewhere,
+                   delivery.abandoned if delivery is not None else 0)
 
 
 async def _read(bf: Backfill, transport, stops: Stops, view) -> tuple[str, str | None]:
@@ -83,6 +93,8 @@ async def _read(bf: Backfill, transport, stops: Stops, view) -> tuple[str, str |
         return "complete", None
     try:
         await bf.read(transport, stops, lambda page: view.page(bf.tally, bf.settled()[0]))
+    except _Stopped:  # Ctrl-C while a page was being read: it is read again by the resume
+        return "interrupted", None
     except ReadError as exc:
         return "stopped", exc.message
     done = bf.checkpoint.read_done or (bf.job.dry_run and not stops.reading.is_set())  # a dry run keeps no checkpoint
@@ -90,9 +102,16 @@ async def _read(bf: Backfill, transport, stops: Stops, view) -> tuple[str, str |
 
 
 async def _deliver(bf: Backfill, delivery: Delivery, stops: Stops, view) -> int:
-    """Until nothing for the target waits, or Ctrl-C again; -> how many still wait."""
-    await delivery.drain(stops.waiting, lambda left: view.delivering(bf.tally, bf.settled()[0], left, delivery.last_error))
-    await delivery.stop()
+    """Until nothing for the target waits, or Ctrl-C: then the sends under way end (or, at a
+    second Ctrl-C, are cut off) and no other starts; -> how many still wait."""
+    def tick(left: int) -> None:
+        view.delivering(bf.tally, bf.settled()[0], left, delivery.last_error)
+
+    drained = await delivery.drain(stops.reading, tick)
+    if drained:
+        await delivery.stop()
+    else:
+        await delivery.finish(stops.waiting)
     return await asyncio.to_thread(delivery.waiting)
 
 
@@ -102,13 +121,46 @@ async def _keep_counting(bf: Backfill, every: float = 0.5) -> None:
         bf.save_settled()
 
 
+class _Stopped(Exception):
+    """A source read given up for Ctrl-C."""
+
+
+class _Interruptible:
+    """The source's transport for the reads: a read under way when Ctrl-C comes is given up
+    at once (nothing of its page was committed), and none starts after it."""
+
+    def __init__(self, transport, stop: asyncio.Event):
+        self.transport, self.stop = transport, stop
+
+    async def send(self, method: str, url: str, headers: dict, body: bytes | None, timeout: float) -> Response:
+        if self.stop.is_set():
+            raise _Stopped()
+        sending = asyncio.ensure_future(self.transport.send(method, url, headers, body, timeout))
+        stopping = asyncio.ensure_future(self.stop.wait())
+        await asyncio.wait([sending, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not sending.done():
+            sending.cancel()
+            raise _Stopped()
+        return sending.result()
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+
 @contextlib.contextmanager
-def _interrupts(stops: Stops):
-    """SIGINT / SIGTERM: the first stops reading, the next stops waiting for delivery."""
+def _interrupts(stops: Stops, view):
+    """SIGINT / SIGTERM: the first stops reading and delivering (what is under way ends), said
+    at once; the next stops now."""
     loop = asyncio.get_running_loop()
 
     def on_signal() -> None:
-        (stops.waiting if stops.reading.is_set() else stops.reading).set()
+        if not stops.reading.is_set():
+            stops.reading.set()
+            view.stopping(now=False)
+        elif not stops.waiting.is_set():
+            stops.waiting.set()
+            view.stopping(now=True)
 
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):

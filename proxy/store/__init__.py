@@ -7,12 +7,13 @@ embedded default, `sqlite:///./data/proxy.db`), `PostgresStore`
 """
 
 import asyncio
+from pathlib import Path
 from typing import Any, Callable
 
 from .base import Store
 from .memory import MemoryStore
 
-__all__ = ["Store", "MemoryStore", "open_store", "reading"]
+__all__ = ["Store", "MemoryStore", "missing", "open_store", "reading"]
 
 
 async def reading(store: Store, fn: Callable, *args) -> Any:
@@ -22,15 +23,28 @@ async def reading(store: Store, fn: Callable, *args) -> Any:
     return await asyncio.to_thread(fn, *args) if store.remote else fn(*args)
 
 
+def sqlite_path(url: str) -> str:
+    path = url[len("sqlite://"):]
+    return (path[1:] if path.startswith("/") else path) or ":memory:"  # sqlite:///rel/path, sqlite:////abs/path
+
+
+def missing(url: str | None) -> str | None:
+    """The path of the SQLite file `url` names when it does not exist yet (a command that only
+    reads must not create it); None for any store that exists, or that cannot be told apart."""
+    if url and url.startswith("sqlite://"):
+        path = sqlite_path(url)
+        if path != ":memory:" and not Path(path).exists():
+            return path
+    return None
+
+
 def open_store(url: str | None = None, sync: str = "normal") -> Store:
     if url in (None, "", "memory://"):
         return MemoryStore()
     if url.startswith("sqlite://"):
         from .sqlite import SQLiteStore
 
-        path = url[len("sqlite://"):]
-        path = path[1:] if path.startswith("/") else path  # sqlite:///rel/path, sqlite:////abs/path
-        return SQLiteStore(path or ":memory:", sync)
+        return SQLiteStore(sqlite_path(url), sync)
     if url.startswith(("postgresql://", "postgres://")):
         from .postgres import PostgresStore
 

@@ -1,7 +1,6 @@
-"""Stopping and resuming: Ctrl-C stops reading after the page in hand and delivers what is
-queued; a source that refuses a page stops the job there; the same command resumes from
-the checkpoint; a finished job says so; --restart reads everything again and sends nothing
-twice. On SQLite and PostgreSQL."""
+"""Stopping and resuming: a source that refuses a page stops the job there; the same command
+resumes from the checkpoint; a finished job says so; --restart reads everything again and
+sends nothing twice. On SQLite and PostgreSQL. (Ctrl-C: test_ctrl_c.py.)"""
 
 from __future__ import annotations
 
@@ -23,30 +22,6 @@ ARGS = ("--from", "opik", "--to", "scale", "--project", PROJECT)
 def assert_scale_has_each_once(opik, scale, tids) -> None:
     _, expected = expected_at_scale(opik.vendor.history, tids)
     assert Counter(as_key(a) for a in scale_assessments(scale.vendor)) == expected
-
-
-def test_ctrl_c_stops_after_the_page_in_hand_and_the_same_command_resumes(fakes, tmp_path, capsys):
-    opik, scale = fakes("opik", "scale")
-    tids = seed_opik(opik.vendor.history, 230)
-    released = threading.Event()
-    hold_page(opik.vendor.history, 2, released)
-    cfg = write_config(tmp_path, {"opik": opik, "scale": scale}, timeout=30)
-    first = backfill_process(cfg, *ARGS)
-    wait_for(lambda: any(r.query.get("page") == "2" for r in opik.vendor.received), timeout=30, what="page 2 asked for")
-    first.send_signal(signal.SIGINT)
-    time.sleep(0.3)
-    released.set()  # page 2 comes: it is committed, then the job stops reading and delivers what it queued
-    out, err = first.communicate(timeout=60)
-    assert first.returncode == 1, err
-    assert ": interrupted" in out and "read         200 traces in 2 page(s)" in out
-    assert "queued       620 for scale" in out and "written      620 to scale" in out and "waiting      0 in the outbox" in out
-    assert "the same command resumes from the last page committed" in out
-    assert len(scale_assessments(scale.vendor)) == 400 + 20
-
-    code, out = backfill(capsys, cfg, *ARGS)
-    assert code == 0 and "resumed at   traces, page 3" in out and ": complete" in out, out
-    assert "read         230 traces" in out and "written      713 to scale" in out
-    assert_scale_has_each_once(opik, scale, tids)
 
 
 def test_a_page_the_source_refuses_stops_the_job_and_a_later_run_resumes_there(fakes, tmp_path, capsys):

@@ -46,3 +46,43 @@ def test_dead_letters_list_show_replay_drop(tmp_path):
     assert out.returncode == 0 and "dropped 1" in out.stdout
     assert run("dead-letters", "list", "--config", cfg).stdout.strip() == "no dead letters"
     assert run("dead-letters", "replay", "--config", cfg).returncode == 1
+
+
+def test_replay_or_drop_all_with_no_dead_letters_says_so_and_succeeds(tmp_path):
+    cfg, store, dead_id = setup(tmp_path)
+    store.drop([dead_id])
+    for action in ("replay", "drop"):
+        out = run("dead-letters", action, "--all", "--config", cfg)
+        assert (out.returncode, out.stdout, out.stderr) == (0, "no dead letters\n", "")
+        out = run("dead-letters", action, "--all", "--upstream", "scale", "--config", cfg)
+        assert (out.returncode, out.stdout) == (0, "no dead letters for upstream scale\n")
+    assert store.depth()["scale"][0] == 1 and store.depth()["opik"][0] == 2  # nothing was touched
+
+
+def test_show_with_no_id_says_what_to_name(tmp_path):
+    cfg, _, _ = setup(tmp_path)
+    out = run("dead-letters", "show", "--config", cfg)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr == ("name a dead letter id: feedback-proxy dead-letters show ID [ID ...] --config FILE "
+                          "(dead-letters list shows them)\n")
+    out = run("dead-letters", "replay", "12345", "--config", cfg)
+    assert (out.returncode, out.stderr) == (1, "no dead letter with id 12345\n")
+
+
+def test_read_only_commands_create_no_store_where_they_run(tmp_path):
+    """outbox, dead-letters list|show|replay --all|drop --all and check, on a config whose store is
+    the relative default, in a directory with no store: they say none exists, and leave none."""
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("upstreams: {}\n")  # store: the default, sqlite:///./data/proxy.db
+    here = tmp_path / "elsewhere"
+    here.mkdir()
+    note = "no store yet at ./data/proxy.db (sqlite:///./data/proxy.db): "
+    out = run("outbox", "--config", str(cfg), cwd=here)
+    assert (out.returncode, out.stdout) == (0, note + "outbox empty, no dead letters\n"), out.stderr
+    for args in (["list"], ["replay", "--all"], ["drop", "--all"]):
+        out = run("dead-letters", *args, "--config", str(cfg), cwd=here)
+        assert (out.returncode, out.stdout) == (0, note + "no dead letters\n"), (args, out.stderr)
+    out = run("dead-letters", "show", "1", "--config", str(cfg), cwd=here)
+    assert (out.returncode, out.stderr) == (1, note + "no dead letter with id 1\n")
+    assert run("check", "--config", str(cfg), cwd=here).returncode == 0
+    assert list(here.iterdir()) == []

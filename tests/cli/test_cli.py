@@ -22,8 +22,9 @@ REQUESTS = {
 }
 
 
-def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "proxy", *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=60)
+def run(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "proxy", *args], input=stdin, capture_output=True, text=True, cwd=cwd,
+                          timeout=60)
 
 
 def test_check_accepts_the_example_config():

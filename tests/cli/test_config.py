@@ -79,3 +79,27 @@ def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError) as err:
         config.load(tmp_path / "nope.yaml")
     assert "cannot read config" in err.value.message
+
+
+def test_an_unset_variable_is_reported_on_its_own_line_not_on_a_commented_out_example(tmp_path):
+    text = ("# an example, commented out:\n"
+            "#   headers: {x-api-key: \"${SGP_API_KEY}\"}\n"
+            "upstreams:\n"
+            "  opik: {vendor: opik, base_url: \"http://127.0.0.1:5173/api\"}  # was ${SGP_API_KEY} once\n"
+            "  scale:\n"
+            "    vendor: scale\n"
+            "    base_url: \"https://api.egp.scale.com\"\n"
+            "    headers: {x-api-key: \"${SGP_API_KEY}\"}\n")
+    with pytest.raises(ConfigError) as err:
+        config.load(write(tmp_path, text), env={})
+    assert err.value.message == (f"{tmp_path / 'config.yaml'}:8: environment variable SGP_API_KEY is not set "
+                                 "(write ${SGP_API_KEY:-} for an empty default)")
+    cfg = config.load(write(tmp_path, text), env={"SGP_API_KEY": "k"})  # a comment after a value is not read either
+    assert cfg.upstreams["scale"].headers == {"x-api-key": "k"}
+    assert cfg.upstreams["opik"].base_url == "http://127.0.0.1:5173/api"
+
+
+def test_a_hash_inside_quotes_is_not_a_comment(tmp_path):
+    text = 'upstreams:\n  opik: {vendor: opik, base_url: "http://h/#${HOST}", headers: {a: "#${K}"}}\n'
+    cfg = config.load(write(tmp_path, text), env={"HOST": "x", "K": "v"})
+    assert (cfg.upstreams["opik"].base_url, cfg.upstreams["opik"].headers) == ("http://h/#x", {"a": "#v"})

@@ -9,6 +9,8 @@ import json
 import socket
 import time
 import tracemalloc
+import urllib.error
+import urllib.request
 import zlib
 
 import pytest
@@ -98,6 +100,52 @@ def test_a_20_mib_body_gets_413_declared_or_streamed(proxy, upstreams):
     assert_shape("tracia", resp, 401)  # no key: refused before a byte of it is read
     nothing_sent(upstreams)
     still_works(proxy.url, upstreams)
+
+
+def test_a_client_that_sends_its_whole_body_before_reading_gets_its_413(secure_proxy, upstreams):
+    """urllib (like many HTTP/1.1 clients) writes all 20 MiB, and says Connection: close, before it
+    reads a byte: the proxy answers early, then reads and throws away the rest of the body before it
+    closes, so the client sees the 413 in its vendor's shape rather than a connection reset."""
+    proxy = secure_proxy()  # the default limits: request_timeout bounds the read-and-discard
+    big = b'{"evaluatorKey": "q", "value": 1, "note": "' + b"x" * (20 * MiB) + b'"}'
+    method, path, _ = FEEDBACK["tracia"]
+    for _ in range(3):  # a reset depends on timing: every try must see the answer
+        request = urllib.request.Request(proxy.url + path, data=big, method=method, headers=headers_for("tracia"))
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 413 and refused.value.headers["connection"] == "close"
+        message = f"request body of {len(big)} bytes is over the limit of {DEFAULTS.max_body_bytes}"
+        assert json.loads(refused.value.read()) == {"error": {"code": "INVALID_REQUEST", "message": message},
+                                                    "code": "INVALID_REQUEST", "message": message}
+    nothing_sent(upstreams)
+    still_works(proxy.url, upstreams)
+
+
+def test_the_rest_of_a_refused_body_is_read_for_a_bounded_time_and_size(secure_proxy):
+    """The read-and-discard after an early 413 ends: after limits.request_timeout with the body still
+    not in, and past four times limits.max_body_bytes of it."""
+    method, path, _ = FEEDBACK["tracia"]
+    auth = f"Authorization: Bearer {APP_KEYS['tracia-app']}\r\n"
+    head = (f"{method} {path} HTTP/1.1\r\nHost: p\r\nContent-Type: application/json\r\n{auth}"
+            f"Content-Length: {64 * MiB}\r\n\r\n")
+    quick = secure_proxy(limits={**QUICK, "max_body_bytes": 64 * 1024})
+    host, port = quick.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:  # sends 1 KiB, then nothing
+        s.sendall(head.encode() + b"x" * 1024)
+        started = time.perf_counter()
+        answer = b""
+        while chunk := s.recv(65536):  # the answer, then the end of the connection
+            answer += chunk
+        assert time.perf_counter() - started < QUICK["request_timeout"] + 2
+    assert answer.startswith(b"HTTP/1.1 413 ") and b"connection: close" in answer
+    with socket.create_connection((host, int(port)), timeout=5) as s:  # sends without end
+        sent = 0
+        with pytest.raises(OSError):  # reset once the proxy stops reading: 256 KiB discarded, well before 64 MiB
+            s.sendall(head.encode())
+            while sent < 64 * MiB:
+                s.sendall(b"x" * 65536)
+                sent += 65536
+        assert sent < 32 * MiB
 
 
 def test_a_4000_item_opik_batch_gets_opiks_own_422(proxy, upstreams):

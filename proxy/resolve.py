@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from .delivery.target import parse_or_none
 from .errors import NotFound
-from .idspace import record_key
+from .idspace import RECORD, record_key
 from .mapping import VendorMapping
 from .mapping.engine import CompiledEndpoint
-from .model import FIELDS, SPAN_FIELDS, Assessment, Reply, Span, replace, span_key
+from .model import FIELDS, SPAN_FIELDS, Assessment, Ref, Reply, Span, replace, span_key
 from .store import Store
 from .store.writes import Writes
 
@@ -40,19 +40,30 @@ class Resolver:
             elif (rec.op == "upsert" and rec.origin.get("overwrites") or rec.op == "delete") and rec.name and rec.entity_ref is not None:
                 # the same assessment as the one accepted before under this entity and name,
                 # so an upstream that gave it an id of its own can update or delete that one
-                prior = self.store.record_named(str(rec.entity_ref), rec.name)
+                prior = self.prior(rec)
                 out.append(replace(rec, id=prior.id) if prior else rec)
             else:
                 out.append(rec)
         return [with_trace(self.store, r) for r in out]
 
+    def prior(self, rec: Assessment) -> Assessment | None:
+        """The assessment accepted before under `rec`'s entity and name: named by the same id, or
+        by the id it is an alias or a derivation of (an Opik score on the Opik UUID of a Tracia
+        span is the Tracia evaluation of that span with that name)."""
+        ref, name = rec.entity_ref, rec.name
+        if ref is None or not name:
+            return None
+        prior = self.store.record_named(str(ref), name)
+        if prior is None and isinstance(ref, Ref) and (origin := self.store.origin_of(ref.vendor, ref.value)) is not None:
+            prior = self.store.record_named(origin[1], name) if origin[0] != RECORD else None
+        return prior
+
     def accepted(self, vendor: str | None, assessment_id: str) -> tuple[str, Assessment | None]:
         """(the key, the record) an assessment id names: the record accepted under it, or the one
         it is `vendor`'s alias of (Scale's id of an assessment the proxy created there)."""
         stored = self.store.get_record(assessment_id)
-        if stored is None and vendor is not None and (key := record_key(self.store, vendor, assessment_id)) is not None:
-            return key, self.store.get_record(key)
-        return assessment_id, stored
+        key = record_key(self.store, vendor, assessment_id) if stored is None and vendor is not None else None
+        return (key, self.store.get_record(key)) if key is not None else (assessment_id, stored)
 
     def remember(self, resolved: list[Assessment], keys: list[str] | None, writes: Writes) -> None:
         """Keep what was accepted, so later requests and reads find it: spans now (merged with

@@ -46,7 +46,7 @@ class IdSpace:
             return known
         if origin is not None and origin[0] == self.vendor:
             return origin[1]  # it was made from one of ours: give ours back
-        if origin is not None and origin[0] != RECORD and depth < 3:  # a chain of derivations is short; a cycle cannot be made, but stop anyway
+        if origin is not None and origin[0] != RECORD and depth < 3:  # a chain is short; no cycle can be made, but stop
             return self.translate(Ref(*origin), kind, ms, depth + 1)
         maker = self.makers.get(kind)
         now_ms = ms if ms is not None else int(time.time() * 1000)

@@ -36,7 +36,10 @@ class Resolver:
                     if strict:
                         raise NotFound(f"no assessment with id {rec.assessment_id!r}")
                     continue
-                out.append(_merged(stored, rec, key) if rec.op == "update" else replace(stored, op="remove", assessment_id=key))
+                if rec.op == "update":
+                    out.append(_merged(stored, rec, key))
+                else:
+                    out.append(replace(stored, op="remove", assessment_id=key))
             elif (rec.op == "upsert" and rec.origin.get("overwrites") or rec.op == "delete") and rec.name and rec.entity_ref is not None:
                 # the same assessment as the one accepted before under this entity and name,
                 # so an upstream that gave it an id of its own can update or delete that one
@@ -54,9 +57,8 @@ class Resolver:
         if ref is None or not name:
             return None
         prior = self.store.record_named(str(ref), name)
-        if prior is None and isinstance(ref, Ref) and (origin := self.store.origin_of(ref.vendor, ref.value)) is not None:
-            prior = self.store.record_named(origin[1], name) if origin[0] != RECORD else None
-        return prior
+        origin = self.store.origin_of(ref.vendor, ref.value) if prior is None and isinstance(ref, Ref) else None
+        return self.store.record_named(origin[1], name) if origin is not None and origin[0] != RECORD else prior
 
     def accepted(self, vendor: str | None, assessment_id: str) -> tuple[str, Assessment | None]:
         """(the key, the record) an assessment id names: the record accepted under it, or the one

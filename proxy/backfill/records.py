@@ -83,7 +83,7 @@ class Decoder:
         return ids.derived_uuid7(self.secret, f"backfill {self.vendor} {key if key else index}", 0)
 
 
-FEEDBACK = ("name", "value", "label", "comment", "rubric", "correction")  # what an assessment says, whatever vendor holds it
+FEEDBACK = ("name", "value", "label", "comment", "rubric", "correction")  # what it says, whatever vendor holds it
 
 
 def same_feedback(accepted: Assessment, read: Assessment) -> bool:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from ..delivery.target import now_iso
 from ..errors import ConfigError
 from ..mapping import WireRequest
-from ..model import Assessment
+from ..idspace import RECORD
+from ..model import Span, span_key
 from ..pipeline import Proxy
 from ..resolve import refresh
 from ..store import codec
@@ -159,12 +160,27 @@ class Backfill:
         return fresh
 
     def _echo(self, rec) -> bool:
-        """Live feedback read back from the source as the source holds it (records.py): the record
-        accepted live, which the target has, says the same."""
-        if not isinstance(rec, Assessment) or self.store.delivered(self.target.name, rec.id) is None:
+        """Live traffic read back from the source as the source holds it (records.py): feedback
+        that says what the record accepted live says, which the target has; a trace or a span
+        the proxy wrote to the source from a third vendor's, which the target has from there."""
+        if isinstance(rec, Span):
+            return self._echoed_span(rec)
+        if self.store.delivered(self.target.name, rec.id) is None:
             return False
         prior = self.proxy.resolver.prior(rec)
         return prior is not None and prior.id == rec.id and same_feedback(prior, rec)
+
+    def _echoed_span(self, span: Span) -> bool:
+        """An Opik span the proxy made from a Tracia span is that span, present where the target
+        acknowledged it; an Opik trace made from a Tracia trace id, where the target was given
+        that trace (Scale and Tracia hold a trace as its spans: it would come back as a second root)."""
+        ref = span.span_id if span.entity == "span" else span.trace_id
+        origin = self.store.origin_of(ref.vendor, ref.value) if ref is not None else None
+        if origin is None or origin[0] in (ref.vendor, RECORD):
+            return False
+        if span.entity == "span":
+            return self.store.delivered(self.target.name, span_key(origin[0], "span", origin[1])) is not None
+        return self.store.id_for(origin[0], origin[1], self.target.vendor) is not None
 
     def _case(self, rec):
         """(the target's encode case that takes the record, or None and why none can). Live, a

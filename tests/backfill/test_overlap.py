@@ -98,10 +98,11 @@ def test_queue_only_leaves_delivery_to_a_running_serve_on_the_same_store(fakes, 
 
 
 def test_a_back_fill_recognises_what_live_traffic_mirrored_from_a_third_vendor(fakes, tmp_path, capsys):
-    """A Tracia evaluation went live to Opik (a score `quality` on the span's Opik UUID) and to
-    Scale (an `approval` on Tracia's span id). Back-filling Opik into Scale beside the running
-    proxy reads that score back: it is the same feedback, found present, not a second
-    assessment (it was one with metadata {"name": "quality"})."""
+    """A Tracia span and its evaluation went live to Opik (a trace, a span and a score `quality`
+    on the span's Opik UUID) and to Scale (the span, and an `approval` on Tracia's span id).
+    Back-filling Opik into Scale beside the running proxy reads them back: the same span and
+    feedback, found present; not a second assessment (it was one with metadata {"name":
+    "quality"}), nor the Opik trace as a second root span with the span moved under it."""
     from tracia import CreateSpanPayload, EvaluateOptions, Tracia
 
     tracia, opik, scale = fakes("tracia", "opik", "scale")
@@ -124,5 +125,7 @@ def test_a_back_fill_recognises_what_live_traffic_mirrored_from_a_third_vendor(f
                                                                                                                "approved", "good")
     assert len(scale_assessments(scale.vendor)) == 1 and list(scale.vendor.assessments) == [made["assessment_id"]]
     assert [r.method for r in scale.vendor.received if "/span-assessments" in r.path] == ["POST"]
-    assert "  records      1 traces, 1 spans, 1 span scores" in out and "  present      1 already at scale" in out  # the score
-    assert "span scores:" not in out  # nothing to report lost of what is not sent
+    assert "  records      1 traces, 1 spans, 1 span scores" in out and "  present      3 already at scale" in out
+    assert "  queued       0 for scale" in out and "  lost  " not in out  # nothing to report lost of what is not sent
+    [root] = scale_spans_sent(scale.vendor)  # the live span only: not the Opik trace as a second root, nor the span under it
+    assert (root["id"], root["trace_id"], root.get("parent_id")) == (span, trace, None)

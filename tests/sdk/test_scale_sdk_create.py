@@ -137,8 +137,11 @@ class AnswerLostOnce(httpx.HTTPTransport):
     def __init__(self):
         super().__init__()
         self.lost: list[int] = []
+        self.attempts: list[str] = []  # each POST's x-stainless-retry-count, as it left the SDK
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            self.attempts.append(request.headers["x-stainless-retry-count"])
         response = super().handle_request(request)
         if request.method == "POST" and not self.lost:
             response.read()
@@ -152,15 +155,17 @@ def test_a_create_the_sdk_retries_after_its_answer_was_lost_is_one_assessment(li
     first answer; the same create made again as a new call (count 0) is a second assessment, as
     Scale itself would make it."""
     lossy = AnswerLostOnce()
-    client = scale_sdk(live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}]), http_client=httpx.Client(transport=lossy))
-    first = client.span_assessments.create(assessment_type="rating", trace_id="trace-1", span_id="span-1", rating=4)
-    assert lossy.lost == [200]
+    url = live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}])
+    client = scale_sdk(url, http_client=httpx.Client(transport=lossy))
+    rating = {"assessment_type": "rating", "trace_id": "trace-1", "span_id": "span-1", "rating": 4}
+    first = client.span_assessments.create(**rating)
+    assert lossy.lost == [200] and lossy.attempts == ["0", "1"]  # taken, its answer lost; the SDK's retry answered
     sent = [r for r in upstreams["scale"].received if r.method == "POST"]
     assert [r.headers["x-stainless-retry-count"] for r in sent] == ["0"]  # the retry did not reach Scale
     assert list(upstreams["scale"].assessments) == [first.assessment_id]
 
-    again = client.span_assessments.create(assessment_type="rating", trace_id="trace-1", span_id="span-1", rating=4)  # a new call
-    assert again.assessment_id != first.assessment_id
+    again = client.span_assessments.create(**rating)  # a new call
+    assert lossy.attempts == ["0", "1", "0"] and again.assessment_id != first.assessment_id
     assert list(upstreams["scale"].assessments) == [first.assessment_id, again.assessment_id]
     wait_for(lambda: len(upstreams["opik"].bodies("PUT")) == 2, what="both at the Opik mirror")
     assert [b["scores"][0]["value"] for b in upstreams["opik"].bodies("PUT")] == [4, 4]
@@ -168,13 +173,13 @@ def test_a_create_the_sdk_retries_after_its_answer_was_lost_is_one_assessment(li
 
 def test_a_create_repeated_with_the_same_idempotency_key_is_one_assessment(live_proxy, upstreams, scale_sdk):
     client = scale_sdk(live_proxy(OPIK_FIRST))
-    same = {"extra_headers": {"Idempotency-Key": "verdict-7"}}
-    first = client.span_assessments.create(assessment_type="approval", trace_id="trace-1", span_id="span-1", approval="approved", **same)
-    second = client.span_assessments.create(assessment_type="approval", trace_id="trace-1", span_id="span-1", approval="approved", **same)
-    other = client.span_assessments.create(assessment_type="approval", trace_id="trace-1", span_id="span-1", approval="approved",
-                                           extra_headers={"Idempotency-Key": "verdict-8"})
+    approval = {"assessment_type": "approval", "trace_id": "trace-1", "span_id": "span-1", "approval": "approved"}
+    first = client.span_assessments.create(**approval, extra_headers={"Idempotency-Key": "verdict-7"})
+    second = client.span_assessments.create(**approval, extra_headers={"Idempotency-Key": "verdict-7"})
+    other = client.span_assessments.create(**approval, extra_headers={"Idempotency-Key": "verdict-8"})
     assert second.assessment_id == first.assessment_id != other.assessment_id
     assert len(upstreams["opik"].bodies("PUT")) == 2  # the primary got the first and the other, once each
-    [one, two] = wait_for(lambda: (b := upstreams["tracia"].bodies("POST")) and len(b) == 2 and b, what="the Tracia mirror")
+    wait_for(lambda: len(upstreams["tracia"].bodies("POST")) == 2, what="the first and the other at the Tracia mirror")
+    [one, two] = upstreams["tracia"].bodies("POST")
     assert one == two == {"evaluatorKey": "approval", "value": 1,
                           "note": CARRIED + '{"value": 1, "scale": [0, 1], "label": "approved"}'}

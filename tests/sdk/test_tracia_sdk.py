@@ -117,8 +117,10 @@ def test_a_failing_opik_primary_is_a_tracia_provider_error(live_proxy, upstreams
 def test_three_identical_evaluations_are_three_evaluations(live_proxy, upstreams, tracia_sdk, primary):
     """The Tracia SDK never retries an evaluation: each call is a verdict of its own, as Tracia
     makes one each time, even when three say the same within dedupe_window."""
-    client = tracia_sdk(live_proxy([{"from": "tracia", "primary": primary, "mirrors": ["opik"] if primary == "tracia" else []}]))
-    results = [client.spans.evaluate(SPAN, EvaluateOptions(evaluator="quality", value=1, note="same")) for _ in range(3)]
+    mirrors = ["opik"] if primary == "tracia" else []
+    client = tracia_sdk(live_proxy([{"from": "tracia", "primary": primary, "mirrors": mirrors}]))
+    verdict = EvaluateOptions(evaluator="quality", value=1, note="same")
+    results = [client.spans.evaluate(SPAN, verdict) for _ in range(3)]
     assert len({r.id for r in results}) == 3
     if primary == "tracia":
         assert all(re.fullmatch(r"eval_fake\d{6}", r.id) for r in results)  # Tracia's own, one per call

@@ -73,7 +73,7 @@ def test_an_opik_primary_names_a_span_sent_without_an_id_and_scores_it(live_prox
     start = iso(1)
     span = client.spans.create(name="root", trace_id=TRACE, start_timestamp=start)  # no id: the proxy names it, as Scale would
     assert span.id and span.trace_id == TRACE and span.name == "root" and span.account_id == "acct_client" and span.object == "span"
-    again = client.spans.create(name="root", trace_id=TRACE, start_timestamp=start)  # a new call, not a retry: a second span, as Scale makes
+    again = client.spans.create(name="root", trace_id=TRACE, start_timestamp=start)  # a new call: a second span
     assert again.id != span.id and again.trace_id == TRACE
     client.span_assessments.create(assessment_type="rating", trace_id=TRACE, span_id=span.id, rating=5)
     spans, _ = upstreams["opik"].bodies("POST", OPIK_SPANS)

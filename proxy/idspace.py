@@ -15,7 +15,7 @@ RECORD = "record"  # the id space of the proxy's own record keys: a vendor's ass
 def alias_record(store: Store, key: str, vendor: str, vendor_id: str) -> None:
     """`vendor_id` is what `vendor` calls the record kept under `key` (Scale's assessment_id of
     one the proxy created there): a client of that vendor naming it names that record."""
-    store.remember_id(RECORD, key, vendor, vendor_id)
+    store.alias_id(RECORD, key, vendor, vendor_id)
 
 
 def record_key(store: Store, vendor: str, vendor_id: str) -> str | None:
@@ -51,4 +51,7 @@ class IdSpace:
         maker = self.makers.get(kind)
         now_ms = ms if ms is not None else int(time.time() * 1000)
         native = ref.value if maker is None else maker(ref, kind, {"secret": self.secret, "now_ms": now_ms})
+        if native == ref.value:  # taken as it is: the same on every instance, stored with the next commit
+            self.store.alias_id(ref.vendor, ref.value, self.vendor, native)
+            return native
         return self.store.remember_id(ref.vendor, ref.value, self.vendor, native)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from .mapping import VendorMapping
-from .model import Ref
+from .model import Ref, Span
 from .store import Store
 
 
@@ -27,6 +27,18 @@ def record_key(store: Store, vendor: str, vendor_id: str) -> str | None:
 class IdSpace:
     def __init__(self, mapping: VendorMapping, store: Store, secret: str):
         self.vendor, self.makers, self.store, self.secret = mapping.vendor, mapping.id_makers, store, secret
+
+    def alias(self, span: Span, ms: int | None = None) -> None:
+        """The ids of an accepted trace or span that this vendor takes as they are, made its
+        aliases now, as its encode would make them: a client of this vendor naming one before the
+        span's mirror reached it names the span (else it would get an id of its own, for good)."""
+        for ref, kind in ((span.trace_id, "trace"), (span.span_id, "span"), (span.parent_id, "span")):
+            if ref is not None and ref.vendor != self.vendor and self._kept(ref, kind):
+                self.translate(ref, kind, ms)
+
+    def _kept(self, ref: Ref, kind: str) -> bool:
+        maker = self.makers.get(kind)
+        return maker is None or maker(ref, kind, {"secret": self.secret, "now_ms": 0}) == ref.value
 
     def translate(self, ref: Ref, kind: str, ms: int | None = None, depth: int = 0) -> str:
         """`ref` in this vendor's space: as is if native, else the remembered or a new derived id.

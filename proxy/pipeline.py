@@ -25,7 +25,7 @@ from .errors import EncodeError, NotFound, ProxyError, RequestError, UpstreamErr
 from .mapping import VendorMapping, WireRequest
 from .mapping.engine import CompiledEndpoint
 from .metrics import Metrics
-from .model import Assessment, Reply
+from .model import Assessment, Reply, Span
 from .resolve import Resolver
 from .routing import Router
 from .store import Store, reading
@@ -171,6 +171,8 @@ class Proxy:
                 log.info("request %s: a repeat of an accepted request; answered as before, nothing sent", req.request_id)
                 return replies.load(seen)
         resolved = await reading(self.store, self.resolver.resolve, records, not same)
+        if any(isinstance(r, Span) for r in resolved):  # their ids, where the route's upstreams take them as they are
+            await reading(self.store, self.router.alias, route, resolved)
         fresh = frozenset(r.id for r in records if isinstance(r, Assessment))  # made just now: no upstream has named them
         writes = Writes()  # committed with every other request's in flight, before the answer
         later: list[Assessment] = []  # what a translated primary did not take (a partial failure)

@@ -10,7 +10,7 @@ import re
 from proxy import ids
 from tests.conftest import wait_for
 
-from .conftest import OPIK_SPAN_SCORES, OPIK_SPANS, OPIK_TRACES, TRACIA_EVALS, settle
+from .conftest import OPIK_SPAN_SCORES, OPIK_SPANS, OPIK_TRACES, SCALE_SPANS, TRACIA_EVALS, settle
 from .test_from_tracia import opik_spans, payload
 
 SPAN, TRACE = "sp_00000000000000bb", "tr_00000000000000bb"
@@ -106,3 +106,28 @@ def test_an_opik_client_s_score_about_a_scale_span_reaches_tracia_on_the_span_tr
                             what="the evaluation at Tracia")
     assert evaluation.path == f"/api/v1/spans/{tracia_span}/evaluations"
     assert evaluation.body == {"evaluatorKey": "quality", "value": 1, "note": "right"}
+
+
+def test_a_scale_client_naming_a_tracia_span_before_its_scale_mirror_arrived_names_it(live_proxy, upstreams,
+                                                                                      tracia_sdk, scale_sdk):
+    """Scale failed and its breaker is open: the Tracia span waits in the outbox, not yet written
+    to Scale. A Scale client rates the span by Tracia's id (the id Scale will hold): Opik, its
+    primary, gets the score on the span's UUID, not on a UUID of its own made for good."""
+    from tests.conftest import FAST_DELIVERY
+
+    closed_for_a_minute = {**FAST_DELIVERY, "breaker": {"failures": 1, "cooldown": 60}}
+    url = live_proxy([FROM_TRACIA, {"from": "scale", "primary": "opik"}],
+                     upstream_patch={"scale": {"delivery": closed_for_a_minute}})
+    upstreams["scale"].fail_next(1, 503)
+    tracia = tracia_sdk(url)
+    tracia.spans.create(payload("sp_00000000000000aa", trace_id=TRACE))
+    [failed] = wait_for(lambda: upstreams["scale"].bodies("PUT", SCALE_SPANS), what="the first span failing at Scale")
+    wait_for(lambda: len(opik_spans(upstreams)) == 1, what="the first span at Opik")
+    tracia.spans.create(payload(SPAN, trace_id=TRACE))
+    wait_for(lambda: len(opik_spans(upstreams)) == 2, what="the second span at Opik")
+    spans = opik_spans(upstreams)
+    scale_sdk(url).span_assessments.create(assessment_type="rating", trace_id=TRACE, span_id=SPAN, rating=2)
+    [score] = upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES)  # a primary: there before the answer
+    assert score == {"scores": [{"id": spans[1]["id"], "name": "rating", "value": 2, "source": "sdk"}]}
+    assert [i["id"] for i in failed["items"]] == ["sp_00000000000000aa"]
+    assert len(upstreams["scale"].received) == 1  # the breaker is open: SPAN has not been written to Scale

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from ..delivery.target import now_iso
 from ..errors import ConfigError
-from ..mapping import WireRequest
 from ..idspace import RECORD
+from ..mapping import WireRequest
 from ..model import Span, span_key
 from ..pipeline import Proxy
 from ..resolve import refresh

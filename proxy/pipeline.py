@@ -25,7 +25,7 @@ from .errors import EncodeError, NotFound, ProxyError, RequestError, UpstreamErr
 from .mapping import VendorMapping, WireRequest
 from .mapping.engine import CompiledEndpoint
 from .metrics import Metrics
-from .model import Assessment, Reply
+from .model import Assessment, Reply, Span
 from .resolve import Resolver
 from .routing import Router
 from .store import Store, reading
@@ -164,13 +164,15 @@ class Proxy:
         op = records[0].op if records else None
         if op in ("read", "list") and not same:
             return self.resolver.read(mapping, endpoint, records[0], ctx, self.router.own_translate(mapping.vendor))
-        key = self._retry_key(req, mapping) if op not in ("read", "list") else None
-        if key is not None:
+        key, retry = self._retry_key(req, mapping) if op not in ("read", "list") else (None, False)
+        if retry:
             seen = await reading(self.store, self.store.reply_for, key, self.config.dedupe_window)
             if seen is not None:
                 log.info("request %s: a repeat of an accepted request; answered as before, nothing sent", req.request_id)
                 return replies.load(seen)
         resolved = await reading(self.store, self.resolver.resolve, records, not same)
+        if any(isinstance(r, Span) for r in resolved):  # their ids, where the route's upstreams take them as they are
+            await reading(self.store, self.router.alias, route, resolved)
         fresh = frozenset(r.id for r in records if isinstance(r, Assessment))  # made just now: no upstream has named them
         writes = Writes()  # committed with every other request's in flight, before the answer
         later: list[Assessment] = []  # what a translated primary did not take (a partial failure)
@@ -192,12 +194,24 @@ class Proxy:
             await self.outbox.settle(writes)  # from here on the proxy owns delivery
         return reply
 
-    def _retry_key(self, req: Incoming, mapping: VendorMapping) -> str | None:
-        """Only a POST creates: PUT, PATCH and DELETE may be repeated, and mean the same each time."""
+    def _retry_key(self, req: Incoming, mapping: VendorMapping) -> tuple[str | None, bool]:
+        """(the key a POST's answer is kept under, whether this one is a retry: answered from it).
+        Only a POST creates: PUT, PATCH and DELETE may be repeated, and mean the same each time.
+        A retry is what the client marks as one (its vendor's mapping, `retries`): the same
+        idempotency key; an attempt count past the first; or, for an SDK that retries creates
+        unmarked, the same request. Else an identical POST is a new call, as the vendor takes it."""
         if not self.config.dedupe_window or req.method != "POST":
-            return None
+            return None, False
+        marks = mapping.spec.retries
         credential = req.headers.get(mapping.spec.auth.header.lower())
-        return replies.request_key(mapping.vendor, req.method, req.path, req.raw_query, req.body, credential)
+        own_key = req.headers.get(marks.key_header) if marks.key_header else None
+        if own_key:
+            return replies.request_key(mapping.vendor, req.method, req.path, "", own_key.encode(), credential), True
+        attempt = req.headers.get(marks.count_header) if marks.count_header else None
+        if attempt is None and not marks.unmarked:
+            return None, False
+        key = replies.request_key(mapping.vendor, req.method, req.path, req.raw_query, req.body, credential)
+        return key, attempt is None or attempt.strip() != "0"
 
     def _synthesized(self, mapping, endpoint, resolved: list[Assessment], records: list[Assessment], ctx: dict) -> Reply:
         shown = self.resolver.as_shown(resolved, records)

@@ -1,6 +1,7 @@
 """Answers kept for a while, so a client's retry of the same request gets the same
 answer instead of becoming a second record (the Scale SDK retries POST on 409,
-429 and 5xx with no idempotency key)."""
+429 and 5xx with no idempotency key). Which requests are retries, the vendor's
+mapping says (`retries:`, read by the pipeline's `_retry_key`)."""
 
 from __future__ import annotations
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from .delivery.target import parse_or_none
 from .errors import NotFound
+from .idspace import RECORD, record_key
 from .mapping import VendorMapping
 from .mapping.engine import CompiledEndpoint
-from .model import FIELDS, SPAN_FIELDS, Assessment, Reply, Span, replace, span_key
+from .model import FIELDS, SPAN_FIELDS, Assessment, Ref, Reply, Span, replace, span_key
 from .store import Store
 from .store.writes import Writes
 
@@ -30,20 +31,41 @@ class Resolver:
             if isinstance(rec, Span):
                 out.append(merge_span(self.store.get_span(rec.id), rec))
             elif rec.op in ("update", "remove"):
-                stored = self.store.get_record(rec.assessment_id)
+                key, stored = self.accepted(rec.origin.get("vendor"), rec.assessment_id)
                 if stored is None:
                     if strict:
                         raise NotFound(f"no assessment with id {rec.assessment_id!r}")
                     continue
-                out.append(_merged(stored, rec) if rec.op == "update" else replace(stored, op="remove", assessment_id=rec.assessment_id))
+                if rec.op == "update":
+                    out.append(_merged(stored, rec, key))
+                else:
+                    out.append(replace(stored, op="remove", assessment_id=key))
             elif (rec.op == "upsert" and rec.origin.get("overwrites") or rec.op == "delete") and rec.name and rec.entity_ref is not None:
                 # the same assessment as the one accepted before under this entity and name,
                 # so an upstream that gave it an id of its own can update or delete that one
-                prior = self.store.record_named(str(rec.entity_ref), rec.name)
+                prior = self.prior(rec)
                 out.append(replace(rec, id=prior.id) if prior else rec)
             else:
                 out.append(rec)
         return [with_trace(self.store, r) for r in out]
+
+    def prior(self, rec: Assessment) -> Assessment | None:
+        """The assessment accepted before under `rec`'s entity and name: named by the same id, or
+        by the id it is an alias or a derivation of (an Opik score on the Opik UUID of a Tracia
+        span is the Tracia evaluation of that span with that name)."""
+        ref, name = rec.entity_ref, rec.name
+        if ref is None or not name:
+            return None
+        prior = self.store.record_named(str(ref), name)
+        origin = self.store.origin_of(ref.vendor, ref.value) if prior is None and isinstance(ref, Ref) else None
+        return self.store.record_named(origin[1], name) if origin is not None and origin[0] != RECORD else prior
+
+    def accepted(self, vendor: str | None, assessment_id: str) -> tuple[str, Assessment | None]:
+        """(the key, the record) an assessment id names: the record accepted under it, or the one
+        it is `vendor`'s alias of (Scale's id of an assessment the proxy created there)."""
+        stored = self.store.get_record(assessment_id)
+        key = record_key(self.store, vendor, assessment_id) if stored is None and vendor is not None else None
+        return (key, self.store.get_record(key)) if key is not None else (assessment_id, stored)
 
     def remember(self, resolved: list[Assessment], keys: list[str] | None, writes: Writes) -> None:
         """Keep what was accepted, so later requests and reads find it: spans now (merged with
@@ -81,10 +103,10 @@ class Resolver:
     def read(self, mapping: VendorMapping, endpoint: CompiledEndpoint, query: Assessment, ctx: dict, translate) -> Reply:
         ctx = {**ctx, "translate": translate}
         if query.op == "read":
-            stored = self.store.get_record(query.assessment_id)
+            _, stored = self.accepted(mapping.vendor, query.assessment_id)
             if stored is None:
                 raise NotFound(f"no assessment with id {query.assessment_id!r}")
-            return mapping.respond(endpoint, [stored], ctx)
+            return mapping.respond(endpoint, [replace(stored, assessment_id=query.assessment_id)], ctx)
         about = query.span_id or query.trace_id
         found = self.store.records_about(about.value) if about is not None else []
         if query.span_id is not None:
@@ -123,6 +145,6 @@ def with_trace(store: Store, rec):
     return replace(rec, trace_id=span.trace_id, project=rec.project or span.project)
 
 
-def _merged(stored: Assessment, patch: Assessment) -> Assessment:
+def _merged(stored: Assessment, patch: Assessment, key: str) -> Assessment:
     changes = {f: getattr(patch, f) for f in _MERGED if getattr(patch, f) is not None}
-    return replace(stored, op="update", assessment_id=patch.assessment_id, **changes)
+    return replace(stored, op="update", assessment_id=key, **changes)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from .config import Config, broken_references
 from .errors import ConfigError
-from .delivery.target import Target
+from .delivery.target import Target, event_ms
 from .idspace import IdSpace
 from .mapping import VendorMapping
+from .model import Span
 from .store import Store
 
 
@@ -56,3 +57,12 @@ class Router:
 
     def own_translate(self, vendor: str):
         return self._spaces[vendor].translate
+
+    def alias(self, route: RouteTargets, records: list) -> None:
+        """The traces and spans a request brought, aliased at once by each upstream of the route
+        that takes their ids as they are (IdSpace.alias)."""
+        vendors = {t.vendor for t in (route.primary, *route.mirrors) if t is not None}
+        for rec in records:
+            if isinstance(rec, Span):
+                for vendor in vendors:
+                    self._spaces[vendor].alias(rec, event_ms(rec.start_time))

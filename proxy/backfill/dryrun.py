@@ -26,6 +26,10 @@ class DryStore:
     def remember_id(self, vendor: str, value: str, target: str, native: str) -> str:
         return self.base.id_for(vendor, value, target) or self.top.remember_id(vendor, value, target, native)
 
+    def alias_id(self, vendor: str, value: str, target: str, native: str) -> None:
+        if self.base.id_for(vendor, value, target) is None:
+            self.top.alias_id(vendor, value, target, native)
+
     def origin_of(self, target: str, native: str):
         return self.top.origin_of(target, native) or self.base.origin_of(target, native)
 

@@ -5,6 +5,7 @@ records for the target to the outbox, as live traffic is; save the checkpoint; d
     read page -> write requests -> decode (records.py) -> resolve + remember -> for each record:
       the target cannot take it at all (its mapping says so)  -> not carried
       the target already has it, as it is now                 -> present (not queued)
+      it is live feedback read back, the target has that      -> present (not queued, not remembered)
       else                                                    -> queued
     -> commit the page's records -> checkpoint -> next page ... -> drain the outbox
 """
@@ -16,7 +17,9 @@ from dataclasses import dataclass, field
 
 from ..delivery.target import now_iso
 from ..errors import ConfigError
+from ..idspace import RECORD
 from ..mapping import WireRequest
+from ..model import Span, span_key
 from ..pipeline import Proxy
 from ..resolve import refresh
 from ..store import codec
@@ -26,7 +29,7 @@ from .calls import ReadError
 from .checkpoint import Checkpoint, job_key
 from .dryrun import DrySample
 from .reader import Page, Reader
-from .records import Decoder
+from .records import Decoder, same_feedback
 from .report import ReadDrops, RecordLosses, Tally
 from .spec import load_history
 from .writes import CompiledWrite, WriteRequest
@@ -133,10 +136,15 @@ class Backfill:
         if len(resolved) != len(records):  # only updates and removals of unknown assessments are dropped
             raise ConfigError(f"history of {self.source.vendor}: {req.write.name!r} writes to {req.write.spec.endpoint!r}, which names "
                               "assessments by an id: a back-fill write must be one that creates")
-        commit.remember(self.proxy, resolved, [el.known_as for _, el in decoded], pending)
+        echoes = [self._echo(rec) for rec in resolved]
+        kept = [(rec, el.known_as) for rec, (_, el), echo in zip(resolved, decoded, echoes) if not echo]
+        commit.remember(self.proxy, [rec for rec, _ in kept], [key for _, key in kept], pending)
         self.tally.add(self.tally.records, req.write.name, len(resolved))
         fresh = []
-        for rec, (_, el) in zip(resolved, decoded):
+        for rec, (_, el), echo in zip(resolved, decoded, echoes):
+            if echo:  # what the target has from live traffic, read back from the source
+                self.tally.present += 1
+                continue
             case, loss = self._case(rec)
             if case is None:
                 self.tally.add(self.tally.not_carried, f"{req.write.name}: {loss}")
@@ -150,6 +158,29 @@ class Backfill:
             else:
                 fresh.append(rec)
         return fresh
+
+    def _echo(self, rec) -> bool:
+        """Live traffic read back from the source as the source holds it (records.py): feedback
+        that says what the record accepted live says, which the target has; a trace or a span
+        the proxy wrote to the source from a third vendor's, which the target has from there."""
+        if isinstance(rec, Span):
+            return self._echoed_span(rec)
+        if self.store.delivered(self.target.name, rec.id) is None:
+            return False
+        prior = self.proxy.resolver.prior(rec)
+        return prior is not None and prior.id == rec.id and same_feedback(prior, rec)
+
+    def _echoed_span(self, span: Span) -> bool:
+        """An Opik span the proxy made from a Tracia span is that span, present where the target
+        acknowledged it; an Opik trace made from a Tracia trace id, where the target was given
+        that trace (Scale and Tracia hold a trace as its spans: it would come back as a second root)."""
+        ref = span.span_id if span.entity == "span" else span.trace_id
+        origin = self.store.origin_of(ref.vendor, ref.value) if ref is not None else None
+        if origin is None or origin[0] in (ref.vendor, RECORD):
+            return False
+        if span.entity == "span":
+            return self.store.delivered(self.target.name, span_key(origin[0], "span", origin[1])) is not None
+        return self.store.id_for(origin[0], origin[1], self.target.vendor) is not None
 
     def _case(self, rec):
         """(the target's encode case that takes the record, or None and why none can). Live, a

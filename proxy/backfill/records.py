@@ -10,6 +10,11 @@ second arrival as the first one's, whichever came first. In order:
    and name: the Resolver does that, as for live traffic (proxy/resolve.py);
 3. a comment with the same text about the same entity is that comment;
 4. else an id derived from the history file's `key` (stable across runs and instances).
+
+A record found so is an echo when it says what the accepted one says (`same_feedback`): live
+feedback the proxy mirrored to the source, read back as the source holds it (a Tracia
+evaluation, read back from Opik as a score on the span's Opik UUID). The target that has the
+accepted one has it: the back-fill counts it present and keeps the accepted record as it is.
 """
 
 from __future__ import annotations
@@ -76,3 +81,12 @@ class Decoder:
         """A record id from what identifies it at the source; the time part is fixed (0), so
         the same key gives the same id whenever it is read."""
         return ids.derived_uuid7(self.secret, f"backfill {self.vendor} {key if key else index}", 0)
+
+
+FEEDBACK = ("name", "value", "label", "comment", "rubric", "correction")  # what it says, whatever vendor holds it
+
+
+def same_feedback(accepted: Assessment, read: Assessment) -> bool:
+    """`read` says what `accepted` says: the same name, value, label, note, rubric and correction
+    (where it came from, who wrote it and when, and its vendor's extras aside)."""
+    return all((getattr(accepted, f) or None) == (getattr(read, f) or None) for f in FEEDBACK)

@@ -14,7 +14,7 @@ from typing import Any
 from .. import jsonio
 from ..config import Upstream
 from ..mapping import VendorMapping
-from ..idspace import IdSpace
+from ..idspace import IdSpace, alias_record
 from ..model import Assessment, OutRequest, replace
 from ..store import Store, codec
 from ..store.writes import Writes
@@ -106,8 +106,11 @@ class Target:
             return
         learned = endpoint.learn(resp.status, parse_or_none(resp.body), resp.headers)
         if learned.get("assessment_id"):
-            writes.learned.append((self.name, req.records[0].id, str(learned["assessment_id"])))
-            self._keep(req.records[0].id, str(learned["assessment_id"]))
+            rec, vendor_id = req.records[0], str(learned["assessment_id"])
+            writes.learned.append((self.name, rec.id, vendor_id))
+            self._keep(rec.id, vendor_id)
+            if isinstance(rec, Assessment):
+                alias_record(self.store, rec.assessment_id or rec.id, self.vendor, vendor_id)
 
     # --- wire ------------------------------------------------------------
     async def send(self, transport: Transport, req: OutRequest) -> Response:

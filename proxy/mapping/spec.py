@@ -111,10 +111,24 @@ class Auth(Strict):
     scheme: str = ""  # "Bearer" -> "Authorization: Bearer <key>"
 
 
+class Retries(Strict):
+    """How this vendor's clients mark a repeated create as a retry: only a retry gets the first
+    answer within `dedupe_window` (README); an identical new call is a new record."""
+    key_header: str | None = "idempotency-key"  # a client's key of its own: the same key is the same request
+    count_header: str | None = None  # the attempt: "0" the first, n the n-th retry (Stainless: x-stainless-retry-count)
+    unmarked: bool = False  # its SDK retries creates with no mark: an identical POST within the window is a retry
+
+    @field_validator("key_header", "count_header")
+    @classmethod
+    def _lower(cls, v: str | None) -> str | None:
+        return v.lower() if v else None  # the pipeline's header names are lower-case
+
+
 class VendorSpec(Strict):
     vendor: str
     prefixes: list[str] = [""]
     auth: Auth
+    retries: Retries = Field(default_factory=Retries)
     error: str  # "<codec>.<function>" building (status, code, message, violations) -> body
     owns: list[str] = []  # path regexes that are this vendor's, for answering unknown paths in its shape
     ids: dict[str, str] = {}  # kind -> "<codec>.<function>" making a native id from a foreign one

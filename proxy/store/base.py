@@ -15,6 +15,9 @@ class Store(Protocol):
     def id_for(self, vendor: str, value: str, target: str) -> str | None: ...
     def remember_id(self, vendor: str, value: str, target: str, native: str) -> str:
         """Keep the first mapping ever made for this foreign id; returns the one kept."""
+    def alias_id(self, vendor: str, value: str, target: str, native: str) -> None:
+        """remember_id for a mapping no instance can make otherwise (an id a vendor takes as it is,
+        the id a vendor gave a record): seen by this process at once, stored with the next commit."""
     def origin_of(self, target: str, native: str) -> tuple[str, str] | None:
         """Reverse: which (vendor, id) a native id was made from."""
     def lookup_id(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None]:

@@ -6,9 +6,15 @@ then the cache starts again). An absence is not kept: another instance may add
 the pair a moment later. A store supplies four queries: `_select_id`,
 `_insert_id` (keeps the first mapping ever made, returns the one kept),
 `_select_origin` and `_select_id_and_origin` (the first and the third at once).
+
+An alias (`alias_id`: a mapping no instance can make otherwise, as an id a vendor takes as
+it is) is kept here at once and written with the store's next commit (`_taken_aliases`), not
+in a transaction of its own: an Opik batch mirrored to Scale names a hundred such ids.
 """
 
 from __future__ import annotations
+
+import threading
 
 REGISTRY_CACHE = 100_000  # id mappings kept in each process (they never change); emptied when full
 
@@ -17,6 +23,8 @@ class CachedIds:
     def _id_caches(self) -> None:
         self._ids: dict[tuple[str, str, str], str] = {}
         self._origins: dict[tuple[str, str], tuple[str, str]] = {}
+        self._aliases: list[tuple[str, str, str, str]] = []  # (vendor, value, target, native): for the next commit
+        self._aliases_lock = threading.Lock()  # added to on the event loop, taken by a commit's thread
 
     def id_for(self, vendor: str, value: str, target: str) -> str | None:
         key = (vendor, value, target)
@@ -29,6 +37,25 @@ class CachedIds:
         key = (vendor, value, target)
         hit = self._ids.get(key)
         return hit if hit is not None else _keep(self._ids, key, self._insert_id(key, native))
+
+    def alias_id(self, vendor: str, value: str, target: str, native: str) -> None:
+        key = (vendor, value, target)
+        if self._ids.get(key) is not None:
+            return
+        _keep(self._ids, key, native)
+        _keep(self._origins, (target, native), (vendor, value))
+        with self._aliases_lock:
+            self._aliases.append((vendor, value, target, native))
+
+    def _taken_aliases(self) -> list[tuple[str, str, str, str]]:
+        """The aliases kept since the last commit, for this one to write (`_put_back_aliases` if it fails)."""
+        with self._aliases_lock:
+            taken, self._aliases = self._aliases, []
+        return taken
+
+    def _put_back_aliases(self, rows: list[tuple[str, str, str, str]]) -> None:
+        with self._aliases_lock:
+            self._aliases[:0] = rows
 
     def lookup_id(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None]:
         """id_for, and origin_of(vendor, value) where that finds nothing: one query for an id never seen."""

@@ -40,6 +40,9 @@ class MemoryStore(MemoryOutbox, Enqueue):
         self._origins.setdefault((target, kept), (vendor, value))
         return kept
 
+    def alias_id(self, vendor: str, value: str, target: str, native: str) -> None:
+        self.remember_id(vendor, value, target, native)
+
     def origin_of(self, target: str, native: str) -> tuple[str, str] | None:
         return self._origins.get((target, native))
 

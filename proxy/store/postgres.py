@@ -196,7 +196,17 @@ class PostgresStore(CachedIds, Enqueue):
     def commit(self, w: Writes) -> None:
         """Everything in `w` in one transaction (proxy/store/writes.py)."""
         now = time.time()
+        aliases = self._taken_aliases()  # the id registry's aliases kept since the last commit (cached_ids.py)
+        try:
+            self._commit(w, now, aliases)
+        except BaseException:
+            self._put_back_aliases(aliases)
+            raise
+
+    def _commit(self, w: Writes, now: float, aliases: list) -> None:
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            if aliases:
+                cur.executemany("INSERT INTO ids VALUES (%s,%s,%s,%s) ON CONFLICT DO NOTHING", aliases)
             if w.outbox:
                 cur.executemany("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (%s,%s,%s,%s,%s,%s)",
                                 [(up, rec.id, codec.dump(rec), rid, now, now) for up, rec, rid in w.outbox])

@@ -158,6 +158,9 @@ class SQLiteStore(CachedIds, Enqueue):
     def commit(self, writes: Writes) -> None:
         """Everything in `writes` in one transaction (proxy/store/writes.py)."""
         statements = _statements(writes, time.time())  # serialized before the lock: readers wait only for SQLite
+        aliases = self._taken_aliases()  # the id registry's aliases kept since the last commit (cached_ids.py)
+        if aliases:
+            statements.append(("INSERT INTO ids VALUES (?,?,?,?) ON CONFLICT DO NOTHING", aliases))
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -166,6 +169,7 @@ class SQLiteStore(CachedIds, Enqueue):
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
+                self._put_back_aliases(aliases)
                 raise
         self._commits += 1
         if self._checkpointer is not None:

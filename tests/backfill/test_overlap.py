@@ -95,3 +95,37 @@ def test_queue_only_leaves_delivery_to_a_running_serve_on_the_same_store(fakes, 
         time.sleep(0.3)
     _, expected = expected_at_scale(opik.vendor.history, tids)
     assert Counter(as_key(a) for a in scale_assessments(scale.vendor)) == expected
+
+
+def test_a_back_fill_recognises_what_live_traffic_mirrored_from_a_third_vendor(fakes, tmp_path, capsys):
+    """A Tracia span and its evaluation went live to Opik (a trace, a span and a score `quality`
+    on the span's Opik UUID) and to Scale (the span, and an `approval` on Tracia's span id).
+    Back-filling Opik into Scale beside the running proxy reads them back: the same span and
+    feedback, found present; not a second assessment (it was one with metadata {"name":
+    "quality"}), nor the Opik trace as a second root span with the span moved under it."""
+    from tracia import CreateSpanPayload, EvaluateOptions, Tracia
+
+    tracia, opik, scale = fakes("tracia", "opik", "scale")
+    cfg = write_config(tmp_path, {"tracia": tracia, "opik": opik, "scale": scale},
+                       routes=[{"from": "tracia", "primary": "tracia", "mirrors": ["opik", "scale"]}, *ROUTE])
+    span, trace = "sp_00000000000000bb", "tr_00000000000000bb"
+    with FakeServer(create_app(config_mod.load(str(cfg)))) as proxy:
+        with Tracia(api_key="tr_client", base_url=proxy.url) as client:
+            client.spans.create(CreateSpanPayload(span_id=span, trace_id=trace, model="gpt-4o", provider="openai",
+                                                  input={"messages": []}, output="4", status="SUCCESS", latency_ms=12,
+                                                  input_tokens=3, output_tokens=1, total_tokens=4))
+            client.spans.evaluate(span, EvaluateOptions(evaluator="quality", value=1, note="good"))
+        [made] = wait_for(lambda: list(scale.vendor.assessments.values()), what="the evaluation at Scale")
+        [(kind, opik_span)] = wait_for(lambda: list(opik.vendor.history.scores), what="the evaluation at Opik")
+        assert kind == "span" and opik.vendor.history.scores[(kind, opik_span)]["quality"]["value"] == 1
+        code, out = backfill(capsys, cfg, "--from", "opik", "--to", "scale", "--project", "Default Project")
+        assert code == 0, out
+    assert (made["span_id"], made["trace_id"], made["assessment_type"]) == (span, trace, "approval")
+    assert (made["approval"], made["comment"]) == ("approved", "good")
+    assert len(scale_assessments(scale.vendor)) == 1 and list(scale.vendor.assessments) == [made["assessment_id"]]
+    assert [r.method for r in scale.vendor.received if "/span-assessments" in r.path] == ["POST"]
+    assert "  records      1 traces, 1 spans, 1 span scores" in out and "  present      3 already at scale" in out
+    assert "  queued       0 for scale" in out and "  waiting      0 in the outbox" in out  # nothing for serve
+    assert "  lost  " not in out  # nothing to report lost of what is not sent
+    [root] = scale_spans_sent(scale.vendor)  # the live span only: not the Opik trace as a second root
+    assert (root["id"], root["trace_id"], root.get("parent_id")) == (span, trace, None)

@@ -8,6 +8,7 @@ import re
 import time
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 from scale_gp_beta import UnprocessableEntityError
 
@@ -126,3 +127,59 @@ def test_a_scale_primary_gets_the_create_verbatim_and_its_id_comes_back(live_pro
     [mirrored] = wait_for(lambda: upstreams["opik"].received, what="the Opik mirror")
     [score] = mirrored.body["scores"]
     assert score == {"id": score["id"], "name": "approval", "value": 1, "source": "sdk", "category_name": "approved"}
+
+
+class AnswerLostOnce(httpx.HTTPTransport):
+    """The client's side of a connection whose first answer to a create never arrives: the
+    request reaches the proxy and is answered, then the connection fails before the SDK reads
+    it (as a timeout or a reset would). The SDK retries it, counting: x-stainless-retry-count: 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.lost: list[int] = []
+        self.attempts: list[str] = []  # each POST's x-stainless-retry-count, as it left the SDK
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            self.attempts.append(request.headers["x-stainless-retry-count"])
+        response = super().handle_request(request)
+        if request.method == "POST" and not self.lost:
+            response.read()
+            self.lost.append(response.status_code)
+            raise httpx.ReadError("the answer was lost on the way back", request=request)
+        return response
+
+
+def test_a_create_the_sdk_retries_after_its_answer_was_lost_is_one_assessment(live_proxy, upstreams, scale_sdk):
+    """Only a retry is merged: the SDK's own retry (count 1) of a create the proxy took gets the
+    first answer; the same create made again as a new call (count 0) is a second assessment, as
+    Scale itself would make it."""
+    lossy = AnswerLostOnce()
+    url = live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}])
+    client = scale_sdk(url, http_client=httpx.Client(transport=lossy))
+    rating = {"assessment_type": "rating", "trace_id": "trace-1", "span_id": "span-1", "rating": 4}
+    first = client.span_assessments.create(**rating)
+    assert lossy.lost == [200] and lossy.attempts == ["0", "1"]  # taken, its answer lost; the SDK's retry answered
+    sent = [r for r in upstreams["scale"].received if r.method == "POST"]
+    assert [r.headers["x-stainless-retry-count"] for r in sent] == ["0"]  # the retry did not reach Scale
+    assert list(upstreams["scale"].assessments) == [first.assessment_id]
+
+    again = client.span_assessments.create(**rating)  # a new call
+    assert lossy.attempts == ["0", "1", "0"] and again.assessment_id != first.assessment_id
+    assert list(upstreams["scale"].assessments) == [first.assessment_id, again.assessment_id]
+    wait_for(lambda: len(upstreams["opik"].bodies("PUT")) == 2, what="both at the Opik mirror")
+    assert [b["scores"][0]["value"] for b in upstreams["opik"].bodies("PUT")] == [4, 4]
+
+
+def test_a_create_repeated_with_the_same_idempotency_key_is_one_assessment(live_proxy, upstreams, scale_sdk):
+    client = scale_sdk(live_proxy(OPIK_FIRST))
+    approval = {"assessment_type": "approval", "trace_id": "trace-1", "span_id": "span-1", "approval": "approved"}
+    first = client.span_assessments.create(**approval, extra_headers={"Idempotency-Key": "verdict-7"})
+    second = client.span_assessments.create(**approval, extra_headers={"Idempotency-Key": "verdict-7"})
+    other = client.span_assessments.create(**approval, extra_headers={"Idempotency-Key": "verdict-8"})
+    assert second.assessment_id == first.assessment_id != other.assessment_id
+    assert len(upstreams["opik"].bodies("PUT")) == 2  # the primary got the first and the other, once each
+    wait_for(lambda: len(upstreams["tracia"].bodies("POST")) == 2, what="the first and the other at the Tracia mirror")
+    [one, two] = upstreams["tracia"].bodies("POST")
+    assert one == two == {"evaluatorKey": "approval", "value": 1,
+                          "note": CARRIED + '{"value": 1, "scale": [0, 1], "label": "approved"}'}

@@ -111,3 +111,23 @@ def test_a_failing_opik_primary_is_a_tracia_provider_error(live_proxy, upstreams
         tracia_sdk(url).spans.evaluate(SPAN, EvaluateOptions(evaluator="quality", value=1))
     assert (err.value.code, err.value.status_code) == (TraciaErrorCode.PROVIDER_ERROR, 502)
     assert len(upstreams["opik"].received) == (1 if failure == "answers 500" else 0)
+
+
+@pytest.mark.parametrize("primary", ["tracia", "opik"])
+def test_three_identical_evaluations_are_three_evaluations(live_proxy, upstreams, tracia_sdk, primary):
+    """The Tracia SDK never retries an evaluation: each call is a verdict of its own, as Tracia
+    makes one each time, even when three say the same within dedupe_window."""
+    mirrors = ["opik"] if primary == "tracia" else []
+    client = tracia_sdk(live_proxy([{"from": "tracia", "primary": primary, "mirrors": mirrors}]))
+    verdict = EvaluateOptions(evaluator="quality", value=1, note="same")
+    results = [client.spans.evaluate(SPAN, verdict) for _ in range(3)]
+    assert len({r.id for r in results}) == 3
+    if primary == "tracia":
+        assert all(re.fullmatch(r"eval_fake\d{6}", r.id) for r in results)  # Tracia's own, one per call
+        assert upstreams["tracia"].bodies("POST") == [{"evaluatorKey": "quality", "value": 1, "note": "same"}] * 3
+        wait_for(lambda: len(opik_scores(upstreams)) == 3, what="three at the Opik mirror")
+    else:
+        assert all(re.fullmatch(r"eval_[0-9a-f]{16}", r.id) for r in results)
+    scores = opik_scores(upstreams)
+    assert len(scores) == 3 and len({s["id"] for s in scores}) == 1  # Opik holds one score per span and name: upserted
+    assert scores == [{"id": scores[0]["id"], "name": "quality", "value": 1, "source": "sdk", "reason": "same"}] * 3

@@ -73,14 +73,14 @@ def test_an_opik_primary_names_a_span_sent_without_an_id_and_scores_it(live_prox
     start = iso(1)
     span = client.spans.create(name="root", trace_id=TRACE, start_timestamp=start)  # no id: the proxy names it, as Scale would
     assert span.id and span.trace_id == TRACE and span.name == "root" and span.account_id == "acct_client" and span.object == "span"
-    again = client.spans.create(name="root", trace_id=TRACE, start_timestamp=start)  # the SDK's retry of a create: the same answer
-    assert again.id == span.id
+    again = client.spans.create(name="root", trace_id=TRACE, start_timestamp=start)  # a new call: a second span
+    assert again.id != span.id and again.trace_id == TRACE
     client.span_assessments.create(assessment_type="rating", trace_id=TRACE, span_id=span.id, rating=5)
-    [spans] = upstreams["opik"].bodies("POST", OPIK_SPANS)
+    spans, _ = upstreams["opik"].bodies("POST", OPIK_SPANS)
     [score] = upstreams["opik"].bodies("PUT", r"/spans/feedback-scores$")
     assert spans["spans"][0]["id"] == score["scores"][0]["id"] == opik_id(span.id, start)
-    [traces] = upstreams["opik"].bodies("POST", OPIK_TRACES)
-    assert traces["traces"][0]["id"] == spans["spans"][0]["trace_id"] == opik_id(TRACE, start)
+    traces = upstreams["opik"].bodies("POST", OPIK_TRACES)
+    assert traces[0]["traces"][0]["id"] == spans["spans"][0]["trace_id"] == opik_id(TRACE, start)
 
 
 def test_a_scale_patch_before_its_create_waits_for_it(live_proxy, upstreams, scale_sdk, scale_spans):

@@ -167,3 +167,20 @@ def test_schema_created_by_instances_starting_together(pg_database):
     finally:
         for s in opened:
             s.close()
+
+
+def test_an_alias_is_seen_at_once_where_it_was_kept_and_by_the_others_after_the_next_commit(stores):
+    """An id a vendor takes as it is (a Tracia span id written to Scale) is kept in its process at
+    once, and written with that store's next commit, not in a transaction of its own."""
+    first, other = stores[0], stores[1]
+    first.alias_id("tracia", "sp_00000000000000bb", "scale", "sp_00000000000000bb")
+    assert first.lookup_id("scale", "sp_00000000000000bb", "opik") == (None, ("tracia", "sp_00000000000000bb"))
+    assert other.origin_of("scale", "sp_00000000000000bb") is None  # not yet stored
+    first.enqueue([("scale", rec(1), "r1")])
+    assert other.origin_of("scale", "sp_00000000000000bb") == ("tracia", "sp_00000000000000bb")
+    assert other.id_for("tracia", "sp_00000000000000bb", "scale") == "sp_00000000000000bb"
+    first.alias_id("tracia", "sp_00000000000000bb", "scale", "sp_00000000000000bb")  # known: nothing more to write
+    other.remember_id("record", "rec-1", "scale", "asmt-1")
+    first.alias_id("record", "rec-1", "scale", "asmt-2")  # another instance's is kept
+    first.enqueue([("scale", rec(2), "r2")])
+    assert other.id_for("record", "rec-1", "scale") == "asmt-1" and other.origin_of("scale", "asmt-2") is None

@@ -131,10 +131,14 @@ def test_id_space_translates_a_derived_id_back_to_its_origin():
     assert IdSpace(MAPPINGS["scale"], store, "s").translate(Ref("tracia", sp), "span") == "span-1"
 
 
-def test_id_space_does_not_record_an_id_kept_as_it_is():
+def test_id_space_records_an_id_kept_as_it_is_as_the_same_entity_s_alias():
+    """An Opik id written to Scale as it is names, at Scale, the Opik entity: a Scale client's id
+    reaches Opik as that id and Tracia under the id Tracia has the Opik entity by."""
     store = MemoryStore()
     assert IdSpace(MAPPINGS["scale"], store, "s").translate(Ref("opik", V7), "trace") == V7
-    assert store.id_for("opik", V7, "scale") is None
+    assert store.id_for("opik", V7, "scale") == V7 and store.origin_of("scale", V7) == ("opik", V7)
+    tracia = IdSpace(MAPPINGS["tracia"], store, "s")
+    assert tracia.translate(Ref("scale", V7), "trace") == tracia.translate(Ref("opik", V7), "trace")
 
 
 def test_record_ids_are_distinct_v7_ids_carrying_the_request_time():

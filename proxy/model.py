@@ -46,6 +46,9 @@ class Assessment:
     entity: str = "span"
     trace_id: Ref | None = None
     span_id: Ref | None = None
+    # a trace's score: the trace's root span, where the proxy has seen it (resolve.with_root_span),
+    # for a vendor that scores spans only (Tracia writes it there, as Scale puts one with no span_id)
+    root_span_id: Ref | None = None
     thread_id: str | None = None
     project: str | None = None
     name: str | None = None
@@ -84,7 +87,7 @@ class Assessment:
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Assessment))
-ID_FIELDS = ("trace_id", "span_id", "parent_id")
+ID_FIELDS = ("trace_id", "span_id", "parent_id", "root_span_id")
 
 
 @dataclass(slots=True)

@@ -50,7 +50,8 @@ class Resolver:
         what another request may have added meanwhile), assessments in `writes`."""
         for i, rec in enumerate(resolved):
             if isinstance(rec, Span):
-                merged = merge_span(self.store.get_span(rec.id), rec)  # merged again: another request may have changed it meanwhile
+                # merged again: another request may have changed it meanwhile
+                merged = merge_span(self.store.get_span(rec.id), rec)
                 self.store.put_span(rec.id, merged)
                 remember_root(self.store, merged)
                 continue
@@ -134,7 +135,8 @@ def remember_root(store: Store, span: Span) -> None:
     """A span with no parent is its trace's root span: the first such span seen of a trace is
     kept as the one (an Opik trace may have several top-level spans; its score goes to the first).
     Only once its create has been seen (it has a start): an update may leave the parent out."""
-    if span.entity != "span" or span.parent_id is not None or span.trace_id is None or span.span_id is None or not span.start_time:
+    parentless = span.entity == "span" and span.parent_id is None and bool(span.start_time)
+    if not parentless or span.trace_id is None or span.span_id is None:
         return
     key = root_key(span.trace_id)
     if store.get_span(key) is None:

@@ -95,7 +95,8 @@ def test_translate_opik_trace_score_to_tracia_is_reported_waiting_for_the_root_s
     out = run("translate", "--from", "opik", "--to", "tracia", "--explain", stdin=json.dumps({"path": "/v1/private/traces/feedback-scores", "body": body}))
     result = json.loads(out.stdout.partition("\nloss report: ")[0])
     assert result["requests"] == []  # offline, no span of the trace seen: the live proxy holds it for the root span
-    assert result["refused"] == [{"record": "upsert on a trace", "why": "tracia evaluate: spanId: missing (from root_span_id)"}]
+    assert result["refused"] == [
+        {"record": "upsert on a trace", "why": "tracia evaluate: spanId: missing (from root_span_id)"}]
     assert "waits    (whole record)" in out.stdout
 
 

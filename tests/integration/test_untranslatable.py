@@ -55,7 +55,8 @@ def test_a_trace_score_waits_for_the_root_span_tracia_evaluates_it_on(live_proxy
     sp = "sp_" + ids.derived_hex("feedback-proxy", f"opik:{root}")
     evaluated = wait_for(lambda: upstreams["tracia"].bodies("POST", r"/evaluations$"), what="the trace score at Tracia")
     assert evaluated == [{"evaluatorKey": "accuracy", "value": 1}]
-    assert [(r.method, r.path) for r in upstreams["tracia"].received] == [("POST", "/api/v1/spans"), ("POST", f"/api/v1/spans/{sp}/evaluations")]
+    assert [(r.method, r.path) for r in upstreams["tracia"].received] == [
+        ("POST", "/api/v1/spans"), ("POST", f"/api/v1/spans/{sp}/evaluations")]
 
 
 def test_a_tracia_evaluation_waits_for_its_span_before_a_scale_primary(live_proxy, upstreams):
@@ -81,7 +82,8 @@ def test_a_record_the_primary_can_never_hold_is_rejected_or_dropped(live_proxy, 
     rejecting = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"]}])
     resp = httpx.post(rejecting + path, json=comment)
     assert (resp.status_code, resp.json()) == (422, {"errors": [
-        "the primary upstream 'tracia' (tracia) cannot take 1 record(s): Tracia has no comments; only an evaluation's note"]})
+        "the primary upstream 'tracia' (tracia) cannot take 1 record(s): "
+        "Tracia has no comments; only an evaluation's note"]})
     time.sleep(0.2)
     assert all(not fake.received for fake in upstreams.values())
 

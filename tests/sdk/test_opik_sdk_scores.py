@@ -132,10 +132,13 @@ def test_a_trace_with_a_scored_span_to_a_tracia_primary_logs_no_error(live_proxy
     secret = "feedback-proxy"
     sp, tr = "sp_" + ids.derived_hex(secret, f"opik:{span.id}"), "tr_" + ids.derived_hex(secret, f"opik:{trace.id}")
     tracia = upstreams["tracia"]
-    evaluations = wait_for(lambda: len(tracia.bodies("POST", TRACIA_EVAL.pattern)) == 2 and tracia.received, what="both evaluations")
+    received = wait_for(lambda: len(tracia.bodies("POST", TRACIA_EVAL.pattern)) == 2 and tracia.received,
+                        what="both evaluations")
     [created] = tracia.bodies("POST", r"^/api/v1/spans$")
-    assert (created["spanId"], created["traceId"], created["model"], created["output"]) == (sp, tr, "gpt-4o", '{"completion": "4"}')
-    assert sorted((r.path, r.body["evaluatorKey"], r.body["value"], r.body.get("note")) for r in evaluations if TRACIA_EVAL.match(r.path)) == [
+    assert (created["spanId"], created["traceId"], created["model"], created["output"]) == (
+        sp, tr, "gpt-4o", '{"completion": "4"}')
+    evaluations = [r for r in received if TRACIA_EVAL.match(r.path)]
+    assert sorted((r.path, r.body["evaluatorKey"], r.body["value"], r.body.get("note")) for r in evaluations) == [
         (f"/api/v1/spans/{sp}/evaluations", "quality", 1, 'right, but terse\n[feedback-proxy] {"value": 0.8}'),
         (f"/api/v1/spans/{sp}/evaluations", "relevance", 1, None),
     ]

@@ -37,14 +37,16 @@ def test_the_typescript_sdk_logs_no_error_and_tracia_gets_the_span_and_both_scor
     latency = created.pop("latencyMs")
     assert isinstance(latency, int) and 0 <= latency < 60_000
     assert created == {"spanId": span, "traceId": trace, "model": "gpt-4o", "provider": "openai",
-                       "input": {"messages": [{"role": "user", "content": '{"prompt": "2+2?"}'}]}, "output": '{"completion": "4"}',
-                       "status": "SUCCESS", "inputTokens": 3, "outputTokens": 1, "totalTokens": 4, "spanKind": "LLM"}
+                       "input": {"messages": [{"role": "user", "content": '{"prompt": "2+2?"}'}]},
+                       "output": '{"completion": "4"}', "status": "SUCCESS",
+                       "inputTokens": 3, "outputTokens": 1, "totalTokens": 4, "spanKind": "LLM"}
     evaluations = {(TRACIA_EVAL.match(r.path).group(1), r.body["evaluatorKey"]): r.body
                    for r in tracia.received if TRACIA_EVAL.match(r.path)}
     assert evaluations == {
         # the trace's score, on the trace's root span: 0.8 is 1 at Tracia, the 0.8 carried in the note
-        (span, "quality"): {"evaluatorKey": "quality", "value": 1, "note": 'right, but terse\n[feedback-proxy] {"value": 0.8}'},
+        (span, "quality"): {"evaluatorKey": "quality", "value": 1,
+                            "note": 'right, but terse\n[feedback-proxy] {"value": 0.8}'},
         (span, "relevance"): {"evaluatorKey": "relevance", "value": 1},
     }
-    assert [(r.method, r.path) for r in tracia.received] == [
-        ("POST", "/api/v1/spans"), ("POST", f"/api/v1/spans/{span}/evaluations"), ("POST", f"/api/v1/spans/{span}/evaluations")]
+    at = f"/api/v1/spans/{span}/evaluations"
+    assert [(r.method, r.path) for r in tracia.received] == [("POST", "/api/v1/spans"), ("POST", at), ("POST", at)]

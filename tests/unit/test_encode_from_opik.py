@@ -54,8 +54,8 @@ def test_trace_scores_wait_for_the_root_span_tracia_evaluates_them_on():
 
 def test_trace_scores_go_to_the_trace_s_root_span_at_tracia():
     store = MemoryStore()
-    root = Span(entity="span", trace_id=Ref("opik", TRACE), span_id=Ref("opik", SPAN), start_time="2025-01-01T00:00:00Z",
-                id=span_key("opik", "span", SPAN))
+    root = Span(entity="span", trace_id=Ref("opik", TRACE), span_id=Ref("opik", SPAN),
+                start_time="2025-01-01T00:00:00Z", id=span_key("opik", "span", SPAN))
     Resolver(store).remember([root], None, Writes())
     scores = Resolver(store).resolve(decode_capture("opik", SCORES), strict=False)
     assert {r.root_span_id for r in scores} == {Ref("opik", SPAN)}
@@ -65,8 +65,10 @@ def test_trace_scores_go_to_the_trace_s_root_span_at_tracia():
     requests, refused = encode("tracia", scores, store)
     at = f"/api/v1/spans/{tracia_span('opik', SPAN)}/evaluations"
     assert refused == [] and wire(requests) == [
-        ("POST", at, {"evaluatorKey": "inline_score", "value": 1, "note": 'given at trace()\n[feedback-proxy] {"value": 0.5}'}),
-        ("POST", at, {"evaluatorKey": "accuracy", "value": 1, "note": 'looks right\n[feedback-proxy] {"value": 0.9, "label": "good"}'}),
+        ("POST", at, {"evaluatorKey": "inline_score", "value": 1,
+                      "note": 'given at trace()\n[feedback-proxy] {"value": 0.5}'}),
+        ("POST", at, {"evaluatorKey": "accuracy", "value": 1,
+                      "note": 'looks right\n[feedback-proxy] {"value": 0.9, "label": "good"}'}),
         ("POST", at, {"evaluatorKey": "relevance", "value": 1.0}),
     ]
 

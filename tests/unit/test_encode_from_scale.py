@@ -84,7 +84,7 @@ def test_approval_reaches_tracia_as_0_or_1():
 
 def test_what_tracia_cannot_take_is_refused_with_the_reason():
     cases = {
-        f"{CREATE}.8.json": "tracia evaluate: spanId: missing (from root_span_id)",  # on a trace: waits for its root span
+        f"{CREATE}.8.json": "tracia evaluate: spanId: missing (from root_span_id)",  # a trace's: waits for its root
         f"{CREATE}.json": "Tracia has no comments; only an evaluation's note",
         f"{CREATE}.5.json": "tracia evaluate needs a record with value present",  # a rubric has no value
         "DELETE_v5_span-assessments_ID.json": "Tracia has no endpoint to delete an evaluation",

@@ -37,7 +37,8 @@ def run(case: dict):
     store = MemoryStore()
     for known in case.get("registry", []):
         store.remember_id(known["vendor"], known["id"], known["to"], known["native"])
-    given = {k: Ref(case["from"], v) if k in ("trace_id", "span_id", "root_span_id") else v for k, v in (case.get("given") or {}).items()}
+    refs = ("trace_id", "span_id", "root_span_id")
+    given = {k: Ref(case["from"], v) if k in refs else v for k, v in (case.get("given") or {}).items()}
     inp = case["input"]
     records = decode(case["from"], inp["method"], inp["path"], inp.get("body"), inp.get("query"))
     records = [dataclasses.replace(r, **given) for r in records]

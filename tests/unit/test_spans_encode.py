@@ -133,9 +133,10 @@ def test_a_span_tracia_has_is_never_sent_again():
 
 def test_opik_trace_is_skipped_by_tracia_and_a_declared_loss():
     requests, [(_, why)] = encode("tracia", [opik_trace()])  # a primary: nothing to send, and no refusal
-    assert requests == [] and skipped(why) and why == "tracia create_span: Tracia has no trace object; its spans carry the trace id"
     loss = "Tracia has no trace object; its spans carry the trace id"
-    assert target("tracia").declared_loss(opik_trace()) == target("tracia").mapping.declared_loss(opik_trace()) == loss  # never queued
+    assert requests == [] and skipped(why) and why == f"tracia create_span: {loss}"
+    tracia = target("tracia")
+    assert tracia.declared_loss(opik_trace()) == tracia.mapping.declared_loss(opik_trace()) == loss  # never queued
 
 
 # --- Tracia -> Opik ------------------------------------------------------------------

@@ -46,8 +46,8 @@ class Assessment:
     entity: str = "span"
     trace_id: Ref | None = None
     span_id: Ref | None = None
-    # a trace's score: the trace's root span, where the proxy has seen it (resolve.with_root_span),
-    # for a vendor that scores spans only (Tracia writes it there, as Scale puts one with no span_id)
+    # a trace's score, as an upstream with no trace object gets it: the trace's root span (roots.py),
+    # named only while encoding for that upstream, once it has the span (delivery/target.py)
     root_span_id: Ref | None = None
     thread_id: str | None = None
     project: str | None = None

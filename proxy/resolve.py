@@ -13,7 +13,8 @@ from .delivery.target import parse_or_none
 from .errors import NotFound
 from .mapping import VendorMapping
 from .mapping.engine import CompiledEndpoint
-from .model import FIELDS, SPAN_FIELDS, Assessment, Ref, Reply, Span, replace, span_key
+from .model import FIELDS, SPAN_FIELDS, Assessment, Reply, Span, replace, span_key
+from .roots import remember_root
 from .store import Store
 from .store.writes import Writes
 
@@ -43,7 +44,7 @@ class Resolver:
                 out.append(replace(rec, id=prior.id) if prior else rec)
             else:
                 out.append(rec)
-        return [with_root_span(self.store, with_trace(self.store, r)) for r in out]
+        return [with_trace(self.store, r) for r in out]
 
     def remember(self, resolved: list[Assessment], keys: list[str] | None, writes: Writes) -> None:
         """Keep what was accepted, so later requests and reads find it: spans now (merged with
@@ -107,10 +108,10 @@ def merge_span(known: Span | None, news: Span) -> Span:
 
 def refresh(store: Store, rec):
     """The newest that is known of a record waiting in the outbox: a span's latest merged
-    state, an assessment's trace once its span has been seen (a trace's, its root span)."""
+    state, an assessment's trace once its span has been seen."""
     if isinstance(rec, Span):
         return store.get_span(rec.id) or rec
-    return with_root_span(store, with_trace(store, rec))
+    return with_trace(store, rec)
 
 
 def with_trace(store: Store, rec):
@@ -124,34 +125,6 @@ def with_trace(store: Store, rec):
     if span is None or span.trace_id is None:
         return rec
     return replace(rec, trace_id=span.trace_id, project=rec.project or span.project)
-
-
-def root_key(trace: Ref) -> str:
-    """The key the root span of a trace is kept under, beside the spans (store.put_span)."""
-    return span_key(trace.vendor, "root", trace.value)
-
-
-def remember_root(store: Store, span: Span) -> None:
-    """A span with no parent is its trace's root span: the first such span seen of a trace is
-    kept as the one (an Opik trace may have several top-level spans; its score goes to the first).
-    Only once its create has been seen (it has a start): an update may leave the parent out."""
-    parentless = span.entity == "span" and span.parent_id is None and bool(span.start_time)
-    if not parentless or span.trace_id is None or span.span_id is None:
-        return
-    key = root_key(span.trace_id)
-    if store.get_span(key) is None:
-        store.put_span(key, Span(trace_id=span.trace_id, span_id=span.span_id, id=key))
-
-
-def with_root_span(store: Store, rec):
-    """An assessment about a trace names the trace's root span where the proxy has seen it (a
-    vendor that scores spans only writes a trace's score there, as Scale does one with no span)."""
-    if isinstance(rec, Span) or rec.entity != "trace" or rec.root_span_id is not None or rec.trace_id is None:
-        return rec
-    root = store.get_span(root_key(rec.trace_id))
-    if root is None and (origin := store.origin_of(rec.trace_id.vendor, rec.trace_id.value)) is not None:
-        root = store.get_span(root_key(Ref(*origin)))  # an id the proxy derived from the trace's own vendor's
-    return rec if root is None else replace(rec, root_span_id=root.span_id)
 
 
 def _merged(stored: Assessment, patch: Assessment) -> Assessment:

@@ -16,6 +16,7 @@ from ..config import Upstream
 from ..mapping import VendorMapping
 from ..idspace import IdSpace
 from ..model import Assessment, OutRequest, Span, replace, span_key
+from ..roots import root_of
 from ..store import Store, codec
 from ..store.writes import Writes
 from ..upstream import Response, Transport
@@ -65,14 +66,17 @@ class Target:
 
     def _with_root_it_has(self, rec):
         """An upstream with no trace object (its spans carry the trace: Tracia) takes a trace's
-        score on the trace's root span, so only once it has that span, as a span's score waits for
-        its span (worker.py): until then the record lacks its root span here, and waits for it."""
-        root = getattr(rec, "root_span_id", None)
-        if root is None or not self.traces_are_spans or root.vendor == self.vendor:
+        score on the trace's root span (roots.py), and only once it has that span, as a span's
+        score waits for its span (worker.py): until then the record names no root here, and waits."""
+        if not self.traces_are_spans or isinstance(rec, Span) or rec.entity != "trace" or rec.root_span_id is not None:
             return rec
-        if self.store.delivered(self.name, span_key(root.vendor, "span", root.value)) is not None:
+        root = root_of(self.store, rec.trace_id) if rec.trace_id is not None else None
+        if root is None:
             return rec
-        return replace(rec, root_span_id=None)
+        span = span_key(root.vendor, "span", root.value)
+        if root.vendor != self.vendor and self.store.delivered(self.name, span) is None:
+            return rec  # this upstream does not have the span yet
+        return replace(rec, root_span_id=root)
 
     def _ctx(self, rec, known: str | None) -> dict[str, Any]:
         ms = event_ms(getattr(rec, "start_time", None))

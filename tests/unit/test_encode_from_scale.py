@@ -1,5 +1,10 @@
 """Scale span assessments (decoded from SDK captures) encoded for Opik, Tracia and Scale itself."""
 
+from proxy.model import Ref, Span, span_key
+from proxy.resolve import Resolver
+from proxy.store import MemoryStore
+from proxy.store.writes import Writes
+
 from .support import capture, decode, decode_capture, encode, opik_id, reasons, tracia_span, wire
 
 CREATE = "POST_v5_span-assessments"
@@ -114,3 +119,19 @@ def test_scale_rubric_values_are_sent_as_text():
     records[0].rubric = {"a": 1, "b": "fail"}
     requests, _ = encode("scale", records)
     assert requests[0].body == {"trace_id": "t", "assessment_type": "rubric", "rubric": {"a": "1", "b": "fail"}}
+
+
+def test_an_assessment_on_a_trace_reaches_tracia_on_the_root_span_tracia_has():
+    """Scale attaches an assessment written with no span_id to the trace's root span: so does
+    the proxy at Tracia, once Tracia has that span (the Scale span of the trace with no parent)."""
+    store = MemoryStore()
+    root = Span(trace_id=Ref("scale", "trace-capture-1"), span_id=Ref("scale", "span-root"), root=True,
+                start_time="2025-01-01T00:00:00Z", id=span_key("scale", "span", "span-root"))
+    Resolver(store).remember([root], None, Writes())
+    [(_, why)] = encode("tracia", decode_capture("scale", f"{CREATE}.8.json"), store)[1]
+    assert why.missing == "root_span_id"  # seen, but not at Tracia yet: it waits
+    store.mark_delivered("tracia", [(root.id, "its print")])
+    requests, refused = encode("tracia", decode_capture("scale", f"{CREATE}.8.json"), store)
+    at = f"/api/v1/spans/{tracia_span('scale', 'span-root')}/evaluations"
+    assert refused == [] and wire(requests) == [
+        ("POST", at, {"evaluatorKey": "rating", "value": 1, "note": '[feedback-proxy] {"value": 5, "scale": [1, 5]}'})]

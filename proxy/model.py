@@ -46,6 +46,9 @@ class Assessment:
     entity: str = "span"
     trace_id: Ref | None = None
     span_id: Ref | None = None
+    # a trace's score, as an upstream with no trace object gets it: the trace's root span (roots.py),
+    # named only while encoding for that upstream, once it has the span (delivery/target.py)
+    root_span_id: Ref | None = None
     thread_id: str | None = None
     project: str | None = None
     name: str | None = None
@@ -84,7 +87,7 @@ class Assessment:
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(Assessment))
-ID_FIELDS = ("trace_id", "span_id", "parent_id")
+ID_FIELDS = ("trace_id", "span_id", "parent_id", "root_span_id")
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from .idspace import RECORD, record_key
 from .mapping import VendorMapping
 from .mapping.engine import CompiledEndpoint
 from .model import FIELDS, SPAN_FIELDS, Assessment, Ref, Reply, Span, replace, span_key
+from .roots import remember_root
 from .store import Store
 from .store.writes import Writes
 
@@ -72,7 +73,10 @@ class Resolver:
         what another request may have added meanwhile), assessments in `writes`."""
         for i, rec in enumerate(resolved):
             if isinstance(rec, Span):
-                self.store.put_span(rec.id, merge_span(self.store.get_span(rec.id), rec))  # merged again: another request may have changed it meanwhile
+                # merged again: another request may have changed it meanwhile
+                merged = merge_span(self.store.get_span(rec.id), rec)
+                self.store.put_span(rec.id, merged)
+                remember_root(self.store, merged)
                 continue
             key = (keys[i] if keys and i < len(keys) else None) or rec.assessment_id or rec.id
             if rec.op == "remove":

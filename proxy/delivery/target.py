@@ -15,7 +15,8 @@ from .. import jsonio
 from ..config import Upstream
 from ..mapping import VendorMapping
 from ..idspace import IdSpace, alias_record
-from ..model import Assessment, OutRequest, replace
+from ..model import Assessment, OutRequest, Span, replace, span_key
+from ..roots import root_of
 from ..store import Store, codec
 from ..store.writes import Writes
 from ..upstream import Response, Transport
@@ -33,6 +34,7 @@ class Target:
         self.overrides = list(overrides)
         self.headers = {k: v for k, v in upstream.headers.items() if v != ""}
         self.translate = IdSpace(mapping, store, secret).translate
+        self.traces_are_spans = mapping.declared_loss(Span(entity="trace")) is not None  # no trace object (Tracia)
         # What this upstream called records, as this process learned or read it: seen at once by
         # the next request (the store has it only once the group commit ran), and never changed.
         self.known = known if known is not None else {}
@@ -59,8 +61,22 @@ class Target:
         what this upstream called the record is looked up once for both. A `fresh` record,
         made by the request at hand, has had no name from any upstream: nothing to look up."""
         known = None if fresh else self.learned(rec.id)
-        ready = self.prepare(rec, known)
+        ready = self._with_root_it_has(self.prepare(rec, known))
         return ready, self._ctx(ready, known)
+
+    def _with_root_it_has(self, rec):
+        """An upstream with no trace object (its spans carry the trace: Tracia) takes a trace's
+        score on the trace's root span (roots.py), and only once it has that span, as a span's
+        score waits for its span (worker.py): until then the record names no root here, and waits."""
+        if not self.traces_are_spans or isinstance(rec, Span) or rec.entity != "trace" or rec.root_span_id is not None:
+            return rec
+        root = root_of(self.store, rec.trace_id) if rec.trace_id is not None else None
+        if root is None:
+            return rec
+        span = span_key(root.vendor, "span", root.value)
+        if root.vendor != self.vendor and self.store.delivered(self.name, span) is None:
+            return rec  # this upstream does not have the span yet
+        return replace(rec, root_span_id=root)
 
     def _ctx(self, rec, known: str | None) -> dict[str, Any]:
         ms = event_ms(getattr(rec, "start_time", None))
@@ -83,9 +99,12 @@ class Target:
         return rec
 
     def declared_loss(self, rec, fresh: bool = False) -> str | None:
-        """Why this upstream's mapping says it cannot take the record at all; None if some case can."""
+        """Why this upstream's mapping says it cannot take the record at all; None if some case can.
+        A case that only skips it (nothing to send) does not take it: where the mapping declares
+        the loss too, it is one (a Tracia primary skips a trace; no outbox queues it for Tracia)."""
         ready, ctx = self.ready(rec, fresh)
-        if self.mapping.pick(ready, ctx, self.overrides) is not None:
+        case = self.mapping.pick(ready, ctx, self.overrides)
+        if case is not None and not case.spec.skip:
             return None
         return self.mapping.declared_loss(ready)
 

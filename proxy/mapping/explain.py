@@ -47,7 +47,9 @@ def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
         elif canonical in lost:
             rows.append({"input": leaf, "canonical": canonical, "output": None, "status": "lost", "note": lost[canonical]})
     for rec, why in refused:
-        status = "skipped" if getattr(why, "skip", False) else "lost"  # skipped: nothing to send now, by design
+        # skipped: nothing to send now, by design; waits: for what only a later request gives (the live
+        # proxy holds it in the outbox, e.g. a score until its span, a trace's score until its root span)
+        status = "skipped" if getattr(why, "skip", False) else "waits" if getattr(why, "missing", None) else "lost"
         rows.append({"input": "(whole record)", "canonical": f"{rec.op} on a {rec.entity}" + (f" named {rec.name!r}" if rec.name else ""), "output": None, "status": status, "note": why})
     return rows
 

@@ -60,7 +60,7 @@ def test_translate_explain_reports_every_ordered_pair(src, dst):
     assert result["to"] == dst
     assert report.startswith(f"{src} ")
     lines = report.splitlines()
-    assert any(l.strip().startswith(("kept", "lost", "dropped")) for l in lines), report
+    assert any(l.strip().startswith(("kept", "lost", "dropped", "waits")) for l in lines), report
     assert "kept," in lines[-1] and "lost or dropped" in lines[-1]
     sent_or_refused = len(result["requests"]) + len(result["refused"])
     assert sent_or_refused >= 1
@@ -91,13 +91,14 @@ def test_translate_opik_to_tracia_reports_what_is_carried_and_dropped():
     assert "dropped  body.scores[*].author" in out.stdout and "authenticated user" in out.stdout
 
 
-def test_translate_opik_trace_score_to_tracia_is_reported_lost():
+def test_translate_opik_trace_score_to_tracia_is_reported_waiting_for_the_root_span():
     body = {"scores": [{"id": "01a20c41-d6da-7a19-be11-55c7e051992f", "name": "a", "value": 1, "source": "sdk"}]}
     out = run("translate", "--from", "opik", "--to", "tracia", "--explain", stdin=json.dumps({"path": "/v1/private/traces/feedback-scores", "body": body}))
     result = json.loads(out.stdout.partition("\nloss report: ")[0])
-    assert result["requests"] == []
-    assert result["refused"] == [{"record": "upsert on a trace", "why": "Tracia evaluates spans only; a trace-level score has no target"}]
-    assert "lost     (whole record)" in out.stdout
+    assert result["requests"] == []  # offline, no span of the trace seen: the live proxy holds it for the root span
+    assert result["refused"] == [
+        {"record": "upsert on a trace", "why": "tracia evaluate: spanId: missing (from root_span_id)"}]
+    assert "waits    (whole record)" in out.stdout
 
 
 def test_translate_rejects_bad_input_cleanly():

@@ -1,5 +1,7 @@
 """Records the primary cannot hold: refused whole with the route default
-(`untranslatable: reject`), sent without them with `untranslatable: drop`."""
+(`untranslatable: reject`), sent without them with `untranslatable: drop`. What the primary
+can carry another way is neither: an Opik trace at Tracia is its spans, and a trace score
+goes to the trace's root span there."""
 
 from __future__ import annotations
 
@@ -9,28 +11,52 @@ import time
 import httpx
 import pytest
 
+from proxy import ids
 from tests.conftest import wait_for
 from tests.integration.shapes import UUID7, opik_errors, scale_detail, send, send_valid, tracia_error
 
+THREAD_SCORES = ("PUT", "/api/v1/private/traces/threads/feedback-scores",
+                 {"scores": [{"thread_id": "thread-1", "name": "accuracy", "value": 1, "source": "sdk"}]})
 TRACE_SCORES = ("PUT", "/api/v1/private/traces/feedback-scores", {"scores": [{"id": UUID7, "name": "accuracy", "value": 1, "source": "sdk"}]})
 OVERWRITE = ("POST", "/v5/span-assessments", {"assessment_type": "overwrite", "trace_id": "t-1", "span_id": "s-1", "overwrite": {"output": "fixed"}})
 
 
 def test_rejected_opik_scores_are_opik_validation_errors(live_proxy, upstreams):
-    url = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"]}])
-    assert opik_errors(send(url, "opik", *TRACE_SCORES)) == [
-        "the primary upstream 'tracia' (tracia) cannot take 1 record(s): Tracia evaluates spans only; a trace-level score has no target"]
+    url = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["opik"]}])
+    assert opik_errors(send(url, "opik", *THREAD_SCORES)) == [
+        "the primary upstream 'tracia' (tracia) cannot take 1 record(s): Tracia has no thread (session) evaluations"]
     time.sleep(0.2)
     assert all(not fake.received for fake in upstreams.values())  # refused whole: the mirror gets nothing either
 
 
 def test_dropped_opik_scores_are_a_204_and_the_mirror_still_gets_them(live_proxy, upstreams):
-    url = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"], "untranslatable": "drop"}])
+    url = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["opik"], "untranslatable": "drop"}])
+    resp = send(url, "opik", *THREAD_SCORES)
+    assert (resp.status_code, resp.content) == (204, b"")
+    [mirrored] = wait_for(lambda: upstreams["opik"].received, what="the Opik mirror")
+    assert (mirrored.path, mirrored.body) == ("/api/v1/private/traces/threads/feedback-scores", {"scores": [
+        {"thread_id": "thread-1", "name": "accuracy", "value": 1, "source": "sdk"}]})
+    assert upstreams["tracia"].received == []
+
+
+@pytest.mark.parametrize("policy", ["reject", "drop"])
+def test_a_trace_score_waits_for_the_root_span_tracia_evaluates_it_on(live_proxy, upstreams, policy):
+    """Not untranslatable, whatever the policy: answered 204, held until the proxy has seen a
+    span of the trace with no parent, then sent to Tracia as that span's evaluation."""
+    url = live_proxy([{"from": "opik", "primary": "tracia", "untranslatable": policy}])
     resp = send(url, "opik", *TRACE_SCORES)
     assert (resp.status_code, resp.content) == (204, b"")
-    [mirrored] = wait_for(lambda: upstreams["scale"].received, what="the Scale mirror")
-    assert mirrored.body == {"trace_id": UUID7, "assessment_type": "metadata", "metadata": {"name": "accuracy", "value": 1, "source": "sdk"}}
-    assert upstreams["tracia"].received == []
+    time.sleep(0.3)
+    assert upstreams["tracia"].received == []  # no span of the trace yet: nothing to evaluate
+    root = "01a20c41-cda2-71b4-9594-4a914fb72968"
+    spans = {"spans": [{"id": root, "trace_id": UUID7, "name": "llm", "start_time": "2025-01-01T00:00:00.000Z",
+                        "end_time": "2025-01-01T00:00:00.250Z", "model": "gpt-4o"}]}
+    assert send(url, "opik", "POST", "/api/v1/private/spans/batch", spans).status_code == 204
+    sp = "sp_" + ids.derived_hex("feedback-proxy", f"opik:{root}")
+    evaluated = wait_for(lambda: upstreams["tracia"].bodies("POST", r"/evaluations$"), what="the trace score at Tracia")
+    assert evaluated == [{"evaluatorKey": "accuracy", "value": 1}]
+    assert [(r.method, r.path) for r in upstreams["tracia"].received] == [
+        ("POST", "/api/v1/spans"), ("POST", f"/api/v1/spans/{sp}/evaluations")]
 
 
 def test_a_tracia_evaluation_waits_for_its_span_before_a_scale_primary(live_proxy, upstreams):
@@ -51,18 +77,20 @@ def test_a_tracia_evaluation_waits_for_its_span_before_a_scale_primary(live_prox
 
 
 def test_a_record_the_primary_can_never_hold_is_rejected_or_dropped(live_proxy, upstreams):
-    trace_score = {"scores": [{"id": "01a20c41-cda1-7a06-b0a1-c98960495513", "name": "a", "value": 1, "source": "sdk"}]}
+    comment = {"text": "a comment Tracia has no place for"}
+    path = "/api/v1/private/spans/01a20c41-cda2-71b4-9594-4a914fb72968/comments"
     rejecting = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"]}])
-    resp = httpx.put(rejecting + "/api/v1/private/traces/feedback-scores", json=trace_score)
+    resp = httpx.post(rejecting + path, json=comment)
     assert (resp.status_code, resp.json()) == (422, {"errors": [
-        "the primary upstream 'tracia' (tracia) cannot take 1 record(s): Tracia evaluates spans only; a trace-level score has no target"]})
+        "the primary upstream 'tracia' (tracia) cannot take 1 record(s): "
+        "Tracia has no comments; only an evaluation's note"]})
     time.sleep(0.2)
     assert all(not fake.received for fake in upstreams.values())
 
-    dropping = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"], "untranslatable": "drop"}])
-    assert httpx.put(dropping + "/api/v1/private/traces/feedback-scores", json=trace_score).status_code == 204
-    [mirrored] = wait_for(lambda: upstreams["scale"].received, what="the Scale mirror")
-    assert mirrored.body["trace_id"] == "01a20c41-cda1-7a06-b0a1-c98960495513"
+    dropping = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["opik"], "untranslatable": "drop"}])
+    assert httpx.post(dropping + path, json=comment).status_code == 201
+    [mirrored] = wait_for(lambda: upstreams["opik"].received, what="the Opik mirror")
+    assert (mirrored.path, mirrored.body) == (path, comment)
     assert upstreams["tracia"].received == []
 
 

@@ -10,6 +10,8 @@ import time
 import pytest
 from opik.id_helpers import generate_id
 
+from proxy import ids
+
 from tests.conftest import wait_for
 
 TRACIA_EVAL = re.compile(r"^/api/v1/spans/(sp_[0-9a-f]{16})/evaluations$")
@@ -95,8 +97,7 @@ def test_span_scores_to_a_tracia_primary(live_proxy, upstreams, opik_sdk):
 @pytest.mark.parametrize("policy, flushed", [("reject", False), ("drop", True)])
 def test_scores_tracia_cannot_hold_are_refused_or_dropped_as_the_route_says(live_proxy, upstreams, opik_sdk, policy, flushed):
     client = opik_sdk(live_proxy([{"from": "opik", "primary": "tracia", "untranslatable": policy}]))
-    client.log_traces_feedback_scores([{"id": generate_id(), "name": "accuracy", "value": 1}])
-    client.log_threads_feedback_scores([{"id": "thread-1", "name": "accuracy", "value": 1}])
+    client.log_threads_feedback_scores([{"id": "thread-1", "name": "accuracy", "value": 1}])  # Tracia has no threads
     assert client.flush() is flushed
     assert upstreams["tracia"].received == []
 
@@ -111,3 +112,34 @@ def test_thread_scores_reach_an_opik_primary_and_no_mirror(live_proxy, upstreams
                                     "source": "sdk", "thread_id": "thread-1", "category_name": None}]}
     time.sleep(0.2)
     assert upstreams["scale"].received == [] and upstreams["tracia"].received == []
+
+
+def test_a_trace_with_a_scored_span_to_a_tracia_primary_logs_no_error(live_proxy, upstreams, opik_sdk, caplog):
+    """What the docs show, under the default `untranslatable: reject`: Tracia gets the span, the
+    span's score on it and the trace's score on the trace's root span (the SDK may send that score
+    before the span: it waits for it); the trace itself has nothing to send; the SDK sees no error."""
+    client = opik_sdk(live_proxy([{"from": "opik", "primary": "tracia"}]), project="proj-py")
+    trace = client.trace(name="answer", input={"question": "2+2?"})
+    span = trace.span(name="llm-call", type="llm", input={"prompt": "2+2?"}, model="gpt-4o", provider="openai")
+    span.end(output={"completion": "4"})
+    trace.log_feedback_score("quality", 0.8, reason="right, but terse")
+    span.log_feedback_score("relevance", 1)
+    trace.end(output={"answer": "4"})
+    with caplog.at_level("WARNING", logger="opik"):
+        assert client.flush() is True
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+
+    secret = "feedback-proxy"
+    sp, tr = "sp_" + ids.derived_hex(secret, f"opik:{span.id}"), "tr_" + ids.derived_hex(secret, f"opik:{trace.id}")
+    tracia = upstreams["tracia"]
+    received = wait_for(lambda: len(tracia.bodies("POST", TRACIA_EVAL.pattern)) == 2 and tracia.received,
+                        what="both evaluations")
+    [created] = tracia.bodies("POST", r"^/api/v1/spans$")
+    assert (created["spanId"], created["traceId"], created["model"], created["output"]) == (
+        sp, tr, "gpt-4o", '{"completion": "4"}')
+    evaluations = [r for r in received if TRACIA_EVAL.match(r.path)]
+    assert sorted((r.path, r.body["evaluatorKey"], r.body["value"], r.body.get("note")) for r in evaluations) == [
+        (f"/api/v1/spans/{sp}/evaluations", "quality", 1, 'right, but terse\n[feedback-proxy] {"value": 0.8}'),
+        (f"/api/v1/spans/{sp}/evaluations", "relevance", 1, None),
+    ]
+    assert [r.method for r in tracia.received] == ["POST"] * 3

@@ -87,7 +87,7 @@ def test_an_assessment_on_a_trace_becomes_an_opik_trace_score(live_proxy, upstre
     [score] = got.body["scores"]
     assert score == {"id": score["id"], "name": "rating", "value": 5, "source": "sdk"} and ids.is_uuid7(score["id"])
     time.sleep(0.2)
-    assert upstreams["tracia"].received == []  # Tracia evaluates spans only
+    assert upstreams["tracia"].received == []  # Tracia evaluates spans: it waits for a root span of trace-2
 
 
 def test_an_overwrite_opik_cannot_hold_is_rejected_or_dropped_as_the_route_says(live_proxy, upstreams, scale_sdk):

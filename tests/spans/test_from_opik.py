@@ -136,6 +136,31 @@ def test_a_score_sent_before_its_span_waits_for_it_then_arrives(live_proxy, upst
     # not seen the span, so nothing told it to wait; a real Tracia may refuse it. See the report.)
 
 
+def test_a_trace_score_reaches_a_tracia_mirror_on_the_root_span_once_tracia_has_it(live_proxy, upstreams, opik_sdk):
+    """Tracia has no trace object: the trace's score is an evaluation of its root span, sent once
+    Tracia has that span (a span goes to Tracia when it has ended), never before it."""
+    url = live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["tracia"]}], delivery=delivery(park_ttl=30))
+    client = opik_sdk(url, project="proj")
+    trace = client.trace(name="chat", input={"q": "2+2?"})
+    span = trace.span(name="llm-call", type="llm", input={"prompt": "2+2?"}, model="gpt-4o", provider="openai")
+    trace.log_feedback_score("helpful", 1, reason="yes")
+    assert client.flush() is True
+    wait_for(lambda: upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$"), what="the trace score at Opik")
+    settle(0.5)  # the proxy has seen the root span (not ended: Tracia does not have it) and the score: time to act
+
+    span.end(output={"completion": "4"})
+    trace.end(output={"a": "4"})
+    assert client.flush() is True
+    tr, sp = tracia_ids(trace.id, span.id)
+    wait_for(lambda: upstreams["tracia"].bodies("POST", TRACIA_EVALS), what="the trace score at Tracia")
+    settle()
+    assert [(r.method, r.path) for r in upstreams["tracia"].received] == [
+        ("POST", "/api/v1/spans"), ("POST", f"/api/v1/spans/{sp}/evaluations")]
+    [created] = upstreams["tracia"].bodies("POST", TRACIA_SPANS)
+    assert (created["spanId"], created["traceId"]) == (sp, tr)
+    assert upstreams["tracia"].bodies("POST", TRACIA_EVALS) == [{"evaluatorKey": "helpful", "value": 1, "note": "yes"}]
+
+
 def test_a_score_whose_span_never_arrives_is_a_dead_letter_naming_what_it_lacked(live_proxy, upstreams, opik_sdk, tmp_path):
     url = live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["scale"]}], store=f"sqlite:///{tmp_path}/proxy.db",
                      delivery=delivery(park_ttl=1))

@@ -2,8 +2,10 @@
 
 import dataclasses
 
-from proxy.model import Ref
+from proxy.model import Ref, Span, span_key
+from proxy.resolve import Resolver
 from proxy.store import MemoryStore
+from proxy.store.writes import Writes
 
 from .support import decode, decode_capture, encode, reasons, tracia_span, wire
 
@@ -43,10 +45,31 @@ def test_category_name_is_carried_in_the_note():
     assert requests[0].body == {"evaluatorKey": "accuracy", "value": 1, "note": 'fine\n[feedback-proxy] {"value": 1, "label": "good"}'}
 
 
-def test_trace_scores_are_refused_by_tracia():
+def test_trace_scores_wait_for_the_root_span_tracia_evaluates_them_on():
     requests, refused = encode("tracia", decode_capture("opik", SCORES))
     assert requests == []
-    assert reasons(refused) == ["Tracia evaluates spans only; a trace-level score has no target"] * 3
+    assert reasons(refused) == ["tracia evaluate: spanId: missing (from root_span_id)"] * 3
+    assert [why.missing for _, why in refused] == ["root_span_id"] * 3  # not a refusal: each waits for the span
+
+
+def test_trace_scores_go_to_the_trace_s_root_span_at_tracia():
+    store = MemoryStore()
+    root = Span(entity="span", trace_id=Ref("opik", TRACE), span_id=Ref("opik", SPAN),
+                start_time="2025-01-01T00:00:00Z", id=span_key("opik", "span", SPAN))
+    Resolver(store).remember([root], None, Writes())  # the proxy has seen the trace's root span
+    scores = decode_capture("opik", SCORES)
+    requests, refused = encode("tracia", scores, store)
+    assert requests == [] and {why.missing for _, why in refused} == {"root_span_id"}  # Tracia has not had the span yet
+    store.mark_delivered("tracia", [(root.id, "its print")])
+    requests, refused = encode("tracia", scores, store)
+    at = f"/api/v1/spans/{tracia_span('opik', SPAN)}/evaluations"
+    assert refused == [] and wire(requests) == [
+        ("POST", at, {"evaluatorKey": "inline_score", "value": 1,
+                      "note": 'given at trace()\n[feedback-proxy] {"value": 0.5}'}),
+        ("POST", at, {"evaluatorKey": "accuracy", "value": 1,
+                      "note": 'looks right\n[feedback-proxy] {"value": 0.9, "label": "good"}'}),
+        ("POST", at, {"evaluatorKey": "relevance", "value": 1.0}),
+    ]
 
 
 def test_what_tracia_cannot_take_is_refused_with_the_reason():

@@ -1,5 +1,10 @@
 """Scale span assessments (decoded from SDK captures) encoded for Opik, Tracia and Scale itself."""
 
+from proxy.model import Ref, Span, span_key
+from proxy.resolve import Resolver
+from proxy.store import MemoryStore
+from proxy.store.writes import Writes
+
 from .support import capture, decode, decode_capture, encode, opik_id, reasons, tracia_span, wire
 
 CREATE = "POST_v5_span-assessments"
@@ -84,7 +89,7 @@ def test_approval_reaches_tracia_as_0_or_1():
 
 def test_what_tracia_cannot_take_is_refused_with_the_reason():
     cases = {
-        f"{CREATE}.8.json": "Tracia evaluates spans only; a trace-level score has no target",
+        f"{CREATE}.8.json": "tracia evaluate: spanId: missing (from root_span_id)",  # a trace's: waits for its root
         f"{CREATE}.json": "Tracia has no comments; only an evaluation's note",
         f"{CREATE}.5.json": "tracia evaluate needs a record with value present",  # a rubric has no value
         "DELETE_v5_span-assessments_ID.json": "Tracia has no endpoint to delete an evaluation",
@@ -114,3 +119,19 @@ def test_scale_rubric_values_are_sent_as_text():
     records[0].rubric = {"a": 1, "b": "fail"}
     requests, _ = encode("scale", records)
     assert requests[0].body == {"trace_id": "t", "assessment_type": "rubric", "rubric": {"a": "1", "b": "fail"}}
+
+
+def test_an_assessment_on_a_trace_reaches_tracia_on_the_root_span_tracia_has():
+    """Scale attaches an assessment written with no span_id to the trace's root span: so does
+    the proxy at Tracia, once Tracia has that span (the Scale span of the trace with no parent)."""
+    store = MemoryStore()
+    root = Span(trace_id=Ref("scale", "trace-capture-1"), span_id=Ref("scale", "span-root"), root=True,
+                start_time="2025-01-01T00:00:00Z", id=span_key("scale", "span", "span-root"))
+    Resolver(store).remember([root], None, Writes())
+    [(_, why)] = encode("tracia", decode_capture("scale", f"{CREATE}.8.json"), store)[1]
+    assert why.missing == "root_span_id"  # seen, but not at Tracia yet: it waits
+    store.mark_delivered("tracia", [(root.id, "its print")])
+    requests, refused = encode("tracia", decode_capture("scale", f"{CREATE}.8.json"), store)
+    at = f"/api/v1/spans/{tracia_span('scale', 'span-root')}/evaluations"
+    assert refused == [] and wire(requests) == [
+        ("POST", at, {"evaluatorKey": "rating", "value": 1, "note": '[feedback-proxy] {"value": 5, "scale": [1, 5]}'})]

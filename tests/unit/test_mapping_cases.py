@@ -5,7 +5,8 @@ vendor, and the exact requests another vendor gets (or why it gets none).
     from: opik                  # the client's vendor
     to: tracia                  # the upstream's vendor
     registry: [{vendor, id, to, native}]   # ids the registry already knows (optional)
-    given: {trace_id: ...}      # fields the resolver adds, in the client's id space (optional)
+    given: {trace_id: ...}      # fields the resolver adds, in the client's id space (optional; also span_id, and
+                                # root_span_id: a root span the target has had delivered already)
     input: {method, path, body, query?}
     expect: [{method, path, body}]
     refused: [reason, ...]      # one per refused record (optional)
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from proxy.model import Ref
+from proxy.model import Ref, span_key
 from proxy.store import MemoryStore
 
 from .support import decode, encode, reasons, wire
@@ -36,10 +37,13 @@ def run(case: dict):
     store = MemoryStore()
     for known in case.get("registry", []):
         store.remember_id(known["vendor"], known["id"], known["to"], known["native"])
-    given = {k: Ref(case["from"], v) if k in ("trace_id", "span_id") else v for k, v in (case.get("given") or {}).items()}
+    refs = ("trace_id", "span_id", "root_span_id")
+    given = {k: Ref(case["from"], v) if k in refs else v for k, v in (case.get("given") or {}).items()}
     inp = case["input"]
     records = decode(case["from"], inp["method"], inp["path"], inp.get("body"), inp.get("query"))
     records = [dataclasses.replace(r, **given) for r in records]
+    if "root_span_id" in given:
+        store.mark_delivered(case["to"], [(span_key(case["from"], "span", given["root_span_id"].value), "delivered")])
     return encode(case["to"], records, store)
 
 

@@ -131,10 +131,12 @@ def test_a_span_tracia_has_is_never_sent_again():
     assert requests == [] and skipped(why) and why == "tracia create_span: Tracia has this span already and cannot change it"
 
 
-def test_opik_trace_is_a_declared_loss_for_tracia():
-    requests, [(_, why)] = encode("tracia", [opik_trace()])
-    assert requests == [] and not skipped(why) and why == "Tracia has no trace object; its spans carry the trace id"
-    assert target("tracia").mapping.declared_loss(opik_trace()) == why  # the outbox never queues it
+def test_opik_trace_is_skipped_by_tracia_and_a_declared_loss():
+    requests, [(_, why)] = encode("tracia", [opik_trace()])  # a primary: nothing to send, and no refusal
+    loss = "Tracia has no trace object; its spans carry the trace id"
+    assert requests == [] and skipped(why) and why == f"tracia create_span: {loss}"
+    tracia = target("tracia")
+    assert tracia.declared_loss(opik_trace()) == tracia.mapping.declared_loss(opik_trace()) == loss  # never queued
 
 
 # --- Tracia -> Opik ------------------------------------------------------------------

@@ -39,6 +39,7 @@ class Received:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    at: float = field(default_factory=time.time)  # when it arrived
 
 
 @dataclass

@@ -43,11 +43,15 @@ class Worker:
         self.poll = s.poll_interval
         self.park_ttl = s.park_ttl
         self.last_error: str | None = None
+        # Retry-After pauses the whole upstream: nothing (no retry, no first attempt of another
+        # record) is sent to it before this time (time.monotonic())
+        self.paused_until = 0.0
 
     async def run(self) -> None:
         while True:
             if not self.breaker.allows():
                 await asyncio.sleep(self.breaker.wait())
+            await self._pause()
             items = await asyncio.to_thread(self.store.claim, self.upstream, self.batch_max, self.lease)
             if not items:
                 self.wake.clear()
@@ -101,6 +105,7 @@ class Worker:
     async def _send(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: "_Tally") -> None:
         delivering(self.upstream, items)  # this task's log lines and upstream attempt name these records' requests
         async with self.sending:
+            await self._pause()
             try:
                 resp = await target.send(self.transport, req)
             except UpstreamError as exc:
@@ -130,9 +135,17 @@ class Worker:
         log.info("delivered %d record(s) to %s: %s %s -> %d (requests %s)", len(items), self.upstream, req.method, req.path, resp.status,
                  ",".join(sorted({it.request_id for it in items}))[:200])
 
+    async def _pause(self) -> None:
+        """Wait out a Retry-After the upstream asked for (paused_until)."""
+        while (left := self.paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(left)
+
     def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None) -> None:
         self.breaker.failure()
         self.last_error = why
+        if wait_hint:  # the upstream asked for a pause: it applies to everything sent to it, not only these records
+            self.paused_until = max(self.paused_until, time.monotonic() + wait_hint)
+            log.warning("%s asked to wait %g s (Retry-After): nothing is sent to it until then", self.upstream, wait_hint)
         for it in items:
             attempts = it.attempts + 1
             if self.policy.exhausted(attempts, it.created_at):

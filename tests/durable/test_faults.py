@@ -48,6 +48,23 @@ def test_429_with_retry_after_is_honoured(upstreams, live_proxy, tmp_path):
     assert upstreams["scale"].received[0].body == upstreams["scale"].received[1].body
 
 
+def test_retry_after_pauses_the_whole_upstream(upstreams, live_proxy, tmp_path):
+    """After a 429 with Retry-After: 2 nothing reaches that upstream for 2 s: neither the
+    retry, nor the first attempt of the records claimed with it, nor of records accepted
+    during the pause."""
+    url = opik_to_scale(live_proxy, tmp_path, concurrency=1)
+    scale = upstreams["scale"]
+    scale.fail_next(1, 429, {"detail": "slow down"}, {"Retry-After": "2"})
+    assert put(url, trace_scores(5)).status_code == 204
+    wait_for(lambda: scale.received, what="the first create")
+    assert put(url, trace_scores(5, 5)).status_code == 204  # accepted while the upstream is paused
+    wait_for(lambda: len(scale.assessments) == 10, timeout=15, what="10 assessments at Scale")
+    limited, *after = scale.received
+    assert len(after) == 10  # the retry of the limited record and the 9 others, each once
+    assert min(r.at for r in after) - limited.at >= 2.0, [round(r.at - limited.at, 3) for r in after]
+    assert sorted(r.body["trace_id"] for r in after) == sorted(s["id"] for s in trace_scores(10)["scores"])
+
+
 def test_500s_and_timeouts_are_retried(upstreams, live_proxy, tmp_path):
     url = live_proxy([{"from": "opik", "mirrors": ["scale"]}], upstream_patch={"scale": {"timeout": 0.3}},
                      store=f"sqlite:///{tmp_path}/proxy.db", delivery=FAST)

@@ -97,7 +97,7 @@ def serve_workers(cfg, host: str, port: int, workers: int, fakes: bool) -> int:
     log = logging.getLogger("proxy")
     if cfg.store in ("", "memory://"):
         raise ConfigError("serve --workers needs a store the processes share (sqlite:///... or postgresql://...), not memory://")
-    store = open_store(cfg.store, cfg.store_sync)  # the schema, created once before the workers start
+    store = open_store(cfg.store, cfg.store_sync, cfg.store_busy_timeout)  # the schema, created once before the workers start
     getattr(store, "close", lambda: None)()
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -239,7 +239,7 @@ def _store(args):
     from .store import open_store
 
     cfg = config_mod.load(args.config)
-    return open_store(cfg.store, cfg.store_sync)
+    return open_store(cfg.store, cfg.store_sync, cfg.store_busy_timeout)
 
 
 def outbox(args) -> int:

@@ -28,6 +28,7 @@ class Outbox:
         self.replies_kept = replies_kept  # seconds a repeated POST's answer is kept (config dedupe_window)
         self.commit = GroupCommit(store)
         self.workers = {name: Worker(name, target_for, store, transport, settings_for(name), metrics, self.commit) for name in upstreams}
+        metrics.watch_workers(self.workers)
         self._tasks: list[asyncio.Task] = []
 
     async def accept(self, targets: tuple[Target, ...], records: list[Assessment], request_id: str, route: int | None = None,
@@ -64,6 +65,8 @@ class Outbox:
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(w.run(), name=f"deliver:{n}") for n, w in self.workers.items()]
+        for task in self._tasks:
+            task.add_done_callback(_ended)
         if self.replies_kept:
             self._tasks.append(loop.create_task(self._prune_replies(), name="prune-replies"))
 
@@ -93,3 +96,9 @@ class Outbox:
                 return True
             await asyncio.sleep(0.05)
         return False
+
+
+def _ended(task: asyncio.Task) -> None:
+    """A worker runs until stopped (its failed rounds are retried): one that ends otherwise says so."""
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("%s ended: %r; its upstream gets nothing more until a restart", task.get_name(), task.exception())

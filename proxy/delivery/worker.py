@@ -18,7 +18,7 @@ from ..mapping.vendor import skipped
 from ..model import OutRequest, Span, span_key
 from ..observe import delivering
 from ..resolve import refresh
-from ..store import codec, reading
+from ..store import codec
 from ..store.outbox import OutboxItem
 from ..store.writes import Writes
 from ..upstream import Response, Transport
@@ -27,6 +27,8 @@ from .retry import RETRYABLE, Breaker, RetryPolicy, retry_after
 from .target import Target
 
 log = logging.getLogger("proxy.delivery")
+
+ROUND_BACKOFF_MAX = 10.0  # seconds after failed rounds in a row: the poll interval, doubled per failure, up to this
 
 
 class Worker:
@@ -43,34 +45,73 @@ class Worker:
         self.poll = s.poll_interval
         self.park_ttl = s.park_ttl
         self.last_error: str | None = None
+        self.problem: str | None = None  # why its last round failed; None: it works
+        self._unreleased: list[int] = []  # items a failed round claimed: given back by the next round, not left to their lease
         # Retry-After pauses the whole upstream: nothing (no retry, no first attempt of another
         # record) is sent to it before this time (time.monotonic())
         self.paused_until = 0.0
 
+    @property
+    def up(self) -> bool:
+        """Whether its last round worked (/readyz, /metrics' feedback_proxy_worker_up, /ui)."""
+        return self.problem is None
+
     async def run(self) -> None:
+        """Rounds until cancelled. A round that fails (the store locked past its busy timeout,
+        a commit refused) is logged, and the next is tried after a back-off; meanwhile
+        `problem` says why this upstream's deliveries are stalled."""
+        failures = 0
         while True:
-            if not self.breaker.allows():
-                await asyncio.sleep(self.breaker.wait())
-            await self._pause()
-            items = await asyncio.to_thread(self.store.claim, self.upstream, self.batch_max, self.lease)
-            if not items:
-                self.wake.clear()
-                try:
-                    await asyncio.wait_for(self.wake.wait(), self.poll)
-                except asyncio.TimeoutError:
-                    pass
-                if self.linger:
-                    await asyncio.sleep(self.linger)
-                continue
-            await self.deliver(items)
+            try:
+                await self.round()
+            except Exception as exc:
+                failures += 1
+                self.problem = f"{type(exc).__name__}: {exc}"
+                wait = min(ROUND_BACKOFF_MAX, self.poll * 2 ** (failures - 1))
+                log.error("delivery round for %s failed (%d in a row), next in %.1f s: %s", self.upstream, failures, wait, self.problem,
+                          exc_info=failures == 1)
+                await asyncio.sleep(wait)
+            else:
+                if failures:
+                    log.info("deliveries to %s resumed after %d failed round(s)", self.upstream, failures)
+                failures, self.problem = 0, None
+
+    async def round(self) -> None:
+        """Claim what is due and deliver it; with nothing due, wait for a wake-up or the poll interval."""
+        if self._unreleased:
+            await asyncio.to_thread(self.store.release, self._unreleased)
+            self._unreleased = []
+        if not self.breaker.allows():
+            await asyncio.sleep(self.breaker.wait())
+        await self._pause()
+        items = await asyncio.to_thread(self.store.claim, self.upstream, self.batch_max, self.lease)
+        if not items:
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), self.poll)
+            except asyncio.TimeoutError:
+                pass
+            if self.linger:
+                await asyncio.sleep(self.linger)
+            return
+        await self.deliver(items)
 
     async def deliver(self, items: list[OutboxItem]) -> None:
-        tally = _Tally()
-        sends = []
-        for target, req, carried in await reading(self.store, self._plan, items):
-            tally.expect(carried)
-            sends.append(self._send(target, req, carried, tally))
-        await asyncio.gather(*sends)
+        """Send what the items need and settle each. Should the store fail meanwhile, every send
+        still ends first, then the items are given back at the next round (`_unreleased`)."""
+        try:
+            tally = _Tally()
+            sends = []
+            # from a thread, with the store throughout: a store waiting on another process's lock never stalls the event loop
+            for target, req, carried in await asyncio.to_thread(self._plan, items):
+                tally.expect(carried)
+                sends.append(self._send(target, req, carried, tally))
+            failed = [r for r in await asyncio.gather(*sends, return_exceptions=True) if isinstance(r, BaseException)]
+            if failed:
+                raise failed[0]
+        except Exception:
+            self._unreleased += [it.id for it in items]
+            raise
 
     def _plan(self, items: list[OutboxItem]) -> list[tuple[Target, OutRequest, list[OutboxItem]]]:
         """What to send for the claimed items (each request with the items it carries); the
@@ -109,16 +150,15 @@ class Worker:
             try:
                 resp = await target.send(self.transport, req)
             except UpstreamError as exc:
-                return self._failed(tally.unsettled(items), exc.message, None)
+                return await self._failed(tally.unsettled(items), exc.message, None)
         if resp.status < 300:
             return await self._delivered(target, req, resp, tally.arrived(items))
         text = resp.body[:300].decode(errors="replace")
         why = f"{self.upstream} answered {resp.status} to {req.method} {req.path}: {text}"
         if resp.status in RETRYABLE:
-            return self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
+            return await self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
         self.breaker.success()  # the upstream is up; it refused these records
-        for it in tally.unsettled(items):
-            self._bury(it, why)
+        await asyncio.to_thread(self._bury_all, tally.unsettled(items), why)
 
     async def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
         """`items`: those whose every request has now arrived (a root span can be two: an Opik trace and a span)."""
@@ -140,12 +180,15 @@ class Worker:
         while (left := self.paused_until - time.monotonic()) > 0:
             await asyncio.sleep(left)
 
-    def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None) -> None:
+    async def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None) -> None:
         self.breaker.failure()
         self.last_error = why
         if wait_hint:  # the upstream asked for a pause: it applies to everything sent to it, not only these records
             self.paused_until = max(self.paused_until, time.monotonic() + wait_hint)
             log.warning("%s asked to wait %g s (Retry-After): nothing is sent to it until then", self.upstream, wait_hint)
+        await asyncio.to_thread(self._retry_all, items, why, wait_hint)
+
+    def _retry_all(self, items: list[OutboxItem], why: str, wait_hint: float | None) -> None:
         for it in items:
             attempts = it.attempts + 1
             if self.policy.exhausted(attempts, it.created_at):
@@ -189,6 +232,10 @@ class Worker:
             return
         prefix = f"waited {waited:.0f} s; " if getattr(why, "missing", None) else ""
         self._bury(it, f"{prefix}cannot be written for {self.upstream}: {why}")
+
+    def _bury_all(self, items: list[OutboxItem], why: str) -> None:
+        for it in items:
+            self._bury(it, why)
 
     def _bury(self, it: OutboxItem, why: str) -> None:
         self.store.bury(it.id, why)

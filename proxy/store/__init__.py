@@ -22,7 +22,7 @@ async def reading(store: Store, fn: Callable, *args) -> Any:
     return await asyncio.to_thread(fn, *args) if store.remote else fn(*args)
 
 
-def open_store(url: str | None = None, sync: str = "normal") -> Store:
+def open_store(url: str | None = None, sync: str = "normal", busy_timeout: float = 30.0) -> Store:
     if url in (None, "", "memory://"):
         return MemoryStore()
     if url.startswith("sqlite://"):
@@ -30,7 +30,7 @@ def open_store(url: str | None = None, sync: str = "normal") -> Store:
 
         path = url[len("sqlite://"):]
         path = path[1:] if path.startswith("/") else path  # sqlite:///rel/path, sqlite:////abs/path
-        return SQLiteStore(path or ":memory:", sync)
+        return SQLiteStore(path or ":memory:", sync, busy_timeout)
     if url.startswith(("postgresql://", "postgres://")):
         from .postgres import PostgresStore
 

@@ -55,6 +55,11 @@ class MemoryOutbox:
         for i in ids:
             self._rows.pop(i, None)
 
+    def release(self, ids: list[int]) -> None:
+        for i in ids:
+            if i in self._rows:
+                self._rows[i]["claimed_until"] = 0.0
+
     def retry(self, item_id: int, next_at: float, error: str) -> None:
         row = self._rows[item_id]
         row.update(attempts=row["attempts"] + 1, next_at=next_at, claimed_until=0.0, last_error=error)

@@ -244,6 +244,10 @@ class PostgresStore(CachedIds, Enqueue):
         if ids:
             self._write("DELETE FROM outbox WHERE id = ANY(%s)", (list(ids),))
 
+    def release(self, ids: list[int]) -> None:
+        if ids:
+            self._write("UPDATE outbox SET claimed_until=NULL WHERE id = ANY(%s)", (list(ids),))
+
     def retry(self, item_id: int, next_at: float, error: str) -> None:
         self._write("UPDATE outbox SET attempts=attempts+1, next_at=%s, claimed_until=NULL, last_error=%s WHERE id=%s", (next_at, error, item_id))
 

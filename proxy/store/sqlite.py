@@ -56,15 +56,17 @@ CREATE TABLE IF NOT EXISTS checkpoints (key TEXT PRIMARY KEY, state TEXT NOT NUL
 class SQLiteStore(CachedIds, Enqueue):
     remote = False
 
-    def __init__(self, path: str, sync: str = "normal"):
+    def __init__(self, path: str, sync: str = "normal", busy_timeout: float = 30.0):
+        """`busy_timeout`: seconds a statement waits for another process's lock before it fails
+        ("database is locked"); config `store_busy_timeout`."""
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=busy_timeout)
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
-        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         # WAL checkpoints stall whoever runs them: a thread of their own does (sqlite_checkpoint.py).
         self._db.execute("PRAGMA wal_autocheckpoint=0")
         # A WAL started over is cut back only past 64 MiB: the checkpoints keep it near 32 MiB
@@ -165,7 +167,8 @@ class SQLiteStore(CachedIds, Enqueue):
                     self._db.executemany(sql, rows)
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite has rolled back itself on some errors (the disk full)
+                    self._db.execute("ROLLBACK")
                 raise
         self._commits += 1
         if self._checkpointer is not None:
@@ -193,13 +196,18 @@ class SQLiteStore(CachedIds, Enqueue):
                 self._db.executemany("UPDATE outbox SET claimed_until=? WHERE id=?", [(now + lease, r[0]) for r in rows])
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
         return [OutboxItem(r[0], upstream, codec.load(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
 
     def done(self, ids: list[int]) -> None:
         with self._lock:
             self._db.executemany("DELETE FROM outbox WHERE id=?", [(i,) for i in ids])
+
+    def release(self, ids: list[int]) -> None:
+        with self._lock:
+            self._db.executemany("UPDATE outbox SET claimed_until=NULL WHERE id=?", [(i,) for i in ids])
 
     def retry(self, item_id: int, next_at: float, error: str) -> None:
         self._write("UPDATE outbox SET attempts=attempts+1, next_at=?, claimed_until=NULL, last_error=? WHERE id=?", (next_at, error, item_id))

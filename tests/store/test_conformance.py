@@ -95,6 +95,15 @@ def test_a_records_later_change_waits_for_the_earlier_one(store):
     assert (later.record.id, later.record.op, later.record.value) == ("rec-1", "update", 0.5)
 
 
+def test_released_items_are_due_again_at_once(store):
+    store.enqueue([("opik", rec(1), "r1"), ("opik", rec(2), "r2")])
+    first = store.claim("opik", 10, lease=60)
+    assert store.claim("opik", 10, lease=60) == []
+    store.release([first[0].id])
+    again = store.claim("opik", 10, lease=60)
+    assert [i.id for i in again] == [first[0].id] and again[0].attempts == 0
+
+
 def test_retry_defers_and_counts_attempts(store):
     store.enqueue([("scale", rec(1), "r")])
     (item,) = store.claim("scale", 10, lease=30)

@@ -36,6 +36,8 @@ from .upstream import Transport, open_transport
 
 log = logging.getLogger("proxy")
 
+STOP_MARGIN = 5.0  # seconds a graceful stop allows beyond the longest upstream timeout, to commit what came back
+
 
 def create_app(config: Config, *, transport: Transport | None = None, store: Store | None = None,
                mappings: dict[str, VendorMapping] | None = None) -> Starlette:
@@ -89,7 +91,9 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
         gc.collect()  # start-up's garbage, then what it made (mappings, generated code, modules) lives as long as the
         gc.freeze()  # process: no collection walks it again (a full one took 20-45 ms under load, a p99 stall)
         yield
-        await proxy.outbox.stop()  # what is not delivered stays in the store for the next start
+        # a graceful stop: the sends in flight end (within their upstream's timeout) and their outcome is
+        # committed; nothing new is claimed; what is not delivered stays in the store for the next start
+        await proxy.outbox.stop(grace=max((u.timeout for u in config.upstreams.values()), default=0) + STOP_MARGIN)
         await proxy.transport.close()
         if own_store and hasattr(store, "close"):
             store.close()

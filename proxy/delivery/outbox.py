@@ -80,7 +80,18 @@ class Outbox:
             except Exception as exc:  # the next round tries again
                 log.warning("pruning kept answers failed: %s", exc)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop delivering. With a `grace` (seconds): no new claim or send, and the sends in flight
+        end (each within its upstream's timeout) and their outcome is committed before this
+        returns; what is still running after `grace` is cancelled. Nothing claimed and unsent
+        is kept from the next start: it is given back."""
+        if grace > 0:
+            for w in self.workers.values():
+                w.stop()
+            workers = [t for t in self._tasks if t.get_name().startswith("deliver:")]
+            done, running = await asyncio.wait(workers, timeout=grace) if workers else (set(), set())
+            if running:
+                log.warning("%d delivery worker(s) still sending after %g s: cancelled", len(running), grace)
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:

@@ -50,18 +50,25 @@ class Worker:
         # Retry-After pauses the whole upstream: nothing (no retry, no first attempt of another
         # record) is sent to it before this time (time.monotonic())
         self.paused_until = 0.0
+        self.stopping = False  # stop(): no new claim, no new send; what is in flight ends and is settled
 
     @property
     def up(self) -> bool:
         """Whether its last round worked (/readyz, /metrics' feedback_proxy_worker_up, /ui)."""
         return self.problem is None
 
+    def stop(self) -> None:
+        """A graceful stop: run() returns once the sends in flight have been answered (or timed
+        out) and their outcome committed; claimed items not yet sent are given back."""
+        self.stopping = True
+        self.wake.set()
+
     async def run(self) -> None:
-        """Rounds until cancelled. A round that fails (the store locked past its busy timeout,
-        a commit refused) is logged, and the next is tried after a back-off; meanwhile
-        `problem` says why this upstream's deliveries are stalled."""
+        """Rounds until stopped (or cancelled). A round that fails (the store locked past its
+        busy timeout, a commit refused) is logged, and the next is tried after a back-off;
+        meanwhile `problem` says why this upstream's deliveries are stalled."""
         failures = 0
-        while True:
+        while not self.stopping:
             try:
                 await self.round()
             except Exception as exc:
@@ -70,7 +77,7 @@ class Worker:
                 wait = min(ROUND_BACKOFF_MAX, self.poll * 2 ** (failures - 1))
                 log.error("delivery round for %s failed (%d in a row), next in %.1f s: %s", self.upstream, failures, wait, self.problem,
                           exc_info=failures == 1)
-                await asyncio.sleep(wait)
+                await self._idle(wait)
             else:
                 if failures:
                     log.info("deliveries to %s resumed after %d failed round(s)", self.upstream, failures)
@@ -82,19 +89,27 @@ class Worker:
             await asyncio.to_thread(self.store.release, self._unreleased)
             self._unreleased = []
         if not self.breaker.allows():
-            await asyncio.sleep(self.breaker.wait())
+            await self._idle(self.breaker.wait())
         await self._pause()
+        if self.stopping:
+            return
         items = await asyncio.to_thread(self.store.claim, self.upstream, self.batch_max, self.lease)
         if not items:
             self.wake.clear()
-            try:
-                await asyncio.wait_for(self.wake.wait(), self.poll)
-            except asyncio.TimeoutError:
-                pass
-            if self.linger:
+            await self._idle(self.poll)
+            if self.linger and not self.stopping:
                 await asyncio.sleep(self.linger)
             return
         await self.deliver(items)
+
+    async def _idle(self, seconds: float) -> None:
+        """Wait `seconds`, or less if woken (a record accepted, a stop)."""
+        if self.stopping:
+            return
+        try:
+            await asyncio.wait_for(self.wake.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
 
     async def deliver(self, items: list[OutboxItem]) -> None:
         """Send what the items need and settle each. Should the store fail meanwhile, every send
@@ -145,20 +160,24 @@ class Worker:
 
     async def _send(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: "_Tally") -> None:
         delivering(self.upstream, items)  # this task's log lines and upstream attempt name these records' requests
+        # the slot is held until the outcome is committed: at most `concurrency` requests are ever
+        # sent and not yet settled (what a crash can leave unknown: README, Delivery)
         async with self.sending:
             await self._pause()
+            if self.stopping:  # not sent: due again at once, for the next start (or another instance)
+                return await asyncio.to_thread(self.store.release, [it.id for it in tally.unsettled(items)])
             try:
                 resp = await target.send(self.transport, req)
             except UpstreamError as exc:
                 return await self._failed(tally.unsettled(items), exc.message, None)
-        if resp.status < 300:
-            return await self._delivered(target, req, resp, tally.arrived(items))
-        text = resp.body[:300].decode(errors="replace")
-        why = f"{self.upstream} answered {resp.status} to {req.method} {req.path}: {text}"
-        if resp.status in RETRYABLE:
-            return await self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
-        self.breaker.success()  # the upstream is up; it refused these records
-        await asyncio.to_thread(self._bury_all, tally.unsettled(items), why)
+            if resp.status < 300:
+                return await self._delivered(target, req, resp, tally.arrived(items))
+            text = resp.body[:300].decode(errors="replace")
+            why = f"{self.upstream} answered {resp.status} to {req.method} {req.path}: {text}"
+            if resp.status in RETRYABLE:
+                return await self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
+            self.breaker.success()  # the upstream is up; it refused these records
+            await asyncio.to_thread(self._bury_all, tally.unsettled(items), why)
 
     async def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
         """`items`: those whose every request has now arrived (a root span can be two: an Opik trace and a span)."""
@@ -177,8 +196,9 @@ class Worker:
 
     async def _pause(self) -> None:
         """Wait out a Retry-After the upstream asked for (paused_until)."""
-        while (left := self.paused_until - time.monotonic()) > 0:
-            await asyncio.sleep(left)
+        while (left := self.paused_until - time.monotonic()) > 0 and not self.stopping:
+            await self._idle(left)
+            self.wake.clear()
 
     async def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None) -> None:
         self.breaker.failure()

@@ -167,9 +167,11 @@ class Worker:
             if self.stopping:  # not sent: due again at once, for the next start (or another instance)
                 return await asyncio.to_thread(self.store.release, [it.id for it in tally.unsettled(items)])
             try:
-                resp = await target.send(self.transport, req)
-            except UpstreamError as exc:
-                return await self._failed(tally.unsettled(items), exc.message, None)
+                resp = await self._once(target, req, items) if target.creates(req) else None
+                if resp is None:
+                    resp = await target.send(self.transport, req)
+            except UpstreamError as exc:  # no answer: a create may have arrived all the same, unless it never left
+                return await self._failed(tally.unsettled(items), exc.message, None, maybe_sent=not exc.unsent)
             if resp.status < 300:
                 return await self._delivered(target, req, resp, tally.arrived(items))
             text = resp.body[:300].decode(errors="replace")
@@ -178,6 +180,28 @@ class Worker:
                 return await self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
             self.breaker.success()  # the upstream is up; it refused these records
             await asyncio.to_thread(self._bury_all, tally.unsettled(items), why)
+
+    async def _once(self, target: Target, req: OutRequest, items: list[OutboxItem]) -> Response | None:
+        """Before a create that makes a new object at each call: a record marked as sent before
+        (its outcome never committed: a crash, a timeout) is looked for at the vendor first, and
+        what was found stands for the create's answer; otherwise the records are marked, durably,
+        and None says: send it."""
+        if not any(it.sent_at for it in items):
+            await self.commit(Writes(sending=[it.id for it in items]))
+            return None
+        if target.can_reconcile(req):
+            try:
+                found = await target.reconcile(self.transport, req)
+            except UpstreamError as exc:  # the read-back failed: the create it stands for may still have arrived
+                exc.unsent = False
+                raise
+            if found is not None:
+                log.info("%s already had %s (sent before a crash or a timeout): adopted, not sent again",
+                         self.upstream, ",".join(it.record.id for it in items))
+            return found
+        log.warning("%s cannot be asked what it holds: %s %s sent again for %s, which it may have received already (README, Delivery)",
+                    self.upstream, req.method, req.path, ",".join(it.record.id for it in items))
+        return None
 
     async def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
         """`items`: those whose every request has now arrived (a root span can be two: an Opik trace and a span)."""
@@ -200,21 +224,21 @@ class Worker:
             await self._idle(left)
             self.wake.clear()
 
-    async def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None) -> None:
+    async def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None, maybe_sent: bool = False) -> None:
         self.breaker.failure()
         self.last_error = why
         if wait_hint:  # the upstream asked for a pause: it applies to everything sent to it, not only these records
             self.paused_until = max(self.paused_until, time.monotonic() + wait_hint)
             log.warning("%s asked to wait %g s (Retry-After): nothing is sent to it until then", self.upstream, wait_hint)
-        await asyncio.to_thread(self._retry_all, items, why, wait_hint)
+        await asyncio.to_thread(self._retry_all, items, why, wait_hint, maybe_sent)
 
-    def _retry_all(self, items: list[OutboxItem], why: str, wait_hint: float | None) -> None:
+    def _retry_all(self, items: list[OutboxItem], why: str, wait_hint: float | None, maybe_sent: bool) -> None:
         for it in items:
             attempts = it.attempts + 1
             if self.policy.exhausted(attempts, it.created_at):
-                self._bury(it, f"gave up after {attempts} attempt(s): {why}")
+                self._bury(it, f"gave up after {attempts} attempt(s): {why}", maybe_sent)
             else:
-                self.store.retry(it.id, time.time() + self.policy.delay(attempts, wait_hint), why)
+                self.store.retry(it.id, time.time() + self.policy.delay(attempts, wait_hint), why, maybe_sent)
                 self.metrics.retried(self.upstream)
         log.warning("delivery to %s failed for %d record(s), breaker %s: %s", self.upstream, len(items), self.breaker.state, why)
 
@@ -257,8 +281,8 @@ class Worker:
         for it in items:
             self._bury(it, why)
 
-    def _bury(self, it: OutboxItem, why: str) -> None:
-        self.store.bury(it.id, why)
+    def _bury(self, it: OutboxItem, why: str, maybe_sent: bool = False) -> None:
+        self.store.bury(it.id, why, maybe_sent)
         self.last_error = why
         self.metrics.dead(self.upstream)
         log.error("dead letter %d (request %s) for %s: %s", it.id, it.request_id, self.upstream, why)

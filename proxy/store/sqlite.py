@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT, upstream TEXT NOT NULL, record_id TEXT NOT NULL,
   record BLOB NOT NULL, request_id TEXT NOT NULL, created_at REAL NOT NULL,
   state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
-  next_at REAL NOT NULL, claimed_until REAL, last_error TEXT);
+  next_at REAL NOT NULL, claimed_until REAL, last_error TEXT, sent_at REAL);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (upstream, state, next_at);
 CREATE INDEX IF NOT EXISTS outbox_record ON outbox (upstream, record_id, state);
 CREATE TABLE IF NOT EXISTS spans (key TEXT PRIMARY KEY, span BLOB NOT NULL);
@@ -48,7 +48,11 @@ CREATE TABLE IF NOT EXISTS delivered (
 CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply BLOB NOT NULL, created_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS replies_age ON replies (created_at);
 CREATE TABLE IF NOT EXISTS checkpoints (key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS learned_vendor ON learned (upstream, vendor_id);
 """
+
+# Columns added since a table was first made: added to a database of an older proxy at start.
+ADDED_COLUMNS = [("outbox", "sent_at", "REAL")]
 
 
 
@@ -73,6 +77,9 @@ class SQLiteStore(CachedIds, Enqueue):
         # (sqlite_checkpoint.py), and cutting it cost its next write 4-14 ms.
         self._db.execute("PRAGMA journal_size_limit=67108864")
         self._db.executescript(SCHEMA)
+        for table, column, kind in ADDED_COLUMNS:
+            if column not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._checkpointer = Checkpointer(path, self._lock) if path != ":memory:" else None
         self._commits = 0
         self._id_caches()
@@ -141,6 +148,10 @@ class SQLiteStore(CachedIds, Enqueue):
         row = self._one("SELECT vendor_id FROM learned WHERE upstream=? AND record_id=?", (upstream, record_id))
         return row[0] if row else None
 
+    def learned_by(self, upstream: str, vendor_id: str) -> str | None:
+        row = self._one("SELECT record_id FROM learned WHERE upstream=? AND vendor_id=? LIMIT 1", (upstream, vendor_id))
+        return row[0] if row else None
+
     def get_span(self, key: str):
         row = self._one("SELECT span FROM spans WHERE key=?", (key,))
         return codec.load(row[0]) if row else None
@@ -188,7 +199,7 @@ class SQLiteStore(CachedIds, Enqueue):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 rows = self._db.execute(
-                    """SELECT id, record, request_id, attempts, created_at, last_error FROM outbox o
+                    """SELECT id, record, request_id, attempts, created_at, last_error, sent_at FROM outbox o
                        WHERE upstream=? AND state='pending' AND next_at<=? AND (claimed_until IS NULL OR claimed_until<?)
                          AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.upstream=o.upstream AND p.record_id=o.record_id
                                          AND p.state='pending' AND p.id<o.id)
@@ -199,7 +210,7 @@ class SQLiteStore(CachedIds, Enqueue):
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
-        return [OutboxItem(r[0], upstream, codec.load(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+        return [OutboxItem(r[0], upstream, codec.load(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
     def done(self, ids: list[int]) -> None:
         with self._lock:
@@ -209,20 +220,22 @@ class SQLiteStore(CachedIds, Enqueue):
         with self._lock:
             self._db.executemany("UPDATE outbox SET claimed_until=NULL WHERE id=?", [(i,) for i in ids])
 
-    def retry(self, item_id: int, next_at: float, error: str) -> None:
-        self._write("UPDATE outbox SET attempts=attempts+1, next_at=?, claimed_until=NULL, last_error=? WHERE id=?", (next_at, error, item_id))
+    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False) -> None:
+        self._write("UPDATE outbox SET attempts=attempts+1, next_at=?, claimed_until=NULL, last_error=?, sent_at=CASE WHEN ? THEN sent_at END"
+                    " WHERE id=?", (next_at, error, maybe_sent, item_id))
 
-    def bury(self, item_id: int, error: str) -> None:
-        self._write("UPDATE outbox SET state='dead', attempts=attempts+1, claimed_until=NULL, last_error=? WHERE id=?", (error, item_id))
+    def bury(self, item_id: int, error: str, maybe_sent: bool = False) -> None:
+        self._write("UPDATE outbox SET state='dead', attempts=attempts+1, claimed_until=NULL, last_error=?, sent_at=CASE WHEN ? THEN sent_at END"
+                    " WHERE id=?", (error, maybe_sent, item_id))
 
     def depth(self) -> dict[str, tuple[int, float | None]]:
         rows = self._all("SELECT upstream, COUNT(*), MIN(created_at) FROM outbox WHERE state='pending' GROUP BY upstream")
         return {r[0]: (r[1], r[2]) for r in rows}
 
     def dead_letters(self, upstream: str | None = None, limit: int = 100) -> list[DeadLetter]:
-        sql = "SELECT id, upstream, record, request_id, attempts, created_at, last_error FROM outbox WHERE state='dead'"
+        sql = "SELECT id, upstream, record, request_id, attempts, created_at, last_error, sent_at FROM outbox WHERE state='dead'"
         rows = self._all(sql + (" AND upstream=?" if upstream else "") + " ORDER BY id LIMIT ?", ((upstream, limit) if upstream else (limit,)))
-        return [DeadLetter(r[0], r[1], codec.load(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+        return [DeadLetter(r[0], r[1], codec.load(r[2]), r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
     def replay(self, ids: list[int]) -> int:
         now = time.time()
@@ -258,6 +271,8 @@ def _statements(w: Writes, now: float) -> list[tuple[str, list[tuple]]]:
         out.append(("INSERT OR REPLACE INTO learned VALUES (?,?,?)", w.learned))
     if w.delivered:
         out.append(("INSERT OR REPLACE INTO delivered VALUES (?,?,?)", w.delivered))
+    if w.sending:
+        out.append(("UPDATE outbox SET sent_at=? WHERE id=?", [(now, i) for i in w.sending]))
     if w.done:
         out.append(("DELETE FROM outbox WHERE id=?", [(i,) for i in w.done]))
     return out

@@ -39,7 +39,7 @@ def write_config(tmp_path: Path, scale: FakeServer, tracia: FakeServer) -> Path:
         },
         "routes": [{"from": "opik", "mirrors": ["scale", "tracia"]}],
         # park_ttl 0: a span score (no trace_id) is a dead letter for Scale at once, not a wait
-        "delivery": {"linger_ms": 2, "poll_interval": 0.1, "concurrency": CONCURRENCY, "lease_seconds": 2, "park_ttl": 0,
+        "delivery": {"linger_ms": 2, "poll_interval": 0.1, "concurrency": CONCURRENCY, "lease_seconds": 1.5, "park_ttl": 0,
                      "retry": {"initial_interval": 0.1, "multiplier": 2, "max_interval": 0.5, "max_elapsed": 3600},
                      "breaker": {"failures": 1000, "cooldown": 0.1}},
         "log_level": "info",
@@ -179,3 +179,16 @@ def test_sigterm_mid_delivery_lets_the_creates_in_flight_finish_none_twice_none_
     scale, tracia, figures = run_with_stops(tmp_path, [after_creates(120)], signal.SIGTERM)
     assert check(scale, tracia) == (0, 0), figures
     print(f"\nSIGTERM after 120 creates: {TRACES} Scale and {SPANS} Tracia creates, 0 duplicates, 0 lost ({figures['seconds']} s)")
+
+
+def test_repeated_sigkills_mid_delivery_scale_never_twice_tracia_within_the_bound(tmp_path):
+    random.seed(os.getpid())
+    stops = [after_creates(random.randint(20, 60)), right_after_a_2xx("scale"), after_creates(random.randint(20, 60)),
+             right_after_a_2xx("tracia"), right_after_a_2xx("scale")]
+    scale, tracia, figures = run_with_stops(tmp_path, stops, signal.SIGKILL)
+    scale_twice, tracia_twice = check(scale, tracia)
+    reads = sum(1 for r in scale.received if r.method == "GET")
+    assert scale_twice == 0, figures
+    assert tracia_twice <= figures["stops"] * CONCURRENCY, (tracia_twice, figures)
+    print(f"\n{figures['stops']} SIGKILLs: {TRACES} Scale creates (0 twice, {reads} read-backs), {SPANS} Tracia evaluations "
+          f"({tracia_twice} twice; bound {figures['stops'] * CONCURRENCY}), {figures['seconds']} s")

@@ -98,7 +98,8 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
         if own_store and hasattr(store, "close"):
             store.close()
 
-    own = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz(Readiness(store, proxy.outbox)), methods=["GET"]),
+    own = [Route("/healthz", healthz, methods=["GET"]),
+           Route("/readyz", readyz(Readiness(store, proxy.outbox)), methods=["GET"]),
            Route("/metrics", metrics(proxy), methods=["GET"]), Route("/openapi.json", described(mappings), methods=["GET"]),
            *ui.routes(proxy, observer, config, mappings)]
     app = Starlette(routes=own, lifespan=lifespan)

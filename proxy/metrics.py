@@ -59,7 +59,7 @@ class Metrics:
         self._child(self.deliveries, upstream, "dead_letter").inc()
 
     def watch_workers(self, workers: dict) -> None:
-        """feedback_proxy_worker_up{upstream}: 1 while an upstream's delivery worker works (proxy/delivery/worker.py)."""
+        """feedback_proxy_worker_up{upstream}: 1 while an upstream's delivery worker works (delivery/worker.py)."""
         self.registry.register(_WorkersUp(workers))
 
     def render(self) -> bytes:
@@ -90,8 +90,8 @@ class _WorkersUp:
         self.workers = workers
 
     def collect(self):
-        up = GaugeMetricFamily("feedback_proxy_worker_up", "1 while the upstream's delivery worker works, 0 while its rounds fail",
-                               labels=["upstream"])
+        up = GaugeMetricFamily("feedback_proxy_worker_up",
+                               "1 while the upstream's delivery worker works, 0 while its rounds fail", labels=["upstream"])
         for name, worker in self.workers.items():
             up.add_metric([name], 1 if worker.up else 0)
         yield up

@@ -23,7 +23,8 @@ class GroupCommit:
         self.store = store
         self._queued: list[tuple[Writes, asyncio.Future]] = []
         self._writing = False
-        self.failing: str | None = None  # why the last transaction failed (the disk full, the store locked); None once one went through
+        # why the last transaction failed (the disk full, the store locked); None once one went through
+        self.failing: str | None = None
 
     async def __call__(self, writes: Writes) -> None:
         if not writes:

@@ -46,7 +46,7 @@ class Worker:
         self.park_ttl = s.park_ttl
         self.last_error: str | None = None
         self.problem: str | None = None  # why its last round failed; None: it works
-        self._unreleased: list[int] = []  # items a failed round claimed: given back by the next round, not left to their lease
+        self._unreleased: list[int] = []  # what a failed round claimed: given back by the next round, not left to its lease
         # Retry-After pauses the whole upstream: nothing (no retry, no first attempt of another
         # record) is sent to it before this time (time.monotonic())
         self.paused_until = 0.0
@@ -75,8 +75,8 @@ class Worker:
                 failures += 1
                 self.problem = f"{type(exc).__name__}: {exc}"
                 wait = min(ROUND_BACKOFF_MAX, self.poll * 2 ** (failures - 1))
-                log.error("delivery round for %s failed (%d in a row), next in %.1f s: %s", self.upstream, failures, wait, self.problem,
-                          exc_info=failures == 1)
+                log.error("delivery round for %s failed (%d in a row), next in %.1f s: %s",
+                          self.upstream, failures, wait, self.problem, exc_info=failures == 1)
                 await self._idle(wait)
             else:
                 if failures:
@@ -117,7 +117,7 @@ class Worker:
         try:
             tally = _Tally()
             sends = []
-            # from a thread, with the store throughout: a store waiting on another process's lock never stalls the event loop
+            # from a thread, with the store throughout: a store waiting on a lock never stalls the event loop
             for target, req, carried in await asyncio.to_thread(self._plan, items):
                 tally.expect(carried)
                 sends.append(self._send(target, req, carried, tally))
@@ -199,8 +199,8 @@ class Worker:
                 log.info("%s already had %s (sent before a crash or a timeout): adopted, not sent again",
                          self.upstream, ",".join(it.record.id for it in items))
             return found
-        log.warning("%s cannot be asked what it holds: %s %s sent again for %s, which it may have received already (README, Delivery)",
-                    self.upstream, req.method, req.path, ",".join(it.record.id for it in items))
+        log.warning("%s cannot be asked what it holds: %s %s sent again for %s, which it may have received already "
+                    "(README, Delivery)", self.upstream, req.method, req.path, ",".join(it.record.id for it in items))
         return None
 
     async def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
@@ -224,12 +224,14 @@ class Worker:
             await self._idle(left)
             self.wake.clear()
 
-    async def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None, maybe_sent: bool = False) -> None:
+    async def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None,
+                      maybe_sent: bool = False) -> None:
         self.breaker.failure()
         self.last_error = why
         if wait_hint:  # the upstream asked for a pause: it applies to everything sent to it, not only these records
             self.paused_until = max(self.paused_until, time.monotonic() + wait_hint)
-            log.warning("%s asked to wait %g s (Retry-After): nothing is sent to it until then", self.upstream, wait_hint)
+            log.warning("%s asked to wait %g s (Retry-After): nothing is sent to it until then",
+                        self.upstream, wait_hint)
         await asyncio.to_thread(self._retry_all, items, why, wait_hint, maybe_sent)
 
     def _retry_all(self, items: list[OutboxItem], why: str, wait_hint: float | None, maybe_sent: bool) -> None:

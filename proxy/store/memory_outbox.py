@@ -22,8 +22,8 @@ class MemoryOutbox:
         for upstream, rec, request_id in rows:
             i = next(self._next_id)
             self._rows[i] = {"id": i, "upstream": upstream, "record": rec, "request_id": request_id, "created_at": now,
-                             "state": "pending", "attempts": 0, "next_at": now, "claimed_until": 0.0, "last_error": None,
-                             "sent_at": None}
+                             "state": "pending", "attempts": 0, "next_at": now, "claimed_until": 0.0,
+                             "last_error": None, "sent_at": None}
 
     def reply_for(self, key: str, max_age: float) -> bytes | None:
         hit = self._replies.get(key)
@@ -106,5 +106,5 @@ class MemoryOutbox:
 
     @staticmethod
     def _item(row: dict, cls):
-        return cls(row["id"], row["upstream"], row["record"], row["request_id"], row["attempts"], row["created_at"], row["last_error"],
-                   row["sent_at"])
+        return cls(row["id"], row["upstream"], row["record"], row["request_id"], row["attempts"], row["created_at"],
+                   row["last_error"], row["sent_at"])

@@ -181,7 +181,8 @@ class PostgresStore(CachedIds, Enqueue):
         return row[0] if row else None
 
     def learned_by(self, upstream: str, vendor_id: str) -> str | None:
-        row = self._one("SELECT record_id FROM learned WHERE upstream=%s AND vendor_id=%s LIMIT 1", (upstream, vendor_id))
+        row = self._one("SELECT record_id FROM learned WHERE upstream=%s AND vendor_id=%s LIMIT 1",
+                        (upstream, vendor_id))
         return row[0] if row else None
 
     def get_span(self, key: str):

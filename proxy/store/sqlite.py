@@ -175,7 +175,8 @@ class SQLiteStore(CachedIds, Enqueue):
 
     def _insert_id(self, key: tuple[str, str, str], native: str) -> str:
         with self._locked(write=True) as db:
-            row = db.execute("INSERT INTO ids VALUES (?,?,?,?) ON CONFLICT DO NOTHING RETURNING native", (*key, native)).fetchone()
+            row = db.execute("INSERT INTO ids VALUES (?,?,?,?) ON CONFLICT DO NOTHING RETURNING native",
+                             (*key, native)).fetchone()
             if row:
                 return row[0]
             return db.execute("SELECT native FROM ids WHERE vendor=? AND value=? AND target=?", key).fetchone()[0]
@@ -272,27 +273,28 @@ class SQLiteStore(CachedIds, Enqueue):
             db.executemany("UPDATE outbox SET claimed_until=NULL WHERE id=?", [(i,) for i in ids])
 
     def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False) -> None:
-        self._write("UPDATE outbox SET attempts=attempts+1, next_at=?, claimed_until=NULL, last_error=?, sent_at=CASE WHEN ? THEN sent_at END"
-                    " WHERE id=?", (next_at, error, maybe_sent, item_id))
+        self._write("UPDATE outbox SET attempts=attempts+1, next_at=?, claimed_until=NULL, last_error=?,"
+                    " sent_at=CASE WHEN ? THEN sent_at END WHERE id=?", (next_at, error, maybe_sent, item_id))
 
     def bury(self, item_id: int, error: str, maybe_sent: bool = False) -> None:
-        self._write("UPDATE outbox SET state='dead', attempts=attempts+1, claimed_until=NULL, last_error=?, sent_at=CASE WHEN ? THEN sent_at END"
-                    " WHERE id=?", (error, maybe_sent, item_id))
+        self._write("UPDATE outbox SET state='dead', attempts=attempts+1, claimed_until=NULL, last_error=?,"
+                    " sent_at=CASE WHEN ? THEN sent_at END WHERE id=?", (error, maybe_sent, item_id))
 
     def depth(self) -> dict[str, tuple[int, float | None]]:
         rows = self._all("SELECT upstream, COUNT(*), MIN(created_at) FROM outbox WHERE state='pending' GROUP BY upstream")
         return {r[0]: (r[1], r[2]) for r in rows}
 
     def dead_letters(self, upstream: str | None = None, limit: int = 100) -> list[DeadLetter]:
-        sql = "SELECT id, upstream, record, request_id, attempts, created_at, last_error, sent_at FROM outbox WHERE state='dead'"
+        sql = ("SELECT id, upstream, record, request_id, attempts, created_at, last_error, sent_at"
+               " FROM outbox WHERE state='dead'")
         rows = self._all(sql + (" AND upstream=?" if upstream else "") + " ORDER BY id LIMIT ?", ((upstream, limit) if upstream else (limit,)))
         return [DeadLetter(r[0], r[1], codec.load(r[2]), r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
     def replay(self, ids: list[int]) -> int:
         now = time.time()
         with self._locked(write=True) as db:
-            return sum(db.execute("UPDATE outbox SET state='pending', attempts=0, next_at=?, created_at=?, claimed_until=NULL WHERE id=? AND state='dead'",
-                                  (now, now, i)).rowcount for i in ids)
+            return sum(db.execute("UPDATE outbox SET state='pending', attempts=0, next_at=?, created_at=?, claimed_until=NULL"
+                                  " WHERE id=? AND state='dead'", (now, now, i)).rowcount for i in ids)
 
     def drop(self, ids: list[int]) -> int:
         with self._locked(write=True) as db:

@@ -27,7 +27,8 @@ class Writes:
     sending: list[int] = field(default_factory=list)  # outbox rows a create is about to carry (OutboxItem.sent_at)
 
     def __bool__(self) -> bool:
-        return bool(self.outbox or self.replies or self.records or self.learned or self.delivered or self.done or self.sending)
+        return bool(self.outbox or self.replies or self.records or self.learned or self.delivered or self.done
+                    or self.sending)
 
     def extend(self, other: "Writes") -> None:
         for name in self.__slots__:

@@ -39,7 +39,8 @@ def write_config(tmp_path: Path, scale: FakeServer, tracia: FakeServer) -> Path:
         },
         "routes": [{"from": "opik", "mirrors": ["scale", "tracia"]}],
         # park_ttl 0: a span score (no trace_id) is a dead letter for Scale at once, not a wait
-        "delivery": {"linger_ms": 2, "poll_interval": 0.1, "concurrency": CONCURRENCY, "lease_seconds": 1.5, "park_ttl": 0,
+        "delivery": {"linger_ms": 2, "poll_interval": 0.1, "concurrency": CONCURRENCY, "lease_seconds": 1.5,
+                     "park_ttl": 0,
                      "retry": {"initial_interval": 0.1, "multiplier": 2, "max_interval": 0.5, "max_elapsed": 3600},
                      "breaker": {"failures": 1000, "cooldown": 0.1}},
         "log_level": "info",
@@ -55,7 +56,8 @@ def uuid_of(i: int) -> str:
 
 def request(i: int) -> tuple[str, dict]:
     kind = "traces" if i < TRACES else "spans"
-    return f"/api/v1/private/{kind}/feedback-scores", {"scores": [{"id": uuid_of(i), "name": "quality", "value": 1, "source": "sdk"}]}
+    score = {"id": uuid_of(i), "name": "quality", "value": 1, "source": "sdk"}
+    return f"/api/v1/private/{kind}/feedback-scores", {"scores": [score]}
 
 
 class Client:
@@ -100,7 +102,8 @@ def settled(port: int) -> bool:
         text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     except httpx.HTTPError:
         return False
-    return not any(line.startswith("feedback_proxy_queue_depth{") and not line.endswith(" 0.0") for line in text.splitlines())
+    depths = [line for line in text.splitlines() if line.startswith("feedback_proxy_queue_depth{")]
+    return all(line.endswith(" 0.0") for line in depths)
 
 
 def run_with_stops(tmp_path: Path, stops: list, sig: int) -> tuple[FakeVendor, FakeVendor, dict]:
@@ -128,8 +131,8 @@ def run_with_stops(tmp_path: Path, stops: list, sig: int) -> tuple[FakeVendor, F
                 proc = start(config, port, log)
             client.thread.join(60)
             assert client.acked == set(range(TRACES + SPANS))
-            wait_for(lambda: len(creates(scale.vendor)) >= TRACES and len(creates(tracia.vendor)) >= SPANS and settled(port),
-                     timeout=60, what="every write at both fakes and an empty outbox")
+            wait_for(lambda: len(creates(scale.vendor)) >= TRACES and len(creates(tracia.vendor)) >= SPANS
+                     and settled(port), timeout=60, what="every write at both fakes and an empty outbox")
         finally:
             proc.terminate()
             try:
@@ -157,7 +160,8 @@ def right_after_a_2xx(fake_name: str):
         def kill_soon(rec) -> None:
             if not answered.is_set():
                 answered.set()
-                threading.Timer(random.uniform(0, 0.004), lambda: proc.poll() is None and os.kill(proc.pid, signal.SIGKILL)).start()
+                kill = lambda: proc.poll() is None and os.kill(proc.pid, signal.SIGKILL)  # noqa: E731
+                threading.Timer(random.uniform(0, 0.004), kill).start()
 
         fake.answered = kill_soon
         try:
@@ -178,7 +182,8 @@ def check(scale: FakeVendor, tracia: FakeVendor) -> tuple[int, int]:
 def test_sigterm_mid_delivery_lets_the_creates_in_flight_finish_none_twice_none_lost(tmp_path):
     scale, tracia, figures = run_with_stops(tmp_path, [after_creates(120)], signal.SIGTERM)
     assert check(scale, tracia) == (0, 0), figures
-    print(f"\nSIGTERM after 120 creates: {TRACES} Scale and {SPANS} Tracia creates, 0 duplicates, 0 lost ({figures['seconds']} s)")
+    print(f"\nSIGTERM after 120 creates: {TRACES} Scale and {SPANS} Tracia creates, 0 duplicates, 0 lost "
+          f"({figures['seconds']} s)")
 
 
 def test_repeated_sigkills_mid_delivery_scale_never_twice_tracia_within_the_bound(tmp_path):
@@ -190,5 +195,6 @@ def test_repeated_sigkills_mid_delivery_scale_never_twice_tracia_within_the_boun
     reads = sum(1 for r in scale.received if r.method == "GET")
     assert scale_twice == 0, figures
     assert tracia_twice <= figures["stops"] * CONCURRENCY, (tracia_twice, figures)
-    print(f"\n{figures['stops']} SIGKILLs: {TRACES} Scale creates (0 twice, {reads} read-backs), {SPANS} Tracia evaluations "
+    print(f"\n{figures['stops']} SIGKILLs: {TRACES} Scale creates (0 twice, {reads} read-backs), "
+          f"{SPANS} Tracia evaluations "
           f"({tracia_twice} twice; bound {figures['stops'] * CONCURRENCY}), {figures['seconds']} s")

@@ -75,7 +75,8 @@ def test_500s_and_timeouts_are_retried(upstreams, live_proxy, tmp_path):
     assert put(url, trace_scores(1)).status_code == 204
     wait_for(lambda: len(upstreams["scale"].assessments) == 1, what="the assessment")
     assert [r.method for r in upstreams["scale"].received] == ["POST", "POST", "POST", "GET", "POST"]
-    assert upstreams["scale"].received[3].query == {"trace_id": trace_scores(1)["scores"][0]["id"], "assessment_type": "metadata"}
+    read_back = upstreams["scale"].received[3].query
+    assert read_back == {"trace_id": trace_scores(1)["scores"][0]["id"], "assessment_type": "metadata"}
     metrics = httpx.get(url + "/metrics").text
     assert 'feedback_proxy_retries_total{upstream="scale"} 3.0' in metrics
     assert 'feedback_proxy_deliveries_total{outcome="delivered",upstream="scale"} 1.0' in metrics

@@ -56,7 +56,8 @@ def test_worker_processes_on_one_store_deliver_every_acknowledged_record_once(tm
         respawned = wait_for(lambda: len(children(parent.pid)) == 2 and children(parent.pid), timeout=20, what="the killed worker to be replaced")
         assert killed[0] not in respawned and killed[0] in workers
         with FakeServer(FakeVendor("scale"), port=mirror_port) as mirror:
-            wait_for(lambda: len(set(creates(mirror.vendor))) >= TOTAL, timeout=90, what=f"{TOTAL} records at the mirror")
+            wait_for(lambda: len(set(creates(mirror.vendor))) >= TOTAL, timeout=90,
+                     what=f"{TOTAL} records at the mirror")
             time.sleep(1.5)  # anything extra would arrive now
             trace_ids = creates(mirror.vendor)
     finally:

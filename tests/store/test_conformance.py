@@ -115,7 +115,8 @@ def test_a_create_about_to_be_sent_is_marked_until_its_row_is_settled(store):
     store.retry(two.id, 0, "answered 503")  # an answer: it did not
     store.release([three.id])  # a crash: given back (or its lease ran out) with its mark
     again = {i.id: i for i in store.claim("scale", 10, lease=60)}
-    assert again[one.id].sent_at >= time.time() - 60 and again[two.id].sent_at is None and again[three.id].sent_at is not None
+    assert again[one.id].sent_at >= time.time() - 60 and again[three.id].sent_at is not None
+    assert again[two.id].sent_at is None
     store.bury(one.id, "gave up", maybe_sent=True)
     assert store.dead_letters()[0].sent_at is not None
 
@@ -186,7 +187,8 @@ def test_an_older_proxys_database_gets_the_mark_of_a_create_about_to_be_sent(tmp
     SQLiteStore(path).close()
     with sqlite3.connect(path) as db:
         db.execute("ALTER TABLE outbox DROP COLUMN sent_at")
-        db.execute("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (?,?,?,?,0,0)",
+        db.execute("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at)"
+                   " VALUES (?,?,?,?,0,0)",
                    ("scale", "rec-1", codec.dump(rec(1)), "r"))
     url = pg_database()
     with psycopg.connect(url, autocommit=True) as conn:
@@ -194,7 +196,8 @@ def test_an_older_proxys_database_gets_the_mark_of_a_create_about_to_be_sent(tmp
         conn.execute(MIGRATIONS[0])
         conn.execute(MIGRATIONS[1])
         conn.execute("INSERT INTO feedback_proxy_schema VALUES (2)")
-        conn.execute("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (%s,%s,%s,%s,0,0)",
+        conn.execute("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at)"
+                     " VALUES (%s,%s,%s,%s,0,0)",
                      ("scale", "rec-1", codec.dump(rec(1)), "r"))
     for s in (SQLiteStore(path), PostgresStore(url)):
         try:

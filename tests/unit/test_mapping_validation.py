@@ -152,4 +152,5 @@ def test_reconcile_is_for_a_create_and_names_a_list_endpoint(tmp_path):
     reconcile: {list: list, query: {trace_id: trace_id}, match: [rating]}
 """
     assert "the endpoint needs creates: true" in load_error(tmp_path, HEAD + reconcile)
-    assert "reconcile.list names no endpoint 'list'; known: create" in load_error(tmp_path, HEAD + "    creates: true\n" + reconcile)
+    msg = load_error(tmp_path, HEAD + "    creates: true\n" + reconcile)
+    assert "reconcile.list names no endpoint 'list'; known: create" in msg

@@ -30,17 +30,20 @@ from .metrics import CONTENT_TYPE
 from .model import Reply
 from .observe import Observer
 from .pipeline import Incoming, Proxy
+from .readiness import Readiness
 from .store import Store, open_store
 from .upstream import Transport, open_transport
 
 log = logging.getLogger("proxy")
+
+STOP_MARGIN = 5.0  # seconds a graceful stop allows beyond the longest upstream timeout, to commit what came back
 
 
 def create_app(config: Config, *, transport: Transport | None = None, store: Store | None = None,
                mappings: dict[str, VendorMapping] | None = None) -> Starlette:
     mappings = mappings or load_all(Path(config.mappings_dir) if config.mappings_dir else None)
     own_store = store is None
-    store = store or open_store(config.store, config.store_sync)
+    store = store or open_store(config.store, config.store_sync, config.store_busy_timeout)
     observer = Observer(config.upstreams)  # what the operator UI and the logs show (proxy/observe/)
     proxy = Proxy(config, mappings, store, observer.watch(transport or open_transport()))
     limit, timeout = config.limits.max_body_bytes, config.limits.request_timeout
@@ -90,12 +93,15 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
         gc.collect()  # start-up's garbage, then what it made (mappings, generated code, modules) lives as long as the
         gc.freeze()  # process: no collection walks it again (a full one took 20-45 ms under load, a p99 stall)
         yield
-        await proxy.outbox.stop()  # what is not delivered stays in the store for the next start
+        # a graceful stop: the sends in flight end (within their upstream's timeout) and their outcome is
+        # committed; nothing new is claimed; what is not delivered stays in the store for the next start
+        await proxy.outbox.stop(grace=max((u.timeout for u in config.upstreams.values()), default=0) + STOP_MARGIN)
         await proxy.transport.close()
         if own_store and hasattr(store, "close"):
             store.close()
 
-    own = [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz(store), methods=["GET"]),
+    own = [Route("/healthz", healthz, methods=["GET"]),
+           Route("/readyz", readyz(Readiness(store, proxy.outbox)), methods=["GET"]),
            Route("/metrics", metrics(proxy), methods=["GET"]), Route("/openapi.json", described(mappings), methods=["GET"]),
            *ui.routes(proxy, observer, config, mappings)]
     app = Starlette(routes=own, lifespan=lifespan)
@@ -148,13 +154,10 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def readyz(store):
+def readyz(readiness: Readiness):
     async def ready(request: Request) -> Response:
-        try:
-            ok = await asyncio.to_thread(store.ping)
-        except Exception as exc:  # the store is the one thing the proxy cannot work without
-            return JSONResponse({"status": "unavailable", "store": f"{type(exc).__name__}: {exc}"}, 503)
-        return JSONResponse({"status": "ok" if ok else "unavailable", "store": "ok" if ok else "no answer"}, 200 if ok else 503)
+        ok, body = await readiness.check()
+        return JSONResponse(body, 200 if ok else 503)
 
     return ready
 

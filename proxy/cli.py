@@ -97,7 +97,8 @@ def serve_workers(cfg, mappings, host: str, port: int, workers: int, fakes: bool
     log = logging.getLogger("proxy")
     if cfg.store in ("", "memory://"):
         raise ConfigError("serve --workers needs a store the processes share (sqlite:///... or postgresql://...), not memory://")
-    store = open_store(cfg.store, cfg.store_sync)  # the schema, created once before the workers start
+    # the schema, created once before the workers start
+    store = open_store(cfg.store, cfg.store_sync, cfg.store_busy_timeout)
     getattr(store, "close", lambda: None)()
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -257,7 +258,7 @@ def _store(args):
     absent = missing(cfg.store)
     if absent:
         return MemoryStore(), f"no store yet at {absent} ({cfg.store}): "
-    return open_store(cfg.store, cfg.store_sync), ""
+    return open_store(cfg.store, cfg.store_sync, cfg.store_busy_timeout), ""
 
 
 def outbox(args) -> int:

@@ -126,6 +126,9 @@ class Config(Strict):
     limits: Limits = Limits()
     store: str = "sqlite:///./data/proxy.db"
     store_sync: Literal["normal", "full"] = "normal"
+    # (SQLite) how long a write waits for another process's lock before it fails; a delivery round
+    # that fails so is logged and tried again, and /readyz says not ready meanwhile
+    store_busy_timeout: float = Field(30.0, gt=0)
     delivery: Delivery = Delivery()
     dedupe_window: float = Field(300.0, ge=0, description="seconds a repeated request gets the first one's answer (0: off)")
     id_secret: str = "feedback-proxy"  # key of the hash that derives one vendor's ids from another's

@@ -139,6 +139,7 @@ class UpstreamError(ProxyError):
     body: Any = None
     retry_after: float | None = None
     headers: dict = field(default_factory=dict)
+    unsent: bool = False  # the request never left (the connection was refused): it cannot have arrived
     status = 502
     code = "UPSTREAM_ERROR"
 

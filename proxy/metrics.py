@@ -58,6 +58,10 @@ class Metrics:
     def dead(self, upstream: str) -> None:
         self._child(self.deliveries, upstream, "dead_letter").inc()
 
+    def watch_workers(self, workers: dict) -> None:
+        """feedback_proxy_worker_up{upstream}: 1 while an upstream's delivery worker works (delivery/worker.py)."""
+        self.registry.register(_WorkersUp(workers))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -78,3 +82,17 @@ class _QueueCollector:
             age.add_metric([upstream], now - oldest if oldest else 0)
         yield depth
         yield age
+
+
+class _WorkersUp:
+    """Whether each upstream's delivery worker works: 0 while its rounds fail (the store locked or refusing writes)."""
+
+    def __init__(self, workers: dict):
+        self.workers = workers
+
+    def collect(self):
+        up = GaugeMetricFamily("feedback_proxy_worker_up",
+                               "1 while the upstream's delivery worker works, 0 while its rounds fail", labels=["upstream"])
+        for name, worker in self.workers.items():
+            up.add_metric([name], 1 if worker.up else 0)
+        yield up

@@ -7,6 +7,8 @@ anyone trying a config (`feedback-proxy fake-upstream --vendor opik --port 5173`
         fake.vendor.received[0].body      # what arrived, JSON-parsed (gzip inflated)
         fake.vendor.fail_next(2, 503)     # fault injection: the next 2 answers are 503
         fake.vendor.history               # what it was sent, served back by its read API (testing_history.py)
+        fake.vendor.slow = (0.04, 0.25)   # each POST answered after 40-250 ms (a slow create)
+        fake.vendor.answered = callback   # called with each POST's record as its 2xx answer goes back
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import gzip
 import itertools
 import json
+import random
 import re
 import socket
 import threading
@@ -39,6 +42,7 @@ class Received:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    at: float = field(default_factory=time.time)  # when it arrived
 
 
 @dataclass
@@ -59,6 +63,8 @@ class FakeVendor:
         self.assessments: dict[str, dict] = {}
         self.history = history_for(vendor)
         self._seq = itertools.count(1)
+        self.slow: tuple[float, float] | None = None
+        self.answered: Any = None
         self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])])
 
     def fail_next(self, count: int, status: int, body: Any = None, headers: dict | None = None, delay: float = 0.0) -> None:
@@ -81,7 +87,12 @@ class FakeVendor:
                 await asyncio.sleep(fault.delay)
             return JSONResponse(fault.body, fault.status, fault.headers) if fault.body is not None else Response(status_code=fault.status, headers=fault.headers)
         self.received.append(rec)
-        return getattr(self, f"_{self.name}")(rec, str(request.url))
+        if self.slow and rec.method == "POST":
+            await asyncio.sleep(random.uniform(*self.slow))
+        resp = getattr(self, f"_{self.name}")(rec, str(request.url))
+        if self.answered is not None and rec.method == "POST" and resp.status_code < 300:
+            self.answered(rec)
+        return resp
 
     # --- Opik: 204 for scores and deletes, 201 + Location for creates ----------
     def _opik(self, r: Received, url: str) -> Response:

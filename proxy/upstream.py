@@ -64,7 +64,8 @@ class AiohttpTransport:
         except asyncio.TimeoutError:
             raise UpstreamError(f"no answer within {timeout:g} s from {_origin(url)}") from None
         except aiohttp.ClientError as exc:
-            raise UpstreamError(f"cannot reach {_origin(url)}: {type(exc).__name__}: {exc}") from None
+            raise UpstreamError(f"cannot reach {_origin(url)}: {type(exc).__name__}: {exc}",
+                                unsent=isinstance(exc, aiohttp.ClientConnectorError)) from None
 
     async def close(self) -> None:
         if self._session is not None:
@@ -86,7 +87,8 @@ class HttpxTransport:
         except httpx.TimeoutException:
             raise UpstreamError(f"no answer within {timeout:g} s from {_origin(url)}") from None
         except httpx.HTTPError as exc:
-            raise UpstreamError(f"cannot reach {_origin(url)}: {type(exc).__name__}: {exc}") from None
+            raise UpstreamError(f"cannot reach {_origin(url)}: {type(exc).__name__}: {exc}",
+                                unsent=isinstance(exc, httpx.ConnectError)) from None
         return Response(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content)
 
     async def close(self) -> None:

@@ -23,6 +23,8 @@ class GroupCommit:
         self.store = store
         self._queued: list[tuple[Writes, asyncio.Future]] = []
         self._writing = False
+        # why the last transaction failed (the disk full, the store locked); None once one went through
+        self.failing: str | None = None
 
     async def __call__(self, writes: Writes) -> None:
         if not writes:
@@ -45,11 +47,13 @@ class GroupCommit:
                 try:
                     await asyncio.to_thread(self.store.commit, merged)
                 except Exception as exc:  # the store failed: every waiter hears of it
+                    self.failing = f"{type(exc).__name__}: {exc}"
                     log.error("commit of %d request(s)' writes failed: %s", len(batch), exc)
                     for _, f in batch:
                         if not f.done():  # a caller that went away was cancelled
                             f.set_exception(exc)
                 else:
+                    self.failing = None
                     for _, f in batch:
                         if not f.done():
                             f.set_result(None)

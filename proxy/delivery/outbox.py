@@ -28,6 +28,7 @@ class Outbox:
         self.replies_kept = replies_kept  # seconds a repeated POST's answer is kept (config dedupe_window)
         self.commit = GroupCommit(store)
         self.workers = {name: Worker(name, target_for, store, transport, settings_for(name), metrics, self.commit) for name in upstreams}
+        metrics.watch_workers(self.workers)
         self._tasks: list[asyncio.Task] = []
 
     async def accept(self, targets: tuple[Target, ...], records: list[Assessment], request_id: str, route: int | None = None,
@@ -64,6 +65,8 @@ class Outbox:
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(w.run(), name=f"deliver:{n}") for n, w in self.workers.items()]
+        for task in self._tasks:
+            task.add_done_callback(_ended)
         if self.replies_kept:
             self._tasks.append(loop.create_task(self._prune_replies(), name="prune-replies"))
 
@@ -77,7 +80,18 @@ class Outbox:
             except Exception as exc:  # the next round tries again
                 log.warning("pruning kept answers failed: %s", exc)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop delivering. With a `grace` (seconds): no new claim or send, and the sends in flight
+        end (each within its upstream's timeout) and their outcome is committed before this
+        returns; what is still running after `grace` is cancelled. Nothing claimed and unsent
+        is kept from the next start: it is given back."""
+        if grace > 0:
+            for w in self.workers.values():
+                w.stop()
+            workers = [t for t in self._tasks if t.get_name().startswith("deliver:")]
+            done, running = await asyncio.wait(workers, timeout=grace) if workers else (set(), set())
+            if running:
+                log.warning("%d delivery worker(s) still sending after %g s: cancelled", len(running), grace)
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -93,3 +107,9 @@ class Outbox:
                 return True
             await asyncio.sleep(0.05)
         return False
+
+
+def _ended(task: asyncio.Task) -> None:
+    """A worker runs until stopped (its failed rounds are retried): one that ends otherwise says so."""
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("%s ended: %r; its upstream gets nothing more until a restart", task.get_name(), task.exception())

@@ -7,12 +7,14 @@ the assessment id it gave a record before (so a re-send becomes an update).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime, timezone
 from typing import Any
 
 from .. import jsonio
 from ..config import Upstream
+from ..errors import UpstreamError
 from ..mapping import VendorMapping
 from ..idspace import IdSpace, alias_record
 from ..model import Assessment, OutRequest, Span, replace, span_key
@@ -130,6 +132,41 @@ class Target:
             self._keep(rec.id, vendor_id)
             if isinstance(rec, Assessment):
                 alias_record(self.store, rec.assessment_id or rec.id, self.vendor, vendor_id)
+
+    # --- creates that are not idempotent (README, Delivery) ------------------------------
+    def creates(self, req: OutRequest) -> bool:
+        """Whether the request makes a new object at each call (its mapping says `creates`)."""
+        endpoint = self.mapping.endpoints.get(req.endpoint)
+        return endpoint is not None and endpoint.spec.creates
+
+    def can_reconcile(self, req: OutRequest) -> bool:
+        """Whether this vendor can be asked what such a create already made (its mapping's `reconcile`)."""
+        endpoint = self.mapping.endpoints.get(req.endpoint)
+        return endpoint is not None and endpoint.spec.reconcile is not None
+
+    async def reconcile(self, transport: Transport, req: OutRequest) -> Response | None:
+        """What the vendor holds that this create made, if it arrived before: the object as the
+        vendor lists it, as a 2xx answer (learn_from takes its id as from the create's answer),
+        or None: nothing there, send it. An object another record already holds is not this one
+        (two records of the same content). A list that fails raises UpstreamError."""
+        spec = self.mapping.endpoints[req.endpoint].spec.reconcile
+        lister = self.mapping.endpoints[spec.list].spec
+        body = req.body if isinstance(req.body, dict) else {}
+        query = {param: body[key] for param, key in spec.query.items() if body.get(key) is not None}
+        resp = await self.send(transport, OutRequest(lister.method, lister.path, None, query, spec.list, req.records))
+        if resp.status >= 300:
+            raise UpstreamError(f"{self.name} answered {resp.status} to the read-back {lister.method} {lister.path}: "
+                                f"{resp.body[:300].decode(errors='replace')}")
+        listed = parse_or_none(resp.body)
+        found = [item for item in (listed.get(spec.items) if isinstance(listed, dict) else None) or []
+                 if isinstance(item, dict) and all(item.get(k) == body[k] for k in spec.match if k in body)]
+        learn = self.mapping.endpoints[req.endpoint]
+        for item in found:
+            vendor_id = str(learn.learn(200, item, {}).get("assessment_id") or "")
+            held = await asyncio.to_thread(self.store.learned_by, self.name, vendor_id) if vendor_id else "?"
+            if held is None and vendor_id not in self.known.values():  # no await from here to learn_from's _keep
+                return Response(200, {}, jsonio.dumps(item))
+        return None
 
     # --- wire ------------------------------------------------------------
     async def send(self, transport: Transport, req: OutRequest) -> Response:

@@ -18,7 +18,7 @@ from ..mapping.vendor import skipped
 from ..model import OutRequest, Span, span_key
 from ..observe import delivering
 from ..resolve import refresh
-from ..store import codec, reading
+from ..store import codec
 from ..store.outbox import OutboxItem
 from ..store.writes import Writes
 from ..upstream import Response, Transport
@@ -27,6 +27,8 @@ from .retry import RETRYABLE, Breaker, RetryPolicy, retry_after
 from .target import Target
 
 log = logging.getLogger("proxy.delivery")
+
+ROUND_BACKOFF_MAX = 10.0  # seconds after failed rounds in a row: the poll interval, doubled per failure, up to this
 
 
 class Worker:
@@ -43,30 +45,88 @@ class Worker:
         self.poll = s.poll_interval
         self.park_ttl = s.park_ttl
         self.last_error: str | None = None
+        self.problem: str | None = None  # why its last round failed; None: it works
+        self._unreleased: list[int] = []  # what a failed round claimed: given back by the next round, not left to its lease
+        # Retry-After pauses the whole upstream: nothing (no retry, no first attempt of another
+        # record) is sent to it before this time (time.monotonic())
+        self.paused_until = 0.0
+        self.stopping = False  # stop(): no new claim, no new send; what is in flight ends and is settled
+
+    @property
+    def up(self) -> bool:
+        """Whether its last round worked (/readyz, /metrics' feedback_proxy_worker_up, /ui)."""
+        return self.problem is None
+
+    def stop(self) -> None:
+        """A graceful stop: run() returns once the sends in flight have been answered (or timed
+        out) and their outcome committed; claimed items not yet sent are given back."""
+        self.stopping = True
+        self.wake.set()
 
     async def run(self) -> None:
-        while True:
-            if not self.breaker.allows():
-                await asyncio.sleep(self.breaker.wait())
-            items = await asyncio.to_thread(self.store.claim, self.upstream, self.batch_max, self.lease)
-            if not items:
-                self.wake.clear()
-                try:
-                    await asyncio.wait_for(self.wake.wait(), self.poll)
-                except asyncio.TimeoutError:
-                    pass
-                if self.linger:
-                    await asyncio.sleep(self.linger)
-                continue
-            await self.deliver(items)
+        """Rounds until stopped (or cancelled). A round that fails (the store locked past its
+        busy timeout, a commit refused) is logged, and the next is tried after a back-off;
+        meanwhile `problem` says why this upstream's deliveries are stalled."""
+        failures = 0
+        while not self.stopping:
+            try:
+                await self.round()
+            except Exception as exc:
+                failures += 1
+                self.problem = f"{type(exc).__name__}: {exc}"
+                wait = min(ROUND_BACKOFF_MAX, self.poll * 2 ** (failures - 1))
+                log.error("delivery round for %s failed (%d in a row), next in %.1f s: %s",
+                          self.upstream, failures, wait, self.problem, exc_info=failures == 1)
+                await self._idle(wait)
+            else:
+                if failures:
+                    log.info("deliveries to %s resumed after %d failed round(s)", self.upstream, failures)
+                failures, self.problem = 0, None
+
+    async def round(self) -> None:
+        """Claim what is due and deliver it; with nothing due, wait for a wake-up or the poll interval."""
+        if self._unreleased:
+            await asyncio.to_thread(self.store.release, self._unreleased)
+            self._unreleased = []
+        if not self.breaker.allows():
+            await self._idle(self.breaker.wait())
+        await self._pause()
+        if self.stopping:
+            return
+        items = await asyncio.to_thread(self.store.claim, self.upstream, self.batch_max, self.lease)
+        if not items:
+            self.wake.clear()
+            await self._idle(self.poll)
+            if self.linger and not self.stopping:
+                await asyncio.sleep(self.linger)
+            return
+        await self.deliver(items)
+
+    async def _idle(self, seconds: float) -> None:
+        """Wait `seconds`, or less if woken (a record accepted, a stop)."""
+        if self.stopping:
+            return
+        try:
+            await asyncio.wait_for(self.wake.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
 
     async def deliver(self, items: list[OutboxItem]) -> None:
-        tally = _Tally()
-        sends = []
-        for target, req, carried in await reading(self.store, self._plan, items):
-            tally.expect(carried)
-            sends.append(self._send(target, req, carried, tally))
-        await asyncio.gather(*sends)
+        """Send what the items need and settle each. Should the store fail meanwhile, every send
+        still ends first, then the items are given back at the next round (`_unreleased`)."""
+        try:
+            tally = _Tally()
+            sends = []
+            # from a thread, with the store throughout: a store waiting on a lock never stalls the event loop
+            for target, req, carried in await asyncio.to_thread(self._plan, items):
+                tally.expect(carried)
+                sends.append(self._send(target, req, carried, tally))
+            failed = [r for r in await asyncio.gather(*sends, return_exceptions=True) if isinstance(r, BaseException)]
+            if failed:
+                raise failed[0]
+        except Exception:
+            self._unreleased += [it.id for it in items]
+            raise
 
     def _plan(self, items: list[OutboxItem]) -> list[tuple[Target, OutRequest, list[OutboxItem]]]:
         """What to send for the claimed items (each request with the items it carries); the
@@ -100,20 +160,48 @@ class Worker:
 
     async def _send(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: "_Tally") -> None:
         delivering(self.upstream, items)  # this task's log lines and upstream attempt name these records' requests
+        # the slot is held until the outcome is committed: at most `concurrency` requests are ever
+        # sent and not yet settled (what a crash can leave unknown: README, Delivery)
         async with self.sending:
+            await self._pause()
+            if self.stopping:  # not sent: due again at once, for the next start (or another instance)
+                return await asyncio.to_thread(self.store.release, [it.id for it in tally.unsettled(items)])
             try:
-                resp = await target.send(self.transport, req)
-            except UpstreamError as exc:
-                return self._failed(tally.unsettled(items), exc.message, None)
-        if resp.status < 300:
-            return await self._delivered(target, req, resp, tally.arrived(items))
-        text = resp.body[:300].decode(errors="replace")
-        why = f"{self.upstream} answered {resp.status} to {req.method} {req.path}: {text}"
-        if resp.status in RETRYABLE:
-            return self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
-        self.breaker.success()  # the upstream is up; it refused these records
-        for it in tally.unsettled(items):
-            self._bury(it, why)
+                resp = await self._once(target, req, items) if target.creates(req) else None
+                if resp is None:
+                    resp = await target.send(self.transport, req)
+            except UpstreamError as exc:  # no answer: a create may have arrived all the same, unless it never left
+                return await self._failed(tally.unsettled(items), exc.message, None, maybe_sent=not exc.unsent)
+            if resp.status < 300:
+                return await self._delivered(target, req, resp, tally.arrived(items))
+            text = resp.body[:300].decode(errors="replace")
+            why = f"{self.upstream} answered {resp.status} to {req.method} {req.path}: {text}"
+            if resp.status in RETRYABLE:
+                return await self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
+            self.breaker.success()  # the upstream is up; it refused these records
+            await asyncio.to_thread(self._bury_all, tally.unsettled(items), why)
+
+    async def _once(self, target: Target, req: OutRequest, items: list[OutboxItem]) -> Response | None:
+        """Before a create that makes a new object at each call: a record marked as sent before
+        (its outcome never committed: a crash, a timeout) is looked for at the vendor first, and
+        what was found stands for the create's answer; otherwise the records are marked, durably,
+        and None says: send it."""
+        if not any(it.sent_at for it in items):
+            await self.commit(Writes(sending=[it.id for it in items]))
+            return None
+        if target.can_reconcile(req):
+            try:
+                found = await target.reconcile(self.transport, req)
+            except UpstreamError as exc:  # the read-back failed: the create it stands for may still have arrived
+                exc.unsent = False
+                raise
+            if found is not None:
+                log.info("%s already had %s (sent before a crash or a timeout): adopted, not sent again",
+                         self.upstream, ",".join(it.record.id for it in items))
+            return found
+        log.warning("%s cannot be asked what it holds: %s %s sent again for %s, which it may have received already "
+                    "(README, Delivery)", self.upstream, req.method, req.path, ",".join(it.record.id for it in items))
+        return None
 
     async def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
         """`items`: those whose every request has now arrived (a root span can be two: an Opik trace and a span)."""
@@ -130,15 +218,29 @@ class Worker:
         log.info("delivered %d record(s) to %s: %s %s -> %d (requests %s)", len(items), self.upstream, req.method, req.path, resp.status,
                  ",".join(sorted({it.request_id for it in items}))[:200])
 
-    def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None) -> None:
+    async def _pause(self) -> None:
+        """Wait out a Retry-After the upstream asked for (paused_until)."""
+        while (left := self.paused_until - time.monotonic()) > 0 and not self.stopping:
+            await self._idle(left)
+            self.wake.clear()
+
+    async def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None,
+                      maybe_sent: bool = False) -> None:
         self.breaker.failure()
         self.last_error = why
+        if wait_hint:  # the upstream asked for a pause: it applies to everything sent to it, not only these records
+            self.paused_until = max(self.paused_until, time.monotonic() + wait_hint)
+            log.warning("%s asked to wait %g s (Retry-After): nothing is sent to it until then",
+                        self.upstream, wait_hint)
+        await asyncio.to_thread(self._retry_all, items, why, wait_hint, maybe_sent)
+
+    def _retry_all(self, items: list[OutboxItem], why: str, wait_hint: float | None, maybe_sent: bool) -> None:
         for it in items:
             attempts = it.attempts + 1
             if self.policy.exhausted(attempts, it.created_at):
-                self._bury(it, f"gave up after {attempts} attempt(s): {why}")
+                self._bury(it, f"gave up after {attempts} attempt(s): {why}", maybe_sent)
             else:
-                self.store.retry(it.id, time.time() + self.policy.delay(attempts, wait_hint), why)
+                self.store.retry(it.id, time.time() + self.policy.delay(attempts, wait_hint), why, maybe_sent)
                 self.metrics.retried(self.upstream)
         log.warning("delivery to %s failed for %d record(s), breaker %s: %s", self.upstream, len(items), self.breaker.state, why)
 
@@ -177,8 +279,12 @@ class Worker:
         prefix = f"waited {waited:.0f} s; " if getattr(why, "missing", None) else ""
         self._bury(it, f"{prefix}cannot be written for {self.upstream}: {why}")
 
-    def _bury(self, it: OutboxItem, why: str) -> None:
-        self.store.bury(it.id, why)
+    def _bury_all(self, items: list[OutboxItem], why: str) -> None:
+        for it in items:
+            self._bury(it, why)
+
+    def _bury(self, it: OutboxItem, why: str, maybe_sent: bool = False) -> None:
+        self.store.bury(it.id, why, maybe_sent)
         self.last_error = why
         self.metrics.dead(self.upstream)
         log.error("dead letter %d (request %s) for %s: %s", it.id, it.request_id, self.upstream, why)

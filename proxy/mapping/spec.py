@@ -12,6 +12,8 @@
         respond:  {status, body?: {wire: rule}, headers?: {name: rule}, each?: key, where?: {wire: rule}}
         encode:   [{accepts, when?, params?, query?, body?, each?, group?, lost?, skip?}, ...]
         learn:    {name: rule}          # ids to remember from this vendor's own answer
+        creates:  true                  # each call makes a new object: not idempotent
+        reconcile: {list, query, items, match}  # how to find what such a create made (spec.Reconcile)
 
 Rules are described in `rules.py`.
 """
@@ -96,6 +98,16 @@ class Respond(Strict):
         return self
 
 
+class Reconcile(Strict):
+    """How to find, at the vendor, what a create that may have arrived already made (a crash
+    between its send and the bookkeeping), so it is adopted instead of made twice."""
+
+    list: str  # this vendor's endpoint that lists such objects (its method and path are used)
+    query: dict[str, str]  # the list's query parameter -> the key of the create's body that gives its value
+    items: str = "items"  # the key of the list's answer that holds the objects
+    match: list[str]  # keys of the create's body: an object matches when it holds each one the create sent, as sent
+
+
 class Endpoint(Strict):
     method: str
     path: str
@@ -104,6 +116,14 @@ class Endpoint(Strict):
     respond: Respond | None = None
     encode: list[EncodeCase] = []
     learn: dict[str, Rule] = {}
+    creates: bool = False  # each call makes a new object (not idempotent): marked before it is sent (README, Delivery)
+    reconcile: Reconcile | None = None  # how to look for what such a create made, before sending it again
+
+    @model_validator(mode="after")
+    def _reconcile_a_create(self) -> "Endpoint":
+        if self.reconcile is not None and not self.creates:
+            raise ValueError("reconcile: reads back what a create made: the endpoint needs creates: true")
+        return self
 
 
 class Auth(Strict):

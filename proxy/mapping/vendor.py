@@ -35,6 +35,10 @@ class VendorMapping:
         for method, rx, endpoint in self._routes:
             self._by_method.setdefault(method, []).append((rx.match, endpoint))
         self._owns = [re.compile(p) for p in spec.owns]
+        for name, e in spec.endpoints.items():
+            if e.reconcile is not None and e.reconcile.list not in spec.endpoints:
+                raise ConfigError(f"{spec.vendor} {name}: reconcile.list names no endpoint {e.reconcile.list!r}; "
+                                  f"known: {', '.join(spec.endpoints)}")
 
     def match(self, method: str, path: str) -> tuple[CompiledEndpoint, dict[str, str], str] | None:
         """-> (endpoint, path params, the prefix the client used) or None."""

@@ -38,13 +38,13 @@ def missing(url: str | None) -> str | None:
     return None
 
 
-def open_store(url: str | None = None, sync: str = "normal") -> Store:
+def open_store(url: str | None = None, sync: str = "normal", busy_timeout: float = 30.0) -> Store:
     if url in (None, "", "memory://"):
         return MemoryStore()
     if url.startswith("sqlite://"):
         from .sqlite import SQLiteStore
 
-        return SQLiteStore(sqlite_path(url), sync)
+        return SQLiteStore(sqlite_path(url), sync, busy_timeout)
     if url.startswith(("postgresql://", "postgres://")):
         from .postgres import PostgresStore
 

@@ -30,6 +30,7 @@ class MemoryStore(MemoryOutbox, Enqueue):
             self.learn(upstream, record_id, vendor_id)
         for upstream, record_id, print_ in w.delivered:
             self._delivered[(upstream, record_id)] = print_
+        self._sending(w.sending)
         self.done(w.done)
 
     def id_for(self, vendor: str, value: str, target: str) -> str | None:
@@ -85,6 +86,9 @@ class MemoryStore(MemoryOutbox, Enqueue):
 
     def learned(self, upstream: str, record_id: str) -> str | None:
         return self._learned.get((upstream, record_id))
+
+    def learned_by(self, upstream: str, vendor_id: str) -> str | None:
+        return next((r for (u, r), v in self._learned.items() if u == upstream and v == vendor_id), None)
 
     def mark_delivered(self, upstream: str, prints: list[tuple[str, str]]) -> None:
         for record_id, print_ in prints:

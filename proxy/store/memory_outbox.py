@@ -22,7 +22,8 @@ class MemoryOutbox:
         for upstream, rec, request_id in rows:
             i = next(self._next_id)
             self._rows[i] = {"id": i, "upstream": upstream, "record": rec, "request_id": request_id, "created_at": now,
-                             "state": "pending", "attempts": 0, "next_at": now, "claimed_until": 0.0, "last_error": None}
+                             "state": "pending", "attempts": 0, "next_at": now, "claimed_until": 0.0,
+                             "last_error": None, "sent_at": None}
 
     def reply_for(self, key: str, max_age: float) -> bytes | None:
         hit = self._replies.get(key)
@@ -51,17 +52,30 @@ class MemoryOutbox:
                     break
         return out
 
+    def _sending(self, ids: list[int]) -> None:
+        now = time.time()
+        for i in ids:
+            if i in self._rows:
+                self._rows[i]["sent_at"] = now
+
     def done(self, ids: list[int]) -> None:
         for i in ids:
             self._rows.pop(i, None)
 
-    def retry(self, item_id: int, next_at: float, error: str) -> None:
-        row = self._rows[item_id]
-        row.update(attempts=row["attempts"] + 1, next_at=next_at, claimed_until=0.0, last_error=error)
+    def release(self, ids: list[int]) -> None:
+        for i in ids:
+            if i in self._rows:
+                self._rows[i]["claimed_until"] = 0.0
 
-    def bury(self, item_id: int, error: str) -> None:
+    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False) -> None:
         row = self._rows[item_id]
-        row.update(state="dead", attempts=row["attempts"] + 1, claimed_until=0.0, last_error=error)
+        row.update(attempts=row["attempts"] + 1, next_at=next_at, claimed_until=0.0, last_error=error,
+                   sent_at=row["sent_at"] if maybe_sent else None)
+
+    def bury(self, item_id: int, error: str, maybe_sent: bool = False) -> None:
+        row = self._rows[item_id]
+        row.update(state="dead", attempts=row["attempts"] + 1, claimed_until=0.0, last_error=error,
+                   sent_at=row["sent_at"] if maybe_sent else None)
 
     def depth(self) -> dict[str, tuple[int, float | None]]:
         out: dict[str, tuple[int, float | None]] = {}
@@ -92,4 +106,5 @@ class MemoryOutbox:
 
     @staticmethod
     def _item(row: dict, cls):
-        return cls(row["id"], row["upstream"], row["record"], row["request_id"], row["attempts"], row["created_at"], row["last_error"])
+        return cls(row["id"], row["upstream"], row["record"], row["request_id"], row["attempts"], row["created_at"],
+                   row["last_error"], row["sent_at"])

@@ -16,6 +16,10 @@ class OutboxItem:
     attempts: int
     created_at: float
     last_error: str | None = None
+    # when a request that makes a new object at the vendor (a create that is not idempotent) was
+    # about to carry it: set and committed before that send, gone with the row once settled. Claimed
+    # again with it, the record may be at the vendor already (a crash, a timeout): README, Delivery
+    sent_at: float | None = None
 
 
 @dataclass(slots=True)

@@ -80,9 +80,14 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE checkpoints (key TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL);
     """,
+    # 3: a create about to be sent is marked (OutboxItem.sent_at); a learned id's record found by the id
+    """
+    ALTER TABLE outbox ADD COLUMN sent_at DOUBLE PRECISION;
+    CREATE INDEX learned_vendor ON learned (upstream, vendor_id);
+    """,
 ]
 
-_ITEM = "o.id, o.upstream, o.record, o.request_id, o.attempts, o.created_at, o.last_error"
+_ITEM = "o.id, o.upstream, o.record, o.request_id, o.attempts, o.created_at, o.last_error, o.sent_at"
 
 
 class PostgresStore(CachedIds, Enqueue):
@@ -175,6 +180,11 @@ class PostgresStore(CachedIds, Enqueue):
         row = self._one("SELECT vendor_id FROM learned WHERE upstream=%s AND record_id=%s", (upstream, record_id))
         return row[0] if row else None
 
+    def learned_by(self, upstream: str, vendor_id: str) -> str | None:
+        row = self._one("SELECT record_id FROM learned WHERE upstream=%s AND vendor_id=%s LIMIT 1",
+                        (upstream, vendor_id))
+        return row[0] if row else None
+
     def get_span(self, key: str):
         row = self._one("SELECT span FROM spans WHERE key=%s", (key,))
         return codec.load(row[0]) if row else None
@@ -222,6 +232,8 @@ class PostgresStore(CachedIds, Enqueue):
                 cur.executemany(_LEARN, w.learned)
             if w.delivered:
                 cur.executemany(_DELIVERED, w.delivered)
+            if w.sending:
+                cur.execute("UPDATE outbox SET sent_at=%s WHERE id = ANY(%s)", (now, list(w.sending)))
             if w.done:
                 cur.execute("DELETE FROM outbox WHERE id = ANY(%s)", (list(w.done),))
 
@@ -248,17 +260,23 @@ class PostgresStore(CachedIds, Enqueue):
                     UPDATE outbox o SET claimed_until=%s FROM due WHERE o.id=due.id
                     RETURNING {_ITEM}""", (upstream, now, now, limit, now + lease)).fetchall()
         rows.sort(key=lambda r: r[0])
-        return [OutboxItem(r[0], r[1], codec.load(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+        return [OutboxItem(*r[:2], codec.load(r[2]), *r[3:]) for r in rows]
 
     def done(self, ids: list[int]) -> None:
         if ids:
             self._write("DELETE FROM outbox WHERE id = ANY(%s)", (list(ids),))
 
-    def retry(self, item_id: int, next_at: float, error: str) -> None:
-        self._write("UPDATE outbox SET attempts=attempts+1, next_at=%s, claimed_until=NULL, last_error=%s WHERE id=%s", (next_at, error, item_id))
+    def release(self, ids: list[int]) -> None:
+        if ids:
+            self._write("UPDATE outbox SET claimed_until=NULL WHERE id = ANY(%s)", (list(ids),))
 
-    def bury(self, item_id: int, error: str) -> None:
-        self._write("UPDATE outbox SET state='dead', attempts=attempts+1, claimed_until=NULL, last_error=%s WHERE id=%s", (error, item_id))
+    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False) -> None:
+        self._write("UPDATE outbox SET attempts=attempts+1, next_at=%s, claimed_until=NULL, last_error=%s,"
+                    " sent_at=CASE WHEN %s THEN sent_at END WHERE id=%s", (next_at, error, maybe_sent, item_id))
+
+    def bury(self, item_id: int, error: str, maybe_sent: bool = False) -> None:
+        self._write("UPDATE outbox SET state='dead', attempts=attempts+1, claimed_until=NULL, last_error=%s,"
+                    " sent_at=CASE WHEN %s THEN sent_at END WHERE id=%s", (error, maybe_sent, item_id))
 
     def depth(self) -> dict[str, tuple[int, float | None]]:
         rows = self._all("SELECT upstream, COUNT(*), MIN(created_at) FROM outbox WHERE state='pending' GROUP BY upstream")
@@ -267,7 +285,7 @@ class PostgresStore(CachedIds, Enqueue):
     def dead_letters(self, upstream: str | None = None, limit: int = 100) -> list[DeadLetter]:
         sql = f"SELECT {_ITEM} FROM outbox o WHERE state='dead'"
         rows = self._all(sql + (" AND upstream=%s" if upstream else "") + " ORDER BY id LIMIT %s", ((upstream, limit) if upstream else (limit,)))
-        return [DeadLetter(r[0], r[1], codec.load(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+        return [DeadLetter(*r[:2], codec.load(r[2]), *r[3:]) for r in rows]
 
     def replay(self, ids: list[int]) -> int:
         now = time.time()

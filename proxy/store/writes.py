@@ -24,9 +24,11 @@ class Writes:
     learned: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, record id, the upstream's id for it)
     delivered: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, record id, print)
     done: list[int] = field(default_factory=list)  # outbox rows delivered
+    sending: list[int] = field(default_factory=list)  # outbox rows a create is about to carry (OutboxItem.sent_at)
 
     def __bool__(self) -> bool:
-        return bool(self.outbox or self.replies or self.records or self.learned or self.delivered or self.done)
+        return bool(self.outbox or self.replies or self.records or self.learned or self.delivered or self.done
+                    or self.sending)
 
     def extend(self, other: "Writes") -> None:
         for name in self.__slots__:

@@ -74,6 +74,8 @@ def upstream_health(name: str, upstream, worker, observer, queue: dict, metrics,
         "delivered_per_second": metrics.recent_deliveries.per_second(name, now),
         "last_success_at": seen.last_success_at if seen else None,
         "last_error": auth.REDACTOR.text(last_error) if last_error else None, "last_error_at": last_error_at,
+        # why this upstream's deliveries are stalled (its worker's rounds fail: the store locked or refusing writes)
+        "worker_problem": auth.REDACTOR.text(worker.problem) if worker and worker.problem else None,
     }
 
 

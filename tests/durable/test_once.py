@@ -118,3 +118,31 @@ async def test_answers_kept_for_repeated_posts_are_pruned_after_the_window(tmp_p
     finally:
         await outbox.stop()
         store.close()
+
+
+async def test_a_create_that_may_have_arrived_is_read_back_and_adopted_once_not_sent_again(worker, upstreams):
+    """Two records of the same content, both marked as being sent when the process died; Scale
+    had made the first. Claimed again: the first is found by its content and adopted (its
+    assessment_id learned, no POST), the second is not given the same assessment: it is sent."""
+    import httpx
+
+    from proxy.store.writes import Writes
+
+    w, store = worker
+    scale = upstreams["scale"]
+    one, two = record(0.5), dataclasses.replace(record(0.5), id="rec-2")
+    store.enqueue([("scale", one, "req-1"), ("scale", two, "req-2")])
+    items = store.claim("scale", 10, lease=30)
+    store.commit(Writes(sending=[it.id for it in items]))  # marked, then the create went out...
+    (req,), _ = w.target_for("scale", None).encode([one])
+    made = httpx.post(w.target_for("scale", None).upstream.base_url + req.path, json=req.body).json()["assessment_id"]
+    store.release([it.id for it in items])  # ...and the process died before its answer was committed
+    scale.received.clear()
+    await w.deliver(store.claim("scale", 10, lease=30))
+    assert [r.method for r in scale.received] == ["GET", "GET", "POST"]
+    assert scale.received[0].query == {"trace_id": one.trace_id.value, "assessment_type": "metadata"}
+    assert scale.received[2].body == req.body
+    assert len(scale.assessments) == 2 and store.depth() == {}
+    assert {store.learned("scale", "rec-1"), store.learned("scale", "rec-2")} == set(scale.assessments)
+    assert made in {store.learned("scale", "rec-1"), store.learned("scale", "rec-2")}
+    await w.transport.close()

@@ -39,6 +39,12 @@ def start(config: Path, port: int, log: Path, *extra: str) -> subprocess.Popen:
     return proc
 
 
+def creates(scale) -> list[str]:
+    """The trace of each assessment create a fake Scale received (not the read-backs of creates a
+    killed process left marked as being sent: README, Delivery)."""
+    return [r.body["trace_id"] for r in scale.received if r.method == "POST"]
+
+
 def up(port: int) -> bool:
     try:
         return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200

@@ -13,7 +13,7 @@ from collections import Counter
 
 from proxy.testing import FakeServer, FakeVendor, free_port
 from tests.conftest import wait_for
-from tests.scaleout.common import body, delivered_metric, send_all, start, write_config
+from tests.scaleout.common import body, creates, delivered_metric, send_all, start, write_config
 
 TOTAL = 600
 INSTANCES = 3
@@ -43,10 +43,10 @@ def test_instances_sharing_postgresql_deliver_every_acknowledged_record_once_des
         assert killed_at is not None and acked == set(range(TOTAL)), f"{TOTAL - len(acked)} never acknowledged"
         assert all(per_port.get(p) for p in ports), f"not every instance took requests: {per_port}"
         with FakeServer(FakeVendor("scale"), port=mirror_port) as mirror:
-            wait_for(lambda: len({r.body["trace_id"] for r in mirror.vendor.received}) >= TOTAL, timeout=90,
+            wait_for(lambda: len(set(creates(mirror.vendor))) >= TOTAL, timeout=90,
                      what=f"{TOTAL} records at the mirror")
             time.sleep(1.5)  # anything extra would arrive now
-            trace_ids = [r.body["trace_id"] for r in mirror.vendor.received]
+            trace_ids = creates(mirror.vendor)
         by_instance = {p: delivered_metric(p) for p in ports[1:]}
     finally:
         for p in procs:

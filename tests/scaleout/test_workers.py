@@ -17,7 +17,7 @@ import pytest
 
 from proxy.testing import FakeServer, FakeVendor, free_port
 from tests.conftest import wait_for
-from tests.scaleout.common import body, send_all, start, write_config
+from tests.scaleout.common import body, creates, send_all, start, write_config
 
 TOTAL = 400
 
@@ -56,9 +56,10 @@ def test_worker_processes_on_one_store_deliver_every_acknowledged_record_once(tm
         respawned = wait_for(lambda: len(children(parent.pid)) == 2 and children(parent.pid), timeout=20, what="the killed worker to be replaced")
         assert killed[0] not in respawned and killed[0] in workers
         with FakeServer(FakeVendor("scale"), port=mirror_port) as mirror:
-            wait_for(lambda: len({r.body["trace_id"] for r in mirror.vendor.received}) >= TOTAL, timeout=90, what=f"{TOTAL} records at the mirror")
+            wait_for(lambda: len(set(creates(mirror.vendor))) >= TOTAL, timeout=90,
+                     what=f"{TOTAL} records at the mirror")
             time.sleep(1.5)  # anything extra would arrive now
-            trace_ids = [r.body["trace_id"] for r in mirror.vendor.received]
+            trace_ids = creates(mirror.vendor)
     finally:
         parent.terminate()
         parent.wait(20)

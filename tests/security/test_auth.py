@@ -97,7 +97,8 @@ def test_a_vendors_ping_stays_open_as_the_vendor_s_own_does(url, received, vendo
 
 def test_the_proxys_own_probes_stay_open(url):
     assert HTTP.get(url + "/healthz").json() == {"status": "ok"}
-    assert HTTP.get(url + "/readyz").json() == {"status": "ok", "store": "ok"}
+    ready = HTTP.get(url + "/readyz").json()
+    assert (ready["status"], ready["store"], set(ready["workers"].values())) == ("ok", "ok", {"ok"})
     assert "feedback_proxy_requests_total" in HTTP.get(url + "/metrics").text
     spec = HTTP.get(url + "/openapi.json").json()
     assert spec["openapi"].startswith("3.") and "/v5/span-assessments" in spec["paths"]

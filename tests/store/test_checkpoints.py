@@ -43,7 +43,7 @@ def test_postgres_database_of_an_older_proxy_gets_the_checkpoint_table(pg_databa
                      ("scale", "rec-1", codec.dump(rec(1)), "r"))
     s = PostgresStore(url)
     try:
-        assert s.schema_version == len(MIGRATIONS) == 2
+        assert s.schema_version == len(MIGRATIONS) >= 2
         s.save_checkpoint("k", '{"page": 2}')
         assert s.checkpoint("k") == '{"page": 2}'
         assert [it.record for it in s.claim("scale", 10, lease=30)] == [rec(1)]

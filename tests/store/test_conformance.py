@@ -95,6 +95,38 @@ def test_a_records_later_change_waits_for_the_earlier_one(store):
     assert (later.record.id, later.record.op, later.record.value) == ("rec-1", "update", 0.5)
 
 
+def test_released_items_are_due_again_at_once(store):
+    store.enqueue([("opik", rec(1), "r1"), ("opik", rec(2), "r2")])
+    first = store.claim("opik", 10, lease=60)
+    assert store.claim("opik", 10, lease=60) == []
+    store.release([first[0].id])
+    again = store.claim("opik", 10, lease=60)
+    assert [i.id for i in again] == [first[0].id] and again[0].attempts == 0
+
+
+def test_a_create_about_to_be_sent_is_marked_until_its_row_is_settled(store):
+    from proxy.store.writes import Writes
+
+    store.enqueue([("scale", rec(1), "r1"), ("scale", rec(2), "r2"), ("scale", rec(3), "r3")])
+    one, two, three = store.claim("scale", 10, lease=60)
+    assert one.sent_at is None
+    store.commit(Writes(sending=[one.id, two.id, three.id]))
+    store.retry(one.id, 0, "no answer within 1 s", maybe_sent=True)  # a timeout: it may have arrived
+    store.retry(two.id, 0, "answered 503")  # an answer: it did not
+    store.release([three.id])  # a crash: given back (or its lease ran out) with its mark
+    again = {i.id: i for i in store.claim("scale", 10, lease=60)}
+    assert again[one.id].sent_at >= time.time() - 60 and again[three.id].sent_at is not None
+    assert again[two.id].sent_at is None
+    store.bury(one.id, "gave up", maybe_sent=True)
+    assert store.dead_letters()[0].sent_at is not None
+
+
+def test_a_learned_id_names_its_record(store):
+    store.learn("scale", "rec-1", "aid-1")
+    assert store.learned_by("scale", "aid-1") == "rec-1"
+    assert store.learned_by("scale", "aid-2") is None and store.learned_by("opik", "aid-1") is None
+
+
 def test_retry_defers_and_counts_attempts(store):
     store.enqueue([("scale", rec(1), "r")])
     (item,) = store.claim("scale", 10, lease=30)
@@ -140,6 +172,42 @@ def test_sqlite_outbox_survives_reopening(tmp_path):
     s = SQLiteStore(path)
     assert [it.record.id for it in s.claim("scale", 10, lease=30)] == ["rec-0", "rec-1", "rec-2"]
     assert s.id_for("tracia", "sp_1", "opik") == "u1"
+
+
+def test_an_older_proxys_database_gets_the_mark_of_a_create_about_to_be_sent(tmp_path, pg_database):
+    """SQLite and PostgreSQL databases made before OutboxItem.sent_at: migrated, their outbox kept."""
+    import sqlite3
+
+    import psycopg
+
+    from proxy.store import codec
+    from proxy.store.writes import Writes
+
+    path = str(tmp_path / "old.db")
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE outbox DROP COLUMN sent_at")
+        db.execute("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at)"
+                   " VALUES (?,?,?,?,0,0)",
+                   ("scale", "rec-1", codec.dump(rec(1)), "r"))
+    url = pg_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE feedback_proxy_schema (version INTEGER NOT NULL)")
+        conn.execute(MIGRATIONS[0])
+        conn.execute(MIGRATIONS[1])
+        conn.execute("INSERT INTO feedback_proxy_schema VALUES (2)")
+        conn.execute("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at)"
+                     " VALUES (%s,%s,%s,%s,0,0)",
+                     ("scale", "rec-1", codec.dump(rec(1)), "r"))
+    for s in (SQLiteStore(path), PostgresStore(url)):
+        try:
+            (item,) = s.claim("scale", 10, lease=0.01)
+            assert item.record == rec(1) and item.sent_at is None
+            s.commit(Writes(sending=[item.id]))
+            time.sleep(0.02)
+            assert s.claim("scale", 10, lease=30)[0].sent_at is not None
+        finally:
+            s.close()
 
 
 def test_delivered_prints(store):

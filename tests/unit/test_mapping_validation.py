@@ -145,3 +145,12 @@ def test_the_builtin_mappings_load():
 def test_an_empty_directory_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="no mapping files"):
         load_all(tmp_path)
+
+
+def test_reconcile_is_for_a_create_and_names_a_list_endpoint(tmp_path):
+    reconcile = """\
+    reconcile: {list: list, query: {trace_id: trace_id}, match: [rating]}
+"""
+    assert "the endpoint needs creates: true" in load_error(tmp_path, HEAD + reconcile)
+    msg = load_error(tmp_path, HEAD + "    creates: true\n" + reconcile)
+    assert "reconcile.list names no endpoint 'list'; known: create" in msg

@@ -113,7 +113,8 @@
       const err = u.last_error ? el("div", { class: "clamp mono", title: u.last_error }, u.last_error) : "–";
       return el("tr", { "data-upstream": u.name },
         el("td", {}, el("strong", {}, u.name), " ", el("span", { class: "muted" }, u.vendor), el("div", { class: "muted mono" }, u.origin)),
-        el("td", {}, badge(u.circuit, CIRCUIT[u.circuit] || "none"), u.failures_in_a_row ? el("div", { class: "muted" }, `${u.failures_in_a_row} failures in a row`) : null),
+        el("td", {}, badge(u.circuit, CIRCUIT[u.circuit] || "none"), u.failures_in_a_row ? el("div", { class: "muted" }, `${u.failures_in_a_row} failures in a row`) : null,
+           u.worker_problem ? el("div", { title: u.worker_problem }, badge("stalled", "bad"), " ", el("span", { class: "mono" }, u.worker_problem)) : null),
         td(u.waiting, "num"), td(u.oldest_age === null ? "–" : `${u.oldest_age} s`, "num"),
         el("td", { class: "num", title: `${u.delivered_per_second} records/s by the outbox` }, `${u.requests_ok_last_minute}`,
            u.delivered_last_minute ? el("div", { class: "muted" }, `${u.delivered_last_minute} records (outbox)`) : null),

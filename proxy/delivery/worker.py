@@ -88,9 +88,7 @@ class Worker:
         if self._unreleased:
             await asyncio.to_thread(self.store.release, self._unreleased)
             self._unreleased = []
-        if not self.breaker.allows():
-            await self._idle(self.breaker.wait())
-        await self._pause()
+        await self._hold()
         if self.stopping:
             return
         items = await asyncio.to_thread(self.store.claim, self.upstream, self.batch_max, self.lease)
@@ -221,6 +219,16 @@ class Worker:
     async def _pause(self) -> None:
         """Wait out a Retry-After the upstream asked for (paused_until)."""
         while (left := self.paused_until - time.monotonic()) > 0 and not self.stopping:
+            await self._idle(left)
+            self.wake.clear()
+
+    async def _hold(self) -> None:
+        """Wait while the breaker is open or a Retry-After the upstream asked for (paused_until)
+        runs: a record accepted meanwhile wakes the loop, and it waits again."""
+        while not self.stopping:
+            left = max(0.0 if self.breaker.allows() else self.breaker.wait(), self.paused_until - time.monotonic())
+            if left <= 0:
+                return
             await self._idle(left)
             self.wake.clear()
 

@@ -222,3 +222,14 @@ def healthy(url: str) -> None:
     """The proxy still answers its own probes, and a real request gets through."""
     assert HTTP.get(url + "/healthz").json() == {"status": "ok"}
     assert HTTP.get(url + "/readyz").status_code == 200
+
+
+class Answer:
+    """schemathesis's response, read as the shape checks read an httpx one."""
+
+    def __init__(self, response):
+        self.status_code, self.text, self._response = response.status_code, response.text, response
+        self.headers = {k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()}
+
+    def json(self):
+        return self._response.json()

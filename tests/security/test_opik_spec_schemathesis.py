@@ -22,7 +22,7 @@ from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from proxy.mapping import javaregex
-from tests.security.conftest import APP_KEYS, assert_shape, healthy, key_headers
+from tests.security.conftest import APP_KEYS, Answer, assert_shape, healthy, key_headers
 
 SPEC_FILE = Path(__file__).parents[1] / "fixtures" / "opik" / "openapi-trace-span-writes.yaml"
 ROUTES = [{"name": "opik-route", "from": "opik", "mirrors": ["scale"]}]
@@ -97,13 +97,3 @@ def test_opiks_trace_and_span_writes_as_its_spec_has_them(case, proxy):
         case.validate_response(response, checks=[checks.not_a_server_error, openapi_checks.status_code_conformance],
                                headers=KEY)
 
-
-class Answer:
-    """schemathesis's response, read as the shape checks read an httpx one."""
-
-    def __init__(self, response):
-        self.status_code, self.text, self._response = response.status_code, response.text, response
-        self.headers = {k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()}
-
-    def json(self):
-        return self._response.json()

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from proxy import openapi
-from tests.security.conftest import APP_KEYS, HTTP, MAPPINGS, assert_shape, healthy, key_headers, owner_of
+from tests.security.conftest import APP_KEYS, Answer, HTTP, MAPPINGS, assert_shape, healthy, key_headers, owner_of
 
 ROUTES = [  # mirrors only: every answer is the proxy's own
     {"name": "opik-route", "from": "opik", "mirrors": ["scale"]},
@@ -54,13 +54,3 @@ def test_the_ingress_as_described(case, proxy):
     if response.status_code >= 400:
         assert_shape(vendor, Answer(response))
 
-
-class Answer:
-    """schemathesis's response, read as the shape checks read an httpx one."""
-
-    def __init__(self, response):
-        self.status_code, self.text, self._response = response.status_code, response.text, response
-        self.headers = {k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()}
-
-    def json(self):
-        return self._response.json()

@@ -49,7 +49,9 @@ class Checkpointer:
     def committed(self) -> None:
         """After each commit, by the committing thread (a thread of the group commit's, not the loop)."""
         self.commits += 1
-        if (self.frames > LIMIT or self._wal_outgrew()) and self._busy.acquire(blocking=False):  # else: at the next commit
+        frames = max(self.frames, self._wal_frames_grown())
+        # while the thread's passive checkpoint runs, the next commit tries again; far past LIMIT, it waits for it
+        if frames > LIMIT and self._busy.acquire(blocking=frames > LIMIT + LIMIT // 16):  # else: at the next commit
             try:  # here, not by the thread: a hand-off to it and back cost more than the checkpoint
                 with self._writers:  # a write meanwhile would find the database busy and sleep in SQLite's busy handler
                     self._checkpoint("RESTART")
@@ -58,16 +60,16 @@ class Checkpointer:
         elif self.commits % EVERY == 0:
             self._due.set()
 
-    def _wal_outgrew(self) -> bool:
-        """Every 16 commits: has the WAL file grown past LIMIT frames and past its size at the last
-        restart? Then the writers wrapped it whole, and it holds that many frames."""
+    def _wal_frames_grown(self) -> int:
+        """Every 16 commits: the frames the WAL file holds when it has grown past its size at the
+        last restart (then the writers wrapped it whole), else 0 (not known from its size)."""
         if self.commits % 16:
-            return False
+            return 0
         try:
             size = os.stat(self._wal).st_size
         except OSError:
-            return False
-        return size > max(self._wal_size_at_restart, LIMIT * FRAME_BYTES)
+            return 0
+        return size // FRAME_BYTES if size > self._wal_size_at_restart else 0
 
     def _run(self) -> None:
         while True:

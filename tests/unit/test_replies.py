@@ -54,7 +54,7 @@ def test_tracia_answer_has_every_field_the_sdk_requires_even_without_a_note():
 
 def test_scale_create_answers_the_span_assessment():
     records = decode_capture("scale", "POST_v5_span-assessments.2.json")
-    assert reply("scale", "create", records, account_id="acct_1") == (200, {
+    assert reply("scale", "create", records, header={"x-selected-account-id": "acct_1"}) == (200, {
         "trace_id": "trace-capture-1", "span_id": "span-capture-1", "assessment_type": "rating", "rating": 4, "comment": "why 4",
         "assessment_id": "rec-0", "created_by": "feedback-proxy", "object": "span.assessment", "account_id": "acct_1",
         "created_at": NOW, "updated_at": NOW}, {})

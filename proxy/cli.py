@@ -15,7 +15,8 @@ from .mapping import builtin_dir, load_all
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="feedback-proxy", description="Translate LLM-feedback APIs between the vendors of mappings/.")
+    parser = argparse.ArgumentParser(prog="feedback-proxy",
+                                     description="Translate LLM-feedback APIs between the vendors of mappings/.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the proxy")
     p.add_argument("--config", required=True)

@@ -47,7 +47,8 @@ class Reader:
                 follows = await self._follow(lst, items)
                 number += 1
                 nxt = lst.after(state, answer, items)
-                yield Page(index, number, list(zip(items, follows)), nxt, lst.total(answer), lst.item_id(items[-1]) if items else None)
+                yield Page(index, number, list(zip(items, follows)), nxt, lst.total(answer),
+                       lst.item_id(items[-1]) if items else None)
                 state = nxt
 
     async def _follow(self, lst: "_CompiledListing", items: list[dict]) -> list[list | None]:

@@ -381,7 +381,8 @@ class CompiledEndpoint:
             return Reply(200, {})
         first = records[0] if records else None
         asked_with = ctx.get("header") or {}
-        headers = {k: str(v) for k, v in fill(self.respond_headers, {"rec": first, "ctx": ctx, "header": asked_with}, first, ctx).items()}
+        src = {"rec": first, "ctx": ctx, "header": asked_with}
+        headers = {k: str(v) for k, v in fill(self.respond_headers, src, first, ctx).items()}
         if self.respond_body is None:
             return Reply(r.status, None, headers)
 

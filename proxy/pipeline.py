@@ -238,5 +238,6 @@ class Proxy:
 def _not_found_anywhere(req: Incoming) -> Reply:
     """A path no vendor's mapping owns (`owns:`) has no vendor's error shape to take: the proxy
     answers in its own, the HTTP framework's 404 body (`detail`) with the status as `code` and
-    what was asked as `message`. Clients go by the status; the body only says why."""
+    what was asked as `message`. Every SDK's own paths fall under its vendor's `owns:`, so only a
+    client pointed at the wrong base URL gets here: it goes by the status; the body says why."""
     return Reply(404, {"detail": "Not Found", "code": 404, "message": f"no endpoint at {req.method} {req.path}"})

@@ -11,11 +11,12 @@ from pathlib import Path
 from . import config as config_mod
 from .backfill import command as backfill_command
 from .errors import ConfigError, ProxyError
-from .mapping import load_all
+from .mapping import builtin_dir, load_all
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="feedback-proxy", description="Translate LLM-feedback APIs between Opik, Tracia and Scale EGP.")
+    parser = argparse.ArgumentParser(prog="feedback-proxy",
+                                     description="Translate LLM-feedback APIs between the vendors of mappings/.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the proxy")
     p.add_argument("--config", required=True)
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--all", action="store_true", help="every dead letter (of --upstream)")
     backfill_command.add_parser(sub)
     p = sub.add_parser("fake-upstream", help="run a local fake vendor that records what it receives")
-    p.add_argument("--vendor", required=True, choices=["opik", "tracia", "scale"])
+    p.add_argument("--vendor", required=True, choices=sorted(p.stem for p in builtin_dir().glob("*.yaml")))
     p.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     try:

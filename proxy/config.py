@@ -104,7 +104,7 @@ class Client(Strict):
 class Limits(Strict):
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
     max_inflated_bytes: int = Field(20 * 1024 * 1024, gt=0, description="after gzip/deflate: a bomb stops inflating here")
-    max_items: int = Field(1000, ge=1, description="items in any one JSON array (Opik's batches hold 1000)")
+    max_items: int = Field(1000, ge=1, description="items in any one JSON array (a vendor's batch holds up to 1000)")
     max_string_length: int = Field(1024 * 1024, ge=1, description="characters in any one JSON string or key")
     max_depth: int = Field(32, ge=1, description="nesting of JSON arrays and objects")
     request_timeout: float = Field(30.0, gt=0, description="seconds to receive a request's body once its headers are in")

@@ -18,15 +18,18 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-# What a record asks the upstream to do.
+# What a record asks the upstream to do. Feedback is a named score or a comment about an
+# entity (upsert, delete, comment); the rest are how a client acts on feedback it already gave.
+# Where only one vendor's API has an op today, it says so: a new vendor's concept enters here,
+# on purpose, with its meaning written down (README, Mappings), not as another vendor's word.
 OPS = ("upsert", "delete", "comment", "evaluate", "update", "remove", "read", "list")
 # upsert   - set a named score on an entity (Opik PUT, Tracia evaluate, Scale create)
-# delete   - remove a named score from an entity (Opik feedback-scores/delete)
+# delete   - remove a named score from an entity, by its name (Opik feedback-scores/delete)
 # comment  - attach free text to an entity (Opik comments, Scale "comment" assessments)
-# evaluate - ask the vendor to run its own evaluators (Opik manual-evaluation)
-# update   - change an assessment known by its id (Scale PATCH)
-# remove   - delete an assessment known by its id (Scale DELETE)
-# read     - fetch an assessment known by its id; list - those of a trace or span
+# evaluate - ask the vendor to run its own evaluators on entities (Opik manual-evaluation: only Opik has it)
+# update   - change a record known by `vendor_id` (Scale PATCH: only Scale names feedback by an id)
+# remove   - delete a record known by `vendor_id` (Scale DELETE)
+# read     - fetch a record known by `vendor_id`; list - those of a trace or span (Scale GET)
 ENTITIES = ("trace", "span", "thread")
 
 
@@ -54,18 +57,18 @@ class Assessment:
     name: str | None = None
     value: float | None = None
     scale: list[float] | None = None  # [lo, hi]: the range `value` was given on, when known
-    label: str | None = None  # categorical value: Opik category_name, Scale approval
+    label: str | None = None  # a categorical value (Opik category_name, Scale approval)
     comment: str | None = None
-    rubric: dict[str, str] | None = None
-    correction: Any = None  # Scale "overwrite"
+    rubric: dict[str, str] | None = None  # criterion -> verdict
+    correction: Any = None  # what the output should have been (Scale "overwrite"; carried in others' metadata)
     metadata: dict[str, Any] | None = None
     source: str | None = None
     author: str | None = None
     created_at: str | None = None
-    assessment_id: str | None = None  # a vendor-assigned id of this assessment (Scale)
-    names: list[str] | None = None  # several score names at once (Opik thread delete)
-    entity_ids: list[str] | None = None  # Opik manual evaluation
-    rule_ids: list[str] | None = None
+    vendor_id: str | None = None  # the id a vendor gave this record, as its clients name it (Scale's assessment_id)
+    names: list[str] | None = None  # a delete of several score names at once (only Opik's thread delete takes it)
+    entity_ids: list[str] | None = None  # evaluate: the entities to run on (only Opik's manual evaluation)
+    rule_ids: list[str] | None = None  # evaluate: the vendor's own evaluator rules (only Opik's manual evaluation)
     id: str = ""  # proxy-assigned, stable: the idempotency key
     origin: dict[str, Any] = field(default_factory=dict)  # vendor, endpoint, original ids
 

@@ -123,7 +123,7 @@ class Proxy:
     async def _unknown_path(self, req: Incoming) -> Reply:
         owner = max(self.mappings.values(), key=lambda m: m.owns(req.path), default=None)
         if owner is None or owner.owns(req.path) == 0:
-            return Reply(404, {"detail": "Not Found", "code": 404, "message": f"no endpoint at {req.method} {req.path}"})
+            return _not_found_anywhere(req)
         route = self.router.route_for(owner.vendor)
         if route is not None and route.primary is not None and route.primary.vendor == owner.vendor:
             return await self._pass_through(req, owner, route.primary)
@@ -221,8 +221,8 @@ class Proxy:
         return mapping.respond(endpoint, shown, ctx)
 
     def _reply_ctx(self, req: Incoming) -> dict:
-        return {"now_iso": now_iso(), "url": req.url, "request_id": req.request_id,
-                "account_id": req.headers.get("x-selected-account-id")}
+        """What a reply may read besides the records: `header.<name>` reads the request's headers."""
+        return {"now_iso": now_iso(), "url": req.url, "request_id": req.request_id, "header": req.headers}
 
     def _upstream_error(self, mapping: VendorMapping, exc: UpstreamError) -> Reply:
         got = exc.status_received
@@ -233,3 +233,11 @@ class Proxy:
         if exc.retry_after is not None:
             reply.headers["retry-after"] = str(int(exc.retry_after))
         return reply
+
+
+def _not_found_anywhere(req: Incoming) -> Reply:
+    """A path no vendor's mapping owns (`owns:`) has no vendor's error shape to take: the proxy
+    answers in its own, the HTTP framework's 404 body (`detail`) with the status as `code` and
+    what was asked as `message`. Every SDK's own paths fall under its vendor's `owns:`, so only a
+    client pointed at the wrong base URL gets here: it goes by the status; the body says why."""
+    return Reply(404, {"detail": "Not Found", "code": 404, "message": f"no endpoint at {req.method} {req.path}"})

@@ -19,7 +19,7 @@ from .roots import remember_root
 from .store import Store
 from .store.writes import Writes
 
-_MERGED = tuple(f for f in FIELDS if f not in ("op", "id", "origin", "entity", "trace_id", "span_id", "thread_id", "assessment_id"))
+_MERGED = tuple(f for f in FIELDS if f not in ("op", "id", "origin", "entity", "trace_id", "span_id", "thread_id", "vendor_id"))
 
 
 class Resolver:
@@ -32,15 +32,15 @@ class Resolver:
             if isinstance(rec, Span):
                 out.append(merge_span(self.store.get_span(rec.id), rec))
             elif rec.op in ("update", "remove"):
-                key, stored = self.accepted(rec.origin.get("vendor"), rec.assessment_id)
+                key, stored = self.accepted(rec.origin.get("vendor"), rec.vendor_id)
                 if stored is None:
                     if strict:
-                        raise NotFound(f"no assessment with id {rec.assessment_id!r}")
+                        raise NotFound(f"no assessment with id {rec.vendor_id!r}")
                     continue
                 if rec.op == "update":
                     out.append(_merged(stored, rec, key))
                 else:
-                    out.append(replace(stored, op="remove", assessment_id=key))
+                    out.append(replace(stored, op="remove", vendor_id=key))
             elif (rec.op == "upsert" and rec.origin.get("overwrites") or rec.op == "delete") and rec.name and rec.entity_ref is not None:
                 # the same assessment as the one accepted before under this entity and name,
                 # so an upstream that gave it an id of its own can update or delete that one
@@ -61,12 +61,12 @@ class Resolver:
         origin = self.store.origin_of(ref.vendor, ref.value) if prior is None and isinstance(ref, Ref) else None
         return self.store.record_named(origin[1], name) if origin is not None and origin[0] != RECORD else prior
 
-    def accepted(self, vendor: str | None, assessment_id: str) -> tuple[str, Assessment | None]:
+    def accepted(self, vendor: str | None, vendor_id: str) -> tuple[str, Assessment | None]:
         """(the key, the record) an assessment id names: the record accepted under it, or the one
         it is `vendor`'s alias of (Scale's id of an assessment the proxy created there)."""
-        stored = self.store.get_record(assessment_id)
-        key = record_key(self.store, vendor, assessment_id) if stored is None and vendor is not None else None
-        return (key, self.store.get_record(key)) if key is not None else (assessment_id, stored)
+        stored = self.store.get_record(vendor_id)
+        key = record_key(self.store, vendor, vendor_id) if stored is None and vendor is not None else None
+        return (key, self.store.get_record(key)) if key is not None else (vendor_id, stored)
 
     def remember(self, resolved: list[Assessment], keys: list[str] | None, writes: Writes) -> None:
         """Keep what was accepted, so later requests and reads find it: spans now (merged with
@@ -78,39 +78,39 @@ class Resolver:
                 self.store.put_span(rec.id, merged)
                 remember_root(self.store, merged)
                 continue
-            key = (keys[i] if keys and i < len(keys) else None) or rec.assessment_id or rec.id
+            key = (keys[i] if keys and i < len(keys) else None) or rec.vendor_id or rec.id
             if rec.op == "remove":
                 writes.records.append((key, None))
             elif rec.op == "delete":
                 for name in rec.names or [rec.name]:
                     gone = self.store.record_named(str(rec.entity_ref), name) if name else None
                     if gone is not None:
-                        writes.records.append((gone.assessment_id or gone.id, None))
+                        writes.records.append((gone.vendor_id or gone.id, None))
             elif rec.op in ("upsert", "update", "comment"):
-                writes.records.append((key, replace(rec, op="comment" if rec.op == "comment" else "upsert", assessment_id=key)))
+                writes.records.append((key, replace(rec, op="comment" if rec.op == "comment" else "upsert", vendor_id=key)))
 
     def keys_from_primary(self, mapping: VendorMapping, endpoint: CompiledEndpoint, reply: Reply, resolved: list[Assessment]) -> list[str] | None:
-        """A same-vendor primary names what it created (Scale's assessment_id)."""
+        """A same-vendor primary names what it created (its mapping's `learn: vendor_id`: Scale's assessment_id)."""
         if reply.status >= 300 or not endpoint.learn_fields or len(resolved) != 1:
             return None
         body = parse_or_none(reply.body) if isinstance(reply.body, bytes) else reply.body
         learned = endpoint.learn(reply.status, body, reply.headers)
-        return [str(learned["assessment_id"])] if learned.get("assessment_id") else None
+        return [str(learned["vendor_id"])] if learned.get("vendor_id") else None
 
     @staticmethod
     def as_shown(resolved: list[Assessment], records: list[Assessment]) -> list[Assessment]:
         """The records as the client's reply shows them: under the ids the client knows."""
         if len(resolved) != len(records):
             return records
-        return [replace(r, assessment_id=o.assessment_id) if getattr(o, "assessment_id", None) else r for r, o in zip(resolved, records)]
+        return [replace(r, vendor_id=o.vendor_id) if getattr(o, "vendor_id", None) else r for r, o in zip(resolved, records)]
 
     def read(self, mapping: VendorMapping, endpoint: CompiledEndpoint, query: Assessment, ctx: dict, translate) -> Reply:
         ctx = {**ctx, "translate": translate}
         if query.op == "read":
-            _, stored = self.accepted(mapping.vendor, query.assessment_id)
+            _, stored = self.accepted(mapping.vendor, query.vendor_id)
             if stored is None:
-                raise NotFound(f"no assessment with id {query.assessment_id!r}")
-            return mapping.respond(endpoint, [replace(stored, assessment_id=query.assessment_id)], ctx)
+                raise NotFound(f"no assessment with id {query.vendor_id!r}")
+            return mapping.respond(endpoint, [replace(stored, vendor_id=query.vendor_id)], ctx)
         about = query.span_id or query.trace_id
         found = self.store.records_about(about.value) if about is not None else []
         if query.span_id is not None:
@@ -151,4 +151,4 @@ def with_trace(store: Store, rec):
 
 def _merged(stored: Assessment, patch: Assessment, key: str) -> Assessment:
     changes = {f: getattr(patch, f) for f in _MERGED if getattr(patch, f) is not None}
-    return replace(stored, op="update", assessment_id=key, **changes)
+    return replace(stored, op="update", vendor_id=key, **changes)

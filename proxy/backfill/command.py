@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
     p.add_argument("--config", required=True)
     p.add_argument("--from", dest="src", required=True, help="the upstream to read history from")
     p.add_argument("--to", dest="dst", required=True, help="the upstream to deliver it to")
-    p.add_argument("--project", help="the source's project (Opik: its name; Scale: x-project-id)")
+    p.add_argument("--project", help="the source's project, as its history mapping reads it (ctx.project)")
     p.add_argument("--since", type=iso, help="read what happened from this date or time (ISO 8601, UTC if no zone)")
     p.add_argument("--until", type=iso, help="...up to this one (default: when the job first ran)")
     p.add_argument("--dry-run", action="store_true", help="write nothing: print what would be written, and what would be lost")

@@ -47,7 +47,8 @@ class Reader:
                 follows = await self._follow(lst, items)
                 number += 1
                 nxt = lst.after(state, answer, items)
-                yield Page(index, number, list(zip(items, follows)), nxt, lst.total(answer), _id(items[-1]) if items else None)
+                yield Page(index, number, list(zip(items, follows)), nxt, lst.total(answer),
+                       lst.item_id(items[-1]) if items else None)
                 state = nxt
 
     async def _follow(self, lst: "_CompiledListing", items: list[dict]) -> list[list | None]:
@@ -73,6 +74,7 @@ class _CompiledListing:
         self._next = _getters(listing.paging.next)
         self._more = _getters(listing.paging.more)
         self._total = _getters(listing.paging.total)
+        self._item_id = _getters(listing.item_id, frozenset({"item"}))
 
     def first(self) -> dict:
         return {"page": 1} if self.paging.style == "page" else {"cursor": None}
@@ -105,14 +107,18 @@ class _CompiledListing:
             return None
         return {"page": state["page"] + 1, **({"size": size} if size != self.paging.limit else {})}
 
+    def item_id(self, item: dict) -> str | None:
+        v = self._item_id({"item": item})
+        return str(v) if v is not None else None
+
     def total(self, answer: Any) -> int | None:
         v = self._total({"answer": answer})
         return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else None
 
 
-def _getters(paths: str | list[str] | None) -> Callable[[dict], Any]:
+def _getters(paths: str | list[str] | None, roots: frozenset = frozenset({"answer", "last"})) -> Callable[[dict], Any]:
     """The first present of these paths (roots `answer`, `last`), or None."""
-    found = [compile_getter(p, frozenset({"answer", "last"}))[1] for p in ([paths] if isinstance(paths, str) else paths or [])]
+    found = [compile_getter(p, roots)[1] for p in ([paths] if isinstance(paths, str) else paths or [])]
 
     def first(src: dict) -> Any:
         for get in found:
@@ -123,9 +129,3 @@ def _getters(paths: str | list[str] | None) -> Callable[[dict], Any]:
 
     return first
 
-
-def _id(item: dict) -> str | None:
-    for key in ("id", "spanId", "assessment_id"):
-        if item.get(key) is not None:
-            return str(item[key])
-    return None

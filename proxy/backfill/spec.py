@@ -10,6 +10,7 @@ decodes live traffic, so a back-filled record is the record live traffic would h
         read:   {method, path, query, headers, body, items}    # one page of items
         paging: {style: page|cursor, param, size, limit, next, more, total}
         follow: {method, path, params, query, items, when}     # per item: more to read (optional)
+        item_id: item.id                                       # where an item's id is (a list: the first present)
         writes: [{endpoint, name, each, group, params, body, key, known_as, at}]
         ignored: {read field: why no write takes it}
 
@@ -79,6 +80,7 @@ class Listing(Strict):
     read: Call
     paging: Paging
     follow: Call | None = None
+    item_id: str | list[str] = "item.id"  # where a read item's own id is (a list: the first present), for the record
     writes: list[Write]
     ignored: dict[str, str] = {}  # a read field (`feedback_scores[*].created_by`, or its last name) -> why it is not carried
 

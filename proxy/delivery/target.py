@@ -83,7 +83,7 @@ class Target:
     def _ctx(self, rec, known: str | None) -> dict[str, Any]:
         ms = event_ms(getattr(rec, "start_time", None))
         translate = self.translate if ms is None else (lambda ref, kind: self.translate(ref, kind, ms))
-        return {"translate": translate, "now_iso": now_iso(), "assessment_id": known}
+        return {"translate": translate, "now_iso": now_iso(), "vendor_id": known}
 
     @staticmethod
     def prepare(rec: Assessment, known: str | None) -> Assessment:
@@ -121,17 +121,18 @@ class Target:
         writes.delivered += [(self.name, r.id, codec.fingerprint(r)) for r in records]
 
     def learn_from(self, req: OutRequest, resp: Response, writes: Writes) -> None:
-        """The id the upstream gave the record it created, if its answer names one (Scale's assessment_id)."""
+        """The id the upstream gave the record it created, if its answer names one
+        (its mapping's `learn: vendor_id`, e.g. Scale's assessment_id)."""
         endpoint = self.mapping.endpoints.get(req.endpoint)
         if endpoint is None or not endpoint.learn_fields or not 200 <= resp.status < 300 or len(req.records) != 1:
             return
         learned = endpoint.learn(resp.status, parse_or_none(resp.body), resp.headers)
-        if learned.get("assessment_id"):
-            rec, vendor_id = req.records[0], str(learned["assessment_id"])
+        if learned.get("vendor_id"):
+            rec, vendor_id = req.records[0], str(learned["vendor_id"])
             writes.learned.append((self.name, rec.id, vendor_id))
             self._keep(rec.id, vendor_id)
             if isinstance(rec, Assessment):
-                alias_record(self.store, rec.assessment_id or rec.id, self.vendor, vendor_id)
+                alias_record(self.store, rec.vendor_id or rec.id, self.vendor, vendor_id)
 
     # --- creates that are not idempotent (README, Delivery) ------------------------------
     def creates(self, req: OutRequest) -> bool:
@@ -162,7 +163,7 @@ class Target:
                  if isinstance(item, dict) and all(item.get(k) == body[k] for k in spec.match if k in body)]
         learn = self.mapping.endpoints[req.endpoint]
         for item in found:
-            vendor_id = str(learn.learn(200, item, {}).get("assessment_id") or "")
+            vendor_id = str(learn.learn(200, item, {}).get("vendor_id") or "")
             held = await asyncio.to_thread(self.store.learned_by, self.name, vendor_id) if vendor_id else "?"
             if held is None and vendor_id not in self.known.values():  # no await from here to learn_from's _keep
                 return Response(200, {}, jsonio.dumps(item))

@@ -30,6 +30,7 @@ from .where import compile_where
 
 DECODE_ROOTS = frozenset({"body", "item", "path", "query", "header", "ctx"})
 ENCODE_ROOTS = frozenset({"rec", "item", "ctx"})
+RESPOND_ROOTS = ENCODE_ROOTS | {"header"}  # a reply may read the request's headers (ctx["header"]: lower-case names)
 _PARAM = re.compile(r"\{(\w+)\}")
 _NO_ITEM = ({},)  # the one element of a decode without `each`: its rules read no item
 INLINE = True  # run decode rules as generated code (rules.emit_rule); False: closures only, to compare the two
@@ -362,8 +363,8 @@ class CompiledEndpoint:
         self.decode = compile_decode(spec.decode, vendor, name) if spec.decode else None
         self.cases = [CompiledCase(c, spec, name) for c in spec.encode]
         r = spec.respond
-        self.respond_body = _fields(r.body, ENCODE_ROOTS, "rec") if r and r.body is not None else None
-        self.respond_headers = _fields(r.headers, ENCODE_ROOTS, "rec") if r else []
+        self.respond_body = _fields(r.body, RESPOND_ROOTS, "rec") if r and r.body is not None else None
+        self.respond_headers = _fields(r.headers, RESPOND_ROOTS, "rec") if r else []
         self.where = compile_where(r.where) if r else None
         self.learn_fields = _fields(spec.learn, DECODE_ROOTS)
 
@@ -379,13 +380,15 @@ class CompiledEndpoint:
         if r is None:
             return Reply(200, {})
         first = records[0] if records else None
-        headers = {k: str(v) for k, v in fill(self.respond_headers, {"rec": first, "ctx": ctx}, first, ctx).items()}
+        asked_with = ctx.get("header") or {}
+        src = {"rec": first, "ctx": ctx, "header": asked_with}
+        headers = {k: str(v) for k, v in fill(self.respond_headers, src, first, ctx).items()}
         if self.respond_body is None:
             return Reply(r.status, None, headers)
 
         def one(rec: Assessment) -> dict:
             base = dict(encode_own(rec, ctx) or {}) if r.encoded and encode_own else {}
-            base.update(fill(self.respond_body, {"rec": rec, "ctx": ctx}, rec, ctx))
+            base.update(fill(self.respond_body, {"rec": rec, "ctx": ctx, "header": asked_with}, rec, ctx))
             return base
 
         if r.each:

@@ -21,6 +21,10 @@ def fingerprint(rec: Assessment | Span) -> str:
 
 
 _BOOKKEEPING = {Assessment: ("origin", "created_at"), Span: ("origin",)}
+# A field renamed in the model keeps the key it had on disk: stores written before and after
+# the rename read alike (an older process sharing the store too), and prints still match.
+_ON_DISK = {"vendor_id": "assessment_id"}  # Assessment.vendor_id was named after one vendor's id
+_IN_MODEL = {disk: name for name, disk in _ON_DISK.items()}
 
 
 def _fields(rec: Assessment | Span, skip: tuple[str, ...]) -> dict[str, Any]:
@@ -29,12 +33,12 @@ def _fields(rec: Assessment | Span, skip: tuple[str, ...]) -> dict[str, Any]:
         v = getattr(rec, name)
         if v is None or name in skip or v == {} and name == "origin":
             continue
-        out[name] = [v.vendor, v.value] if isinstance(v, Ref) else v
+        out[_ON_DISK.get(name, name)] = [v.vendor, v.value] if isinstance(v, Ref) else v
     return out
 
 
 def load(data: bytes | str) -> Assessment | Span:
-    raw = jsonio.loads(data)
+    raw = {_IN_MODEL.get(k, k): v for k, v in jsonio.loads(data).items()}
     for name in ID_FIELDS:
         if raw.get(name) is not None:
             raw[name] = Ref(*raw[name])

@@ -104,3 +104,13 @@ def test_check_refuses_a_broken_history_file_beside_the_mappings(tmp_path, capsy
                    "routes:\n  - {from: tracia, primary: opik}\n")
     assert main(["check", "--config", str(cfg)]) == 2
     assert "tracia.yaml:" in capsys.readouterr().err
+
+
+def test_a_list_says_where_its_items_id_is():
+    """The id recorded as the last item committed comes from the list's `item_id` (the reader
+    names no vendor's field): Tracia's spans by their id, else their spanId; others by `id`."""
+    from proxy.backfill.reader import _CompiledListing
+
+    tracia, scale = (_CompiledListing(load_history(v).lists[0]) for v in ("tracia", "scale"))
+    assert tracia.item_id({"id": "ev_1", "spanId": "sp_1"}) == "ev_1" and tracia.item_id({"spanId": "sp_1"}) == "sp_1"
+    assert scale.item_id({"id": "s1"}) == "s1" and scale.item_id({"spanId": "sp_1"}) is None

@@ -157,7 +157,7 @@ def test_dead_letters_keep_the_error_and_can_be_replayed_or_dropped(store):
 def test_records_survive_a_round_trip_with_every_field(store):
     full = Assessment(op="upsert", entity="span", trace_id=Ref("scale", "t"), span_id=Ref("scale", "s"), project="p", name="n", value=4,
                       scale=[1, 5], label="approved", comment="c", rubric={"a": "pass"}, correction={"output": "x"}, metadata={"k": [1, 2]},
-                      source="api", author="me", assessment_id="asmt", names=["a"], id="rid", origin={"vendor": "scale", "overwrites": False})
+                      source="api", author="me", vendor_id="asmt", names=["a"], id="rid", origin={"vendor": "scale", "overwrites": False})
     store.enqueue([("opik", full, "r")])
     (item,) = store.claim("opik", 1, lease=30)
     assert item.record == full

@@ -70,9 +70,9 @@ def test_several_fields_are_anded():
 
 
 def test_conditions_read_the_context():
-    cond = {"ctx.assessment_id": {"exists": True}}
-    assert holds(cond, Assessment(op="update"), {"assessment_id": "a1"})
-    assert not holds(cond, Assessment(op="update"), {"assessment_id": None})
+    cond = {"ctx.vendor_id": {"exists": True}}
+    assert holds(cond, Assessment(op="update"), {"vendor_id": "a1"})
+    assert not holds(cond, Assessment(op="update"), {"vendor_id": None})
 
 
 def test_in_is_accepted_under_its_yaml_name():

@@ -57,18 +57,18 @@ def test_metadata_carried_by_the_proxy_is_read_back():
 
 def test_patch_is_an_update_of_the_assessment_in_the_path():
     [rec] = decode_capture("scale", "PATCH_v5_span-assessments_ID.json")
-    assert rec.present() == {"op": "update", "entity": "span", "assessment_id": AID, "value": 2, "comment": "changed my mind", "source": "api"}
+    assert rec.present() == {"op": "update", "entity": "span", "vendor_id": AID, "value": 2, "comment": "changed my mind", "source": "api"}
 
 
 def test_delete_is_a_removal_by_assessment_id():
     [rec] = decode_capture("scale", "DELETE_v5_span-assessments_ID.json")
-    assert rec.present() == {"op": "remove", "entity": "span", "assessment_id": AID}
+    assert rec.present() == {"op": "remove", "entity": "span", "vendor_id": AID}
 
 
 def test_get_is_a_read_by_assessment_id():
     for name in ("GET_v5_span-assessments_ID.json", "GET_v5_span-assessments_ID.2.json"):
         [rec] = decode_capture("scale", name)
-        assert rec.present() == {"op": "read", "entity": "span", "assessment_id": AID}
+        assert rec.present() == {"op": "read", "entity": "span", "vendor_id": AID}
 
 
 def test_list_by_trace():

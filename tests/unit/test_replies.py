@@ -6,7 +6,7 @@ NOW = "2026-01-15T10:35:00.000Z"
 
 
 def ctx(**extra):
-    return {"translate": lambda ref, kind: ref.value, "now_iso": NOW, "assessment_id": None, **extra}
+    return {"translate": lambda ref, kind: ref.value, "now_iso": NOW, "vendor_id": None, **extra}
 
 
 def reply(vendor, endpoint, records, **extra):
@@ -54,7 +54,7 @@ def test_tracia_answer_has_every_field_the_sdk_requires_even_without_a_note():
 
 def test_scale_create_answers_the_span_assessment():
     records = decode_capture("scale", "POST_v5_span-assessments.2.json")
-    assert reply("scale", "create", records, account_id="acct_1") == (200, {
+    assert reply("scale", "create", records, header={"x-selected-account-id": "acct_1"}) == (200, {
         "trace_id": "trace-capture-1", "span_id": "span-capture-1", "assessment_type": "rating", "rating": 4, "comment": "why 4",
         "assessment_id": "rec-0", "created_by": "feedback-proxy", "object": "span.assessment", "account_id": "acct_1",
         "created_at": NOW, "updated_at": NOW}, {})
@@ -62,7 +62,7 @@ def test_scale_create_answers_the_span_assessment():
 
 def test_scale_create_answer_uses_the_assessment_id_it_was_given():
     records = decode_capture("scale", "POST_v5_span-assessments.3.json")
-    _, body, _ = reply("scale", "create", records, assessment_id="asmt-9", created_by="user_9")
+    _, body, _ = reply("scale", "create", records, vendor_id="asmt-9", created_by="user_9")
     assert (body["assessment_id"], body["created_by"], body["approval"]) == ("asmt-9", "user_9", "approved")
 
 
@@ -73,7 +73,7 @@ def test_scale_delete_answer():
 
 def test_scale_list_answer_holds_one_item_per_record():
     records = decode_capture("scale", "POST_v5_span-assessments.json") + decode_capture("scale", "POST_v5_span-assessments.2.json")
-    records[0].assessment_id, records[1].assessment_id = "a0", "a1"
+    records[0].vendor_id, records[1].vendor_id = "a0", "a1"
     status, body, _ = reply("scale", "list", records)
     assert (status, body["object"]) == (200, "list")
     assert [(i["assessment_id"], i["assessment_type"], i.get("comment"), i.get("rating"), i["object"]) for i in body["items"]] == [

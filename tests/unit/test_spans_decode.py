@@ -126,20 +126,20 @@ def test_scale_batches_hold_at_most_1000():
 
 def test_scale_answers_a_span_and_a_list_of_spans():
     [span] = decode_capture("scale", "POST_v5_spans.json")
-    reply = respond("scale", "POST", "/v5/spans", [span], account_id="acct_1")
+    reply = respond("scale", "POST", "/v5/spans", [span], header={"x-selected-account-id": "acct_1"})
     assert (reply.status, reply.body) == (200, {
         "id": "span-capture-1", "trace_id": "trace-capture-1", "parent_id": "span-root", "name": "capture-span", "type": "COMPLETION",
         "start_timestamp": "2026-01-15T10:30:00+00:00", "end_timestamp": "2026-01-15T10:30:01+00:00", "input": {"q": "2+2?"},
         "output": {"a": "4"}, "metadata": {"k": "v"}, "status": "SUCCESS", "account_id": "acct_1", "object": "span"})
     spans = decode_capture("scale", "POST_v5_spans_batch.json")
-    reply = respond("scale", "POST", "/v5/spans/batch", spans, account_id="acct_1")
+    reply = respond("scale", "POST", "/v5/spans/batch", spans, header={"x-selected-account-id": "acct_1"})
     assert reply.body["object"] == "list" and [i["id"] for i in reply.body["items"]] == [s.span_id.value for s in spans]
     assert all(i["object"] == "span" and i["account_id"] == "acct_1" for i in reply.body["items"])
 
 
 def test_scale_answers_a_patch_it_cannot_complete_with_what_it_knows():
     [patch] = decode_capture("scale", "PATCH_v5_spans_span-capture-1.json")
-    reply = respond("scale", "PATCH", "/v5/spans/span-capture-1", [patch], account_id="acct_1")
+    reply = respond("scale", "PATCH", "/v5/spans/span-capture-1", [patch], header={"x-selected-account-id": "acct_1"})
     assert reply.body == {"id": "span-capture-1", "account_id": "acct_1", "object": "span"}
 
 

@@ -13,7 +13,7 @@ import dataclasses
 from typing import Any, Callable
 
 from ..generated import define
-from ..model import ID_FIELDS, Assessment, Ref
+from ..model import ID_FIELDS, Assessment, Ref, span_key
 from . import carry
 from .emit import Names, emit_rule, emit_tests, has_transforms, hoist_roots
 from .ir import Form
@@ -46,42 +46,22 @@ def encode_fields(forms: dict[str, Form], roots: frozenset, carried: Callable) -
     return define("fill", lines, names.ns, "encode rules")
 
 
-def decode_values(fields: dict[str, Form], checks: list[Form], roots: frozenset, vendor: str) -> Callable | None:
-    """One function that computes a record's fields as engine.CompiledDecode's loop does,
-    or answers None where any rule would refuse the input."""
-    if not INLINE:
-        return None
-    names = Names(Ref=Ref)
-    lines = ["  values = {}"]
-    for name, form in fields.items():
-        lines += emit_rule(form, names, "  ")
-        put = f"values[{name!r}] = v"
-        if form.id or name in ID_FIELDS:  # Ref(vendor, str(v)), without NamedTuple's Python-level __new__
-            put += f" if isinstance(v, Ref) else _tuple_new(Ref, ({vendor!r}, v if v.__class__ is str else str(v)))"
-        lines.append(f"  {put}" if _always_present(form) else f"  if v is not MISSING: {put}")
-    for form in checks:
-        lines += emit_rule(form, names, "  ")
-    lines = ["def values_of(src):", " try:", *hoist_roots(roots, lines, "  "), *lines, "  return values",
-             " except Bail:", "  return None"]
-    return define("values_of", lines, names.ns, f"decode rules of {vendor}")
-
-
 def _always_present(form: Form) -> bool:
     """Generated code leaves a value in `v` (never MISSING): the rule is required and no step
     after its checks or `when` can take it away."""
     return bool(form.checks is not None and form.checks.required and form.when is None and not has_transforms(form))
 
 
-def decode_records(fields: dict[str, Form], checks: list[Form], roots: frozenset, vendor: str,
+def decode_records(kind: type, fields: dict[str, Form], checks: list[Form], roots: frozenset, vendor: str,
                    uncarry: str | None) -> Callable | None:
     """The whole decode of a request's elements as one function: each element's rules in one
-    loop, the roots other than `item` read once, each record built with its fields in order
-    (no dict of values, no `**`). It answers None where any element is not an object, any
-    rule would refuse it, or its `uncarry` text carries fields (CompiledDecode's loop then
-    does the work, and words the refusal)."""
-    if not INLINE or not set(fields) <= set(Assessment.__dataclass_fields__):
+    loop, the roots other than `item` read once, each record (an Assessment or a Span) built
+    with its fields in order (no dict of values, no `**`). It answers None where any element
+    is not an object, any rule would refuse it, or its `uncarry` text carries fields (the
+    interpreter, in decode.CompiledDecode, then does the work and words the refusal)."""
+    if not INLINE or not set(fields) <= set(kind.__dataclass_fields__):
         return None
-    names = Names(Ref=Ref, _kind=Assessment, _mark=carry.MARK)
+    names = Names(Ref=Ref, _kind=kind, _mark=carry.MARK, _span_key=span_key)
     lines: list[str] = []
     always = set()  # fields that cannot be MISSING here: required, with nothing after the checks
     for name, form in fields.items():
@@ -100,19 +80,24 @@ def decode_records(fields: dict[str, Form], checks: list[Form], roots: frozenset
         lines += emit_rule(form, names, "   ")
     if uncarry:
         lines.append(f"   if f_{uncarry}.__class__ is str and _mark in f_{uncarry}: return None")
-    args = [_argument(f, fields, always, names) for f in dataclasses.fields(Assessment)]
+    args = [_argument(kind, f, fields, always, names) for f in dataclasses.fields(kind)]
+    if kind is Assessment:
+        made = [f"   out.append(_kind({', '.join(args)}))"]
+    else:  # a span's record is the span itself: its key is its id
+        made = [f"   r = _kind({', '.join(args)})",
+                f"   r.id = _span_key({vendor!r}, r.entity, r.entity_ref.value if r.entity_ref else index)",
+                "   out.append(r)"]
     outer = hoist_roots(roots - {"item"}, lines, "  ")
     lines = ["def records_of(src, elements, make_id, origin):", " out = []", " _d_item, _o_item = True, False", " try:",
              *outer, "  for index, _r_item in enumerate(elements):", "   if _r_item.__class__ is not dict: return None",
-             "   src['item'] = _r_item", *lines, f"   out.append(_kind({', '.join(args)}))",
-             " except Bail:", "  return None", " return out"]
+             "   src['item'] = _r_item", *lines, *made, " except Bail:", "  return None", " return out"]
     return define("records_of", lines, names.ns, f"decode loop of {vendor}")
 
 
-def _argument(f: dataclasses.Field, fields: dict, always: set, names: Names) -> str:
+def _argument(kind: type, f: dataclasses.Field, fields: dict, always: set, names: Names) -> str:
     """The expression a generated record is built with for field `f`."""
     if f.name == "id":
-        return "make_id(index)"
+        return "make_id(index)" if kind is Assessment else '""'  # a span's: its key, set once it is built
     if f.name == "origin":
         return "origin"
     default = repr(f.default) if f.default is None or isinstance(f.default, str) else names.add(f.default, "d")

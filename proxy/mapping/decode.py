@@ -3,9 +3,9 @@
     decode = compile_decode(spec.decode, vendor, endpoint)
     records = decode(WireRequest(...), ctx)
 
-The rules run as generated code (codegen.py): one loop over the request's elements
-(decode_records), else one function per element (decode_values); where either meets
-something a rule refuses, the interpreter runs the rules and words every refusal.
+The rules run as generated code (codegen.decode_records): one loop over the request's
+elements; where it meets something a rule refuses, the interpreter (interpret.py) runs the
+rules instead and words every refusal.
 """
 
 from __future__ import annotations
@@ -46,16 +46,16 @@ class CompiledDecode:
         self.vendor, self.endpoint = vendor, endpoint
         self.each = compile_getter(spec.each, DECODE_ROOTS)[1] if spec.each else None
         self.each_loc = tuple(spec.each.split(".")) if spec.each else ()
-        self.items = compile_rule(spec.items.model_copy(update={"src": spec.each}), DECODE_ROOTS, codecs.resolve)[0] if spec.items else None
+        items = spec.items.model_copy(update={"src": spec.each}) if spec.items else None  # a rule the list itself keeps
+        self.items = compile_rule(items, DECODE_ROOTS, codecs.resolve)[0] if items else None
         fields, checks = compile_fields(spec.fields, DECODE_ROOTS), compile_fields(spec.checks, DECODE_ROOTS)
         self.fields = [(n, run, r.id or (n if n in ID_FIELDS else None)) for n, _, run, r in fields]
         self.checks = [run for _, _, run, _ in checks]
         self.uncarry = spec.uncarry
         self.overwrites = spec.overwrites
         self.kind = KINDS[spec.record]
-        self.values_of = codegen.decode_values(fields.forms, list(checks.forms.values()), DECODE_ROOTS, vendor)
-        self.records_of = codegen.decode_records(fields.forms, list(checks.forms.values()), DECODE_ROOTS, vendor, spec.uncarry) \
-            if self.kind is Assessment else None
+        self.records_of = codegen.decode_records(self.kind, fields.forms, list(checks.forms.values()), DECODE_ROOTS,
+                                                 vendor, spec.uncarry)
 
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
         src = sources(req, ctx)
@@ -69,36 +69,43 @@ class CompiledDecode:
             found = self.each(src)
             if req.body is None and self.each_loc == ("body",):  # no body at all where the body is the object
                 raise ValidationFailed([Violation(("body",), "missing")])
-            elements = found if isinstance(found, list) else [found] if isinstance(found, dict) else []  # an object: one element
+            # an object: one element
+            elements = found if isinstance(found, list) else [found] if isinstance(found, dict) else []
             if bad:
                 raise ValidationFailed(bad)
-        origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}  # one per request: never changed in place
-        if self.records_of is not None and ctx.get("make_id") is not None:
-            records = self.records_of(src, elements if self.each else _NO_ITEM, ctx["make_id"], origin)
+        # one per request: never changed in place
+        origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}
+        if self.records_of is not None:
+            records = self.records_of(src, elements if self.each else _NO_ITEM, self._make_id(ctx), origin)
             if records is not None:
                 return records
-        records = []
-        fast = self.values_of
+        records = []  # some rule refuses an element (or nothing is generated): the interpreter says where and why
         for i, item in enumerate(elements):
             src["item"] = item
             if self.each and not isinstance(item, dict):
                 bad.append(Violation((*self.each_loc, i), "type", input=item, expected="an object"))
                 continue
-            values = fast(src) if fast is not None else None
-            if values is None:  # some rule refuses it (or nothing is generated): the interpreter says where and why
-                prefix = ((*self.each_loc, i) if isinstance(found, list) else self.each_loc) if self.each else ()  # an object: no index
-                values = {}
-                for name, run, id_kind in self.fields:
-                    v = self._run(run, src, bad, prefix)
-                    if v is not MISSING:
-                        values[name] = Ref(self.vendor, str(v)) if id_kind and not isinstance(v, Ref) else v
-                for run in self.checks:
-                    self._run(run, src, bad, prefix)
+            # where a refusal points: the element's index (an object: no index)
+            prefix = ((*self.each_loc, i) if isinstance(found, list) else self.each_loc) if self.each else ()
+            values = {}
+            for name, run, id_kind in self.fields:
+                v = self._run(run, src, bad, prefix)
+                if v is not MISSING:
+                    values[name] = Ref(self.vendor, str(v)) if id_kind and not isinstance(v, Ref) else v
+            for run in self.checks:
+                self._run(run, src, bad, prefix)
             if not bad:
                 records.append(self._record(values, ctx, i, origin))
         if bad:
             raise ValidationFailed(bad)
         return records
+
+    @staticmethod
+    def _make_id(ctx: dict) -> Callable[[int], str]:
+        """A record's id from its index in the request: the pipeline's (proxy/ids.py), else the request's id and
+        the index."""
+        request_id = ctx.get("request_id", "r")
+        return ctx.get("make_id") or (lambda index: f"{request_id}:{index}")
 
     @staticmethod
     def _run(run: Callable, src: dict, bad: list, prefix: tuple) -> Any:
@@ -122,8 +129,7 @@ class CompiledDecode:
         if self.kind is Span:  # a span's record is the span itself: its key is its id
             rec.id = span_key(self.vendor, rec.entity, rec.entity_ref.value if rec.entity_ref else index)
         else:
-            make_id = ctx.get("make_id")
-            rec.id = make_id(index) if make_id else f"{ctx.get('request_id', 'r')}:{index}"
+            rec.id = self._make_id(ctx)(index)
         rec.origin = origin
         return rec
 

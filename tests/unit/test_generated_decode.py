@@ -82,3 +82,5 @@ def test_the_batch_endpoint_decodes_through_the_generated_loop():
     endpoint = GENERATED["opik"].match("PUT", "/api/v1/private/traces/feedback-scores")[0]
     assert endpoint.decode.records_of is not None
     assert INTERPRETED["opik"].match("PUT", "/api/v1/private/traces/feedback-scores")[0].decode.records_of is None
+    assert GENERATED["opik"].match("POST", "/api/v1/private/spans/batch")[0].decode.records_of is not None  # spans too
+    assert any(p.name == "POST_api_v1_private_spans_batch.json" for _, p in [(v, FIXTURES / v / n) for v, n in CAPTURES])

@@ -1,7 +1,7 @@
 """What a rule's `type`, `pattern` and `min_length` test, as its vendor's server tests it.
 
 Plain predicates: the interpreter (interpret.py) calls them, and the generated code
-(emit.py) calls the same functions where it does not spell out a cheaper equivalent.
+(codegen.py) calls the same functions where it does not spell out a cheaper equivalent.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The meaning of a rule's form (ir.py): plain functions over it, the reference that
-generated code (emit.py) is held to.
+generated code (codegen.py) is held to.
 
     value = run(form, src)     # src: root name -> value; MISSING: no value
 A broken constraint raises RuleViolation with the wire location.

@@ -5,7 +5,7 @@
 Paths are resolved to their steps (rooted: `('rec', 'name')`), the function named by
 `fn` to the function, a `pattern` to its vendor's regex, `clamp: true` to its bounds,
 enum keys to the text they compare as. The interpreter (interpret.py) gives the form
-its meaning; the code generator (emit.py, codegen.py) writes the same meaning as
+its meaning; the code generator (codegen.py) writes the same meaning as
 Python source for speed. Both read only this form, never the YAML model.
 """
 

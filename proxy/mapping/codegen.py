@@ -167,11 +167,6 @@ def _finite(bound: Any) -> bool:
     return isinstance(bound, (int, float)) and not isinstance(bound, bool) and math.isfinite(bound)
 
 
-def has_transforms(form: Form) -> bool:
-    """Does a step after the checks (rescale, round, clamp, threshold, enum) run?"""
-    return bool(form.rescale or form.rounding or form.clamp or form.threshold is not None or form.enum is not None)
-
-
 def emit_rule(form: Form, names: Names, ind: str) -> list[str]:
     """Lines that leave the rule's value in `v` (as interpret.run returns it), or raise Bail
     where it would raise RuleViolation."""
@@ -192,7 +187,7 @@ def emit_rule(form: Form, names: Names, ind: str) -> list[str]:
     if form.fn is not None:
         body += [f"{ind}v = {names.add(form.fn, 'fn')}(v, src)", f"{ind}if v is None: v = MISSING"]
     body += emit_checks(form.checks, names, ind)
-    if has_transforms(form):
+    if form.transforms:
         body.append(f"{ind}v = {names.add(partial(interpret.transform, form), 'steps')}(v, src)")
     if form.when is None:
         return body
@@ -231,7 +226,7 @@ def encode_fields(forms: dict[str, Form], roots: frozenset, carried: Callable) -
 def _always_present(form: Form) -> bool:
     """Generated code leaves a value in `v` (never MISSING): the rule is required and no step
     after its checks or `when` can take it away."""
-    return bool(form.checks is not None and form.checks.required and form.when is None and not has_transforms(form))
+    return bool(form.checks is not None and form.checks.required and form.when is None and not form.transforms)
 
 
 def decode_records(kind: type, fields: dict[str, Form], checks: list[Form], roots: frozenset, vendor: str,

@@ -59,14 +59,14 @@ def run(form: Form, src: dict) -> Any:
     """The rule's value for these sources, or MISSING; raises RuleViolation."""
     if form.when is not None and not holds(form.when, src):
         return form.default
-    v = source(form, src)
+    v = get(form.paths[0], src) if len(form.paths) == 1 else source(form, src)
     if v is MISSING:
         v = form.default
     if form.fn is not None:
         v = _present(form.fn(v, src))  # a function answering None: no value
     if form.checks is not None:
         check(form.checks, v, form.loc or ())
-    return transform(form, v, src)
+    return transform(form, v, src) if form.transforms else v
 
 
 def transform(form: Form, v: Any, src: dict) -> Any:

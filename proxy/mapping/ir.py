@@ -81,6 +81,7 @@ class Form:
     threshold: float | None
     enum: dict | None  # enum_key(key) -> value
     enum_fallback: Any  # the value of `*`, or MISSING
+    transforms: bool  # does any of rescale, round, clamp, threshold, enum run?
     when: tuple[Test, ...] | None
     carry: tuple[str, ...] | None  # encode: canonical fields appended to this one (carry.py)
     id: str | None  # encode: "trace" | "span", an id to translate into the target's id space
@@ -97,6 +98,7 @@ def build(rule: "Rule", roots: frozenset[str], fns: Callable[[str], Callable], r
         lo, hi = rule.clamp if isinstance(rule.clamp, list) else sorted(scale)
         clamp = (lo, hi)
     enum = {enum_key(k): v for k, v in rule.enum.items()} if rule.enum is not None else None
+    rounding = rule.round is not None and rule.round is not False
     return Form(
         loc=paths[0] if paths else None, paths=paths, template=template, const=const,
         default=MISSING if rule.default is None else rule.default,
@@ -104,10 +106,11 @@ def build(rule: "Rule", roots: frozenset[str], fns: Callable[[str], Callable], r
         checks=build_checks(rule, required=rule.required),
         rescale=(tuple(rule.rescale.to), tuple(rule.rescale.src) if isinstance(rule.rescale.src, list) else None)
         if rule.rescale else None,
-        rounding=rule.round is not None and rule.round is not False,
+        rounding=rounding,
         digits=None if rule.round is None or isinstance(rule.round, bool) else int(rule.round),
         clamp=clamp, threshold=rule.threshold, enum=enum,
         enum_fallback=enum.get("*", MISSING) if enum is not None else MISSING,
+        transforms=bool(rule.rescale or rounding or clamp or rule.threshold is not None or enum is not None),
         when=build_when(rule.when, roots, record_root) if rule.when else None,
         carry=tuple(rule.carry) if rule.carry else None, id=rule.id)
 

@@ -26,8 +26,8 @@ from .checks import RuleViolation
 from .spec import EncodeCase, Endpoint
 from .where import compile_where
 
-__all__ = ["DECODE_ROOTS", "ENCODE_ROOTS", "CompiledCase", "CompiledEndpoint", "WireRequest", "compile_path", "fill", "sources",
-           "unquote_params"]
+__all__ = ["DECODE_ROOTS", "ENCODE_ROOTS", "CompiledCase", "CompiledEndpoint", "WireRequest", "compile_path", "fill",
+           "sources",            "unquote_params"]
 
 ENCODE_ROOTS = frozenset({"rec", "item", "ctx"})
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -37,8 +37,8 @@ class CompiledCase:
     def __init__(self, spec: EncodeCase, endpoint: Endpoint, name: str):
         self.spec, self.endpoint, self.name = spec, endpoint, name
         conds = {**{f"rec.{k}": c for k, c in spec.accepts.items()}, **spec.when}
-        self.gate = codegen.gate(ir.build_when(conds, ENCODE_ROOTS, "rec"), compile_condition(conds, ENCODE_ROOTS, "rec")) \
-            if conds else (lambda src: True)
+        tests = ir.build_when(conds, ENCODE_ROOTS, "rec")
+        self.gate = codegen.gate(tests, compile_condition(conds, ENCODE_ROOTS, "rec")) if conds else (lambda src: True)
         self.checks = {k: compile_condition({f"rec.{k}": c}, ENCODE_ROOTS, "rec") for k, c in spec.accepts.items()}
         self.params = compile_fields(spec.params, ENCODE_ROOTS, "rec")
         self.query = compile_fields(spec.query, ENCODE_ROOTS, "rec")

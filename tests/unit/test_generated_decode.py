@@ -53,7 +53,8 @@ def elements(body) -> list[dict]:
 @pytest.mark.parametrize("vendor,name", CAPTURES)
 def test_each_capture_decodes_alike(vendor, name):
     c = capture(vendor, name)
-    generated, interpreted = run(GENERATED, vendor, c, copy.deepcopy(c["body"])), run(INTERPRETED, vendor, c, copy.deepcopy(c["body"]))
+    generated = run(GENERATED, vendor, c, copy.deepcopy(c["body"]))
+    interpreted = run(INTERPRETED, vendor, c, copy.deepcopy(c["body"]))
     assert same(generated, interpreted)
 
 
@@ -73,7 +74,8 @@ def test_mutated_captures_decode_alike(which, data):
             obj.pop(key, None)
         else:
             obj[key] = data.draw(ODD)
-    generated, interpreted = run(GENERATED, vendor, c, copy.deepcopy(body)), run(INTERPRETED, vendor, c, copy.deepcopy(body))
+    generated = run(GENERATED, vendor, c, copy.deepcopy(body))
+    interpreted = run(INTERPRETED, vendor, c, copy.deepcopy(body))
     assert same(generated, interpreted), (generated, interpreted)
 
 
@@ -83,4 +85,4 @@ def test_the_batch_endpoint_decodes_through_the_generated_loop():
     assert endpoint.decode.records_of is not None
     assert INTERPRETED["opik"].match("PUT", "/api/v1/private/traces/feedback-scores")[0].decode.records_of is None
     assert GENERATED["opik"].match("POST", "/api/v1/private/spans/batch")[0].decode.records_of is not None  # spans too
-    assert any(p.name == "POST_api_v1_private_spans_batch.json" for _, p in [(v, FIXTURES / v / n) for v, n in CAPTURES])
+    assert ("opik", "POST_api_v1_private_spans_batch.json") in CAPTURES

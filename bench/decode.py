@@ -6,7 +6,9 @@ Measured in one process, median of --runs, each on a freshly parsed body:
   parse            orjson.loads of the 1,000-score body
   decode           the mapping engine: endpoint.decode (rules as generated code), with the pipeline's
                    record ids (proxy/ids.py `record_ids`: one HMAC per request, a UUIDv7 per record)
-  decode, closures the same with rules run as closures (proxy.mapping.engine.INLINE = False): the code before
+  decode, interpreted  the same with the rules interpreted (proxy.mapping.codegen.INLINE = False): what
+                   a refused request's decode costs
+  decode, spans    a 1,000-span Opik batch (POST /api/v1/private/spans/batch) decoded the same way
   ids              those record ids alone
   ids, per record  the ids as they were made before (one HMAC-SHA256 + uuid.UUID per record)
 The two decodes must give equal records: this script checks it.
@@ -30,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import orjson  # noqa: E402
 
 from proxy import ids  # noqa: E402
-from proxy.mapping import WireRequest, engine, load_all  # noqa: E402
+from proxy.mapping import WireRequest, codegen, load_all  # noqa: E402
 
 PATH = "/api/v1/private/traces/feedback-scores"
 
@@ -38,6 +40,16 @@ PATH = "/api/v1/private/traces/feedback-scores"
 def batch(n: int = 1000) -> bytes:
     return orjson.dumps({"scores": [{"id": f"01a20c41-cda1-7a06-b0a1-{i:012x}", "name": "accuracy", "value": 0.5 + (i % 5) / 10,
                                      "source": "sdk", "reason": "bench", "project_name": "bench", "category_name": "good"} for i in range(n)]})
+
+
+def span_batch(n: int = 1000) -> bytes:
+    """What the Opik SDK sends for 1,000 LLM spans (its capture's span, with fresh ids)."""
+    span = {"project_name": "bench", "trace_id": "01a20c41-cda1-7a06-b0a1-c98960495513", "name": "bench-span",
+            "type": "llm", "start_time": "2026-11-24T06:32:48.802097Z", "input": {"prompt": "2+2?"},
+            "output": {"completion": "4"}, "model": "gpt-4o-mini", "provider": "openai",
+            "usage": {"completion_tokens": 1, "prompt_tokens": 3, "total_tokens": 4},
+            "last_updated_at": "2026-11-24T06:32:48.802833Z", "source": "sdk"}
+    return orjson.dumps({"spans": [{"id": f"01a20c41-cda2-71b4-9594-{i:012x}", **span} for i in range(n)]})
 
 
 def timed(fn, runs: int) -> float:
@@ -71,9 +83,9 @@ def per_record_uuid7(secret: str, key: str, ms: int) -> str:
 def measure(runs: int) -> dict:
     raw = batch()
     fast = load_all()["opik"]
-    engine.INLINE = False
+    codegen.INLINE = False
     slow = load_all()["opik"]
-    engine.INLINE = True
+    codegen.INLINE = True
     hit = fast.match("PUT", PATH)
     endpoint, params = hit[0], hit[1]
     slow_endpoint = slow.match("PUT", PATH)[0]
@@ -85,15 +97,20 @@ def measure(runs: int) -> dict:
 
     a = endpoint.decode(req(orjson.loads(raw)), dict(ctx))
     b = slow_endpoint.decode(req(orjson.loads(raw)), dict(ctx))
-    assert len(a) == 1000 and a == b, "generated code and closures decode differently"
+    assert len(a) == 1000 and a == b, "generated code and the interpreter decode differently"
     assert ids.derived_uuid7(secret, "r:7", now) == per_record_uuid7(secret, "r:7", now)
     parsed = lambda: orjson.loads(raw)  # noqa: E731
+    spans_raw = span_batch()
+    spans, span_params, _ = fast.match("POST", "/api/v1/private/spans/batch")
+    assert len(spans.decode(WireRequest("POST", span_params, {}, {}, orjson.loads(spans_raw)), dict(ctx))) == 1000
     gc.collect()
     return {
         "items": 1000,
         "parse_ms": timed(Call(lambda _: orjson.loads(raw)), runs),
         "decode_ms": timed(Call(lambda body: endpoint.decode(req(body), dict(ctx)), parsed), runs),
-        "decode_closures_ms": timed(Call(lambda body: slow_endpoint.decode(req(body), dict(ctx)), parsed), runs),
+        "decode_interpreted_ms": timed(Call(lambda body: slow_endpoint.decode(req(body), dict(ctx)), parsed), runs),
+        "decode_spans_ms": timed(Call(lambda body: spans.decode(WireRequest("POST", span_params, {}, {}, body),
+                                                                dict(ctx)), lambda: orjson.loads(spans_raw)), runs),
         "ids_ms": timed(Call(lambda _: [make(i) for make in [ids.record_ids(secret, "bench", now)] for i in range(1000)]), runs),
         "ids_per_record_ms": timed(Call(lambda _: [per_record_uuid7(secret, f"bench:{i}", now) for i in range(1000)]), runs),
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import yamlsrc
 from ..errors import ConfigError
-from .engine import WireRequest
+from .decode import WireRequest
 from .spec import VendorSpec
 from .vendor import VendorMapping
 

@@ -9,6 +9,7 @@ the delivery context. Getters return MISSING when any step is absent or null.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any, Callable
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
@@ -41,36 +42,25 @@ def compile_getter(path: str, roots: frozenset[str], record_root: str | None = N
     is read from that root (encode: bare names are canonical record fields).
     """
     steps = rooted(path, roots, record_root)
-    root, rest = steps[0], steps[1:]
-    if not rest:
-        return steps, lambda src: _present(src.get(root, MISSING))
-    if len(rest) == 1:
-        key = rest[0]
-        if isinstance(key, int):
-            return steps, lambda src: _step(src.get(root), key)
+    return steps, partial(get, steps)
 
-        def get_key(src: dict) -> Any:  # _step for one named key, with a dict's and a record's look-up first
-            value = src.get(root)
-            cls = value.__class__
-            if cls is dict:
-                value = value.get(key)
-            elif _slotted.get(cls) or (cls not in _slotted and slotted(cls)):
-                value = getattr(value, key, None)
-            else:
-                return _step(value, key)
-            return MISSING if value is None else value
 
-        return steps, get_key
-
-    def get(src: dict) -> Any:
-        value = src.get(root)
-        for key in rest:
+def get(steps: tuple, src: dict) -> Any:
+    """The value at a path's steps (its root first), or MISSING when any step is absent or null."""
+    if len(steps) == 1:
+        return _present(src.get(steps[0], MISSING))
+    value = src.get(steps[0])
+    for key in steps[1:]:
+        cls = value.__class__  # a dict's and a record's look-up first: what _step does for a named key
+        if cls is dict and key.__class__ is str:
+            value = value.get(key)
+            if value is None:
+                return MISSING
+        else:
             value = _step(value, key)
             if value is MISSING:
                 return MISSING
-        return value
-
-    return steps, get
+    return value
 
 
 _slotted: dict[type, bool] = {}

@@ -1,0 +1,17 @@
+"""Python source written at load time and run: the package's one `exec`.
+
+Two kinds of code are written: a mapping's rules (mapping/codegen.py, from their
+forms in mapping/ir.py) and a canonical record's copy function (model.py, from its
+field names). Both are held to plain code that means the same (mapping/interpret.py;
+dataclasses.replace) by tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+def define(name: str, lines: list[str], scope: dict[str, Any], where: str) -> Callable:
+    """The function `name` that `lines` define, run with `scope` as its globals (filled in place)."""
+    exec(compile("\n".join(lines), f"<{where}>", "exec"), scope)  # noqa: S102 - code written from rules or field names
+    return scope[name]

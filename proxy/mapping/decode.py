@@ -1,0 +1,160 @@
+"""A request's decode, compiled once: wire -> canonical records.
+
+    decode = compile_decode(spec.decode, vendor, endpoint)
+    records = decode(WireRequest(...), ctx)
+
+The rules run as generated code (codegen.decode_records): one loop over the request's
+elements; where it meets something a rule refuses, the interpreter (interpret.py) runs the
+rules instead and words every refusal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .. import codecs
+from ..errors import Violation, ValidationFailed
+from ..model import ID_FIELDS, KINDS, Assessment, Ref, Span, span_key
+from . import carry, codegen
+from .checks import RuleViolation
+from .fields import compile_fields
+from .paths import MISSING, compile_getter
+from .refusals import Refuse, split_checks
+from .rules import compile_rule
+
+DECODE_ROOTS = frozenset({"body", "item", "path", "query", "header", "ctx"})
+_NO_ITEM = ({},)  # the one element of a decode without `each`: its rules read no item
+
+
+@dataclass(slots=True)
+class WireRequest:
+    method: str
+    path_params: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: Any
+
+
+def sources(req: WireRequest, ctx: dict) -> dict:
+    """What a decode rule's path starts from (DECODE_ROOTS, less the element's `item`)."""
+    return {"body": req.body, "path": req.path_params, "query": req.query, "header": req.headers, "ctx": ctx}
+
+
+class CompiledDecode:
+    def __init__(self, spec, vendor: str, endpoint: str):
+        self.vendor, self.endpoint = vendor, endpoint
+        self.each = compile_getter(spec.each, DECODE_ROOTS)[1] if spec.each else None
+        self.each_loc = tuple(spec.each.split(".")) if spec.each else ()
+        items = spec.items.model_copy(update={"src": spec.each}) if spec.items else None  # a rule the list itself keeps
+        self.items = compile_rule(items, DECODE_ROOTS, codecs.resolve)[0] if items else None
+        fields, checks = compile_fields(spec.fields, DECODE_ROOTS), compile_fields(spec.checks, DECODE_ROOTS)
+        self.fields = [(n, run, r.id or (n if n in ID_FIELDS else None)) for n, _, run, r in fields]
+        self.checks = [run for _, _, run, _ in checks]
+        self.uncarry = spec.uncarry
+        self.overwrites = spec.overwrites
+        self.kind = KINDS[spec.record]
+        self.records_of = codegen.decode_records(self.kind, fields.forms, list(checks.forms.values()), DECODE_ROOTS,
+                                                 vendor, spec.uncarry)
+
+    def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
+        src = sources(req, ctx)
+        bad: list[Violation] = []
+        if req.body is not None and not isinstance(req.body, dict):
+            raise ValidationFailed([Violation(("body",), "type", expected="a JSON object")])
+        elements = [None]
+        if self.each:
+            if self.items:
+                self._run(self.items, src, bad, ())
+            found = self.each(src)
+            if req.body is None and self.each_loc == ("body",):  # no body at all where the body is the object
+                raise ValidationFailed([Violation(("body",), "missing")])
+            # an object: one element
+            elements = found if isinstance(found, list) else [found] if isinstance(found, dict) else []
+            if bad:
+                raise ValidationFailed(bad)
+        # one per request: never changed in place
+        origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}
+        if self.records_of is not None:
+            records = self.records_of(src, elements if self.each else _NO_ITEM, self._make_id(ctx), origin)
+            if records is not None:
+                return records
+        records = []  # some rule refuses an element (or nothing is generated): the interpreter says where and why
+        for i, item in enumerate(elements):
+            src["item"] = item
+            if self.each and not isinstance(item, dict):
+                bad.append(Violation((*self.each_loc, i), "type", input=item, expected="an object"))
+                continue
+            # where a refusal points: the element's index (an object: no index)
+            prefix = ((*self.each_loc, i) if isinstance(found, list) else self.each_loc) if self.each else ()
+            values = {}
+            for name, run, id_kind in self.fields:
+                v = self._run(run, src, bad, prefix)
+                if v is not MISSING:
+                    values[name] = Ref(self.vendor, str(v)) if id_kind and not isinstance(v, Ref) else v
+            for run in self.checks:
+                self._run(run, src, bad, prefix)
+            if not bad:
+                records.append(self._record(values, ctx, i, origin))
+        if bad:
+            raise ValidationFailed(bad)
+        return records
+
+    @staticmethod
+    def _make_id(ctx: dict) -> Callable[[int], str]:
+        """A record's id from its index in the request: the pipeline's (proxy/ids.py), else the request's id and
+        the index."""
+        request_id = ctx.get("request_id", "r")
+        return ctx.get("make_id") or (lambda index: f"{request_id}:{index}")
+
+    @staticmethod
+    def _run(run: Callable, src: dict, bad: list, prefix: tuple) -> Any:
+        try:
+            return run(src)
+        except RuleViolation as v:
+            loc = v.loc
+            if prefix and loc and loc[0] == "item":
+                loc = (*prefix, *loc[1:])
+            bad.append(Violation(tuple(loc), v.kind, v.limit, v.input, v.expected))
+            return MISSING
+
+    def _record(self, values: dict, ctx: dict, index: int, origin: dict) -> Assessment | Span:
+        if self.uncarry and values.get(self.uncarry) is not None:
+            text, carried = carry.detach(values[self.uncarry])
+            values[self.uncarry] = text
+            for k, v in carried.items():
+                if k in ASSESSMENT_FIELDS and k not in ("op", "id", "origin"):
+                    values[k] = v
+        rec = self.kind(**values)
+        if self.kind is Span:  # a span's record is the span itself: its key is its id
+            rec.id = span_key(self.vendor, rec.entity, rec.entity_ref.value if rec.entity_ref else index)
+        else:
+            rec.id = self._make_id(ctx)(index)
+        rec.origin = origin
+        return rec
+
+
+ASSESSMENT_FIELDS = set(Assessment.__dataclass_fields__)
+
+
+class CheckedDecode(CompiledDecode):
+    """A decode with checks that answer with a status of their own (refusals.py): they
+    run once the request has passed every other rule."""
+
+    def __init__(self, spec, vendor: str, endpoint: str, refuse: Refuse):
+        super().__init__(spec, vendor, endpoint)
+        self.refuse = refuse
+
+    def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
+        records = super().__call__(req, ctx)
+        self.refuse(sources(req, ctx))
+        return records
+
+
+def compile_decode(spec, vendor: str, endpoint: str) -> CompiledDecode:
+    plain, refuse = split_checks(spec.checks)
+    if refuse is None:
+        return CompiledDecode(spec, vendor, endpoint)
+    return CheckedDecode(spec.model_copy(update={"checks": plain}), vendor, endpoint, refuse)
+
+

@@ -134,14 +134,25 @@ def settled(url: str, timeout: float = 10.0) -> None:
     wait_for(lambda: not any(queue_depths(url).values()), timeout=timeout, what=f"the outbox of {url} to be settled")
 
 
-def parked(caplog, upstream: str, timeout: float = 10.0) -> None:
-    """Wait until the delivery worker of `upstream` has looked at a record and put it back to wait
-    for what it lacks (a span's trace id, a root span): it was not sent then, nor before.
-    Needs INFO records of `proxy.delivery` (caplog.set_level("INFO", logger="proxy.delivery"))."""
-    def seen() -> bool:
-        return any(f"for {upstream} waits for what it lacks" in r.getMessage() for r in caplog.records)
+def parked(caplog, url: str, **waiting: int) -> None:
+    """Wait until the delivery worker of each upstream named has looked at a record and put it back
+    to wait for what it lacks (a span's trace id, a root span): not sent then, nor before; and
+    until every other record the proxy at `url` accepted is settled: the /metrics queue depths are
+    exactly `waiting` (e.g. scale=1). Needs INFO records of `proxy.delivery`
+    (caplog.set_level("INFO", logger="proxy.delivery"))."""
+    for upstream in waiting:
+        wait_for(lambda: any(f"for {upstream} waits for what it lacks" in r.getMessage() for r in caplog.records),
+                 what=f"a record parked by the {upstream} worker")
+    seen: list[dict] = [{}]
 
-    wait_for(seen, timeout=timeout, what=f"a record parked by the {upstream} worker")
+    def only_those() -> bool:
+        seen[0] = {name: n for name, n in queue_depths(url).items() if n}
+        return seen[0] == waiting
+
+    try:
+        wait_for(only_those, what=f"nothing but {waiting} waiting in the outbox of {url}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; waiting: {seen[0]}") from None
 
 
 def assert_upstream_credentials(upstreams: dict) -> int:

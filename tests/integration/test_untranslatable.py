@@ -46,7 +46,7 @@ def test_a_trace_score_waits_for_the_root_span_tracia_evaluates_it_on(live_proxy
     url = live_proxy([{"from": "opik", "primary": "tracia", "untranslatable": policy}])
     resp = send(url, "opik", *TRACE_SCORES)
     assert (resp.status_code, resp.content) == (204, b"")
-    parked(caplog, "tracia")
+    parked(caplog, url, tracia=1)
     assert upstreams["tracia"].received == []  # no span of the trace yet: nothing to evaluate
     root = "01a20c41-cda2-71b4-9594-4a914fb72968"
     spans = {"spans": [{"id": root, "trace_id": UUID7, "name": "llm", "start_time": "2025-01-01T00:00:00.000Z",
@@ -73,7 +73,7 @@ def test_a_tracia_evaluation_waits_for_its_span_before_a_scale_primary(live_prox
     [mirrored] = wait_for(lambda: upstreams["opik"].received, what="the Opik mirror")
     assert mirrored.path == "/api/v1/private/spans/feedback-scores"
     assert [(s["name"], s["value"]) for s in mirrored.body["scores"]] == [("quality", 1)]
-    parked(caplog, "scale")
+    parked(caplog, url, scale=1)
     assert upstreams["scale"].received == []
 
 

@@ -81,7 +81,7 @@ def test_a_scale_primary_holds_single_scores_deletes_and_comments(live_proxy, up
     rest.spans.add_span_feedback_score(generate_id(), name="accuracy", value=1, source="sdk")
     [evaluation] = wait_for(lambda: upstreams["tracia"].received, what="the Tracia mirror of the span score")
     assert evaluation.body == {"evaluatorKey": "accuracy", "value": 1}
-    parked(caplog, "scale")
+    parked(caplog, url, scale=1, tracia=2)  # and the trace scores at Tracia wait for a root span
     assert len(scale.received) == 4
 
 

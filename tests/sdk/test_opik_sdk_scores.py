@@ -19,7 +19,8 @@ TRACIA_EVAL = re.compile(r"^/api/v1/spans/(sp_[0-9a-f]{16})/evaluations$")
 @pytest.mark.parametrize("prefix", ["", "/api", "/opik/api"])
 def test_an_opik_primary_gets_the_scores_verbatim_on_every_prefix(live_proxy, upstreams, opik_sdk, prefix, caplog):
     caplog.set_level("INFO", logger="proxy.delivery")
-    client = opik_sdk(live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["scale", "tracia"]}]), prefix, "proj-a")
+    url = live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["scale", "tracia"]}])
+    client = opik_sdk(url, prefix, "proj-a")
     trace, span = generate_id(), generate_id()
     client.log_traces_feedback_scores([{"id": trace, "name": "accuracy", "value": 0.9, "reason": "ok"}])
     client.log_spans_feedback_scores([{"id": span, "name": "helpful", "value": 1.0}])
@@ -40,7 +41,7 @@ def test_an_opik_primary_gets_the_scores_verbatim_on_every_prefix(live_proxy, up
     [span_mirror] = wait_for(lambda: upstreams["tracia"].received, what="the Tracia mirror")
     assert TRACIA_EVAL.match(span_mirror.path) and span_mirror.body == {"evaluatorKey": "helpful", "value": 1.0}
     # the other half of each pair waits: trace scores for a root span at Tracia, span scores for their trace at Scale
-    parked(caplog, "tracia"), parked(caplog, "scale")
+    parked(caplog, url, tracia=1, scale=1)
     assert (len(upstreams["scale"].received), len(upstreams["tracia"].received)) == (1, 1)
 
 
@@ -62,7 +63,8 @@ def test_gzip_bodies_are_inflated_for_translation_and_forwarded_as_sent(live_pro
 
 def test_trace_scores_to_a_scale_primary(live_proxy, upstreams, opik_sdk, caplog):
     caplog.set_level("INFO", logger="proxy.delivery")
-    client = opik_sdk(live_proxy([{"from": "opik", "primary": "scale", "mirrors": ["tracia"]}]), project="proj-s")
+    url = live_proxy([{"from": "opik", "primary": "scale", "mirrors": ["tracia"]}])
+    client = opik_sdk(url, project="proj-s")
     first, second = generate_id(), generate_id()
     client.log_traces_feedback_scores([{"id": first, "name": "accuracy", "value": 0.25, "category_name": "poor"},
                                        {"id": second, "name": "tone", "value": 3, "reason": "fine"}])
@@ -75,13 +77,14 @@ def test_trace_scores_to_a_scale_primary(live_proxy, upstreams, opik_sdk, caplog
         {"trace_id": second, "assessment_type": "metadata", "comment": "fine",
          "metadata": {"name": "tone", "value": 3, "source": "sdk", "project": "proj-s"}},
     ]
-    parked(caplog, "tracia")
+    parked(caplog, url, tracia=2)
     assert upstreams["tracia"].received == []  # Tracia evaluates spans: they wait for a root span of their trace
 
 
 def test_span_scores_to_a_tracia_primary(live_proxy, upstreams, opik_sdk, caplog):
     caplog.set_level("INFO", logger="proxy.delivery")
-    client = opik_sdk(live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"]}]))
+    url = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"]}])
+    client = opik_sdk(url)
     good, unsure = generate_id(), generate_id()
     client.log_spans_feedback_scores([{"id": good, "name": "quality", "value": 1, "reason": "spot on"},
                                       {"id": unsure, "name": "quality", "value": 0.75}])
@@ -93,7 +96,7 @@ def test_span_scores_to_a_tracia_primary(live_proxy, upstreams, opik_sdk, caplog
         {"evaluatorKey": "quality", "value": 1, "note": "[feedback-proxy] " + '{"value": 0.75}'},
         {"evaluatorKey": "quality", "value": 1.0, "note": "spot on"},
     ]
-    parked(caplog, "scale")
+    parked(caplog, url, scale=2)
     assert upstreams["scale"].received == []  # Scale needs the span's trace id, which the proxy has not seen
 
 

@@ -82,13 +82,14 @@ def test_each_assessment_type_reaches_an_opik_primary_and_a_tracia_mirror(live_p
 
 def test_an_assessment_on_a_trace_becomes_an_opik_trace_score(live_proxy, upstreams, scale_sdk, caplog):
     caplog.set_level("INFO", logger="proxy.delivery")
-    a = scale_sdk(live_proxy(OPIK_FIRST)).span_assessments.create(assessment_type="rating", trace_id="trace-2", rating=5)
+    url = live_proxy(OPIK_FIRST)
+    a = scale_sdk(url).span_assessments.create(assessment_type="rating", trace_id="trace-2", rating=5)
     assert (a.rating, a.trace_id, a.span_id) == (5, "trace-2", None)
     [got] = upstreams["opik"].received
     assert (got.method, got.path) == ("PUT", "/api/v1/private/traces/feedback-scores")
     [score] = got.body["scores"]
     assert score == {"id": score["id"], "name": "rating", "value": 5, "source": "sdk"} and ids.is_uuid7(score["id"])
-    parked(caplog, "tracia")
+    parked(caplog, url, tracia=1)
     assert upstreams["tracia"].received == []  # Tracia evaluates spans: it waits for a root span of trace-2
 
 

@@ -64,7 +64,7 @@ def test_opik_primary_gets_a_span_score_and_the_sdk_a_full_evaluate_result(live_
     [score] = got.body["scores"]
     assert score == {"id": score["id"], "name": "quality", "value": 1, "source": "sdk", "reason": "good"}
     assert ids.is_uuid7(score["id"]) and abs(ids.uuid7_ms(score["id"]) - time.time() * 1000) < 60_000
-    parked(caplog, "scale")  # Scale needs the span's trace id, which the proxy has not seen
+    parked(caplog, url, scale=1)  # Scale needs the span's trace id, which the proxy has not seen
     assert upstreams["scale"].received == []
 
 
@@ -94,10 +94,11 @@ def test_an_invalid_evaluation_is_a_tracia_400_and_reaches_no_upstream(live_prox
 def test_a_scale_primary_takes_an_evaluation_once_it_knows_the_span(live_proxy, upstreams, tracia_sdk, caplog):
     """Scale needs the span's trace: the evaluation waits for the span, then arrives on it."""
     caplog.set_level("INFO", logger="proxy.delivery")
-    client = tracia_sdk(live_proxy([{"from": "tracia", "primary": "scale", "mirrors": ["opik"]}]))
+    url = live_proxy([{"from": "tracia", "primary": "scale", "mirrors": ["opik"]}])
+    client = tracia_sdk(url)
     result = client.spans.evaluate(SPAN, EvaluateOptions(evaluator="quality", value=1))
     assert (result.evaluator_key, result.value) == ("quality", 1.0)
-    parked(caplog, "scale")
+    parked(caplog, url, scale=1)
     assert upstreams["scale"].received == []  # waiting: the proxy has not seen the span
 
 

@@ -118,7 +118,7 @@ def test_a_score_sent_before_its_span_waits_for_it_then_arrives(live_proxy, upst
     trace_id, span_id = ids.uuid7(), ids.uuid7()
     score(client, span_id)  # about a span the proxy has not seen: Scale needs its trace id
     assert client.flush() is True
-    parked(caplog, "scale")
+    parked(caplog, url, scale=1)
     assert upstreams["scale"].received == []  # waiting, not refused
 
     trace = client.trace(id=trace_id, name="chat", input={"q": "2+2?"}, tags=["t1"])
@@ -139,7 +139,8 @@ def test_a_score_sent_before_its_span_waits_for_it_then_arrives(live_proxy, upst
     # not seen the span, so nothing told it to wait; a real Tracia may refuse it. See the report.)
 
 
-def test_a_trace_score_reaches_a_tracia_mirror_on_the_root_span_once_tracia_has_it(live_proxy, upstreams, opik_sdk, caplog):
+def test_a_trace_score_reaches_a_tracia_mirror_on_the_root_span_once_tracia_has_it(live_proxy, upstreams, opik_sdk,
+                                                                                     caplog):
     """Tracia has no trace object: the trace's score is an evaluation of its root span, sent once
     Tracia has that span (a span goes to Tracia when it has ended), never before it."""
     caplog.set_level("INFO", logger="proxy.delivery")
@@ -150,7 +151,7 @@ def test_a_trace_score_reaches_a_tracia_mirror_on_the_root_span_once_tracia_has_
     trace.log_feedback_score("helpful", 1, reason="yes")
     assert client.flush() is True
     wait_for(lambda: upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$"), what="the trace score at Opik")
-    parked(caplog, "tracia")  # the proxy has seen the root span (not ended: Tracia does not have it) and the score
+    parked(caplog, url, tracia=1)  # the proxy has seen the root span (not ended: Tracia does not have it) and the score
 
     span.end(output={"completion": "4"})
     trace.end(output={"a": "4"})

@@ -86,11 +86,12 @@ def test_an_opik_primary_names_a_span_sent_without_an_id_and_scores_it(live_prox
 
 def test_a_scale_patch_before_its_create_waits_for_it(live_proxy, upstreams, scale_sdk, scale_spans, caplog):
     caplog.set_level("INFO", logger="proxy.delivery")
-    client = scale_sdk(live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}]))
+    url = live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}])
+    client = scale_sdk(url)
     start = iso(2)
     scale_spans[ROOT] = {"id": ROOT, "trace_id": TRACE, "name": "root", "start_timestamp": start, "account_id": "a", "object": "span"}
     client.spans.update(ROOT, output={"a": "4"}, end_timestamp=iso(1))  # Scale has it (made elsewhere); the proxy has not seen it
-    parked(caplog, "opik")
+    parked(caplog, url, opik=1)
     assert upstreams["opik"].received == []  # waiting for a trace id and a start
     client.spans.upsert_batch(items=[{"name": "root", "trace_id": TRACE, "id": ROOT, "start_timestamp": start}])
     wait_for(lambda: any(s.get("end_time") for s in opik_spans(upstreams).values()), what="the merged span at Opik")

@@ -90,14 +90,16 @@ def test_span_and_evaluation_reach_opik_with_agreeing_v7_ids_and_scale_under_tra
     assert len(upstreams["tracia"].received) == 3  # the primary only: nothing mirrored back to Tracia
 
 
-def test_an_evaluation_before_its_span_waits_for_the_trace_scale_needs(live_proxy, upstreams, tracia_sdk, scale_spans, caplog):
+def test_an_evaluation_before_its_span_waits_for_the_trace_scale_needs(live_proxy, upstreams, tracia_sdk, scale_spans,
+                                                                       caplog):
     caplog.set_level("INFO", logger="proxy.delivery")
     from tracia import EvaluateOptions
 
-    client = tracia_sdk(live_proxy([ROUTE]))
+    url = live_proxy([ROUTE])
+    client = tracia_sdk(url)
     client.spans.evaluate(ROOT, EvaluateOptions(evaluator="quality", value=0))
     [opik_score] = wait_for(lambda: upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES), what="the Opik score")  # Opik needs no trace
-    parked(caplog, "scale")
+    parked(caplog, url, scale=1)
     assert upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS) == []
     client.spans.create(payload(ROOT))
     [assessment] = wait_for(lambda: upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS), what="the Scale assessment")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+import httpx
 import pytest
 
 from proxy.app import create_app
@@ -115,6 +117,42 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "c
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def queue_depths(url: str) -> dict[str, float]:
+    """The proxy's /metrics queue depth per upstream: records accepted and not yet settled."""
+    text = httpx.get(url + "/metrics", timeout=5).text
+    found = re.findall(r'^feedback_proxy_queue_depth\{upstream="([^"]+)"\} (\S+)$', text, re.M)
+    return {name: float(value) for name, value in found}
+
+
+def settled(url: str, timeout: float = 10.0) -> None:
+    """Wait until the proxy at `url` has settled every record it accepted so far: delivered,
+    skipped or a dead letter (its /metrics queue depth 0 for each upstream). A request's records
+    are in the outbox before it is answered, so after `settled` nothing it accepted can still
+    reach an upstream: what a fake has not received by then, it never will."""
+    wait_for(lambda: not any(queue_depths(url).values()), timeout=timeout, what=f"the outbox of {url} to be settled")
+
+
+def parked(caplog, url: str, **waiting: int) -> None:
+    """Wait until the delivery worker of each upstream named has looked at a record and put it back
+    to wait for what it lacks (a span's trace id, a root span): not sent then, nor before; and
+    until every other record the proxy at `url` accepted is settled: the /metrics queue depths are
+    exactly `waiting` (e.g. scale=1). Needs INFO records of `proxy.delivery`
+    (caplog.set_level("INFO", logger="proxy.delivery"))."""
+    for upstream in waiting:
+        wait_for(lambda: any(f"for {upstream} waits for what it lacks" in r.getMessage() for r in caplog.records),
+                 what=f"a record parked by the {upstream} worker")
+    seen: list[dict] = [{}]
+
+    def only_those() -> bool:
+        seen[0] = {name: n for name, n in queue_depths(url).items() if n}
+        return seen[0] == waiting
+
+    try:
+        wait_for(only_those, what=f"nothing but {waiting} waiting in the outbox of {url}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; waiting: {seen[0]}") from None
 
 
 def assert_upstream_credentials(upstreams: dict) -> int:

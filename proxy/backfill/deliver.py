@@ -1,8 +1,8 @@
 """Delivering what the back-fill queued: the target upstream's own outbox worker (the
 code `serve` runs), in this process, until nothing for the target is waiting, or until
-Ctrl-C (`finish`: the sends under way end and are settled, no other starts). A running
-`serve` on the same store may deliver some of them too: claims are leased, and each
-upstream's delivered prints keep a record from being sent twice."""
+Ctrl-C (`finish`: the worker's graceful stop, as `serve`'s at SIGTERM). A running `serve`
+on the same store may deliver some of them too: claims are leased, and each upstream's
+delivered prints keep a record from being sent twice."""
 
 from __future__ import annotations
 
@@ -18,34 +18,7 @@ class Delivery:
         self.proxy, self.upstream = proxy, upstream
         self.worker = proxy.outbox.workers[upstream]
         self.task: asyncio.Task | None = None
-        self.finishing = False  # Ctrl-C: no send starts any more
-        self.sends = 0  # the worker's sends not ended: under way, or waiting for their turn
-        self._ended = asyncio.Event()
-        self._ended.set()
-        self.gate = _Gate(self.worker.sending, self)
-        self.worker.sending = self.gate  # where each send waits for its turn (delivery.concurrency)
-        send = self.worker._send
-
-        async def one_send(*args) -> None:
-            """The worker's send (with the bookkeeping of its answer), counted; once finishing, one
-            whose turn has not come ends without being sent, its records left in the outbox."""
-            self.sends += 1
-            self._ended.clear()
-            try:
-                await send(*args)
-            except _NotSent:
-                pass
-            finally:
-                self.sends -= 1
-                if not self.sends:
-                    self._ended.set()
-
-        self.worker._send = one_send
-
-    @property
-    def abandoned(self) -> int:
-        """Sends under way (sent, no answer recorded) when the worker was stopped."""
-        return self.gate.cut
+        self.abandoned = 0  # sends under way (made, outcome not committed) cut off by a second Ctrl-C
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self.worker.run(), name=f"backfill-deliver:{self.upstream}")
@@ -76,48 +49,23 @@ class Delivery:
                 await asyncio.wait_for(give_up.wait(), POLL)
 
     async def finish(self, now: asyncio.Event) -> None:
-        """Ctrl-C: start no more sends, let those under way end and record their outcome, then
-        stop; what was not sent stays in the outbox. `now` (Ctrl-C again) cuts them off."""
-        self.finishing = True
-        if self.sends:
-            waits = [asyncio.ensure_future(now.wait()), asyncio.ensure_future(self._ended.wait())]
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            for w in waits:
-                w.cancel()
-        self.gate.cut = self.gate.under_way
+        """Ctrl-C: the worker's graceful stop (Worker.stop): no send starts, those under way end
+        and their outcome is committed, what it claimed and did not send is given back to the
+        outbox. `now` (Ctrl-C again) cuts off the sends still under way."""
+        self.worker.stop()
+        if self.task is None:
+            return
+        cut = asyncio.ensure_future(now.wait())
+        await asyncio.wait([self.task, cut], return_when=asyncio.FIRST_COMPLETED)
+        cut.cancel()
+        if not self.task.done():
+            self.abandoned = self.worker.in_flight
         await self.stop()
 
     async def stop(self) -> None:
-        """Once nothing waits the worker is idle between claims: stopping it loses nothing."""
+        """Cancel the worker: once nothing waits it is idle between claims, and stopping it loses nothing."""
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.task
             self.task = None
-
-
-class _NotSent(Exception):
-    """A send whose turn came after Ctrl-C: not made."""
-
-
-class _Gate:
-    """The worker's turn to send (its `delivery.concurrency` semaphore), closed by Ctrl-C: a send
-    already under way goes on; one still waiting for its turn is not made."""
-
-    def __init__(self, turns: asyncio.Semaphore, delivery: Delivery):
-        self.turns, self.delivery = turns, delivery
-        self.under_way = 0
-        self.cut = 0  # under way when the worker was stopped
-
-    async def __aenter__(self) -> None:
-        if self.delivery.finishing:
-            raise _NotSent()
-        await self.turns.acquire()
-        if self.delivery.finishing:
-            self.turns.release()
-            raise _NotSent()
-        self.under_way += 1
-
-    async def __aexit__(self, *exc) -> None:
-        self.under_way -= 1
-        self.turns.release()

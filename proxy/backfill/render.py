@@ -37,8 +37,8 @@ def summary(out: Outcome, resume: str | None = None) -> str:
         lines.append(f"  waiting      {out.waiting:,} in the outbox for {job.target}" + _waiting_note(out))
         if out.abandoned:
             lines.append(f"  cut off      {out.abandoned:,} send(s) under way at the second Ctrl-C: their records stay "
-                         f"queued, and the resume sends them again (one {job.target} took before the cut is then "
-                         "written twice: README, Back-fill)")
+                         f"queued, and the resume sends them again (a create {job.target} took before the cut and "
+                         "cannot be read back is then written twice: README, Back-fill)")
         lines.append(f"  dead letters {t.dead:,}" + (f" (feedback-proxy dead-letters list --upstream {job.target} --config ...)" if t.dead else ""))
     lines += _losses(t)
     lines += ["  notes:"] + [f"    - {n}" for n in bf.history.notes] if bf.history.notes else []

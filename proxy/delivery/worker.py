@@ -51,6 +51,7 @@ class Worker:
         # record) is sent to it before this time (time.monotonic())
         self.paused_until = 0.0
         self.stopping = False  # stop(): no new claim, no new send; what is in flight ends and is settled
+        self.in_flight = 0  # sends made whose outcome is not committed yet (what cancelling the worker cuts off)
 
     @property
     def up(self) -> bool:
@@ -164,20 +165,28 @@ class Worker:
             await self._pause()
             if self.stopping:  # not sent: due again at once, for the next start (or another instance)
                 return await asyncio.to_thread(self.store.release, [it.id for it in tally.unsettled(items)])
+            self.in_flight += 1
             try:
-                resp = await self._once(target, req, items) if target.creates(req) else None
-                if resp is None:
-                    resp = await target.send(self.transport, req)
-            except UpstreamError as exc:  # no answer: a create may have arrived all the same, unless it never left
-                return await self._failed(tally.unsettled(items), exc.message, None, maybe_sent=not exc.unsent)
-            if resp.status < 300:
-                return await self._delivered(target, req, resp, tally.arrived(items))
-            text = resp.body[:300].decode(errors="replace")
-            why = f"{self.upstream} answered {resp.status} to {req.method} {req.path}: {text}"
-            if resp.status in RETRYABLE:
-                return await self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
-            self.breaker.success()  # the upstream is up; it refused these records
-            await asyncio.to_thread(self._bury_all, tally.unsettled(items), why)
+                await self._attempt(target, req, items, tally)
+            finally:
+                self.in_flight -= 1
+
+    async def _attempt(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: "_Tally") -> None:
+        """Send one request and commit its outcome."""
+        try:
+            resp = await self._once(target, req, items) if target.creates(req) else None
+            if resp is None:
+                resp = await target.send(self.transport, req)
+        except UpstreamError as exc:  # no answer: a create may have arrived all the same, unless it never left
+            return await self._failed(tally.unsettled(items), exc.message, None, maybe_sent=not exc.unsent)
+        if resp.status < 300:
+            return await self._delivered(target, req, resp, tally.arrived(items))
+        text = resp.body[:300].decode(errors="replace")
+        why = f"{self.upstream} answered {resp.status} to {req.method} {req.path}: {text}"
+        if resp.status in RETRYABLE:
+            return await self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
+        self.breaker.success()  # the upstream is up; it refused these records
+        await asyncio.to_thread(self._bury_all, tally.unsettled(items), why)
 
     async def _once(self, target: Target, req: OutRequest, items: list[OutboxItem]) -> Response | None:
         """Before a create that makes a new object at each call: a record marked as sent before

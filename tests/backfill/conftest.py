@@ -15,8 +15,9 @@ import yaml
 
 from proxy import ids
 from proxy.cli import main
+from proxy.store import open_store
 from proxy.testing import FakeServer, FakeVendor
-from tests.conftest import FAST_DELIVERY, UPSTREAM_HEADERS
+from tests.conftest import FAST_DELIVERY, UPSTREAM_HEADERS, wait_for
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 PROJECT = "support-bot"
@@ -69,6 +70,16 @@ def write_config(tmp_path: Path, servers: dict[str, FakeServer], routes: list | 
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
+
+
+def outbox_settled(store_url: str, timeout: float = 30) -> None:
+    """Wait until nothing waits in the outbox of the store at `store_url` (a back-fill process's,
+    read from this one): every record queued so far is delivered or a dead letter."""
+    store = open_store(store_url)
+    try:
+        wait_for(lambda: not store.depth(), timeout=timeout, what=f"the outbox of {store_url} to be settled")
+    finally:
+        store.close()
 
 
 def backfill(capsys, config: Path, *args: str) -> tuple[int, str]:

@@ -2,7 +2,8 @@
 within a few seconds (a page being read is dropped, the sends under way end and are recorded,
 no other starts, the rest stays in the outbox) and prints its summary and the command that
 resumes it; a second Ctrl-C stops at once. The printed command, run, delivers the rest: every
-record at Scale once (after a second Ctrl-C: none lost, and no more twice than sends were cut off)."""
+record at Scale once (after a second Ctrl-C too: the creates cut off were marked as sent, and the
+resume reads them back from Scale before sending them again)."""
 
 from __future__ import annotations
 
@@ -97,8 +98,7 @@ def test_ctrl_c_is_said_at_once_stops_in_seconds_and_the_printed_command_resumes
     written = int(re.search(r"\n  written      ([\d,]+) to scale", out).group(1).replace(",", ""))
     assert "  queued       310 for scale" in out and written + waiting == 310 and waiting > 100, out
     assert written == sent + 100  # what reached Scale is counted (and the 100 spans): all that was under way ended
-    time.sleep(0.3)
-    assert len(scale_assessments(scale.vendor)) == sent  # nothing after it stopped
+    assert len(scale.vendor.assessments) == sent  # every create it made was answered before it ended: none cut off
 
     delay[0] = 0.0
     second = resumed(out)
@@ -164,4 +164,4 @@ def test_a_second_ctrl_c_stops_at_once_and_nothing_is_lost(fakes, tmp_path):
     _, expected = expected_at_scale(opik.vendor.history, tids)
     got = Counter(as_key(a) for a in scale_assessments(scale.vendor))
     assert set(got) == set(expected)  # nothing lost
-    assert sum(got.values()) - sum(expected.values()) <= cut  # twice at most what was cut off (README, Back-fill)
+    assert got == expected  # none lost, none twice: the cut-off creates were read back (README, Back-fill)

@@ -18,8 +18,8 @@ from proxy.backfill.checkpoint import job_key
 from proxy.store.sqlite import SQLiteStore
 from tests.conftest import wait_for
 
-from .conftest import (PROJECT, as_key, backfill_process, expected_at_scale, scale_assessments, scale_spans_sent, seed_opik,
-                       write_config)
+from .conftest import (PROJECT, as_key, backfill_process, expected_at_scale, outbox_settled, scale_assessments, scale_spans_sent,
+                       seed_opik, write_config)
 
 TRACES = 2000  # two scores each, a comment on every tenth: 4,200 assessments and 2,000 root spans at Scale
 PAGE = 100  # the history file's page size for Opik
@@ -45,6 +45,18 @@ async def _when_released(released: threading.Event, body: bytes):
     yield body
 
 
+def saved_checkpoint(tmp_path) -> dict:
+    store = SQLiteStore(str(tmp_path / "proxy.db"))
+    try:
+        return json.loads(store.checkpoint(job_key("opik", "scale", PROJECT, None, None)) or "{}")
+    finally:
+        store.close()
+
+
+def saved_tally(tmp_path) -> dict:
+    return saved_checkpoint(tmp_path).get("tally", {"written": 0})
+
+
 def test_a_few_thousand_traces_arrive_once_through_a_kill_and_a_resume(fakes, tmp_path):
     opik, scale = fakes("opik", "scale")
     tids = seed_opik(opik.vendor.history, TRACES)
@@ -59,7 +71,9 @@ def test_a_few_thousand_traces_arrive_once_through_a_kill_and_a_resume(fakes, tm
         done = 7 * PAGE * 2 + 7 * PAGE // 10
         wait_for(lambda: len(scale_assessments(scale.vendor)) >= done and len(scale_spans_sent(scale.vendor)) >= 7 * PAGE
                  and any(r.query.get("page") == "8" for r in opik.vendor.received), timeout=60, what="pages 1-7 at Scale")
-        time.sleep(0.5)  # nothing else can come: the worker is idle, the reader waits for page 8
+        # pages 1-7 settled, and nothing else is queued (the reader waits for page 8); the checkpoint counts them
+        outbox_settled(f"sqlite:///{tmp_path}/proxy.db")
+        wait_for(lambda: saved_tally(tmp_path).get("written") == done + 7 * PAGE, what="the checkpoint's count of pages 1-7")
         assert (len(scale_assessments(scale.vendor)), len(scale_spans_sent(scale.vendor))) == (done, 7 * PAGE)
     finally:
         first.send_signal(signal.SIGKILL)
@@ -67,9 +81,7 @@ def test_a_few_thousand_traces_arrive_once_through_a_kill_and_a_resume(fakes, tm
     released.set()
     assert first.returncode == -signal.SIGKILL
 
-    store = SQLiteStore(str(tmp_path / "proxy.db"))
-    saved = json.loads(store.checkpoint(job_key("opik", "scale", PROJECT, None, None)))
-    store.close()
+    saved = saved_checkpoint(tmp_path)
     newest_first = tids[::-1]
     assert (saved["listing"], saved["state"], saved["last"], saved["read_done"]) == (0, {"page": 8}, newest_first[7 * PAGE - 1], False)
     assert saved["tally"]["written"] == done + 7 * PAGE and saved["tally"]["items"] == {"traces": 700}

@@ -4,7 +4,6 @@ plainly that Tracia has no API that lists evaluations."""
 
 from __future__ import annotations
 
-import time
 
 import httpx
 
@@ -12,7 +11,7 @@ from proxy import config as config_mod
 from proxy.app import create_app
 from proxy.store.sqlite import SQLiteStore
 from proxy.testing import FakeServer
-from tests.conftest import wait_for
+from tests.conftest import settled, wait_for
 
 from .conftest import backfill, write_config
 
@@ -91,7 +90,7 @@ def test_a_scale_assessment_mirrored_live_is_not_sent_again_by_the_back_fill(fak
         r = httpx.post(proxy.url + "/v5/span-assessments", json=ASSESSMENTS["a1"], headers={"x-api-key": "client-key", "x-selected-account-id": "acct"})
         assert r.status_code == 200 and r.json()["assessment_id"] in scale.vendor.assessments
         wait_for(lambda: opik.vendor.bodies("PUT", r"/spans/feedback-scores$"), what="the live mirror at Opik")
-        time.sleep(0.3)
+        settled(proxy.url)  # the mirror's delivery recorded, not only received
     code, out = backfill(capsys, cfg, "--from", "scale", "--to", "opik")
     assert code == 0 and "present      1 already at opik" in out, out
     assert len(opik.vendor.bodies("PUT", r"/spans/feedback-scores$")) == 1

@@ -4,7 +4,6 @@ request updates (the same Scale assessment, by PATCH), whichever came first."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import timedelta
 
@@ -14,7 +13,7 @@ from proxy import config as config_mod
 from proxy import ids
 from proxy.app import create_app
 from proxy.testing import FakeServer
-from tests.conftest import wait_for
+from tests.conftest import settled, wait_for
 
 from .conftest import (PROJECT, START, as_key, backfill, expected_at_scale, iso, scale_assessments, scale_spans_sent, seed_opik,
                        write_config)
@@ -74,7 +73,7 @@ def test_back_fill_first_then_a_live_change_updates_the_same_scale_assessment(fa
         put_score(proxy.url, older[1], "accuracy", 0.95, "rechecked")  # changed: the same assessment, updated
         put_score(proxy.url, older[2], "accuracy", 0.2, "checked 2")  # as back-filled: nothing to send
         wait_for(lambda: scale.vendor.bodies("PATCH"), what="the live change at Scale")
-        time.sleep(0.5)
+        settled(proxy.url)
     patches = [r for r in scale.vendor.received if r.method == "PATCH"]
     assert [r.path for r in patches] == [f"/v5/span-assessments/{aid}"]
     assert patches[0].body == {"assessment_type": "metadata", "comment": "rechecked",
@@ -90,9 +89,10 @@ def test_queue_only_leaves_delivery_to_a_running_serve_on_the_same_store(fakes, 
     code, out = backfill(capsys, cfg, "--from", "opik", "--to", "scale", "--project", PROJECT, "--queue-only")
     assert code == 0 and ": queued" in out and "waiting      31 in the outbox for scale: a running serve on this store" in out, out
     assert scale.vendor.received == []
-    with FakeServer(create_app(config_mod.load(str(cfg)))):  # `serve`: its outbox workers deliver what the back-fill queued
+    # `serve`: its outbox workers deliver what the back-fill queued
+    with FakeServer(create_app(config_mod.load(str(cfg)))) as proxy:
         wait_for(lambda: len(scale_assessments(scale.vendor)) == 21, what="serve delivering the back-fill")
-        time.sleep(0.3)
+        settled(proxy.url)
     _, expected = expected_at_scale(opik.vendor.history, tids)
     assert Counter(as_key(a) for a in scale_assessments(scale.vendor)) == expected
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from collections import Counter
 
 import pytest
 
 from tests.conftest import wait_for
 
-from .conftest import PROJECT, as_key, backfill, backfill_process, expected_at_scale, scale_assessments, seed_opik, write_config
+from .conftest import (PROJECT, as_key, backfill, backfill_process, expected_at_scale, outbox_settled, scale_assessments,
+                       seed_opik, write_config)
 from .test_opik_to_scale import hold_page
 
 ARGS = ("--from", "opik", "--to", "scale", "--project", PROJECT)
@@ -66,12 +66,13 @@ def test_resume_on_postgresql(fakes, tmp_path, capsys, pg_database):
     tids = seed_opik(opik.vendor.history, 120)
     released = threading.Event()
     hold_page(opik.vendor.history, 2, released)
-    cfg = write_config(tmp_path, {"opik": opik, "scale": scale}, store=pg_database(), timeout=30)
+    store = pg_database()
+    cfg = write_config(tmp_path, {"opik": opik, "scale": scale}, store=store, timeout=30)
     first = backfill_process(cfg, *ARGS)
     try:
         wait_for(lambda: len(scale_assessments(scale.vendor)) == 210 and any(r.query.get("page") == "2" for r in opik.vendor.received),
                  timeout=60, what="page 1 at Scale")
-        time.sleep(0.5)
+        outbox_settled(store)  # page 1's records settled before the kill
     finally:
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)

@@ -8,14 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import yaml
 
 from proxy.testing import FakeServer, FakeVendor, free_port
-from tests.conftest import UPSTREAM_HEADERS, wait_for
+from tests.conftest import UPSTREAM_HEADERS, settled, wait_for
 from tests.scaleout.common import start
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +93,7 @@ def test_sigkill_under_load_then_restart_delivers_every_acknowledged_record_once
             # creates, not the read-backs of those the kill left marked as being sent (README, Delivery)
             creates = lambda: [r.body["trace_id"] for r in mirror.vendor.received if r.method == "POST"]  # noqa: E731
             wait_for(lambda: len(creates()) >= TOTAL, timeout=60, what=f"{TOTAL} records at the mirror")
-            time.sleep(1.0)  # anything extra would arrive now
+            settled(f"http://127.0.0.1:{port}", timeout=60)  # every record settled: nothing extra can come
             trace_ids = creates()
     finally:
         proc.terminate()

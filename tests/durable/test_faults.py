@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
 
 from proxy.testing import FakeServer, FakeVendor, free_port
 from tests.conftest import FAST_DELIVERY as FAST
-from tests.conftest import UPSTREAM_HEADERS, wait_for
+from tests.conftest import UPSTREAM_HEADERS, settled, wait_for
 
 
 def trace_scores(n: int, start: int = 0) -> dict:
@@ -23,16 +24,22 @@ def put(url: str, body: dict) -> httpx.Response:
     return httpx.put(url + "/api/v1/private/traces/feedback-scores", json=body, timeout=10)
 
 
+def retries(url: str, upstream: str) -> float:
+    text = httpx.get(url + "/metrics").text
+    found = re.search(rf'^feedback_proxy_retries_total{{upstream="{upstream}"}} (\S+)$', text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
 def test_mirror_down_then_up_gets_everything_once(live_proxy, tmp_path):
     port = free_port()
     url = live_proxy([{"from": "opik", "mirrors": ["scale"]}], upstream_patch={"scale": {"base_url": f"http://127.0.0.1:{port}", "timeout": 1}},
                      store=f"sqlite:///{tmp_path}/proxy.db", delivery=FAST)
     for i in range(5):
         assert put(url, trace_scores(10, i * 10)).status_code == 204
-    time.sleep(0.5)
+    wait_for(lambda: retries(url, "scale") >= 1, what="a failed attempt at the mirror while it is down")
     with FakeServer(FakeVendor("scale"), port=port) as late:
         received = wait_for(lambda: len(late.vendor.received) >= 50 and late.vendor.received, what="50 creates at the late mirror")
-        time.sleep(0.3)
+        settled(url)
         ids = [r.body["trace_id"] for r in late.vendor.received]
     assert len(ids) == 50 and len(set(ids)) == 50
     assert all(r.headers["x-api-key"] == UPSTREAM_HEADERS["scale"]["x-api-key"] for r in received)

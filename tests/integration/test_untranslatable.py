@@ -6,13 +6,12 @@ goes to the trace's root span there."""
 from __future__ import annotations
 
 import re
-import time
 
 import httpx
 import pytest
 
 from proxy import ids
-from tests.conftest import wait_for
+from tests.conftest import parked, settled, wait_for
 from tests.integration.shapes import UUID7, opik_errors, scale_detail, send, send_valid, tracia_error
 
 THREAD_SCORES = ("PUT", "/api/v1/private/traces/threads/feedback-scores",
@@ -25,7 +24,7 @@ def test_rejected_opik_scores_are_opik_validation_errors(live_proxy, upstreams):
     url = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["opik"]}])
     assert opik_errors(send(url, "opik", *THREAD_SCORES)) == [
         "the primary upstream 'tracia' (tracia) cannot take 1 record(s): Tracia has no thread (session) evaluations"]
-    time.sleep(0.2)
+    settled(url)
     assert all(not fake.received for fake in upstreams.values())  # refused whole: the mirror gets nothing either
 
 
@@ -40,13 +39,14 @@ def test_dropped_opik_scores_are_a_204_and_the_mirror_still_gets_them(live_proxy
 
 
 @pytest.mark.parametrize("policy", ["reject", "drop"])
-def test_a_trace_score_waits_for_the_root_span_tracia_evaluates_it_on(live_proxy, upstreams, policy):
+def test_a_trace_score_waits_for_the_root_span_tracia_evaluates_it_on(live_proxy, upstreams, policy, caplog):
     """Not untranslatable, whatever the policy: answered 204, held until the proxy has seen a
     span of the trace with no parent, then sent to Tracia as that span's evaluation."""
+    caplog.set_level("INFO", logger="proxy.delivery")
     url = live_proxy([{"from": "opik", "primary": "tracia", "untranslatable": policy}])
     resp = send(url, "opik", *TRACE_SCORES)
     assert (resp.status_code, resp.content) == (204, b"")
-    time.sleep(0.3)
+    parked(caplog, url, tracia=1)
     assert upstreams["tracia"].received == []  # no span of the trace yet: nothing to evaluate
     root = "01a20c41-cda2-71b4-9594-4a914fb72968"
     spans = {"spans": [{"id": root, "trace_id": UUID7, "name": "llm", "start_time": "2025-01-01T00:00:00.000Z",
@@ -59,9 +59,10 @@ def test_a_trace_score_waits_for_the_root_span_tracia_evaluates_it_on(live_proxy
         ("POST", "/api/v1/spans"), ("POST", f"/api/v1/spans/{sp}/evaluations")]
 
 
-def test_a_tracia_evaluation_waits_for_its_span_before_a_scale_primary(live_proxy, upstreams):
+def test_a_tracia_evaluation_waits_for_its_span_before_a_scale_primary(live_proxy, upstreams, caplog):
     """Scale needs the span's trace id, which the evaluation does not carry: the record
     waits in the outbox for the span (park_ttl), the client is answered, mirrors go on."""
+    caplog.set_level("INFO", logger="proxy.delivery")
     url = live_proxy([{"from": "tracia", "primary": "scale", "mirrors": ["opik"]}])
     resp = send_valid(url, "tracia")
     assert resp.status_code == 200
@@ -72,7 +73,7 @@ def test_a_tracia_evaluation_waits_for_its_span_before_a_scale_primary(live_prox
     [mirrored] = wait_for(lambda: upstreams["opik"].received, what="the Opik mirror")
     assert mirrored.path == "/api/v1/private/spans/feedback-scores"
     assert [(s["name"], s["value"]) for s in mirrored.body["scores"]] == [("quality", 1)]
-    time.sleep(0.3)
+    parked(caplog, url, scale=1)
     assert upstreams["scale"].received == []
 
 
@@ -84,7 +85,7 @@ def test_a_record_the_primary_can_never_hold_is_rejected_or_dropped(live_proxy, 
     assert (resp.status_code, resp.json()) == (422, {"errors": [
         "the primary upstream 'tracia' (tracia) cannot take 1 record(s): "
         "Tracia has no comments; only an evaluation's note"]})
-    time.sleep(0.2)
+    settled(rejecting)
     assert all(not fake.received for fake in upstreams.values())
 
     dropping = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["opik"], "untranslatable": "drop"}])

@@ -8,11 +8,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from collections import Counter
 
 from proxy.testing import FakeServer, FakeVendor, free_port
-from tests.conftest import wait_for
+from tests.conftest import settled, wait_for
 from tests.scaleout.common import body, creates, delivered_metric, send_all, start, write_config
 
 TOTAL = 600
@@ -45,7 +44,7 @@ def test_instances_sharing_postgresql_deliver_every_acknowledged_record_once_des
         with FakeServer(FakeVendor("scale"), port=mirror_port) as mirror:
             wait_for(lambda: len(set(creates(mirror.vendor))) >= TOTAL, timeout=90,
                      what=f"{TOTAL} records at the mirror")
-            time.sleep(1.5)  # anything extra would arrive now
+            settled(f"http://127.0.0.1:{ports[1]}", timeout=60)  # the shared outbox settled: nothing extra can come
             trace_ids = creates(mirror.vendor)
         by_instance = {p: delivered_metric(p) for p in ports[1:]}
     finally:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from proxy.testing import FakeServer, FakeVendor, free_port
-from tests.conftest import wait_for
+from tests.conftest import settled, wait_for
 from tests.scaleout.common import body, creates, send_all, start, write_config
 
 TOTAL = 400
@@ -58,7 +57,7 @@ def test_worker_processes_on_one_store_deliver_every_acknowledged_record_once(tm
         with FakeServer(FakeVendor("scale"), port=mirror_port) as mirror:
             wait_for(lambda: len(set(creates(mirror.vendor))) >= TOTAL, timeout=90,
                      what=f"{TOTAL} records at the mirror")
-            time.sleep(1.5)  # anything extra would arrive now
+            settled(f"http://127.0.0.1:{port}", timeout=60)  # the shared outbox settled: nothing extra can come
             trace_ids = creates(mirror.vendor)
     finally:
         parent.terminate()

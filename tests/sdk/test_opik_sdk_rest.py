@@ -4,20 +4,20 @@ deletes, comments (201 + Location) and manual evaluation (202 with counts)."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from opik.id_helpers import generate_id
 from opik.rest_api.core.api_error import ApiError
 
 from proxy import ids
-from tests.conftest import wait_for
+from tests.conftest import parked, settled, wait_for
 
 ASSESSMENT = "/v5/span-assessments"
 
 
 def test_an_opik_primary_answers_every_call_and_a_scale_mirror_follows(live_proxy, fakes, upstreams, opik_sdk):
-    rest = opik_sdk(live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["scale"]}])).rest_client
+    url = live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["scale"]}])
+    rest = opik_sdk(url).rest_client
     opik, scale = upstreams["opik"], upstreams["scale"]
     trace = generate_id()
 
@@ -28,7 +28,7 @@ def test_an_opik_primary_answers_every_call_and_a_scale_mirror_follows(live_prox
     assert created.body == {"trace_id": trace, "assessment_type": "metadata", "comment": "half",
                             "metadata": {"name": "accuracy", "value": 0.5, "source": "ui"}}
     [scale_id] = scale.assessments
-    time.sleep(0.1)  # the proxy learns the Scale id from the fake's answer, just after the fake records it
+    settled(url)  # the proxy learns the Scale id from the fake's answer, in the commit that settles the record
 
     rest.traces.delete_trace_feedback_score(trace, name="accuracy")
     assert (opik.received[1].path, opik.received[1].body) == (f"/api/v1/private/traces/{trace}/feedback-scores/delete", {"name": "accuracy"})
@@ -48,11 +48,12 @@ def test_an_opik_primary_answers_every_call_and_a_scale_mirror_follows(live_prox
     assert (result.entities_queued, result.rules_applied) == (2, 1)  # the fake's answer
     assert opik.received[3].path == "/api/v1/private/manual-evaluation/traces"
     assert opik.received[3].body["project_id"] == project and opik.received[3].body["rule_ids"] == [rule]
-    time.sleep(0.2)
+    settled(url)
     assert len(scale.received) == 3  # Scale cannot run evaluators: nothing to mirror
 
 
-def test_a_scale_primary_holds_single_scores_deletes_and_comments(live_proxy, upstreams, opik_sdk):
+def test_a_scale_primary_holds_single_scores_deletes_and_comments(live_proxy, upstreams, opik_sdk, caplog):
+    caplog.set_level("INFO", logger="proxy.delivery")
     url = live_proxy([{"from": "opik", "primary": "scale", "mirrors": ["tracia"]}])
     rest = opik_sdk(url, prefix="/opik/api").rest_client
     scale = upstreams["scale"]
@@ -80,7 +81,7 @@ def test_a_scale_primary_holds_single_scores_deletes_and_comments(live_proxy, up
     rest.spans.add_span_feedback_score(generate_id(), name="accuracy", value=1, source="sdk")
     [evaluation] = wait_for(lambda: upstreams["tracia"].received, what="the Tracia mirror of the span score")
     assert evaluation.body == {"evaluatorKey": "accuracy", "value": 1}
-    time.sleep(0.2)
+    parked(caplog, url, scale=1, tracia=2)  # and the trace scores at Tracia wait for a root span
     assert len(scale.received) == 4
 
 
@@ -103,11 +104,12 @@ def test_a_tracia_primary_takes_a_span_score_and_refuses_what_it_cannot_do(live_
 
 @pytest.mark.parametrize("entity", ["traces", "spans", "threads"])
 def test_manual_evaluation_without_a_primary_is_answered_with_its_counts(live_proxy, upstreams, opik_sdk, entity):
-    rest = opik_sdk(live_proxy([{"from": "opik", "mirrors": ["scale"]}])).rest_client
+    url = live_proxy([{"from": "opik", "mirrors": ["scale"]}])
+    rest = opik_sdk(url).rest_client
     call = getattr(rest.manual_evaluation.with_raw_response, f"evaluate_{entity}")
     raw = call(project_id=generate_id(), entity_ids=[generate_id() for _ in range(3)], rule_ids=[generate_id(), generate_id()],
                entity_type=entity.rstrip("s"))
     assert raw._response.status_code == 202
     assert (raw.data.entities_queued, raw.data.rules_applied) == (3, 2)
-    time.sleep(0.1)
+    settled(url)
     assert all(not fake.received for fake in upstreams.values())

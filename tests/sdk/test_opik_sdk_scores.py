@@ -5,21 +5,22 @@ Scale primary and to a Tracia primary (translated), with the other vendors as mi
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from opik.id_helpers import generate_id
 
 from proxy import ids
 
-from tests.conftest import wait_for
+from tests.conftest import parked, settled, wait_for
 
 TRACIA_EVAL = re.compile(r"^/api/v1/spans/(sp_[0-9a-f]{16})/evaluations$")
 
 
 @pytest.mark.parametrize("prefix", ["", "/api", "/opik/api"])
-def test_an_opik_primary_gets_the_scores_verbatim_on_every_prefix(live_proxy, upstreams, opik_sdk, prefix):
-    client = opik_sdk(live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["scale", "tracia"]}]), prefix, "proj-a")
+def test_an_opik_primary_gets_the_scores_verbatim_on_every_prefix(live_proxy, upstreams, opik_sdk, prefix, caplog):
+    caplog.set_level("INFO", logger="proxy.delivery")
+    url = live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["scale", "tracia"]}])
+    client = opik_sdk(url, prefix, "proj-a")
     trace, span = generate_id(), generate_id()
     client.log_traces_feedback_scores([{"id": trace, "name": "accuracy", "value": 0.9, "reason": "ok"}])
     client.log_spans_feedback_scores([{"id": span, "name": "helpful", "value": 1.0}])
@@ -39,7 +40,8 @@ def test_an_opik_primary_gets_the_scores_verbatim_on_every_prefix(live_proxy, up
                                  "metadata": {"name": "accuracy", "value": 0.9, "source": "sdk", "project": "proj-a"}}
     [span_mirror] = wait_for(lambda: upstreams["tracia"].received, what="the Tracia mirror")
     assert TRACIA_EVAL.match(span_mirror.path) and span_mirror.body == {"evaluatorKey": "helpful", "value": 1.0}
-    time.sleep(0.2)  # the other half of each pair was refused: trace scores by Tracia, span scores by Scale
+    # the other half of each pair waits: trace scores for a root span at Tracia, span scores for their trace at Scale
+    parked(caplog, url, tracia=1, scale=1)
     assert (len(upstreams["scale"].received), len(upstreams["tracia"].received)) == (1, 1)
 
 
@@ -59,8 +61,10 @@ def test_gzip_bodies_are_inflated_for_translation_and_forwarded_as_sent(live_pro
     assert all("content-encoding" not in r.headers for r in upstreams["scale"].received)
 
 
-def test_trace_scores_to_a_scale_primary(live_proxy, upstreams, opik_sdk):
-    client = opik_sdk(live_proxy([{"from": "opik", "primary": "scale", "mirrors": ["tracia"]}]), project="proj-s")
+def test_trace_scores_to_a_scale_primary(live_proxy, upstreams, opik_sdk, caplog):
+    caplog.set_level("INFO", logger="proxy.delivery")
+    url = live_proxy([{"from": "opik", "primary": "scale", "mirrors": ["tracia"]}])
+    client = opik_sdk(url, project="proj-s")
     first, second = generate_id(), generate_id()
     client.log_traces_feedback_scores([{"id": first, "name": "accuracy", "value": 0.25, "category_name": "poor"},
                                        {"id": second, "name": "tone", "value": 3, "reason": "fine"}])
@@ -73,12 +77,14 @@ def test_trace_scores_to_a_scale_primary(live_proxy, upstreams, opik_sdk):
         {"trace_id": second, "assessment_type": "metadata", "comment": "fine",
          "metadata": {"name": "tone", "value": 3, "source": "sdk", "project": "proj-s"}},
     ]
-    time.sleep(0.2)
-    assert upstreams["tracia"].received == []  # Tracia has no trace-level evaluations
+    parked(caplog, url, tracia=2)
+    assert upstreams["tracia"].received == []  # Tracia evaluates spans: they wait for a root span of their trace
 
 
-def test_span_scores_to_a_tracia_primary(live_proxy, upstreams, opik_sdk):
-    client = opik_sdk(live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"]}]))
+def test_span_scores_to_a_tracia_primary(live_proxy, upstreams, opik_sdk, caplog):
+    caplog.set_level("INFO", logger="proxy.delivery")
+    url = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"]}])
+    client = opik_sdk(url)
     good, unsure = generate_id(), generate_id()
     client.log_spans_feedback_scores([{"id": good, "name": "quality", "value": 1, "reason": "spot on"},
                                       {"id": unsure, "name": "quality", "value": 0.75}])
@@ -90,7 +96,7 @@ def test_span_scores_to_a_tracia_primary(live_proxy, upstreams, opik_sdk):
         {"evaluatorKey": "quality", "value": 1, "note": "[feedback-proxy] " + '{"value": 0.75}'},
         {"evaluatorKey": "quality", "value": 1.0, "note": "spot on"},
     ]
-    time.sleep(0.2)
+    parked(caplog, url, scale=2)
     assert upstreams["scale"].received == []  # Scale needs the span's trace id, which the proxy has not seen
 
 
@@ -103,14 +109,15 @@ def test_scores_tracia_cannot_hold_are_refused_or_dropped_as_the_route_says(live
 
 
 def test_thread_scores_reach_an_opik_primary_and_no_mirror(live_proxy, upstreams, opik_sdk):
-    client = opik_sdk(live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["scale", "tracia"]}]), project="proj-t")
+    url = live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["scale", "tracia"]}])
+    client = opik_sdk(url, project="proj-t")
     client.log_threads_feedback_scores([{"id": "thread-1", "name": "satisfaction", "value": 0.5, "reason": "meh"}])
     assert client.flush() is True
     [put] = upstreams["opik"].received
     assert (put.method, put.path) == ("PUT", "/api/v1/private/traces/threads/feedback-scores")
     assert put.body == {"scores": [{"project_name": "proj-t", "name": "satisfaction", "value": 0.5, "reason": "meh",
                                     "source": "sdk", "thread_id": "thread-1", "category_name": None}]}
-    time.sleep(0.2)
+    settled(url)
     assert upstreams["scale"].received == [] and upstreams["tracia"].received == []
 
 

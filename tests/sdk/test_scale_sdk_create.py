@@ -13,7 +13,7 @@ import pytest
 from scale_gp_beta import UnprocessableEntityError
 
 from proxy import ids
-from tests.conftest import wait_for
+from tests.conftest import parked, settled, wait_for
 
 OPIK_FIRST = [{"from": "scale", "primary": "opik", "mirrors": ["tracia"]}]
 TRACIA_SPAN = re.compile(r"^/api/v1/spans/sp_[0-9a-f]{16}/evaluations$")
@@ -43,7 +43,8 @@ CASES = {
 @pytest.mark.parametrize("kind", list(CASES))
 def test_each_assessment_type_reaches_an_opik_primary_and_a_tracia_mirror(live_proxy, upstreams, scale_sdk, kind):
     kwargs, (method, tail, opik_body), tracia_body = CASES[kind]
-    client = scale_sdk(live_proxy(OPIK_FIRST))
+    url = live_proxy(OPIK_FIRST)
+    client = scale_sdk(url)
     before = datetime.now(timezone.utc) - timedelta(seconds=1)
     a = client.span_assessments.create(assessment_type=kind, trace_id="trace-1", span_id="span-1", **kwargs)
 
@@ -71,7 +72,7 @@ def test_each_assessment_type_reaches_an_opik_primary_and_a_tracia_mirror(live_p
     assert ids.is_uuid7(span)
 
     if tracia_body is None:
-        time.sleep(0.2)
+        settled(url)
         assert upstreams["tracia"].received == []
     else:
         [mirrored] = wait_for(lambda: upstreams["tracia"].received, what="the Tracia mirror")
@@ -79,14 +80,16 @@ def test_each_assessment_type_reaches_an_opik_primary_and_a_tracia_mirror(live_p
         assert mirrored.body == tracia_body
 
 
-def test_an_assessment_on_a_trace_becomes_an_opik_trace_score(live_proxy, upstreams, scale_sdk):
-    a = scale_sdk(live_proxy(OPIK_FIRST)).span_assessments.create(assessment_type="rating", trace_id="trace-2", rating=5)
+def test_an_assessment_on_a_trace_becomes_an_opik_trace_score(live_proxy, upstreams, scale_sdk, caplog):
+    caplog.set_level("INFO", logger="proxy.delivery")
+    url = live_proxy(OPIK_FIRST)
+    a = scale_sdk(url).span_assessments.create(assessment_type="rating", trace_id="trace-2", rating=5)
     assert (a.rating, a.trace_id, a.span_id) == (5, "trace-2", None)
     [got] = upstreams["opik"].received
     assert (got.method, got.path) == ("PUT", "/api/v1/private/traces/feedback-scores")
     [score] = got.body["scores"]
     assert score == {"id": score["id"], "name": "rating", "value": 5, "source": "sdk"} and ids.is_uuid7(score["id"])
-    time.sleep(0.2)
+    parked(caplog, url, tracia=1)
     assert upstreams["tracia"].received == []  # Tracia evaluates spans: it waits for a root span of trace-2
 
 
@@ -97,10 +100,11 @@ def test_an_overwrite_opik_cannot_hold_is_rejected_or_dropped_as_the_route_says(
         rejecting.span_assessments.create(assessment_type="overwrite", trace_id="trace-1", span_id="span-1", overwrite=body)
     assert err.value.status_code == 422 and "opik" in err.value.body["detail"]
 
-    dropping = scale_sdk(live_proxy([{**OPIK_FIRST[0], "untranslatable": "drop"}]))
+    url = live_proxy([{**OPIK_FIRST[0], "untranslatable": "drop"}])
+    dropping = scale_sdk(url)
     a = dropping.span_assessments.create(assessment_type="overwrite", trace_id="trace-1", span_id="span-1", overwrite=body)
     assert (a.assessment_type, a.overwrite, a.rating) == ("overwrite", body, None)
-    time.sleep(0.2)
+    settled(url)
     assert upstreams["opik"].received == [] and upstreams["tracia"].received == []
 
 

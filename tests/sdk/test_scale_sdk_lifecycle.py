@@ -7,13 +7,12 @@ a Scale primary every call is forwarded as is and the Opik mirror follows.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from scale_gp_beta import NotFoundError, UnprocessableEntityError
 
 from proxy import ids
-from tests.conftest import wait_for
+from tests.conftest import settled, wait_for
 
 SCORES = "/api/v1/private/spans/feedback-scores"
 
@@ -73,7 +72,8 @@ def test_two_assessments_on_a_span_are_listed_in_the_order_made(live_proxy, upst
 
 
 def test_a_scale_primary_serves_every_call_and_the_opik_mirror_follows(live_proxy, upstreams, scale_sdk):
-    client = scale_sdk(live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}]))
+    url = live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}])
+    client = scale_sdk(url)
     scale, opik = upstreams["scale"], upstreams["opik"]
     a = client.span_assessments.create(assessment_type="rating", trace_id="trace-1", span_id="span-1", rating=3, comment="meh")
     [mirrored] = wait_for(lambda: opik.bodies("PUT", SCORES), what="the Opik mirror of the create")
@@ -104,6 +104,6 @@ def test_a_scale_primary_serves_every_call_and_the_opik_mirror_follows(live_prox
     with pytest.raises(NotFoundError) as err:
         client.span_assessments.retrieve(a.assessment_id)
     assert err.value.body == {"detail": "Span assessment not found"}  # the fake's own answer
-    time.sleep(0.2)
+    settled(url)
     assert len(opik.received) == 3  # reads are not mirrored
     assert [r.method for r in scale.received] == ["POST", "GET", "PATCH", "GET", "DELETE", "GET"]

@@ -14,7 +14,7 @@ from tracia._errors import TraciaErrorCode
 
 from proxy import ids
 from proxy.testing import free_port
-from tests.conftest import wait_for
+from tests.conftest import parked, wait_for
 
 SPAN = "sp_0123456789abcdef"
 
@@ -50,7 +50,8 @@ def test_tracia_primary_keeps_a_percent_encoded_span_id_one_segment(live_proxy, 
     assert score == {"id": score["id"], "name": "quality", "value": 0, "source": "sdk"} and ids.is_uuid7(score["id"])
 
 
-def test_opik_primary_gets_a_span_score_and_the_sdk_a_full_evaluate_result(live_proxy, upstreams, tracia_sdk):
+def test_opik_primary_gets_a_span_score_and_the_sdk_a_full_evaluate_result(live_proxy, upstreams, tracia_sdk, caplog):
+    caplog.set_level("INFO", logger="proxy.delivery")
     url = live_proxy([{"from": "tracia", "primary": "opik", "mirrors": ["scale"]}])
     before = datetime.now(timezone.utc)
     result = tracia_sdk(url).spans.evaluate(SPAN, EvaluateOptions(evaluator="quality", value=1, note="good"))
@@ -63,7 +64,7 @@ def test_opik_primary_gets_a_span_score_and_the_sdk_a_full_evaluate_result(live_
     [score] = got.body["scores"]
     assert score == {"id": score["id"], "name": "quality", "value": 1, "source": "sdk", "reason": "good"}
     assert ids.is_uuid7(score["id"]) and abs(ids.uuid7_ms(score["id"]) - time.time() * 1000) < 60_000
-    time.sleep(0.2)
+    parked(caplog, url, scale=1)  # Scale needs the span's trace id, which the proxy has not seen
     assert upstreams["scale"].received == []
 
 
@@ -90,12 +91,14 @@ def test_an_invalid_evaluation_is_a_tracia_400_and_reaches_no_upstream(live_prox
     assert all(not fake.received for fake in upstreams.values())
 
 
-def test_a_scale_primary_takes_an_evaluation_once_it_knows_the_span(live_proxy, upstreams, tracia_sdk):
+def test_a_scale_primary_takes_an_evaluation_once_it_knows_the_span(live_proxy, upstreams, tracia_sdk, caplog):
     """Scale needs the span's trace: the evaluation waits for the span, then arrives on it."""
-    client = tracia_sdk(live_proxy([{"from": "tracia", "primary": "scale", "mirrors": ["opik"]}]))
+    caplog.set_level("INFO", logger="proxy.delivery")
+    url = live_proxy([{"from": "tracia", "primary": "scale", "mirrors": ["opik"]}])
+    client = tracia_sdk(url)
     result = client.spans.evaluate(SPAN, EvaluateOptions(evaluator="quality", value=1))
     assert (result.evaluator_key, result.value) == ("quality", 1.0)
-    time.sleep(0.3)
+    parked(caplog, url, scale=1)
     assert upstreams["scale"].received == []  # waiting: the proxy has not seen the span
 
 

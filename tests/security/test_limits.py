@@ -18,6 +18,7 @@ import pytest
 from proxy import ingress
 from proxy.config import Limits
 from proxy.errors import PayloadTooLarge
+from tests.conftest import settled
 from tests.security.conftest import APP_KEYS, HTTP, OWN_APP, UUID7, assert_shape, healthy, key_headers
 
 MiB = 1024 * 1024
@@ -46,8 +47,9 @@ def headers_for(vendor: str, **extra: str) -> dict:
     return {"content-type": "application/json", **key_headers(vendor, APP_KEYS[OWN_APP[vendor]]), **extra}
 
 
-def nothing_sent(upstreams) -> None:
-    time.sleep(0.1)
+def nothing_sent(url: str, upstreams) -> None:
+    """The proxy accepted nothing: its outbox is settled and no fake got a request."""
+    settled(url)
     assert [r for f in upstreams.values() for r in f.received] == []
 
 
@@ -67,7 +69,7 @@ def test_a_gzip_bomb_gets_413_in_each_vendors_shape(proxy, upstreams):
         message = assert_shape(vendor, resp, 413)
         assert message == f"inflated request body is over the limit of {DEFAULTS.max_inflated_bytes} bytes"
         assert time.perf_counter() - started < 2
-    nothing_sent(upstreams)
+    nothing_sent(proxy.url, upstreams)
     still_works(proxy.url, upstreams)
 
 
@@ -98,7 +100,7 @@ def test_a_20_mib_body_gets_413_declared_or_streamed(proxy, upstreams):
     assert assert_shape("tracia", resp, 413) == f"request body is over the limit of {DEFAULTS.max_body_bytes} bytes"
     resp = HTTP.request(method, proxy.url + path, content=big, headers={"content-type": "application/json"})
     assert_shape("tracia", resp, 401)  # no key: refused before a byte of it is read
-    nothing_sent(upstreams)
+    nothing_sent(proxy.url, upstreams)
     still_works(proxy.url, upstreams)
 
 
@@ -117,7 +119,7 @@ def test_a_client_that_sends_its_whole_body_before_reading_gets_its_413(secure_p
         message = f"request body of {len(big)} bytes is over the limit of {DEFAULTS.max_body_bytes}"
         assert json.loads(refused.value.read()) == {"error": {"code": "INVALID_REQUEST", "message": message},
                                                     "code": "INVALID_REQUEST", "message": message}
-    nothing_sent(upstreams)
+    nothing_sent(proxy.url, upstreams)
     still_works(proxy.url, upstreams)
 
 
@@ -168,7 +170,7 @@ def test_arrays_anywhere_are_bounded_too(proxy, upstreams):
     method, path, body = FEEDBACK["tracia"]
     resp = HTTP.request(method, proxy.url + path, json={**body, "extra": [0] * 5000}, headers=headers_for("tracia"))
     assert assert_shape("tracia", resp, 400) == "extra must have at most 1000 item(s)"
-    nothing_sent(upstreams)
+    nothing_sent(proxy.url, upstreams)
 
 
 @pytest.mark.parametrize("depth,message", [(40, "body is nested deeper than 32 levels"), (5000, "body is not valid JSON")])
@@ -177,7 +179,7 @@ def test_deep_json_gets_400(proxy, upstreams, depth, message):
     deep = b'{"assessment_type": "metadata", "trace_id": "t", "metadata": ' + b'{"a": [' * depth + b"1" + b"]}" * depth + b"}"
     resp = HTTP.request(method, proxy.url + path, content=deep, headers=headers_for("scale"))
     assert assert_shape("scale", resp, 400).startswith(message)
-    nothing_sent(upstreams)
+    nothing_sent(proxy.url, upstreams)
 
 
 def test_a_string_over_the_limit_gets_413(proxy, upstreams):
@@ -185,7 +187,7 @@ def test_a_string_over_the_limit_gets_413(proxy, upstreams):
     long = {"scores": [{**body["scores"][0], "reason": "x" * (DEFAULTS.max_string_length + 1)}]}
     resp = HTTP.request(method, proxy.url + path, json=long, headers=headers_for("opik"))
     assert assert_shape("opik", resp, 413) == f"a string of {DEFAULTS.max_string_length + 1} characters at scores[0].reason is over the limit of {DEFAULTS.max_string_length}"
-    nothing_sent(upstreams)
+    nothing_sent(proxy.url, upstreams)
 
 
 def raw(url: str, data: bytes, wait: float = 5.0) -> bytes:
@@ -208,7 +210,7 @@ def test_headers_over_the_limit_get_431(proxy, upstreams):
     assert got.startswith(b"HTTP/1.1 431 ")
     got = raw(proxy.url, f"GET /healthz?{big} HTTP/1.1\r\nHost: p\r\n\r\n".encode())  # a long request line counts too
     assert got.startswith(b"HTTP/1.1 431 ")
-    nothing_sent(upstreams)
+    nothing_sent(proxy.url, upstreams)
     healthy(proxy.url)
 
 
@@ -229,5 +231,5 @@ def test_a_body_that_never_arrives_gets_408_in_the_vendors_shape(proxy, upstream
     status_line, _, rest = got.partition(b"\r\n")
     assert status_line == b"HTTP/1.1 408 Request Timeout"
     assert json.loads(rest.split(b"\r\n\r\n", 1)[1]) == {"detail": f"the request body did not arrive within {QUICK['request_timeout']:g} s"}
-    nothing_sent(upstreams)
+    nothing_sent(proxy.url, upstreams)
     still_works(proxy.url, upstreams, "scale")

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from proxy.testing import free_port
-from tests.conftest import UPSTREAM_KEYS
+from tests.conftest import UPSTREAM_KEYS, queue_depths, wait_for
 from tests.security.conftest import APP_KEYS, HTTP, UUID7, WRONG_KEY, assert_shape, key_headers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +60,10 @@ def exercise(url: str, fakes) -> list[httpx.Response]:
     fakes["scale"].vendor.fail_next(1, 401, {"detail": f"x-api-key {UPSTREAM_KEYS['scale']} is not valid"})
     out.append(HTTP.post(url + "/v5/span-assessments", json={"assessment_type": "rating", "trace_id": "t", "rating": 2},
                          headers=key_headers("scale", APP_KEYS["scale-app"])))
-    time.sleep(0.3)  # the mirrors' deliveries log too
+    # the mirrors' deliveries log too: wait until all have been settled but the evaluation at the Scale
+    # mirror, which waits for its span's trace (Scale needs it)
+    waiting = lambda: {name: n for name, n in queue_depths(url).items() if n}  # noqa: E731
+    wait_for(lambda: waiting() == {"scale": 1}, what="the mirrors' deliveries")
     return out
 
 

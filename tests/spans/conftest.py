@@ -7,7 +7,6 @@ history, proxy/testing_history.py, and answered as `Span` objects).
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -42,8 +41,3 @@ def delivery(**over) -> dict:
     from tests.conftest import FAST_DELIVERY
 
     return {**FAST_DELIVERY, **over}
-
-
-def settle(seconds: float = 0.3) -> None:
-    """Let the workers run a few more rounds (to see that nothing more arrives)."""
-    time.sleep(seconds)

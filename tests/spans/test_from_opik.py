@@ -12,10 +12,10 @@ import pytest
 
 from proxy import ids
 from proxy.codecs.core import epoch_ms
-from tests.conftest import wait_for
+from tests.conftest import parked, settled, wait_for
 
 from .conftest import (OPIK_SPAN_SCORES, OPIK_SPANS, OPIK_TRACES, SCALE_ASSESSMENTS, SCALE_SPANS, TRACIA_EVALS, TRACIA_SPANS,
-                       delivery, settle)
+                       delivery)
 
 ROUTE = {"from": "opik", "primary": "opik", "mirrors": ["scale", "tracia"]}
 SECRET = "feedback-proxy"  # the config's default id_secret
@@ -92,7 +92,8 @@ def opik_bodies(upstreams, span_id: str) -> tuple[dict, dict]:
 
 
 def test_trace_llm_span_and_score_reach_scale_and_tracia_on_the_same_ids(live_proxy, upstreams, opik_sdk, scale_spans):
-    client = opik_sdk(live_proxy([ROUTE]), project="proj")
+    url = live_proxy([ROUTE])
+    client = opik_sdk(url, project="proj")
     trace, span = log_trace_with_llm_span(client)
     score(client, span.id)
     assert client.flush() is True
@@ -105,17 +106,19 @@ def test_trace_llm_span_and_score_reach_scale_and_tracia_on_the_same_ids(live_pr
     assessment = at_scale(upstreams, scale_spans, trace.id, span.id)
     assert_scale_has(upstreams, scale_spans, trace.id, span.id, assessment)
     wait_for(lambda: upstreams["tracia"].bodies("POST", TRACIA_SPANS) and upstreams["tracia"].bodies("POST", TRACIA_EVALS), what="Tracia's span and evaluation")
-    settle()
+    settled(url)
     assert_tracia_has(upstreams, *opik_bodies(upstreams, span.id), trace.id, span.id)
     assert_assessment_after_its_span(upstreams, span.id)
 
 
-def test_a_score_sent_before_its_span_waits_for_it_then_arrives(live_proxy, upstreams, opik_sdk, scale_spans):
-    client = opik_sdk(live_proxy([ROUTE], delivery=delivery(park_ttl=30)), project="proj")
+def test_a_score_sent_before_its_span_waits_for_it_then_arrives(live_proxy, upstreams, opik_sdk, scale_spans, caplog):
+    caplog.set_level("INFO", logger="proxy.delivery")
+    url = live_proxy([ROUTE], delivery=delivery(park_ttl=30))
+    client = opik_sdk(url, project="proj")
     trace_id, span_id = ids.uuid7(), ids.uuid7()
     score(client, span_id)  # about a span the proxy has not seen: Scale needs its trace id
     assert client.flush() is True
-    settle(0.5)
+    parked(caplog, url, scale=1)
     assert upstreams["scale"].received == []  # waiting, not refused
 
     trace = client.trace(id=trace_id, name="chat", input={"q": "2+2?"}, tags=["t1"])
@@ -130,15 +133,17 @@ def test_a_score_sent_before_its_span_waits_for_it_then_arrives(live_proxy, upst
     assert_scale_has(upstreams, scale_spans, trace_id, span_id, assessment)
     assert_assessment_after_its_span(upstreams, span_id)
     wait_for(lambda: upstreams["tracia"].bodies("POST", TRACIA_SPANS) and upstreams["tracia"].bodies("POST", TRACIA_EVALS), what="Tracia's span and evaluation")
-    settle()
+    settled(url)
     assert_tracia_has(upstreams, *opik_bodies(upstreams, span_id), trace_id, span_id)
     # (Tracia got the evaluation at once: it needs no field the span brings, and the proxy had
     # not seen the span, so nothing told it to wait; a real Tracia may refuse it. See the report.)
 
 
-def test_a_trace_score_reaches_a_tracia_mirror_on_the_root_span_once_tracia_has_it(live_proxy, upstreams, opik_sdk):
+def test_a_trace_score_reaches_a_tracia_mirror_on_the_root_span_once_tracia_has_it(live_proxy, upstreams, opik_sdk,
+                                                                                     caplog):
     """Tracia has no trace object: the trace's score is an evaluation of its root span, sent once
     Tracia has that span (a span goes to Tracia when it has ended), never before it."""
+    caplog.set_level("INFO", logger="proxy.delivery")
     url = live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["tracia"]}], delivery=delivery(park_ttl=30))
     client = opik_sdk(url, project="proj")
     trace = client.trace(name="chat", input={"q": "2+2?"})
@@ -146,14 +151,14 @@ def test_a_trace_score_reaches_a_tracia_mirror_on_the_root_span_once_tracia_has_
     trace.log_feedback_score("helpful", 1, reason="yes")
     assert client.flush() is True
     wait_for(lambda: upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$"), what="the trace score at Opik")
-    settle(0.5)  # the proxy has seen the root span (not ended: Tracia does not have it) and the score: time to act
+    parked(caplog, url, tracia=1)  # the proxy has seen the root span (not ended: Tracia does not have it) and the score
 
     span.end(output={"completion": "4"})
     trace.end(output={"a": "4"})
     assert client.flush() is True
     tr, sp = tracia_ids(trace.id, span.id)
     wait_for(lambda: upstreams["tracia"].bodies("POST", TRACIA_EVALS), what="the trace score at Tracia")
-    settle()
+    settled(url)
     assert [(r.method, r.path) for r in upstreams["tracia"].received] == [
         ("POST", "/api/v1/spans"), ("POST", f"/api/v1/spans/{sp}/evaluations")]
     [created] = upstreams["tracia"].bodies("POST", TRACIA_SPANS)
@@ -189,7 +194,7 @@ def test_a_span_is_sent_to_tracia_when_it_ends_and_never_again(live_proxy, upstr
     span = trace.span(name="llm-call", type="llm", input={"prompt": "2+2?"}, model="gpt-4o", provider="openai")
     assert client.flush() is True
     wait_for(lambda: span.id in scale_spans, what="the started span at Scale")  # Scale takes every state (upsert)
-    settle()
+    settled(url)
     assert upstreams["tracia"].received == []  # not ended: nothing Tracia could take once and for all
 
     span.end(output={"completion": "4"})
@@ -198,7 +203,7 @@ def test_a_span_is_sent_to_tracia_when_it_ends_and_never_again(live_proxy, upstr
     client.update_span(id=span.id, trace_id=trace.id, parent_span_id=None, project_name="proj", metadata={"late": True})
     assert client.flush() is True
     wait_for(lambda: scale_spans[span.id].get("metadata", {}).get("late") is True, what="the late change at Scale")
-    settle()
+    settled(url)
     assert len(upstreams["tracia"].bodies("POST", TRACIA_SPANS)) == 1 and scale_spans[span.id]["end_timestamp"]
     metrics = httpx.get(url + "/metrics").text
     skips = re.search(r'feedback_proxy_deliveries_total\{outcome="skipped",upstream="tracia"\} (\d+)', metrics)
@@ -207,7 +212,8 @@ def test_a_span_is_sent_to_tracia_when_it_ends_and_never_again(live_proxy, upstr
 
 @pytest.mark.parametrize("primary", ["tracia", "scale"])
 def test_a_translated_primary_takes_the_spans_and_the_client_hears_success(live_proxy, upstreams, opik_sdk, scale_spans, primary):
-    client = opik_sdk(live_proxy([{"from": "opik", "primary": primary, "untranslatable": "drop"}]), project="proj")
+    url = live_proxy([{"from": "opik", "primary": primary, "untranslatable": "drop"}])
+    client = opik_sdk(url, project="proj")
     trace, span = log_trace_with_llm_span(client)
     assert client.flush() is True
     if primary == "scale":
@@ -215,6 +221,6 @@ def test_a_translated_primary_takes_the_spans_and_the_client_hears_success(live_
     else:
         [created] = wait_for(lambda: upstreams["tracia"].bodies("POST", TRACIA_SPANS), what="the span at Tracia")
         assert created["spanId"] == tracia_ids(trace.id, span.id)[1]
-    settle()
+    settled(url)
     assert upstreams["opik"].received == []
     assert len(upstreams["tracia"].bodies("POST", TRACIA_SPANS)) == (1 if primary == "tracia" else 0)

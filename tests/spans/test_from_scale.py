@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 from proxy import ids
 from proxy.codecs.core import epoch_ms
-from tests.conftest import wait_for
+from tests.conftest import parked, settled, wait_for
 
-from .conftest import OPIK_SPANS, OPIK_TRACES, settle
+from .conftest import OPIK_SPANS, OPIK_TRACES
 
 SECRET = "feedback-proxy"
 TRACE, ROOT, CHILD = "trace-s1", "span-root", "span-child"
@@ -34,7 +34,8 @@ def opik_spans(upstreams) -> dict[str, dict]:
 
 
 def test_spans_and_assessments_reach_opik_on_agreeing_ids(live_proxy, upstreams, scale_sdk, scale_spans):
-    client = scale_sdk(live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}]))
+    url = live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}])
+    client = scale_sdk(url)
     root_start, child_start, child_end = iso(3), iso(2), iso(1)
     root = client.spans.create(name="root", trace_id=TRACE, id=ROOT, start_timestamp=root_start, type="TRACER", input={"q": "2+2?"})
     assert (root.id, root.trace_id) == (ROOT, TRACE)  # Scale's own answer, forwarded
@@ -52,7 +53,7 @@ def test_spans_and_assessments_reach_opik_on_agreeing_ids(live_proxy, upstreams,
     span_scores = wait_for(lambda: upstreams["opik"].bodies("PUT", r"/spans/feedback-scores$"), what="the Opik span score")
     trace_scores = wait_for(lambda: upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$"), what="the Opik trace score")
     wait_for(lambda: opik_spans(upstreams).get(root_id, {}).get("end_time"), what="the root span's end at Opik")
-    settle()
+    settled(url)
     assert span_scores == [{"scores": [{"id": child_id, "name": "rating", "value": 4, "source": "sdk", "reason": "fine"}]}]
     assert trace_scores == [{"scores": [{"id": trace_id, "name": "approval", "value": 1, "source": "sdk", "category_name": "approved"}]}]
 
@@ -83,12 +84,14 @@ def test_an_opik_primary_names_a_span_sent_without_an_id_and_scores_it(live_prox
     assert traces[0]["traces"][0]["id"] == spans["spans"][0]["trace_id"] == opik_id(TRACE, start)
 
 
-def test_a_scale_patch_before_its_create_waits_for_it(live_proxy, upstreams, scale_sdk, scale_spans):
-    client = scale_sdk(live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}]))
+def test_a_scale_patch_before_its_create_waits_for_it(live_proxy, upstreams, scale_sdk, scale_spans, caplog):
+    caplog.set_level("INFO", logger="proxy.delivery")
+    url = live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}])
+    client = scale_sdk(url)
     start = iso(2)
     scale_spans[ROOT] = {"id": ROOT, "trace_id": TRACE, "name": "root", "start_timestamp": start, "account_id": "a", "object": "span"}
     client.spans.update(ROOT, output={"a": "4"}, end_timestamp=iso(1))  # Scale has it (made elsewhere); the proxy has not seen it
-    settle()
+    parked(caplog, url, opik=1)
     assert upstreams["opik"].received == []  # waiting for a trace id and a start
     client.spans.upsert_batch(items=[{"name": "root", "trace_id": TRACE, "id": ROOT, "start_timestamp": start}])
     wait_for(lambda: any(s.get("end_time") for s in opik_spans(upstreams).values()), what="the merged span at Opik")

@@ -10,9 +10,9 @@ import pytest
 
 from proxy import ids
 from proxy.codecs.core import epoch_ms
-from tests.conftest import wait_for
+from tests.conftest import parked, settled, wait_for
 
-from .conftest import OPIK_SPAN_SCORES, OPIK_SPANS, OPIK_TRACES, SCALE_ASSESSMENTS, TRACIA_SPANS, settle
+from .conftest import OPIK_SPAN_SCORES, OPIK_SPANS, OPIK_TRACES, SCALE_ASSESSMENTS, TRACIA_SPANS
 
 SECRET = "feedback-proxy"
 ROUTE = {"from": "tracia", "primary": "tracia", "mirrors": ["opik", "scale"]}
@@ -50,7 +50,8 @@ def opik_spans(upstreams) -> list[dict]:
 def test_span_and_evaluation_reach_opik_with_agreeing_v7_ids_and_scale_under_tracia_ids(live_proxy, upstreams, tracia_sdk, scale_spans):
     from tracia import EvaluateOptions
 
-    client = tracia_sdk(live_proxy([ROUTE]))
+    url = live_proxy([ROUTE])
+    client = tracia_sdk(url)
     created = client.spans.create(payload(ROOT))
     assert (created.span_id, created.trace_id) == (ROOT, TRACE)  # Tracia's own answer, forwarded
     client.spans.create(payload(CHILD, parent=ROOT, latency_ms=5))
@@ -85,17 +86,20 @@ def test_span_and_evaluation_reach_opik_with_agreeing_v7_ids_and_scale_under_tra
     assert (scale_spans[ROOT]["trace_id"], scale_spans[ROOT].get("parent_id"), scale_spans[ROOT]["type"]) == (TRACE, None, "COMPLETION")
     assert (scale_spans[CHILD]["trace_id"], scale_spans[CHILD]["parent_id"]) == (TRACE, ROOT)
     assert scale_spans[ROOT]["output"] == {"output": "4"} and scale_spans[ROOT]["metadata"]["latency_ms"] == 12
-    settle()
+    settled(url)
     assert len(upstreams["tracia"].received) == 3  # the primary only: nothing mirrored back to Tracia
 
 
-def test_an_evaluation_before_its_span_waits_for_the_trace_scale_needs(live_proxy, upstreams, tracia_sdk, scale_spans):
+def test_an_evaluation_before_its_span_waits_for_the_trace_scale_needs(live_proxy, upstreams, tracia_sdk, scale_spans,
+                                                                       caplog):
+    caplog.set_level("INFO", logger="proxy.delivery")
     from tracia import EvaluateOptions
 
-    client = tracia_sdk(live_proxy([ROUTE]))
+    url = live_proxy([ROUTE])
+    client = tracia_sdk(url)
     client.spans.evaluate(ROOT, EvaluateOptions(evaluator="quality", value=0))
     [opik_score] = wait_for(lambda: upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES), what="the Opik score")  # Opik needs no trace
-    settle()
+    parked(caplog, url, scale=1)
     assert upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS) == []
     client.spans.create(payload(ROOT))
     [assessment] = wait_for(lambda: upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS), what="the Scale assessment")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 from proxy import ids
-from tests.conftest import wait_for
+from tests.conftest import settled, wait_for
 
-from .conftest import OPIK_SPAN_SCORES, OPIK_SPANS, OPIK_TRACES, SCALE_SPANS, TRACIA_EVALS, settle
+from .conftest import OPIK_SPAN_SCORES, OPIK_SPANS, OPIK_TRACES, SCALE_SPANS, TRACIA_EVALS
 from .test_from_tracia import opik_spans, payload
 
 SPAN, TRACE = "sp_00000000000000bb", "tr_00000000000000bb"
@@ -46,7 +46,7 @@ def test_a_scale_client_s_score_about_a_tracia_span_reaches_opik_on_that_span(li
     assert trace_score == {"scores": [{"id": trace, "name": "approval", "value": 1, "source": "sdk",
                                        "category_name": "approved"}]}
     assert span["trace_id"] == trace and ids.is_uuid7(span["id"])
-    settle()
+    settled(url)
     assert len(opik_spans(upstreams)) == 1 and opik_trace_ids(upstreams) == [trace]  # no second span or trace made
 
 

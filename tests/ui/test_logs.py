@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -124,7 +123,6 @@ routes:
         wait_for(lambda: _up(url) or proc.poll() is not None, timeout=30, what="serve to listen")
         assert put_scores(url, trace_score(), **{"X-Request-Id": "from-the-client"}).status_code == 204
         assert httpx.get(url + "/ui/api/status", headers={"X-Admin-Key": ADMIN_KEY}).status_code == 200
-        time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=20)

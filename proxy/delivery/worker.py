@@ -9,6 +9,7 @@ send, and settle each item: done, retry later, or dead letter.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -24,6 +25,7 @@ from ..store.writes import Writes
 from ..upstream import Response, Transport
 from .committer import GroupCommit
 from .retry import RETRYABLE, Breaker, RetryPolicy, retry_after
+from .tally import Tally
 from .target import Target
 
 log = logging.getLogger("proxy.delivery")
@@ -42,14 +44,11 @@ class Worker:
         self.breaker = Breaker(s.breaker.failures, s.breaker.cooldown)
         self.sending = asyncio.Semaphore(s.concurrency)
         self.wake = asyncio.Event()
-        self.poll = s.poll_interval
-        self.park_ttl = s.park_ttl
+        self.poll, self.park_ttl = s.poll_interval, s.park_ttl
         self.last_error: str | None = None
         self.problem: str | None = None  # why its last round failed; None: it works
         self._unreleased: list[int] = []  # what a failed round claimed: given back by the next round, not left to its lease
-        # Retry-After pauses the whole upstream: nothing (no retry, no first attempt of another
-        # record) is sent to it before this time (time.monotonic())
-        self.paused_until = 0.0
+        self.paused_until = 0.0  # Retry-After pauses the whole upstream: nothing is sent to it before (monotonic)
         self.stopping = False  # stop(): no new claim, no new send; what is in flight ends and is settled
         self.in_flight = 0  # sends made whose outcome is not committed yet (what cancelling the worker cuts off)
 
@@ -103,18 +102,15 @@ class Worker:
 
     async def _idle(self, seconds: float) -> None:
         """Wait `seconds`, or less if woken (a record accepted, a stop)."""
-        if self.stopping:
-            return
-        try:
-            await asyncio.wait_for(self.wake.wait(), seconds)
-        except asyncio.TimeoutError:
-            pass
+        if not self.stopping:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), seconds)
 
     async def deliver(self, items: list[OutboxItem]) -> None:
         """Send what the items need and settle each. Should the store fail meanwhile, every send
         still ends first, then the items are given back at the next round (`_unreleased`)."""
         try:
-            tally = _Tally()
+            tally = Tally()
             sends = []
             # from a thread, with the store throughout: a store waiting on a lock never stalls the event loop
             for target, req, carried in await asyncio.to_thread(self._plan, items):
@@ -157,12 +153,12 @@ class Worker:
             log.info("%d record(s) already delivered to %s: not sent again", len(already), self.upstream)
         return fresh
 
-    async def _send(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: "_Tally") -> None:
+    async def _send(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: Tally) -> None:
         delivering(self.upstream, items)  # this task's log lines and upstream attempt name these records' requests
         # the slot is held until the outcome is committed: at most `concurrency` requests are ever
         # sent and not yet settled (what a crash can leave unknown: README, Delivery)
         async with self.sending:
-            await self._pause()
+            await self._hold(breaker=False)  # a send claimed before the breaker opened goes
             if self.stopping:  # not sent: due again at once, for the next start (or another instance)
                 return await asyncio.to_thread(self.store.release, [it.id for it in tally.unsettled(items)])
             self.in_flight += 1
@@ -171,7 +167,7 @@ class Worker:
             finally:
                 self.in_flight -= 1
 
-    async def _attempt(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: "_Tally") -> None:
+    async def _attempt(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: Tally) -> None:
         """Send one request and commit its outcome."""
         try:
             resp = await self._once(target, req, items) if target.creates(req) else None
@@ -225,17 +221,13 @@ class Worker:
         log.info("delivered %d record(s) to %s: %s %s -> %d (requests %s)", len(items), self.upstream, req.method, req.path, resp.status,
                  ",".join(sorted({it.request_id for it in items}))[:200])
 
-    async def _pause(self) -> None:
-        """Wait out a Retry-After the upstream asked for (paused_until)."""
-        while (left := self.paused_until - time.monotonic()) > 0 and not self.stopping:
-            await self._idle(left)
-            self.wake.clear()
-
-    async def _hold(self) -> None:
-        """Wait while the breaker is open or a Retry-After the upstream asked for (paused_until)
-        runs: a record accepted meanwhile wakes the loop, and it waits again."""
+    async def _hold(self, breaker: bool = True) -> None:
+        """Wait while a Retry-After the upstream asked for (paused_until) runs, and with `breaker`
+        while the breaker is open: a record accepted meanwhile wakes the loop, and it waits again."""
         while not self.stopping:
-            left = max(0.0 if self.breaker.allows() else self.breaker.wait(), self.paused_until - time.monotonic())
+            left = self.paused_until - time.monotonic()
+            if breaker and not self.breaker.allows():
+                left = max(left, self.breaker.wait())
             if left <= 0:
                 return
             await self._idle(left)
@@ -305,32 +297,3 @@ class Worker:
         self.last_error = why
         self.metrics.dead(self.upstream)
         log.error("dead letter %d (request %s) for %s: %s", it.id, it.request_id, self.upstream, why)
-
-
-class _Tally:
-    """Which items of one delivery round have had all their requests answered.
-
-    A record can travel in several requests (an `also` case); it is settled once:
-    done when the last of them arrived, retried or buried at the first that failed."""
-
-    def __init__(self) -> None:
-        self.left: dict[int, int] = {}
-        self.settled: set[int] = set()
-
-    def expect(self, items: list[OutboxItem]) -> None:
-        for it in items:
-            self.left[it.id] = self.left.get(it.id, 0) + 1
-
-    def arrived(self, items: list[OutboxItem]) -> list[OutboxItem]:
-        out = []
-        for it in items:
-            self.left[it.id] -= 1
-            if self.left[it.id] == 0 and it.id not in self.settled:
-                self.settled.add(it.id)
-                out.append(it)
-        return out
-
-    def unsettled(self, items: list[OutboxItem]) -> list[OutboxItem]:
-        out = [it for it in items if it.id not in self.settled]
-        self.settled.update(it.id for it in out)
-        return out

@@ -23,7 +23,8 @@ class RouteTargets:
 
 
 class Router:
-    def __init__(self, config: Config, mappings: dict[str, VendorMapping], targets: dict[str, Target], store: IdRegistry):
+    def __init__(self, config: Config, mappings: dict[str, VendorMapping], targets: dict[str, Target],
+                 store: IdRegistry):
         self._by_vendor: dict[str, RouteTargets] = {}
         self._routes: list[RouteTargets] = []
         self._targets = targets

@@ -28,8 +28,8 @@ KNOWN_CACHE = 100_000  # learned ids kept per upstream in each process; emptied 
 
 
 class Target:
-    def __init__(self, name: str, upstream: Upstream, mapping: VendorMapping, store: Lookups, secret: str, overrides: list = (),
-                 known: dict[str, str] | None = None):
+    def __init__(self, name: str, upstream: Upstream, mapping: VendorMapping, store: Lookups, secret: str,
+                 overrides: list = (), known: dict[str, str] | None = None):
         self.name, self.upstream, self.mapping, self.store = name, upstream, mapping, store
         self.vendor = mapping.vendor
         self.secret = secret

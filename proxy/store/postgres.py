@@ -130,8 +130,8 @@ class PostgresStore(SQLStore):
     def _transaction(self, statements: list[tuple[str, list[tuple]]]) -> int:
         changed = 0
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            for sql, rows in statements:
-                cur.executemany(sql, rows)
+            for sql, rows in statements:  # one row at once: executemany's pipeline costs more
+                cur.execute(sql, rows[0]) if len(rows) == 1 else cur.executemany(sql, rows)
                 changed += max(cur.rowcount, 0)
         return changed
 

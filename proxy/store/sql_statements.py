@@ -5,8 +5,11 @@ PostgreSQL's differ only where their dialects do, and `Dialect` says where.
 - an upsert: SQLite's `INSERT OR REPLACE` (the row made anew: a replaced record gets a new
   rowid, so it comes last), PostgreSQL's `ON CONFLICT (key) DO UPDATE` (a record's `seq` drawn
   again for the same order);
-- a claim's row locks: `FOR UPDATE SKIP LOCKED` on PostgreSQL, where instances claim at once;
-  none on SQLite, which has a single writer;
+- a claim: on PostgreSQL one statement that leases the due rows it locks, `FOR UPDATE SKIP
+  LOCKED`, as instances claim at once; SQLite has a single writer and reads the due rows, then
+  leases them, in one write transaction (as one UPDATE ... RETURNING it took twice as long);
+- which of several origins of one native id is meant: SQLite's first made (its index's order),
+  PostgreSQL's first by (vendor, value) (ordering them cost SQLite's look-up half as much again);
 - a set of outbox ids: one row each on SQLite (`executemany`), one array on PostgreSQL (`= ANY`).
 """
 
@@ -23,6 +26,7 @@ class Dialect:
     replaces: bool  # an upsert is INSERT OR REPLACE, else INSERT ... ON CONFLICT (key) DO UPDATE
     arrival: str  # the column that orders records as they were last put
     skip_locked: str  # what a claim's row selection adds so that instances claiming at once take disjoint rows
+    origins: str  # how several origins of one native id are ordered, the first taken
     id_array: bool  # a set of ids is one array parameter (`id = ANY(?)`), else one row per id (`id=?`)
 
     def text(self, sql: str) -> str:
@@ -48,8 +52,17 @@ class Dialect:
         return [(*before, list(ids))] if self.id_array else [(*before, i) for i in ids]
 
 
-SQLITE = Dialect(param="?", replaces=True, arrival="rowid", skip_locked="", id_array=False)
-POSTGRES = Dialect(param="%s", replaces=False, arrival="seq", skip_locked=" FOR UPDATE SKIP LOCKED", id_array=True)
+SQLITE = Dialect(param="?", replaces=True, arrival="rowid", skip_locked="", origins="", id_array=False)
+POSTGRES = Dialect(param="%s", replaces=False, arrival="seq", skip_locked=" FOR UPDATE SKIP LOCKED",
+                   origins=" ORDER BY vendor, value", id_array=True)
+
+
+# due rows, oldest first, at most one per record: a later row of a record waits while an earlier one is
+# pending, whoever holds it (parameters: upstream, now, now, limit)
+_DUE = ("FROM outbox o WHERE upstream=? AND state='pending' AND next_at<=?"
+        " AND (claimed_until IS NULL OR claimed_until<?)"
+        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.upstream=o.upstream AND p.record_id=o.record_id"
+        " AND p.state='pending' AND p.id<o.id) ORDER BY id LIMIT ?")
 
 
 class Statements:
@@ -68,7 +81,7 @@ def _statements(d: Dialect) -> dict[str, str]:
         "select_id": "SELECT native FROM ids WHERE vendor=? AND value=? AND target=?",
         "insert_id": "INSERT INTO ids VALUES (?,?,?,?) ON CONFLICT DO NOTHING RETURNING native",
         "insert_ids": "INSERT INTO ids VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
-        "select_origin": "SELECT vendor, value FROM ids WHERE target=? AND native=? ORDER BY vendor, value LIMIT 1",
+        "select_origin": f"SELECT vendor, value FROM ids WHERE target=? AND native=?{d.origins} LIMIT 1",
         # rows (0, native, NULL) and (1, vendor, value): cached_ids.id_and_origin
         "select_id_and_origin": "SELECT 0, native, NULL FROM ids WHERE vendor=? AND value=? AND target=?"
                                 " UNION ALL SELECT * FROM (SELECT 1, vendor, value FROM ids WHERE target=? AND native=?"
@@ -90,14 +103,11 @@ def _statements(d: Dialect) -> dict[str, str]:
         "reply_for": "SELECT reply FROM replies WHERE key=? AND created_at>=?",
         "prune_replies": "DELETE FROM replies WHERE created_at<?",
         # the outbox
-        "enqueue": "INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (?,?,?,?,?,?)",
-        # due rows, oldest first, at most one per record (a later row of a record waits while an earlier one is
-        # pending, whoever holds it), leased in the same statement
-        "claim": "WITH due AS (SELECT id FROM outbox o"
-                 " WHERE upstream=? AND state='pending' AND next_at<=? AND (claimed_until IS NULL OR claimed_until<?)"
-                 " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.upstream=o.upstream AND p.record_id=o.record_id"
-                 " AND p.state='pending' AND p.id<o.id)"
-                 f" ORDER BY id LIMIT ?{d.skip_locked})"
+        "enqueue": "INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at)"
+                   " VALUES (?,?,?,?,?,?)",
+        "due": f"SELECT {ITEM} {_DUE}",  # then "lease", in one write transaction (SQLite)
+        "lease": f"UPDATE outbox SET claimed_until=? WHERE {ids}",
+        "claim": f"WITH due AS (SELECT id {_DUE}{d.skip_locked})"  # the due rows locked and leased at once
                  f" UPDATE outbox SET claimed_until=? WHERE id IN (SELECT id FROM due) RETURNING {ITEM}",
         "sending": f"UPDATE outbox SET sent_at=? WHERE {ids}",
         "done": f"DELETE FROM outbox WHERE {ids}",

@@ -130,8 +130,8 @@ class SQLStore(CachedIds, Enqueue):
         return out
 
     def claim(self, upstream: str, limit: int, lease: float) -> list[OutboxItem]:
-        """Due rows, oldest first, at most one per record (so a record's changes keep their order).
-        Rows another instance is claiming right now are skipped, not waited for."""
+        """Due rows, oldest first, at most one per record (so a record's changes keep their order),
+        leased in one statement. Rows another instance is claiming right now are skipped, not waited for."""
         now = time.time()
         rows = sorted(self._returning(self.sql.claim, (upstream, now, now, limit, now + lease)), key=lambda r: r[0])
         return [OutboxItem(*r[:2], codec.load(r[2]), *r[3:]) for r in rows]

@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from . import codec
+from .outbox import OutboxItem
 from .sql_statements import SQLITE, Statements
 from .sql_store import SQLStore
 from .sqlite_checkpoint import Checkpointer
@@ -172,6 +174,15 @@ class SQLiteStore(SQLStore):
             if self._checkpointer is not None:
                 self._checkpointer.close()
             self._db.close()
+
+    def claim(self, upstream: str, limit: int, lease: float) -> list[OutboxItem]:
+        """As SQLStore's, in two statements in one write transaction: its single writer makes that
+        safe, and as one UPDATE ... RETURNING SQLite took twice as long (sql_statements.py)."""
+        now = time.time()
+        with self._locked(write=True) as db:
+            rows = db.execute(self.sql.due, (upstream, now, now, limit)).fetchall()
+            db.executemany(self.sql.lease, SQLITE.ids([r[0] for r in rows], now + lease))
+        return [OutboxItem(*r[:2], codec.load(r[2]), *r[3:]) for r in rows]
 
     def commit(self, writes: Writes) -> None:
         super().commit(writes)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 import time
 
-from .store import codec
+from .store import Outbox, codec
 
 LETTERS_MAX = 100000
 
 
-def queues(store, upstreams: list[str] | None = None, dead_limit: int = LETTERS_MAX) -> dict[str, dict]:
+def queues(store: Outbox, upstreams: list[str] | None = None, dead_limit: int = LETTERS_MAX) -> dict[str, dict]:
     """Per upstream: records waiting, when the oldest was accepted, dead letters (counted up to
     `dead_limit` each when the upstreams are named, else up to `dead_limit` in all)."""
     depth = store.depth()
@@ -30,7 +30,7 @@ def queues(store, upstreams: list[str] | None = None, dead_limit: int = LETTERS_
     return out
 
 
-def outbox(store) -> str:
+def outbox(store: Outbox) -> str:
     rows = queues(store)
     if not rows:
         return "outbox empty, no dead letters"
@@ -49,7 +49,7 @@ def letter(d) -> dict:
             "last_error": d.last_error, "record": json.loads(codec.dump(d.record))}
 
 
-def settle(store, action: str, ids: list[int]) -> int:
+def settle(store: Outbox, action: str, ids: list[int]) -> int:
     """Replay (back to the outbox, attempts from zero) or drop dead letters; how many there were."""
     if action not in ("replay", "drop"):
         raise ValueError(f"no dead-letter action {action!r}")
@@ -67,7 +67,7 @@ def usage(action: str) -> str:
             "--config FILE")
 
 
-def dead_letters(store, action: str, ids: list[int], upstream: str | None, every: bool) -> tuple[str, int]:
+def dead_letters(store: Outbox, action: str, ids: list[int], upstream: str | None, every: bool) -> tuple[str, int]:
     if not ids and not every and action != "list":
         return usage(action), 1
     letters = store.dead_letters(upstream, limit=LETTERS_MAX)

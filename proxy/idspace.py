@@ -6,26 +6,26 @@ import time
 
 from .mapping import VendorMapping
 from .model import Ref, Span
-from .store import Store
+from .store import IdRegistry
 
 
 RECORD = "record"  # the id space of the proxy's own record keys: a vendor's assessment id is an alias of one
 
 
-def alias_record(store: Store, key: str, vendor: str, vendor_id: str) -> None:
+def alias_record(store: IdRegistry, key: str, vendor: str, vendor_id: str) -> None:
     """`vendor_id` is what `vendor` calls the record kept under `key` (Scale's assessment_id of
     one the proxy created there): a client of that vendor naming it names that record."""
     store.alias_id(RECORD, key, vendor, vendor_id)
 
 
-def record_key(store: Store, vendor: str, vendor_id: str) -> str | None:
+def record_key(store: IdRegistry, vendor: str, vendor_id: str) -> str | None:
     """The key of the record `vendor_id` is `vendor`'s alias of, if it is one."""
     origin = store.origin_of(vendor, vendor_id)
     return origin[1] if origin is not None and origin[0] == RECORD else None
 
 
 class IdSpace:
-    def __init__(self, mapping: VendorMapping, store: Store, secret: str):
+    def __init__(self, mapping: VendorMapping, store: IdRegistry, secret: str):
         self.vendor, self.makers, self.store, self.secret = mapping.vendor, mapping.id_makers, store, secret
 
     def alias(self, span: Span, ms: int | None = None) -> None:

@@ -8,12 +8,13 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 
 from .observe import RateWindow, note_request
+from .store import Outbox
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Metrics:
-    def __init__(self, store=None, upstreams=()):
+    def __init__(self, store: Outbox | None = None, upstreams=()):
         r = self.registry = CollectorRegistry()
         self.requests = Counter("feedback_proxy_requests", "Requests answered, by client vendor, endpoint and status", ["vendor", "endpoint", "status"], registry=r)
         self.accepted_records = Counter("feedback_proxy_accepted_records", "Records committed to the outbox", registry=r)
@@ -70,7 +71,7 @@ class _QueueCollector:
     """Queue depth and oldest age per upstream, read from the store at scrape time: 0 for each
     configured upstream with nothing waiting (a dashboard shows 0, not "no data")."""
 
-    def __init__(self, store, upstreams=()):
+    def __init__(self, store: Outbox, upstreams=()):
         self.store, self.upstreams = store, tuple(upstreams)
 
     def collect(self):

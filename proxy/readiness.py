@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
+from .store import interfaces
 from .store.writes import Writes
 
 PROBE_WAIT = 0.5  # seconds /readyz waits for the store's answer
@@ -19,7 +20,7 @@ PROBE_BYTES = 64 * 1024  # what the write probe writes: room for a request's wor
 
 
 class Readiness:
-    def __init__(self, store, outbox):
+    def __init__(self, store: interfaces.Outbox, outbox):
         self.store, self.outbox = store, outbox
         self._probe: asyncio.Task | None = None
 

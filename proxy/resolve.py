@@ -16,14 +16,14 @@ from .mapping import VendorMapping
 from .mapping.engine import CompiledEndpoint
 from .model import FIELDS, SPAN_FIELDS, Assessment, Ref, Reply, Span, replace, span_key
 from .roots import remember_root
-from .store import Store
+from .store import IdRegistry, Lookups
 from .store.writes import Writes
 
 _MERGED = tuple(f for f in FIELDS if f not in ("op", "id", "origin", "entity", "trace_id", "span_id", "thread_id", "vendor_id"))
 
 
 class Resolver:
-    def __init__(self, store: Store):
+    def __init__(self, store: Lookups):
         self.store = store
 
     def resolve(self, records: list, strict: bool) -> list:
@@ -128,7 +128,7 @@ def merge_span(known: Span | None, news: Span) -> Span:
     return replace(known, **changes)
 
 
-def refresh(store: Store, rec):
+def refresh(store: IdRegistry, rec):
     """The newest that is known of a record waiting in the outbox: a span's latest merged
     state, an assessment's trace once its span has been seen."""
     if isinstance(rec, Span):
@@ -136,7 +136,7 @@ def refresh(store: Store, rec):
     return with_trace(store, rec)
 
 
-def with_trace(store: Store, rec):
+def with_trace(store: IdRegistry, rec):
     """An assessment about a span names the span's trace where the proxy has seen the span
     (Scale requires a trace id; Opik span scores and Tracia evaluations give only the span)."""
     if isinstance(rec, Span) or rec.trace_id is not None or rec.span_id is None:

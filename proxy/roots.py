@@ -9,14 +9,14 @@ several top-level spans): kept beside the spans, under "<vendor>:root:<trace id>
 from __future__ import annotations
 
 from .model import Ref, Span, span_key
-from .store import Store
+from .store import IdRegistry
 
 
 def root_key(trace: Ref) -> str:
     return span_key(trace.vendor, "root", trace.value)
 
 
-def remember_root(store: Store, span: Span) -> None:
+def remember_root(store: IdRegistry, span: Span) -> None:
     """Kept once, for good, and only once the span's create has been seen (it has a start):
     an update may leave the parent out."""
     parentless = span.entity == "span" and span.parent_id is None and bool(span.start_time)
@@ -27,7 +27,7 @@ def remember_root(store: Store, span: Span) -> None:
         store.put_span(key, Span(trace_id=span.trace_id, span_id=span.span_id, id=key))
 
 
-def root_of(store: Store, trace: Ref) -> Ref | None:
+def root_of(store: IdRegistry, trace: Ref) -> Ref | None:
     """The root span of a trace, where the proxy has seen it; a trace id the proxy derived from
     another vendor's is that vendor's trace."""
     root = store.get_span(root_key(trace))

@@ -11,7 +11,7 @@ from .delivery.target import Target, event_ms
 from .idspace import IdSpace
 from .mapping import VendorMapping
 from .model import Span
-from .store import Store
+from .store import IdRegistry
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,8 @@ class RouteTargets:
 
 
 class Router:
-    def __init__(self, config: Config, mappings: dict[str, VendorMapping], targets: dict[str, Target], store: Store):
+    def __init__(self, config: Config, mappings: dict[str, VendorMapping], targets: dict[str, Target],
+                 store: IdRegistry):
         self._by_vendor: dict[str, RouteTargets] = {}
         self._routes: list[RouteTargets] = []
         self._targets = targets

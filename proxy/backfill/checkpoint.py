@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from ..store import Store
+from ..store import Checkpoints
 
 
 def job_key(source: str, target: str, project: str | None, since: str | None, until: str | None) -> str:
@@ -34,14 +34,14 @@ class Checkpoint:
     tally: dict = field(default_factory=dict)  # report.Tally, as saved
 
     @classmethod
-    def load(cls, store: Store, key: str) -> "Checkpoint":
+    def load(cls, store: Checkpoints, key: str) -> "Checkpoint":
         saved = store.checkpoint(key)
         if saved is None:
             return cls(key)
         data = json.loads(saved)
         return cls(key, **{k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "key"})
 
-    def save(self, store: Store) -> None:
+    def save(self, store: Checkpoints) -> None:
         data = asdict(self)
         del data["key"]
         store.save_checkpoint(self.key, json.dumps(data))  # key order kept: the summary lists counts as first met

@@ -22,7 +22,7 @@ from ..mapping import WireRequest
 from ..model import Span, span_key
 from ..pipeline import Proxy
 from ..resolve import refresh
-from ..store import codec
+from ..store import Store, codec
 from ..store.writes import Writes
 from . import commit
 from .calls import ReadError
@@ -57,7 +57,7 @@ class Stops:
 
 
 class Backfill:
-    def __init__(self, job: Job, config, mappings: dict, store, transport):
+    def __init__(self, job: Job, config, mappings: dict, store: Store, transport):
         for name in (job.source, job.target):
             if name not in config.upstreams:
                 raise ConfigError(f"no upstream {name!r} in the config; known: {', '.join(config.upstreams)}")

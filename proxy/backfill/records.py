@@ -22,12 +22,12 @@ from __future__ import annotations
 from .. import ids
 from ..errors import ValidationFailed
 from ..model import Assessment, Span
-from ..store import Store
+from ..store import Records
 from .writes import Element, WriteRequest
 
 
 class Decoder:
-    def __init__(self, vendor: str, secret: str, store: Store):
+    def __init__(self, vendor: str, secret: str, store: Records):
         self.vendor, self.secret, self.store = vendor, secret, store
 
     def decode(self, req: WriteRequest) -> tuple[list[tuple[object, Element]], list[str]]:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from ..store import Outbox
 from ..store.writes import Writes
 
 log = logging.getLogger("proxy.delivery")
 
 
 class GroupCommit:
-    def __init__(self, store):
+    def __init__(self, store: Outbox):
         self.store = store
         self._queued: list[tuple[Writes, asyncio.Future]] = []
         self._writing = False

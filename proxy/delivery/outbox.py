@@ -14,6 +14,7 @@ import logging
 
 from ..model import Assessment, replace
 from ..upstream import Transport
+from ..store import Delivering
 from ..store.writes import Writes
 from .committer import GroupCommit
 from .target import Target
@@ -23,7 +24,8 @@ log = logging.getLogger("proxy.delivery")
 
 
 class Outbox:
-    def __init__(self, store, transport: Transport, upstreams: list[str], target_for, settings_for, metrics, replies_kept: float = 0):
+    def __init__(self, store: Delivering, transport: Transport, upstreams: list[str], target_for, settings_for, metrics,
+                 replies_kept: float = 0):
         self.store, self.metrics = store, metrics
         self.replies_kept = replies_kept  # seconds a repeated POST's answer is kept (config dedupe_window)
         self.commit = GroupCommit(store)

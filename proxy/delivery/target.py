@@ -19,7 +19,7 @@ from ..mapping import VendorMapping
 from ..idspace import IdSpace, alias_record
 from ..model import Assessment, OutRequest, Span, replace, span_key
 from ..roots import root_of
-from ..store import Store, codec
+from ..store import Lookups, codec
 from ..store.writes import Writes
 from ..upstream import Response, Transport
 
@@ -28,8 +28,8 @@ KNOWN_CACHE = 100_000  # learned ids kept per upstream in each process; emptied 
 
 
 class Target:
-    def __init__(self, name: str, upstream: Upstream, mapping: VendorMapping, store: Store, secret: str, overrides: list = (),
-                 known: dict[str, str] | None = None):
+    def __init__(self, name: str, upstream: Upstream, mapping: VendorMapping, store: Lookups, secret: str,
+                 overrides: list = (), known: dict[str, str] | None = None):
         self.name, self.upstream, self.mapping, self.store = name, upstream, mapping, store
         self.vendor = mapping.vendor
         self.secret = secret

@@ -19,7 +19,7 @@ from ..mapping.vendor import skipped
 from ..model import OutRequest, Span, span_key
 from ..observe import delivering
 from ..resolve import refresh
-from ..store import codec
+from ..store import Delivering, codec
 from ..store.outbox import OutboxItem
 from ..store.writes import Writes
 from ..upstream import Response, Transport
@@ -34,7 +34,8 @@ ROUND_BACKOFF_MAX = 10.0  # seconds after failed rounds in a row: the poll inter
 
 
 class Worker:
-    def __init__(self, upstream: str, target_for, store, transport: Transport, settings, metrics, commit: GroupCommit | None = None):
+    def __init__(self, upstream: str, target_for, store: Delivering, transport: Transport, settings, metrics,
+                 commit: GroupCommit | None = None):
         self.upstream, self.store, self.transport, self.metrics = upstream, store, transport, metrics
         self.commit = commit or GroupCommit(store)  # the requests' (committer.py): bookkeeping joins their transactions
         self.target_for = target_for  # (upstream, route index) -> Target with that route's overrides

@@ -1,6 +1,7 @@
 """Storage: the id registry, the record of accepted assessments, and the outbox.
 
-`Store` is the one interface the core uses. Backends: `SQLiteStore` (the
+`Store` is what a backend implements; each user types against the small interface it needs
+(interfaces.py: IdRegistry, Records, Outbox, Checkpoints). Backends: `SQLiteStore` (the
 embedded default, `sqlite:///./data/proxy.db`), `PostgresStore`
 (`postgresql://user:pass@host/db`: several instances sharing one database) and
 `MemoryStore` (`memory://`, gone with the process; for tests and benchmarks).
@@ -10,13 +11,14 @@ import asyncio
 from pathlib import Path
 from typing import Any, Callable
 
-from .base import Store
+from .interfaces import Checkpoints, Delivering, IdRegistry, Lookups, Outbox, Records, Storage, Store
 from .memory import MemoryStore
 
-__all__ = ["Store", "MemoryStore", "missing", "open_store", "reading"]
+__all__ = ["Checkpoints", "Delivering", "IdRegistry", "Lookups", "MemoryStore", "Outbox", "Records", "Storage", "Store",
+           "missing", "open_store", "reading"]
 
 
-async def reading(store: Store, fn: Callable, *args) -> Any:
+async def reading(store: Storage, fn: Callable, *args) -> Any:
     """`fn(*args)`, which reads `store`: from a thread where each read is a network round trip
     (`store.remote`: the event loop serves other requests meanwhile), at once where reads are
     local look-ups (a thread hop would cost more than the read)."""

@@ -154,6 +154,20 @@ def test_dead_letters_keep_the_error_and_can_be_replayed_or_dropped(store):
     assert store.drop([b.id]) == 1 and store.dead_letters() == []
 
 
+def test_rows_settled_several_at_once_count_only_those_in_the_state_asked_for(store):
+    store.enqueue([("scale", rec(i), f"r{i}") for i in range(4)])
+    a, b, c, d = store.claim("scale", 10, lease=60)
+    store.bury(a.id, "gave up")
+    store.bury(b.id, "gave up")
+    assert store.replay([a.id, b.id, c.id]) == 2  # c is pending, not dead
+    store.release([c.id, d.id])
+    assert sorted(it.id for it in store.claim("scale", 10, lease=60)) == [a.id, b.id, c.id, d.id]
+    store.bury(a.id, "gave up")
+    store.bury(b.id, "gave up")
+    assert store.drop([a.id, b.id, c.id]) == 2 and store.replay([]) == 0 and store.drop([]) == 0
+    store.done([c.id, d.id])
+    assert store.depth() == {} and store.dead_letters() == []
+
 def test_records_survive_a_round_trip_with_every_field(store):
     full = Assessment(op="upsert", entity="span", trace_id=Ref("scale", "t"), span_id=Ref("scale", "s"), project="p", name="n", value=4,
                       scale=[1, 5], label="approved", comment="c", rubric={"a": "pass"}, correction={"output": "x"}, metadata={"k": [1, 2]},

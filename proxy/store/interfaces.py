@@ -1,17 +1,28 @@
-"""What the core asks of storage. Every method is keyed by plain strings, so a
-backend needs no knowledge of vendors or of the canonical model's internals."""
+"""What the core asks of storage, in the small interfaces its users need. Every method is keyed
+by plain strings, so a backend needs no knowledge of vendors or of the canonical model's internals.
+
+Each module types its store against the smallest of these it uses: the id space and roots an
+`IdRegistry`, the resolver and a target `Lookups`, the group commit, readiness, metrics and the
+admin commands an `Outbox`, a back-fill's checkpoint `Checkpoints`. `Store` is their union, what a
+backend (memory.py, sqlite.py, postgres.py) implements and what the app wires.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from ..model import Assessment, Span
+from .outbox import DeadLetter, OutboxItem
 from .writes import Writes
 
 
-class Store(Protocol):
-    remote: bool  # each call is a network round trip: the request path makes its reads from a thread
-    # id registry: (vendor, foreign id, target vendor) <-> native id
+class Storage(Protocol):
+    remote: bool  # each call is a network round trip: the request path makes its reads from a thread (store.reading)
+
+
+class IdRegistry(Storage, Protocol):
+    """(vendor, foreign id, target vendor) <-> native id, and the traces and spans seen so far."""
+
     def id_for(self, vendor: str, value: str, target: str) -> str | None: ...
     def remember_id(self, vendor: str, value: str, target: str, native: str) -> str:
         """Keep the first mapping ever made for this foreign id; returns the one kept."""
@@ -23,6 +34,15 @@ class Store(Protocol):
     def lookup_id(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None]:
         """(id_for(vendor, value, target), None), or (None, origin_of(vendor, value)) where the first
         finds nothing: what a translation asks first, in one query where the store has to ask."""
+
+    # the traces and spans seen so far, merged: key "<vendor>:<trace|span>:<id>"; and under
+    # "<vendor>:root:<trace id>" which span is that trace's root (proxy/roots.py)
+    def get_span(self, key: str) -> Span | None: ...
+    def put_span(self, key: str, span: Span) -> None: ...
+
+
+class Records(Storage, Protocol):
+    """Accepted assessments, what each upstream has of them, and the answers repeated POSTs get."""
 
     # accepted assessments, by the id the client knows them by
     def put_record(self, key: str, record: Assessment) -> None: ...
@@ -37,23 +57,25 @@ class Store(Protocol):
     def learned_by(self, upstream: str, vendor_id: str) -> str | None:
         """Reverse: which record an upstream's id was learned for (a read-back must not adopt another's)."""
 
-    # the traces and spans seen so far, merged: key "<vendor>:<trace|span>:<id>"; and under
-    # "<vendor>:root:<trace id>" which span is that trace's root (proxy/roots.py)
-    def get_span(self, key: str) -> Span | None: ...
-    def put_span(self, key: str, span: Span) -> None: ...
-
     # what each upstream already has: a print of the record content it acknowledged
     def mark_delivered(self, upstream: str, prints: list[tuple[str, str]]) -> None: ...
     def delivered(self, upstream: str, record_id: str) -> str | None: ...
 
-    # the outbox: canonical records waiting for one upstream each
-    def commit(self, writes: Writes) -> None:
-        """Write everything in `writes` (outbox rows, answers, records, learned ids, prints, rows done) in one transaction."""
-    def enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]] = ()) -> None:
-        """`commit` of outbox rows and answers only (store/writes.py `Enqueue`)."""
+    # the answer a request with the same key gets again within max_age seconds
     def reply_for(self, key: str, max_age: float) -> bytes | None: ...
     def prune_replies(self, max_age: float) -> int: ...
-    def claim(self, upstream: str, limit: int, lease: float) -> list: ...
+
+
+class Outbox(Storage, Protocol):
+    """Canonical records waiting for one upstream each, and the one transaction everything is written in."""
+
+    def commit(self, writes: Writes) -> None:
+        """Write everything in `writes` (outbox rows, answers, records, learned ids, prints, marks, rows done,
+        and the id registry's aliases kept since the last commit) in one transaction."""
+    def enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]] = ()) -> None:
+        """`commit` of outbox rows and answers only (store/writes.py `Enqueue`)."""
+    def claim(self, upstream: str, limit: int, lease: float) -> list[OutboxItem]:
+        """Due rows, oldest first, at most one per record (so a record's changes keep their order), leased."""
     def done(self, ids: list[int]) -> None: ...
     def release(self, ids: list[int]) -> None:
         """Give claimed items back before their lease runs out (a round that failed, a stop): due again at once."""
@@ -63,11 +85,27 @@ class Store(Protocol):
     def bury(self, item_id: int, error: str, maybe_sent: bool = False) -> None:
         """Make an item a dead letter, keeping the last error (and its mark only if `maybe_sent`, as retry)."""
     def depth(self) -> dict[str, tuple[int, float | None]]: ...
-    def dead_letters(self, upstream: str | None = None, limit: int = 100) -> list: ...
+    def dead_letters(self, upstream: str | None = None, limit: int = 100) -> list[DeadLetter]: ...
     def replay(self, ids: list[int]) -> int: ...
     def drop(self, ids: list[int]) -> int: ...
-    def ping(self) -> bool: ...
+    def ping(self) -> bool:
+        """Whether the store can take a write now (/readyz)."""
 
-    # back-fill checkpoints: where a back-fill job stopped (proxy/backfill/checkpoint.py), as JSON text
+
+class Checkpoints(Storage, Protocol):
+    """Where a back-fill job stopped (proxy/backfill/checkpoint.py), as JSON text."""
+
     def checkpoint(self, key: str) -> str | None: ...
     def save_checkpoint(self, key: str, state: str) -> None: ...
+
+
+class Lookups(IdRegistry, Records, Protocol):
+    """What a translation reads and the resolver keeps: ids, spans, records (resolve.py, delivery/target.py)."""
+
+
+class Delivering(Lookups, Outbox, Protocol):
+    """What delivery works with: the outbox, and the look-ups an encode makes (delivery/worker.py, outbox.py)."""
+
+
+class Store(IdRegistry, Records, Outbox, Checkpoints, Protocol):
+    """Everything: what a backend implements and the app wires."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from . import config as config_mod
 from .backfill import command as backfill_command
 from .errors import ConfigError, ProxyError
-from .mapping import builtin_dir, load_all
+from .mapping import builtin_dir, explain, load_all
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         commands = {"serve": serve, "check": check, "translate": translate, "outbox": outbox, "dead-letters": dead_letters, "fake-upstream": fake_upstream,
-                    "backfill": lambda a: backfill_command.backfill(a, render_report)}
+                    "backfill": backfill_command.backfill}
         return commands[args.command](args)
     except ConfigError as exc:
         print(f"feedback-proxy: {exc.message}", file=sys.stderr)
@@ -232,22 +232,8 @@ def translate(args) -> int:
            "refused": [{"record": f"{rec.op} on a {rec.entity}", "why": why} for rec, why in result.refused]}
     print(json.dumps(out, indent=2, default=str))
     if args.explain:
-        print(render_report(result.report, result.source, result.endpoint, result.target))
+        print(explain.render(result.report, result.source, result.endpoint, result.target))
     return 0
-
-
-def render_report(rows: list[dict], src: str, endpoint: str, dst: str) -> str:
-    lines = [f"\nloss report: {src} {endpoint} -> {dst}"]
-    width = max((len(r["input"]) for r in rows), default=10)
-    for r in rows:
-        if r["status"] == "kept":
-            lines.append(f"  kept     {r['input']:<{width}}  -> {r['canonical']} -> {r['output']}")
-        else:
-            via = f" -> {r['canonical']}" if r["canonical"] else ""
-            lines.append(f"  {r['status']:<8} {r['input']:<{width}} {via}: {r['note']}")
-    lost = [r for r in rows if r["status"] != "kept"]
-    lines.append(f"  {len(rows) - len(lost)} kept, {len(lost)} lost or dropped" if rows else "  nothing to report")
-    return "\n".join(lines)
 
 
 def _store(args):

@@ -15,3 +15,11 @@ def loads(data: bytes | str) -> Any:
 
 def dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=str)
+
+
+def parse_or_none(body: bytes) -> Any:
+    """A body as JSON, or None when it is empty or not JSON (an upstream's answer, a kept reply)."""
+    try:
+        return orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return None

@@ -24,6 +24,10 @@ from .generated import define
 # entity (upsert, delete, comment); the rest are how a client acts on feedback it already gave.
 # Where only one vendor's API has an op today, it says so: a new vendor's concept enters here,
 # on purpose, with its meaning written down (README, Mappings), not as another vendor's word.
+# "No value here" (a field absent, not null): what a mapping's path finds where a step is
+# missing, and what a codec function answers when it has nothing to give. Below both.
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
+
 OPS = ("upsert", "delete", "comment", "evaluate", "update", "remove", "read", "list")
 # upsert   - set a named score on an entity (Opik PUT, Tracia evaluate, Scale create)
 # delete   - remove a named score from an entity, by its name (Opik feedback-scores/delete)

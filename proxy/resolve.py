@@ -9,7 +9,7 @@ remembers what was accepted so later requests (and reads) can find it.
 from __future__ import annotations
 
 
-from .delivery.target import parse_or_none
+from . import jsonio
 from .errors import NotFound
 from .idspace import RECORD, record_key
 from .mapping import VendorMapping
@@ -93,7 +93,7 @@ class Resolver:
         """A same-vendor primary names what it created (its mapping's `learn: vendor_id`: Scale's assessment_id)."""
         if reply.status >= 300 or not endpoint.learn_fields or len(resolved) != 1:
             return None
-        body = parse_or_none(reply.body) if isinstance(reply.body, bytes) else reply.body
+        body = jsonio.parse_or_none(reply.body) if isinstance(reply.body, bytes) else reply.body
         learned = endpoint.learn(reply.status, body, reply.headers)
         return [str(learned["vendor_id"])] if learned.get("vendor_id") else None
 

@@ -52,7 +52,7 @@ def iso(text: str) -> str:
     return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def backfill(args, render_report) -> int:
+def backfill(args) -> int:
     from . import render
     from .dryrun import DryStore
     from .job import Job
@@ -78,7 +78,7 @@ def backfill(args, render_report) -> int:
     try:
         out = asyncio.run(go())
         if job.dry_run:  # its loss reports read the store: before it is closed
-            print(render.dry_run(out, render_report))
+            print(render.dry_run(out))
         print(render.summary(out, resume_command(args)))
     finally:
         getattr(store, "close", lambda: None)()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..mapping.explain import explain
+from ..mapping.explain import explain, render
 from .run import Outcome
 
 LOSSES_SHOWN = 40
@@ -47,7 +47,7 @@ def summary(out: Outcome, resume: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def dry_run(out: Outcome, render_report) -> str:
+def dry_run(out: Outcome) -> str:
     """The first requests per target endpoint, and each write's loss report for its first record."""
     bf = out.backfill
     parts = [f"dry run: nothing was written; {bf.tally.queued:,} record(s) would be queued for {bf.job.target}"]
@@ -57,7 +57,7 @@ def dry_run(out: Outcome, render_report) -> str:
             parts.append(json.dumps({"method": r.method, "path": r.path, **({"query": r.query} if r.query else {}), "body": r.body}, default=str))
     for name, (_, endpoint, wire, rec, refused) in bf.dry.examples.items():
         rows = explain(endpoint, wire, [rec], bf.target, [], refused)
-        parts.append(render_report(rows, bf.source.vendor, f"{endpoint.name} ({name}: the one read with the most fields)", bf.target.vendor))
+        parts.append(render(rows, bf.source.vendor, f"{endpoint.name} ({name}: the one read with the most fields)", bf.target.vendor))
     return "\n".join(parts)
 
 

@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from ..mapping.paths import MISSING
+from ..model import MISSING
 
 
 def length(value: Any, src: dict) -> Any:

@@ -7,8 +7,7 @@ from typing import Any
 
 from .. import ids
 from ..errors import Violation
-from ..mapping.paths import MISSING
-from ..model import Reply
+from ..model import MISSING, Reply
 from . import core
 
 _JAVA_MAX = "999999999.999999999"

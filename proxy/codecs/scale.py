@@ -9,8 +9,7 @@ from typing import Any
 
 from .. import ids
 from ..errors import Violation
-from ..mapping.paths import MISSING
-from ..model import Reply
+from ..model import MISSING, Reply
 
 _PYDANTIC = {
     "missing": ("missing", "Field required"),

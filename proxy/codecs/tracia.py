@@ -9,8 +9,7 @@ from typing import Any
 
 from .. import ids
 from ..errors import Violation, describe
-from ..mapping.paths import MISSING
-from ..model import Reply
+from ..model import MISSING, Reply
 from . import core
 
 _SPAN_ID = re.compile(r"^(sp|tr)_[0-9a-f]{16}$")

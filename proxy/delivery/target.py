@@ -126,7 +126,7 @@ class Target:
         endpoint = self.mapping.endpoints.get(req.endpoint)
         if endpoint is None or not endpoint.learn_fields or not 200 <= resp.status < 300 or len(req.records) != 1:
             return
-        learned = endpoint.learn(resp.status, parse_or_none(resp.body), resp.headers)
+        learned = endpoint.learn(resp.status, jsonio.parse_or_none(resp.body), resp.headers)
         if learned.get("vendor_id"):
             rec, vendor_id = req.records[0], str(learned["vendor_id"])
             writes.learned.append((self.name, rec.id, vendor_id))
@@ -158,7 +158,7 @@ class Target:
         if resp.status >= 300:
             raise UpstreamError(f"{self.name} answered {resp.status} to the read-back {lister.method} {lister.path}: "
                                 f"{resp.body[:300].decode(errors='replace')}")
-        listed = parse_or_none(resp.body)
+        listed = jsonio.parse_or_none(resp.body)
         found = [item for item in (listed.get(spec.items) if isinstance(listed, dict) else None) or []
                  if isinstance(item, dict) and all(item.get(k) == body[k] for k in spec.match if k in body)]
         learn = self.mapping.endpoints[req.endpoint]
@@ -179,13 +179,6 @@ class Target:
         headers = {"content-type": "application/json", **self.headers} if req.body is not None else dict(self.headers)
         body = jsonio.dumps(req.body) if req.body is not None else None
         return await transport.send(req.method, url, headers, body, self.upstream.timeout)
-
-
-def parse_or_none(body: bytes) -> Any:
-    try:
-        return jsonio.loads(body) if body else None
-    except jsonio.JSONDecodeError:
-        return None
 
 
 def event_ms(iso: str | None) -> int | None:

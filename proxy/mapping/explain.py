@@ -144,3 +144,18 @@ def leaves(value: Any, path: str = "body") -> list[str]:
                 keys[leaf] = None
         return list(keys)
     return [path]
+
+
+def render(rows: list[dict], src: str, endpoint: str, dst: str) -> str:
+    """The loss report as text (`translate --explain`, the playground, a back-fill's dry run)."""
+    lines = [f"\nloss report: {src} {endpoint} -> {dst}"]
+    width = max((len(r["input"]) for r in rows), default=10)
+    for r in rows:
+        if r["status"] == "kept":
+            lines.append(f"  kept     {r['input']:<{width}}  -> {r['canonical']} -> {r['output']}")
+        else:
+            via = f" -> {r['canonical']}" if r["canonical"] else ""
+            lines.append(f"  {r['status']:<8} {r['input']:<{width}} {via}: {r['note']}")
+    lost = [r for r in rows if r["status"] != "kept"]
+    lines.append(f"  {len(rows) - len(lost)} kept, {len(lost)} lost or dropped" if rows else "  nothing to report")
+    return "\n".join(lines)

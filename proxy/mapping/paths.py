@@ -12,7 +12,8 @@ import re
 from functools import partial
 from typing import Any, Callable
 
-MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
+from ..model import MISSING
+
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _PATH = re.compile(r"[^.\[\]]+(?:\.[^.\[\]]+|\[\d+\])*")
 Getter = Callable[[dict], Any]

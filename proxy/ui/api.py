@@ -132,7 +132,7 @@ class OperatorApi:
         return answer({"vendors": out, "prefixes": {name: m.spec.prefixes for name, m in self.mappings.items()}})
 
     async def translate(self, request: Request) -> Response:
-        from ..cli import render_report
+        from ..mapping.explain import render
         from ..translate import translate
 
         body, refused = await self._json(request)
@@ -152,7 +152,7 @@ class OperatorApi:
             "requests": [{"method": r.method, "path": r.path, "query": r.query or None, "body": r.body} for r in result.requests],
             "refused": [{"record": f"{rec.op} on a {rec.entity}", "why": str(why)} for rec, why in result.refused],
             "report": [{k: (str(v) if k == "note" and v is not None else v) for k, v in row.items()} for row in result.report],
-            "report_text": render_report(result.report, result.source, result.endpoint, result.target),
+            "report_text": render(result.report, result.source, result.endpoint, result.target),
         })
 
     async def _json(self, request: Request):

@@ -5,22 +5,29 @@ The SQLite file was made by the code before the rename (main at dd5de39)."""
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 from pathlib import Path
 
 from proxy.model import Assessment, Ref
 from proxy.store import codec
 from proxy.store.sqlite import SQLiteStore
 
-MADE = Path(__file__).resolve().parents[1] / "fixtures" / "store" / "made-before-vendor_id.sqlite"
+# the SQL dump (sqlite3 .dump) of a SQLite store made by the code before the rename
+MADE = Path(__file__).resolve().parents[1] / "fixtures" / "store" / "made-before-vendor_id.sql"
 KEPT_ON_DISK = (b'{"op":"upsert","entity":"span","trace_id":["scale","t1"],"span_id":["scale","s1"],"name":"approval",'
                 b'"value":1.0,"label":"approved","created_at":"2026-12-06T00:00:00Z","assessment_id":"asmt-1","id":"rec-1",'
                 b'"origin":{"vendor":"scale"}}')  # codec.dump of that record, by the code before the rename
 
 
+def made(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.executescript(MADE.read_text())
+    db.close()
+
+
 def test_an_old_sqlite_store_opens_and_its_records_carry_vendor_id(tmp_path):
     path = tmp_path / "proxy.db"
-    shutil.copy(MADE, path)
+    made(path)
     store = SQLiteStore(str(path))
     try:
         kept = store.get_record("rec-1")

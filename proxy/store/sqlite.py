@@ -134,22 +134,19 @@ class SQLiteStore(SQLStore):
             time.sleep(BUSY_SLEEP)
 
     def _one(self, sql: str, args: tuple = ()):
-        try:  # at once, as nearly always; the retrying path only where SQLite found the database busy
-            with self._lock:
-                return self._db.execute(sql, args).fetchone()
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc):
-                raise
-        return self._read(lambda db: db.execute(sql, args).fetchone())
+        return self._fetch(sql, args, sqlite3.Cursor.fetchone)
 
     def _all(self, sql: str, args: tuple = ()):
-        try:
+        return self._fetch(sql, args, sqlite3.Cursor.fetchall)
+
+    def _fetch(self, sql: str, args: tuple, fetch):
+        try:  # at once, as nearly always; the retrying path only where SQLite found the database busy
             with self._lock:
-                return self._db.execute(sql, args).fetchall()
+                return fetch(self._db.execute(sql, args))
         except sqlite3.OperationalError as exc:
             if not _busy(exc):
                 raise
-        return self._read(lambda db: db.execute(sql, args).fetchall())
+        return self._read(lambda db: fetch(db.execute(sql, args)))
 
     def _write(self, sql: str, args: tuple = ()) -> int:
         with self._locked(write=True) as db:

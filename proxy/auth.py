@@ -17,6 +17,7 @@ credentials) so `Redactor` can keep them out of logs and error bodies.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
@@ -93,6 +94,12 @@ def presented_key(auth, headers: dict[str, str]) -> str | None:
         if scheme.lower() != auth.scheme.lower():
             return None
         value = value.strip()
+    if value and auth.basic:  # base64(user:password): the half the mapping names is the key
+        try:
+            user, colon, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        value = (password if auth.basic == "password" else user) if colon else ""
     return value or None
 
 

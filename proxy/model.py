@@ -186,6 +186,7 @@ class OutRequest:
     query: dict[str, str] | None = None
     endpoint: str = ""  # the mapping endpoint it was encoded for
     records: list[Assessment] = field(default_factory=list)  # what it carries
+    item_records: list | None = None  # a grouped request: the record of each item of its array, in order
 
 
 @dataclass(slots=True)

@@ -73,17 +73,18 @@ class Proxy:
         try:
             reply = await self._handle(req, mapping, endpoint, params, prefix)
         except RequestError as exc:
-            reply = mapping.error(exc.status, exc.code, exc.message, getattr(exc, "violations", []))
+            reply = mapping.error(exc.status, exc.code, exc.message, getattr(exc, "violations", []), endpoint.name)
         except EncodeError as exc:
-            reply = mapping.error(422, exc.code, exc.message)
+            reply = mapping.error(422, exc.code, exc.message, endpoint=endpoint.name)
         except UpstreamError as exc:
             log.warning("request %s: %s %s: primary %s failed: %s", req.request_id, mapping.vendor, endpoint.name, exc.upstream, exc.message)
-            reply = self._upstream_error(mapping, exc)
+            reply = self._upstream_error(mapping, exc, endpoint.name)
         except ProxyError as exc:
-            reply = mapping.error(exc.status if exc.status < 500 else 502, exc.code, exc.message)
+            reply = mapping.error(exc.status if exc.status < 500 else 502, exc.code, exc.message, endpoint=endpoint.name)
         except Exception as exc:  # the store or the machine failed, not the client: say so in its shape
             log.exception("request %s: %s %s failed inside the proxy", req.request_id, mapping.vendor, endpoint.name)
-            reply = mapping.error(503, "UNAVAILABLE", f"the proxy could not take the request now ({type(exc).__name__}); retry later")
+            reply = mapping.error(503, "UNAVAILABLE", f"the proxy could not take the request now ({type(exc).__name__}); retry later",
+                                  endpoint=endpoint.name)
             reply.headers["retry-after"] = "1"
         self.metrics.request(mapping.vendor, endpoint.name, reply.status)
         log.info("request %s: %s %s %s -> %d (%.1f ms)", req.request_id, req.method, req.path, endpoint.name, reply.status, (time.perf_counter() - started) * 1000)
@@ -114,7 +115,7 @@ class Proxy:
             name = found[1].name if found is not None else "unknown"
             log.warning("request %s: %s %s (%s %s) refused %d: %s", req.request_id, req.method, req.path, mapping.vendor, name, exc.status, exc.message)
             self.metrics.request(mapping.vendor, name, exc.status)
-            return mapping.error(exc.status, exc.code, exc.message)
+            return mapping.error(exc.status, exc.code, exc.message, endpoint=found[1].name if found is not None else None)
         req.client = client.name if client is not None else None
         req.forward_credentials = bool(route and route.primary and route.primary.vendor == mapping.vendor
                                        and self.config.routes[route.index].forward_client_credentials)
@@ -156,7 +157,9 @@ class Proxy:
         raw = ingress.inflate(req.body, req.headers.get("content-encoding"), self.config.limits.max_inflated_bytes)
         body = ingress.parse_json(raw, self.config.limits) if raw else None
         make_id = ids.record_ids(self.config.id_secret, req.request_id, int(time.time() * 1000))
-        records = endpoint.decode(WireRequest(req.method, params, req.query, req.headers, body), {"request_id": req.request_id, "make_id": make_id})
+        decoding = {"request_id": req.request_id, "make_id": make_id}
+        records = endpoint.decode(WireRequest(req.method, params, req.query, req.headers, body), decoding)
+        ctx.update({k: decoding[k] for k in ("listed", "accepted", "rejected") if k in decoding})  # what a reply may say
         for rec in records:
             if rec.op in ("upsert", "comment") and rec.created_at is None:
                 rec.created_at = ctx["now_iso"]  # accepted now: the answer and every later read say so
@@ -224,12 +227,12 @@ class Proxy:
         """What a reply may read besides the records: `header.<name>` reads the request's headers."""
         return {"now_iso": now_iso(), "url": req.url, "request_id": req.request_id, "header": req.headers}
 
-    def _upstream_error(self, mapping: VendorMapping, exc: UpstreamError) -> Reply:
+    def _upstream_error(self, mapping: VendorMapping, exc: UpstreamError, endpoint: str | None = None) -> Reply:
         got = exc.status_received
         if got is not None and 400 <= got < 500 and got != 401:
-            reply = mapping.error(got, "UPSTREAM_REJECTED", exc.message)
+            reply = mapping.error(got, "UPSTREAM_REJECTED", exc.message, endpoint=endpoint)
         else:
-            reply = mapping.error(502, "UPSTREAM_ERROR", exc.message)
+            reply = mapping.error(502, "UPSTREAM_ERROR", exc.message, endpoint=endpoint)
         if exc.retry_after is not None:
             reply.headers["retry-after"] = str(int(exc.retry_after))
         return reply

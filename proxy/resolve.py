@@ -34,13 +34,17 @@ class Resolver:
             elif rec.op in ("update", "remove"):
                 key, stored = self.accepted(rec.origin.get("vendor"), rec.vendor_id)
                 if stored is None:
-                    if strict:
+                    if strict and not rec.origin.get("missing_ok"):
                         raise NotFound(f"no assessment with id {rec.vendor_id!r}")
                     continue
                 if rec.op == "update":
                     out.append(_merged(stored, rec, key))
                 else:
                     out.append(replace(stored, op="remove", vendor_id=key))
+            elif rec.op == "upsert" and rec.vendor_id:
+                # a client naming its own assessment by an id it chose: a re-send of that id is that assessment
+                _, stored = self.accepted(rec.origin.get("vendor"), rec.vendor_id)
+                out.append(replace(rec, id=stored.id) if stored is not None else rec)
             elif (rec.op == "upsert" and rec.origin.get("overwrites") or rec.op == "delete") and rec.name and rec.entity_ref is not None:
                 # the same assessment as the one accepted before under this entity and name,
                 # so an upstream that gave it an id of its own can update or delete that one

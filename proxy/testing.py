@@ -55,7 +55,7 @@ class Fault:
 
 class FakeVendor:
     def __init__(self, vendor: str):
-        if vendor not in ("opik", "tracia", "scale"):
+        if vendor not in ("opik", "tracia", "scale", "langfuse"):
             raise ValueError(f"no fake for {vendor!r}")
         self.name = vendor
         self.received: list[Received] = []
@@ -150,6 +150,10 @@ class FakeVendor:
             del self.assessments[aid]
             return JSONResponse({"id": aid, "deleted": True, "object": "span.assessment"})
         return JSONResponse(self.assessments[aid])
+
+    # --- Langfuse: its public API, answered and kept by its history (testing_langfuse.py) ----
+    def _langfuse(self, r: Received, url: str) -> Response:
+        return self.history.answer(r.method, r.path, r.query, r.headers, r.body)
 
     def _keep(self, r: Received) -> None:
         """Into the history the read API serves; what it keeps never changes how the fake answers."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from proxy.config import Config
 from proxy.mapping import load_all
 from proxy.store import MemoryStore
 from proxy.testing import FakeServer, FakeVendor
+from proxy.testing_history import history_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -28,18 +30,24 @@ os.environ.setdefault("OPIK_FILE_LOGGING_LEVEL", "CRITICAL")
 # ...into a file of the suite's own, not `opik.log` where the suite runs (the SDK's default)
 os.environ.setdefault("OPIK_LOGGING_FILE", os.path.join(tempfile.mkdtemp(prefix="feedback-proxy-tests-"), "opik.log"))
 
-UPSTREAM_KEYS = {"opik": "opik-upstream-key", "tracia": "tr_upstream_key", "scale": "scale-upstream-key"}
+UPSTREAM_KEYS = {"opik": "opik-upstream-key", "tracia": "tr_upstream_key", "scale": "scale-upstream-key",
+                 "langfuse": "sk-lf-upstream-secret"}
+LANGFUSE_UPSTREAM_BASIC = "Basic " + base64.b64encode(f"pk-lf-upstream-public:{UPSTREAM_KEYS['langfuse']}".encode()).decode()
 UPSTREAM_HEADERS = {
     "opik": {"Authorization": UPSTREAM_KEYS["opik"], "Comet-Workspace": "default"},
     "tracia": {"Authorization": f"Bearer {UPSTREAM_KEYS['tracia']}"},
     "scale": {"x-api-key": UPSTREAM_KEYS["scale"], "x-selected-account-id": "acct_upstream"},
+    "langfuse": {"Authorization": LANGFUSE_UPSTREAM_BASIC},
 }
 # What the clients (the SDKs, or plain HTTP) authenticate with: never to reach an upstream.
-CLIENT_KEYS = {"opik": "opik-client-key", "tracia": "tr_client_key_0000", "scale": "scale-client-key"}
+CLIENT_KEYS = {"opik": "opik-client-key", "tracia": "tr_client_key_0000", "scale": "scale-client-key",
+               "langfuse": "sk-lf-client-secret"}
+LANGFUSE_CLIENT_PUBLIC = "pk-lf-client-public"
 CLIENT_HEADERS = {
     "opik": {"Authorization": CLIENT_KEYS["opik"], "Comet-Workspace": "default"},
     "tracia": {"Authorization": f"Bearer {CLIENT_KEYS['tracia']}"},
     "scale": {"x-api-key": CLIENT_KEYS["scale"], "x-selected-account-id": "acct_client"},
+    "langfuse": {"Authorization": "Basic " + base64.b64encode(f"{LANGFUSE_CLIENT_PUBLIC}:{CLIENT_KEYS['langfuse']}".encode()).decode()},
 }
 
 
@@ -50,7 +58,7 @@ def sample(vendor: str, name: str) -> dict:
 @pytest.fixture(scope="session")
 def fakes():
     """One running fake per vendor for the whole session; emptied before each test."""
-    servers = {v: FakeServer(FakeVendor(v)).__enter__() for v in ("opik", "tracia", "scale")}
+    servers = {v: FakeServer(FakeVendor(v)).__enter__() for v in ("opik", "tracia", "scale", "langfuse")}
     yield servers
     for s in servers.values():
         s.__exit__(None, None, None)
@@ -62,6 +70,7 @@ def upstreams(fakes):
         s.vendor.received.clear()
         s.vendor.faults.clear()
         s.vendor.assessments.clear()
+    fakes["langfuse"].vendor.history = history_for("langfuse")  # the fake Langfuse keeps what it holds there
     return {v: s.vendor for v, s in fakes.items()}
 
 
@@ -93,7 +102,8 @@ def live_proxy(fakes, upstreams, mappings):
     running = []
 
     def start(routes: list[dict], upstream_patch: dict[str, dict] | None = None, **extra: Any) -> str:
-        ups = upstream_config(fakes)
+        # a Langfuse upstream where a route names it (the other suites' configs stay as they were)
+        ups = upstream_config(fakes, ("opik", "tracia", "scale", "langfuse") if "langfuse" in json.dumps(routes) else ("opik", "tracia", "scale"))
         for name, fields in (upstream_patch or {}).items():
             ups[name].update(fields)
         extra.setdefault("delivery", FAST_DELIVERY)

@@ -134,6 +134,28 @@ class Target:
             if isinstance(rec, Assessment):
                 alias_record(self.store, rec.vendor_id or rec.id, self.vendor, vendor_id)
 
+    def rejected(self, req: OutRequest, resp: Response) -> dict[str, str]:
+        """The records a 2xx answer to a batch refused (its mapping's `rejects`: a 207's errors),
+        by record id, each with the upstream's message."""
+        endpoint = self.mapping.endpoints.get(req.endpoint)
+        spec = endpoint.spec.rejects if endpoint is not None else None
+        if spec is None or not req.item_records:
+            return {}
+        answer = jsonio.parse_or_none(resp.body)
+        errors = answer.get(spec.items) if isinstance(answer, dict) else None
+        if not isinstance(errors, list) or not errors:
+            return {}
+        into = next((c.group.into for c in endpoint.spec.encode if c.group), None)
+        sent = req.body.get(into) if isinstance(req.body, dict) and into else None
+        by_key = {item.get(spec.key): rec for item, rec in zip(sent or [], req.item_records) if isinstance(item, dict)}
+        out: dict[str, str] = {}
+        for error in errors:
+            rec = by_key.get(error.get(spec.id)) if isinstance(error, dict) else None
+            if rec is not None:
+                why = ": ".join(str(error[k]) for k in spec.message if error.get(k) is not None)
+                out[rec.id] = f"{out[rec.id]}; {why}" if rec.id in out else why
+        return out
+
     # --- creates that are not idempotent (README, Delivery) ------------------------------
     def creates(self, req: OutRequest) -> bool:
         """Whether the request makes a new object at each call (its mapping says `creates`)."""

@@ -177,6 +177,12 @@ class Worker:
         except UpstreamError as exc:  # no answer: a create may have arrived all the same, unless it never left
             return await self._failed(tally.unsettled(items), exc.message, None, maybe_sent=not exc.unsent)
         if resp.status < 300:
+            refused = target.rejected(req, resp)  # a 207: some items refused, each with its message
+            if refused:
+                buried = tally.unsettled([it for it in items if it.record.id in refused])
+                await asyncio.to_thread(self._bury_each, buried, refused, f"{self.upstream} refused it ({resp.status} to "
+                                        f"{req.method} {req.path})")
+                items = [it for it in items if it.record.id not in refused]
             return await self._delivered(target, req, resp, tally.arrived(items))
         text = resp.body[:300].decode(errors="replace")
         why = f"{self.upstream} answered {resp.status} to {req.method} {req.path}: {text}"
@@ -288,6 +294,10 @@ class Worker:
             return
         prefix = f"waited {waited:.0f} s; " if getattr(why, "missing", None) else ""
         self._bury(it, f"{prefix}cannot be written for {self.upstream}: {why}")
+
+    def _bury_each(self, items: list[OutboxItem], whys: dict[str, str], prefix: str) -> None:
+        for it in items:
+            self._bury(it, f"{prefix}: {whys[it.record.id]}")
 
     def _bury_all(self, items: list[OutboxItem], why: str) -> None:
         for it in items:

@@ -18,6 +18,7 @@ from ..errors import Violation, ValidationFailed
 from ..model import ID_FIELDS, KINDS, Assessment, Ref, Span, span_key
 from . import carry, codegen
 from .checks import RuleViolation
+from .conditions import compile_condition
 from .fields import compile_fields
 from .paths import MISSING, compile_getter
 from .refusals import Refuse, split_checks
@@ -53,6 +54,9 @@ class CompiledDecode:
         self.checks = [run for _, _, run, _ in checks]
         self.uncarry = spec.uncarry
         self.overwrites = spec.overwrites
+        self.partial = spec.partial
+        self.missing_ok = spec.missing_ok
+        self.list_body = spec.list_body and self.each_loc == ("body",)
         self.kind = KINDS[spec.record]
         self.records_of = codegen.decode_records(self.kind, fields.forms, list(checks.forms.values()), DECODE_ROOTS,
                                                  vendor, spec.uncarry)
@@ -60,9 +64,9 @@ class CompiledDecode:
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
         src = sources(req, ctx)
         bad: list[Violation] = []
-        if req.body is not None and not isinstance(req.body, dict):
+        if req.body is not None and not isinstance(req.body, dict) and not (self.list_body and isinstance(req.body, list)):
             raise ValidationFailed([Violation(("body",), "type", expected="a JSON object")])
-        elements = [None]
+        elements, listed = [None], False
         if self.each:
             if self.items:
                 self._run(self.items, src, bad, ())
@@ -70,23 +74,49 @@ class CompiledDecode:
             if req.body is None and self.each_loc == ("body",):  # no body at all where the body is the object
                 raise ValidationFailed([Violation(("body",), "missing")])
             # an object: one element
-            elements = found if isinstance(found, list) else [found] if isinstance(found, dict) else []
+            listed = isinstance(found, list)
+            elements = found if listed else [found] if isinstance(found, dict) else []
             if bad:
                 raise ValidationFailed(bad)
+            ctx["listed"] = listed
         # one per request: never changed in place
         origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}
+        if self.missing_ok:
+            origin["missing_ok"] = True
+        if not self.partial or not listed:
+            return self.elements(src, elements, range(len(elements)), ctx, origin, listed)
+        records, accepted, rejected = [], [], []
+        for i, item in enumerate(elements):  # each alone: one that breaks a rule is refused by itself
+            try:
+                records += self.elements(src, [item], [i], ctx, origin, listed)
+            except ValidationFailed as exc:
+                rejected.append((i, item, exc.violations))
+            else:
+                accepted.append((i, item))
+        ctx["accepted"] = accepted
+        if rejected:
+            ctx["rejected"] = rejected
+        return records
+
+    def elements(self, src: dict, elements: list, indexes, ctx: dict, origin: dict, listed: bool) -> list:
+        """The records of some of the request's elements; `indexes`: their places in the request."""
+        make_id = self._make_id(ctx)
+        if not isinstance(indexes, range):
+            made, places = make_id, list(indexes)
+            make_id = lambda j: made(places[j])  # noqa: E731
         if self.records_of is not None:
-            records = self.records_of(src, elements if self.each else _NO_ITEM, self._make_id(ctx), origin)
+            records = self.records_of(src, elements if self.each else _NO_ITEM, make_id, origin)
             if records is not None:
                 return records
-        records = []  # some rule refuses an element (or nothing is generated): the interpreter says where and why
-        for i, item in enumerate(elements):
+        records, bad = [], []  # some rule refuses an element (or nothing is generated): the interpreter says where and why
+        for j, item in enumerate(elements):
+            i = indexes[j]
             src["item"] = item
             if self.each and not isinstance(item, dict):
                 bad.append(Violation((*self.each_loc, i), "type", input=item, expected="an object"))
                 continue
             # where a refusal points: the element's index (an object: no index)
-            prefix = ((*self.each_loc, i) if isinstance(found, list) else self.each_loc) if self.each else ()
+            prefix = ((*self.each_loc, i) if listed else self.each_loc) if self.each else ()
             values = {}
             for name, run, id_kind in self.fields:
                 v = self._run(run, src, bad, prefix)
@@ -95,7 +125,7 @@ class CompiledDecode:
             for run in self.checks:
                 self._run(run, src, bad, prefix)
             if not bad:
-                records.append(self._record(values, ctx, i, origin))
+                records.append(self._record(values, make_id, j, origin))
         if bad:
             raise ValidationFailed(bad)
         return records
@@ -118,7 +148,7 @@ class CompiledDecode:
             bad.append(Violation(tuple(loc), v.kind, v.limit, v.input, v.expected))
             return MISSING
 
-    def _record(self, values: dict, ctx: dict, index: int, origin: dict) -> Assessment | Span:
+    def _record(self, values: dict, make_id: Callable[[int], str], index: int, origin: dict) -> Assessment | Span:
         if self.uncarry and values.get(self.uncarry) is not None:
             text, carried = carry.detach(values[self.uncarry])
             values[self.uncarry] = text
@@ -129,7 +159,7 @@ class CompiledDecode:
         if self.kind is Span:  # a span's record is the span itself: its key is its id
             rec.id = span_key(self.vendor, rec.entity, rec.entity_ref.value if rec.entity_ref else index)
         else:
-            rec.id = self._make_id(ctx)(index)
+            rec.id = make_id(index)
         rec.origin = origin
         return rec
 
@@ -151,7 +181,40 @@ class CheckedDecode(CompiledDecode):
         return records
 
 
+class CasesDecode(CompiledDecode):
+    """Elements of several kinds in one list (spec.Decode.cases): each is decoded by the first case
+    whose `when` holds, with the fields every case shares and its own."""
+
+    def __init__(self, spec, vendor: str, endpoint: str):
+        super().__init__(spec.model_copy(update={"fields": {}, "checks": {}, "cases": []}), vendor, endpoint)
+        self.cases = []
+        for case in spec.cases:
+            sub = spec.model_copy(update={"record": case.record, "fields": {**spec.fields, **case.fields},
+                                          "checks": case.checks, "ignored": case.ignored, "cases": [], "partial": False})
+            self.cases.append((compile_condition(case.when, DECODE_ROOTS, None), CompiledDecode(sub, vendor, endpoint)))
+
+    def elements(self, src: dict, elements: list, indexes, ctx: dict, origin: dict, listed: bool) -> list:
+        records, bad = [], []
+        for j, item in enumerate(elements):
+            i = indexes[j]
+            src["item"] = item
+            where = (*self.each_loc, i) if listed else self.each_loc
+            decode = next((d for holds, d in self.cases if isinstance(item, dict) and holds(src)), None)
+            if decode is None:
+                bad.append(Violation(where, "type", input=item, expected="an object of a known kind"))
+                continue
+            try:
+                records += decode.elements(src, [item], [i], ctx, origin, listed)
+            except ValidationFailed as exc:
+                bad += exc.violations
+        if bad:
+            raise ValidationFailed(bad)
+        return records
+
+
 def compile_decode(spec, vendor: str, endpoint: str) -> CompiledDecode:
+    if spec.cases:
+        return CasesDecode(spec, vendor, endpoint)
     plain, refuse = split_checks(spec.checks)
     if refuse is None:
         return CompiledDecode(spec, vendor, endpoint)

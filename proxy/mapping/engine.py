@@ -23,7 +23,7 @@ from .decode import DECODE_ROOTS, WireRequest, compile_decode, sources
 from .fields import compile_fields, fill
 from .paths import MISSING, compile_getter
 from .checks import RuleViolation
-from .spec import EncodeCase, Endpoint
+from .spec import EncodeCase, Endpoint, Respond
 from .where import compile_where
 
 __all__ = ["DECODE_ROOTS", "ENCODE_ROOTS", "CompiledCase", "CompiledEndpoint", "WireRequest", "compile_path", "fill",
@@ -66,6 +66,17 @@ class CompiledCase:
         return out
 
 
+class Answer:
+    """One reply an endpoint may give (spec.Respond), compiled; `when` None: the default."""
+
+    def __init__(self, spec: Respond):
+        self.spec = spec
+        self.when = compile_condition(spec.when, RESPOND_ROOTS, "rec") if spec.when else None
+        self.body = compile_fields(spec.body, RESPOND_ROOTS, "rec") if spec.body is not None else None
+        self.headers = compile_fields(spec.headers, RESPOND_ROOTS, "rec")
+        self.where = compile_where(spec.where)
+
+
 class CompiledEndpoint:
     def __init__(self, name: str, spec: Endpoint, vendor: str):
         self.name, self.spec, self.vendor = name, spec, vendor
@@ -73,10 +84,13 @@ class CompiledEndpoint:
         self.decode = compile_decode(spec.decode, vendor, name) if spec.decode else None
         self.cases = [CompiledCase(c, spec, name) for c in spec.encode]
         r = spec.respond
-        self.respond_body = compile_fields(r.body, RESPOND_ROOTS, "rec") if r and r.body is not None else None
-        self.respond_headers = compile_fields(r.headers, RESPOND_ROOTS, "rec") if r else []
-        self.where = compile_where(r.where) if r else None
+        self.answers = [Answer(c) for c in r.cases] + [Answer(r)] if r else []  # the first whose `when` holds
         self.learn_fields = compile_fields(spec.learn, DECODE_ROOTS)
+
+    @property
+    def where(self):
+        """The default reply's `where` (a list's filter), or None."""
+        return self.answers[-1].where if self.answers else None
 
     def respond(self, records: list[Assessment], ctx: dict, encode_own: Callable | None = None, asked: Assessment | None = None) -> Reply:
         """The answer the client gets when it is synthesized rather than forwarded.
@@ -86,25 +100,26 @@ class CompiledEndpoint:
         a read the proxy answers from its records; a list keeps the items `where`
         finds in it.
         """
-        r = self.spec.respond
-        if r is None:
+        if not self.answers:
             return Reply(200, {})
         first = records[0] if records else None
         asked_with = ctx.get("header") or {}
         src = {"rec": first, "ctx": ctx, "header": asked_with}
-        headers = {k: str(v) for k, v in fill(self.respond_headers, src, first, ctx).items()}
-        if self.respond_body is None:
+        answer = next(a for a in self.answers if a.when is None or a.when(src))
+        r = answer.spec
+        headers = {k: str(v) for k, v in fill(answer.headers, src, first, ctx).items()}
+        if answer.body is None:
             return Reply(r.status, None, headers)
 
         def one(rec: Assessment) -> dict:
             base = dict(encode_own(rec, ctx) or {}) if r.encoded and encode_own else {}
-            base.update(fill(self.respond_body, {"rec": rec, "ctx": ctx, "header": asked_with}, rec, ctx))
+            base.update(fill(answer.body, {"rec": rec, "ctx": ctx, "header": asked_with}, rec, ctx))
             return base
 
         if r.each:
             items = [one(rec) for rec in records]
-            if self.where is not None and asked is not None:
-                items = self.where(items, asked, ctx)
+            if answer.where is not None and asked is not None:
+                items = answer.where(items, asked, ctx)
             return Reply(r.status, {r.each: items, **r.list_body}, headers)
         if first is None and r.encoded:  # a reply made from the record, and none came: nothing to answer about (nothing was sent)
             raise ValidationFailed([Violation(("body",), "type", input=[], expected="an object")])

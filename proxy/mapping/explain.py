@@ -40,7 +40,8 @@ def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
                 lost.setdefault(f, case.spec.lost.get(f) or f"{target.vendor} {case.name} has no place for it")
     for leaf, canonical in _inputs(wire, feeds):
         if canonical is None:
-            why = decode.ignored.get(leaf.split(".")[-1]) or decode.ignored.get(leaf) or "the proxy does not read it"
+            ignored = {**{k: v for c in decode.cases for k, v in c.ignored.items()}, **decode.ignored}  # a case's too
+            why = ignored.get(leaf.split(".")[-1]) or ignored.get(leaf) or "the proxy does not read it"
             rows.append({"input": leaf, "canonical": None, "output": None, "status": "dropped", "note": why})
         elif canonical in reaches:
             rows.append({"input": leaf, "canonical": canonical, "output": ", ".join(reaches[canonical]), "status": "kept"})
@@ -58,7 +59,8 @@ def _decode_feeds(decode) -> dict[str, str]:
     """wire path -> canonical field."""
     out: dict[str, str] = {}
     prefix = decode.each + "[*]" if decode.each else ""
-    for canonical, rule in decode.fields.items():
+    rules = [*decode.fields.items(), *(pair for case in decode.cases for pair in case.fields.items())]  # each case's too
+    for canonical, rule in rules:
         for path in sources(rule):
             wire = prefix + path[4:] if path.startswith("item") and prefix else path
             out.setdefault(wire, canonical)

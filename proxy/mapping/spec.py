@@ -58,6 +58,22 @@ class Decode(Strict):
     ignored: dict[str, str] = {}  # wire field -> why it is not carried
     uncarry: str | None = None  # canonical text field that may hold carried fields (carry.py)
     overwrites: bool = False  # a record replaces an earlier one with the same entity and name (Opik)
+    # An element that breaks a rule is refused alone: the others are accepted and the reply can
+    # list both (ctx.accepted, ctx.rejected: [index, element(, violations)]), as a 207 does.
+    partial: bool = False
+    missing_ok: bool = False  # an update or removal of an id the proxy never accepted is answered as done (nothing sent)
+    list_body: bool = False  # with `each: body`: the body may also be a list of such objects (ctx.listed says it was)
+    # Elements of different kinds in one list: the first case whose `when` holds decodes an element
+    # (its record, fields, checks); `fields` above is then what every case shares.
+    cases: list["DecodeCase"] = []
+
+
+class DecodeCase(Strict):
+    when: dict[str, Condition] = {}  # conditions on the element (item.) or the request
+    record: str = "assessment"
+    fields: dict[str, Rule]
+    checks: dict[str, Rule] = {}
+    ignored: dict[str, str] = {}
 
 
 class Group(Strict):
@@ -84,6 +100,8 @@ class EncodeCase(Strict):
 
 class Respond(Strict):
     status: int
+    when: dict[str, Condition] = {}  # in `cases`: when this answer is the one (ctx.listed, ctx.rejected, rec.)
+    cases: list["Respond"] = []  # answers tried first, in order: the first whose `when` holds is given
     encoded: bool = False  # start from the body this vendor's own encoder makes for the record
     body: dict[str, Rule] | None = None
     headers: dict[str, Rule] = {}
@@ -108,9 +126,21 @@ class Reconcile(Strict):
     match: list[str]  # keys of the create's body: an object matches when it holds each one the create sent, as sent
 
 
+class Rejects(Strict):
+    """Where a 2xx answer to a batch names the items it refused (a 207): those records are dead
+    letters with its message, the others delivered."""
+
+    items: str  # the key of the answer that lists the refused items
+    id: str = "id"  # the key of a refused item naming the sent item
+    key: str = "id"  # the key of a sent item (in the group's array) it names
+    message: list[str] = ["message"]  # the keys of a refused item that say why, joined
+
+
 class Endpoint(Strict):
     method: str
     path: str
+    error: str | None = None  # "<codec>.<function>": this endpoint's own error shape, where it differs from the vendor's
+    rejects: Rejects | None = None
     op: str | None = None  # what it does when it is not decoded (read, list, ping)
     decode: Decode | None = None
     respond: Respond | None = None
@@ -118,6 +148,11 @@ class Endpoint(Strict):
     learn: dict[str, Rule] = {}
     creates: bool = False  # each call makes a new object (not idempotent): marked before it is sent (README, Delivery)
     reconcile: Reconcile | None = None  # how to look for what such a create made, before sending it again
+
+    @field_validator("error")
+    @classmethod
+    def _error_fn(cls, v: str | None) -> str | None:
+        return _codec_fn(v) if v is not None else v
 
     @model_validator(mode="after")
     def _reconcile_a_create(self) -> "Endpoint":
@@ -129,6 +164,8 @@ class Endpoint(Strict):
 class Auth(Strict):
     header: str
     scheme: str = ""  # "Bearer" -> "Authorization: Bearer <key>"
+    # scheme Basic: which half of base64(user:password) is the client's key
+    basic: Literal["user", "password"] | None = None
 
 
 class Retries(Strict):
@@ -198,3 +235,7 @@ def _codec_fn(name: str) -> str:
     except ConfigError as exc:
         raise ValueError(exc.message) from None
     return name
+
+
+Decode.model_rebuild()
+Respond.model_rebuild()

@@ -27,6 +27,7 @@ class VendorMapping:
         self.endpoints = {n: CompiledEndpoint(n, e, spec.vendor) for n, e in spec.endpoints.items()}
         self.cases = [c for e in self.endpoints.values() for c in e.cases]
         self._error = codecs.resolve(spec.error)
+        self._errors = {n: codecs.resolve(e.error) for n, e in spec.endpoints.items() if e.error}  # endpoints' own shapes
         self.id_makers = {kind: codecs.resolve(fn) for kind, fn in spec.ids.items()}
         # Literal paths before templated ones, so /traces/threads/... beats /traces/{id}/...
         order = sorted(self.endpoints.values(), key=lambda e: (e.spec.path.count("{"), -len(e.spec.path)))
@@ -172,8 +173,9 @@ class VendorMapping:
             else:
                 out.append(OutRequest(method, path, body, query, case.name, [rec]))
 
-    def error(self, status: int, code: str, message: str, violations: list[Violation] = ()) -> Reply:
-        body = self._error(status, code, message, list(violations))
+    def error(self, status: int, code: str, message: str, violations: list[Violation] = (), endpoint: str | None = None) -> Reply:
+        """The error in this vendor's shape: `endpoint`'s own where its mapping gives it one."""
+        body = self._errors.get(endpoint, self._error)(status, code, message, list(violations))
         return body if isinstance(body, Reply) else Reply(status, body)
 
 
@@ -208,5 +210,5 @@ def _grouped(case: CompiledCase, method: str, path: str, query: Any, items: list
             body = fill(case.group_body, {"rec": first_rec, "ctx": first_ctx}, first_rec, first_ctx)
         body[g.into] = [b for b, _, _ in chunk]
         recs = list({id(r): r for _, r, _ in chunk}.values())
-        out.append(OutRequest(method, path, body, query, case.name, recs))
+        out.append(OutRequest(method, path, body, query, case.name, recs, [r for _, r, _ in chunk]))
     return out

@@ -58,13 +58,13 @@ def test_serve_refuses_an_upstream_vendor_with_no_mapping_exactly_as_check_does(
     fake = free_port()
     config.write_text(f'store: "sqlite:///{db}"\n'
                       "upstreams:\n"
-                      f"  lf: {{vendor: langfuse, base_url: \"http://127.0.0.1:{fake}\"}}\n"
+                      f"  lf: {{vendor: braintrust, base_url: \"http://127.0.0.1:{fake}\"}}\n"
                       "routes:\n  - {from: opik, mirrors: [lf]}\n")
     checked = run("check", "--config", str(config), cwd=tmp_path)
     assert checked.returncode == 2
     assert checked.stderr.splitlines() == [
-        f"feedback-proxy: {config}:3:16: upstreams::lf::vendor: no mapping for vendor 'langfuse'; "
-        "known: opik, scale, tracia"]
+        f"feedback-proxy: {config}:3:16: upstreams::lf::vendor: no mapping for vendor 'braintrust'; "
+        "known: langfuse, opik, scale, tracia"]
     for extra in ([], ["--fake-upstreams"], ["--workers", "2"]):
         served = run("serve", "--config", str(config), "--port", str(free_port()), *extra, cwd=tmp_path)
         assert (served.returncode, served.stderr, served.stdout) == (2, checked.stderr, ""), extra

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import threading
@@ -28,6 +29,7 @@ APP_KEYS = {
     "opik-app": CLIENT_KEYS["opik"],
     "tracia-app": CLIENT_KEYS["tracia"],
     "scale-app": CLIENT_KEYS["scale"],
+    "langfuse-app": CLIENT_KEYS["langfuse"],
     "ops": "fp_ops_every_route_0123456789",
     "tracia-only": "fp_tracia_format_only_9876543210",
 }
@@ -35,21 +37,23 @@ ROUTES = [
     {"name": "opik-route", "from": "opik", "primary": "opik", "mirrors": ["scale"]},
     {"name": "tracia-route", "from": "tracia", "primary": "tracia", "mirrors": ["opik"]},
     {"name": "scale-route", "from": "scale", "primary": "scale", "mirrors": ["opik"]},
+    {"name": "langfuse-route", "from": "langfuse", "primary": "langfuse", "mirrors": ["opik"]},
 ]
 CLIENTS = [
     {"name": "opik-app", "key": APP_KEYS["opik-app"], "routes": ["opik-route"]},
     {"name": "tracia-app", "key": APP_KEYS["tracia-app"], "routes": ["tracia-route"]},
     {"name": "scale-app", "key_sha256": hashlib.sha256(APP_KEYS["scale-app"].encode()).hexdigest(), "routes": [2]},
+    {"name": "langfuse-app", "key": APP_KEYS["langfuse-app"], "vendors": ["langfuse"]},
     {"name": "ops", "key": APP_KEYS["ops"]},
     {"name": "tracia-only", "key": APP_KEYS["tracia-only"], "vendors": ["tracia"]},
 ]
 # which client each vendor's own app is, and one that may not use that vendor's route
-OWN_APP = {"opik": "opik-app", "tracia": "tracia-app", "scale": "scale-app"}
-OTHER_APP = {"opik": "tracia-app", "tracia": "scale-app", "scale": "opik-app"}
+OWN_APP = {"opik": "opik-app", "tracia": "tracia-app", "scale": "scale-app", "langfuse": "langfuse-app"}
+OTHER_APP = {"opik": "tracia-app", "tracia": "scale-app", "scale": "opik-app", "langfuse": "opik-app"}
 WRONG_KEY = "fp_not_a_key_anyone_has_000000"
 
 UUID7 = "01a2105d-41f8-77e4-83f2-4905344d3b48"
-PARAMS = {"opik": UUID7, "tracia": "sp_0123456789abcdef", "scale": "a-1"}
+PARAMS = {"opik": UUID7, "tracia": "sp_0123456789abcdef", "scale": "a-1", "langfuse": "score-1"}
 
 
 def key_headers(vendor: str, key: str | None, mapping=None) -> dict[str, str]:
@@ -57,6 +61,9 @@ def key_headers(vendor: str, key: str | None, mapping=None) -> dict[str, str]:
     if key is None:
         return {}
     auth = (mapping or MAPPINGS[vendor]).spec.auth
+    if auth.basic:  # the key is one half of Basic credentials (Langfuse: the secret key)
+        pair = f"pk-lf-public:{key}" if auth.basic == "password" else f"{key}:"
+        key = base64.b64encode(pair.encode()).decode()
     return {auth.header: f"{auth.scheme} {key}" if auth.scheme else key}
 
 
@@ -106,6 +113,9 @@ def assert_shape(vendor: str | None, resp: httpx.Response, status: int | None = 
         assert body == {"error": {"code": code, "message": message}, "code": code, "message": message}, body
         assert isinstance(message, str) and message
         return message
+    if vendor == "langfuse":  # {"message"}, + "error" (a class name or zod issues) or "errors" (ingestion)
+        assert isinstance(body.get("message"), str) and body["message"] and set(body) <= {"message", "error", "errors"}, body
+        return body["message"]
     if vendor == "scale":
         assert list(body) == ["detail"], body
         detail = body["detail"]
@@ -172,7 +182,7 @@ def secure_proxy(fakes, upstreams, mappings):
     running = []
 
     def start(routes: list[dict] | None = None, clients: list[dict] | None = CLIENTS, upstream_patch: dict | None = None, **extra: Any) -> Running:
-        ups = upstream_config(fakes)
+        ups = upstream_config(fakes, ("opik", "tracia", "scale", "langfuse"))
         for name, fields in (upstream_patch or {}).items():
             ups[name].update(fields)
         return serve(running, mappings, ups, routes, clients, **extra)
@@ -194,7 +204,7 @@ def serve(running: list, mappings, ups: dict, routes, clients, **extra: Any) -> 
 @pytest.fixture(scope="module")
 def private_fakes():
     """Fake upstreams of this module's own: a module-long proxy's late deliveries land here."""
-    servers = {v: FakeServer(FakeVendor(v)).__enter__() for v in ("opik", "tracia", "scale")}
+    servers = {v: FakeServer(FakeVendor(v)).__enter__() for v in ("opik", "tracia", "scale", "langfuse")}
     yield servers
     for s in servers.values():
         s.__exit__(None, None, None)

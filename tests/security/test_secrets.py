@@ -164,7 +164,7 @@ def test_translate_and_check_print_no_secret(tmp_path, fakes):
     ("{name: both, key: '${OPIK_APP_KEY}', key_sha256: '${OPIK_APP_KEY}'}", "String should match pattern"),
     ("{name: twice, key: '${OPIK_APP_KEY}'}\n  - {name: again, key: '${OPIK_APP_KEY}'}", "has the same key as another client"),
     ("{name: lost, key: '${OPIK_APP_KEY}', routes: [nowhere]}", "no route 'nowhere'"),
-    ("{name: odd, key: '${OPIK_APP_KEY}', vendors: [langfuse]}", "no vendor format 'langfuse'"),
+    ("{name: odd, key: '${OPIK_APP_KEY}', vendors: [braintrust]}", "no vendor format 'braintrust'"),
 ])
 def test_a_config_error_about_a_client_names_it_but_not_its_key(tmp_path, fakes, client, message):
     path = tmp_path / "bad.yaml"

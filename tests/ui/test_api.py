@@ -125,7 +125,7 @@ def test_replay_all_of_one_upstream(ui_proxy, upstreams):
 def test_the_playground_translates_and_reports_what_is_lost(ui_proxy):
     url = ui_proxy()
     vendors = api(url, "/ui/api/vendors")["vendors"]
-    assert set(vendors) == {"opik", "tracia", "scale"}
+    assert set(vendors) == {"opik", "tracia", "scale", "langfuse"}
     assert {"name": "evaluate", "method": "POST", "path": "/api/v1/spans/{spanId}/evaluations", "feedback": True} in vendors["tracia"]
     envelope = {"path": "/api/v1/spans/sp_0123456789abcdef/evaluations", "body": {"evaluatorKey": "quality", "value": 0.75, "note": "meh", "colour": "red"}}
     out = post(url, "/ui/api/translate", {"from": "tracia", "to": "opik", "endpoint": "", "payload": envelope}).json()

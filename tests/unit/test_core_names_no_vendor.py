@@ -28,10 +28,11 @@ from proxy.model import Assessment, Span
 ROOT = Path(__file__).resolve().parents[2]
 PROXY = ROOT / "proxy"
 VENDORS = sorted(p.stem for p in (ROOT / "mappings").glob("*.yaml"))
-OTHER_VENDORS = ["langfuse", "comet", "stainless", "sgp", "egp"]  # vendors, and vendors' SDK makers, named in the docs
+OTHER_VENDORS = ["comet", "stainless", "sgp", "egp"]  # vendors, and vendors' SDK makers, named in the docs
 WIRE_WORDS = [  # distinctive words of a vendor's wire: its field, id and header names
     "assessment_id", "spanId", "evaluatorKey", "feedback_scores", "category_name", "x-selected-account-id",
     "x-stainless", "Comet-Workspace", "x-project-id", "span_assessment", "value_by_author",
+    "observationId", "datasetRunId", "sk-lf", "pk-lf",
 ]
 # The one vendor word the core keeps, and why: a store written before Assessment.vendor_id was
 # renamed holds it under its old name, and a process of either version must read the other's.
@@ -94,7 +95,7 @@ def findings(path: Path) -> list[str]:
 
 
 def test_the_word_list_knows_the_vendors():
-    assert VENDORS == ["opik", "scale", "tracia"]
+    assert VENDORS == ["langfuse", "opik", "scale", "tracia"]
     assert vendor_words_in("opik_batch") == ["opik"] and vendor_words_in('"Tracia span"') == ["Tracia"]
     assert vendor_words_in("rec.scale") == [] and vendor_words_in("_record_scale") == [] and vendor_words_in("rescale") == []
     assert vendor_words_in('"Scale EGP"') == ["Scale", "EGP"]

@@ -27,7 +27,7 @@ def _decoded(vendor: str, name: str) -> list:
         return []
 
 
-RECORDS = [rec for v in ("opik", "scale", "tracia") for p in sorted((FIXTURES / v).glob("*.json"))
+RECORDS = [rec for v in ("langfuse", "opik", "scale", "tracia") for p in sorted((FIXTURES / v).glob("*.json"))
            for rec in _decoded(v, p.name)]
 CASES = [(vendor, name, i) for vendor, m in GENERATED.items() for name, e in m.endpoints.items()
          for i in range(len(e.cases))]

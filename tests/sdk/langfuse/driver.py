@@ -1,0 +1,34 @@
+"""Drives the installed langfuse SDK (5.x from the test extra, or 4.x from its own site directory
+on PYTHONPATH) against the proxy, as an application would: the auth check, then scores, then
+flush and shutdown. Prints one JSON line: the SDK's version and the ids it used. Its log goes
+to stderr (WARNING and above), where the test looks for errors.
+
+    LANGFUSE_BASE_URL=http://127.0.0.1:PORT LANGFUSE_PUBLIC_KEY=pk-lf-... LANGFUSE_SECRET_KEY=sk-lf-... python driver.py
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timezone
+from importlib.metadata import version
+
+logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+from langfuse import Langfuse  # noqa: E402
+
+TRACE, OBS = "7420155d50778037afc0bd9a5c923ab2", "0123456789abcdef"
+WHEN = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc)
+
+lf = Langfuse(public_key=os.environ["LANGFUSE_PUBLIC_KEY"], secret_key=os.environ["LANGFUSE_SECRET_KEY"],
+              base_url=os.environ["LANGFUSE_BASE_URL"], environment="staging", flush_interval=0.2)
+assert lf.auth_check() is True
+lf.create_score(name="relevance", value=0.9, trace_id=TRACE, observation_id=OBS, score_id="s-relevance",
+                comment="on topic", metadata={"run": 3}, timestamp=WHEN)
+lf.create_score(name="tone", value="polite", trace_id=TRACE, score_id="s-tone", data_type="CATEGORICAL", timestamp=WHEN)
+lf.create_score(name="helpful", value=1, trace_id=TRACE, score_id="s-helpful", data_type="BOOLEAN", timestamp=WHEN)
+lf.create_score(name="resolved", value=1.0, session_id="session-1", score_id="s-session", timestamp=WHEN)
+lf.flush()
+lf.shutdown()
+print(json.dumps({"version": version("langfuse"), "trace": TRACE, "observation": OBS}))

@@ -36,7 +36,9 @@ OPS = ("upsert", "delete", "comment", "evaluate", "update", "remove", "read", "l
 # update   - change a record known by `vendor_id` (Scale PATCH: only Scale names feedback by an id)
 # remove   - delete a record known by `vendor_id` (Scale DELETE)
 # read     - fetch a record known by `vendor_id`; list - those of a trace or span (Scale GET)
-ENTITIES = ("trace", "span", "thread")
+ENTITIES = ("trace", "span", "thread", "run")
+# run - a dataset or experiment run (only Langfuse scores one; its id rides in metadata.datasetRunId):
+#       no other vendor has one, so such a score is refused by their encoders at once, not parked
 
 
 class Ref(NamedTuple):

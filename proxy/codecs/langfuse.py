@@ -239,12 +239,14 @@ def score_scale(value: Any, src: dict) -> Any:
 
 
 def score_entity(value: Any, src: dict) -> Any:
-    """What a score is about: an observation (span), a trace, or a session (thread)."""
+    """What a score is about: an observation (span), a trace, a session (thread) or a dataset run (run)."""
     score = _score(src)
     if score.get("observationId") is not None:
         return "span"
     if score.get("traceId") is None and score.get("sessionId") is not None:
         return "thread"
+    if score.get("traceId") is None and score.get("datasetRunId") is not None:
+        return "run"
     return "trace"
 
 
@@ -264,7 +266,7 @@ def metadata_out(value: Any, src: dict) -> Any:
     """The canonical metadata as a Langfuse score's, less what has a field of its own (environment)."""
     if not isinstance(value, dict):
         return {} if value is None or value is MISSING else {"metadata": value}
-    return {k: v for k, v in value.items() if k not in ("environment", "dataType")}
+    return {k: v for k, v in value.items() if k not in ("environment", "dataType", "datasetRunId")}
 
 
 def environment_out(value: Any, src: dict) -> Any:

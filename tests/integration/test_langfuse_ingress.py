@@ -134,3 +134,17 @@ def test_clients_are_known_by_their_secret_key(live_proxy, upstreams):
         assert resp.status_code == 401 and list(resp.json()) == ["message"], resp.text
     settled(url)
     assert upstreams["opik"].received == []
+
+
+def test_a_dataset_run_score_is_taken_and_a_dead_letter_at_once_where_no_run_exists(live_proxy, upstreams, tmp_path):
+    url = live_proxy([{"from": "langfuse", "mirrors": ["opik", "langfuse"]}], store=f"sqlite:///{tmp_path}/proxy.db")
+    resp = send(url, "langfuse", "POST", "/api/public/scores", {"id": "r-1", "datasetRunId": "run-123", "name": "m", "value": 0.5})
+    assert (resp.status_code, resp.json()) == (200, {"id": "r-1"})
+    settled(url)
+    [kept] = upstreams["langfuse"].bodies("POST", r"^/api/public/scores$")  # back into Langfuse: the run is kept
+    assert (kept["datasetRunId"], kept["id"], kept["value"]) == ("run-123", "r-1", 0.5)
+    from proxy.store.sqlite import SQLiteStore
+
+    (dead,) = SQLiteStore(str(tmp_path / "proxy.db")).dead_letters()
+    assert dead.upstream == "opik" and "opik has no endpoint for upsert on a run" in dead.last_error
+    assert upstreams["opik"].received == []

@@ -150,3 +150,18 @@ def test_a_langfuse_429_waits_for_retry_after_and_a_refused_event_is_a_dead_lett
     (dead,) = SQLiteStore(str(tmp_path / "proxy.db")).dead_letters()
     assert dead.upstream == "langfuse" and dead.record.span_id.value == SPAN
     assert "refused it (207 to POST /api/public/ingestion): Invalid request data: span name is reserved" in dead.last_error
+
+
+def test_a_langfuse_client_naming_the_mirrored_score_s_id_reaches_the_opik_score(live_proxy, upstreams):
+    """One identity: the id Langfuse holds an Opik score under (learned from its answer) names the
+    same record for a Langfuse client; its delete reaches Opik as a delete by name."""
+    url = live_proxy([{"from": "opik", "mirrors": ["langfuse"]}, {"from": "langfuse", "mirrors": ["opik"]}])
+    score = {"id": TRACE, "name": "accuracy", "value": 0.4, "source": "sdk"}
+    assert send(url, "opik", "PUT", "/api/v1/private/traces/feedback-scores", {"scores": [score]}).status_code == 204
+    [held] = wait_for(lambda: scores_at(upstreams["langfuse"]), what="the score at Langfuse")
+    settled(url)
+    resp = send(url, "langfuse", "DELETE", f"/api/public/scores/{held['id']}")
+    assert (resp.status_code, resp.json()) == (202, {"message": "Score deletion queued successfully"})
+    deleted = wait_for(lambda: upstreams["opik"].bodies("POST", r"/feedback-scores/delete$"), what="the delete at Opik")
+    assert deleted == [{"name": "accuracy"}]
+    assert [r.path for r in upstreams["opik"].received] == [f"/api/v1/private/traces/{TRACE}/feedback-scores/delete"]

@@ -30,7 +30,7 @@ def test_the_sdk5_score_array_by_data_type():
     assert (recs["sentiment"].label, recs["plain-number"].value) == ("positive", 3.0)
     assert (recs["output"].correction, recs["output"].value) == ("corrected text", None)
     assert (recs["session-rating"].entity, recs["session-rating"].thread_id, recs["session-rating"].value) == ("thread", "sess-1", 4.5)
-    assert recs["run-metric"].metadata["datasetRunId"] == "run-123" and recs["run-metric"].trace_id is None
+    assert (recs["run-metric"].entity, recs["run-metric"].metadata["datasetRunId"], recs["run-metric"].trace_id) == ("run", "run-123", None)
     assert recs["with-config"].metadata == {"environment": "prod-eu", "configId": "cfg-1"}
 
 

@@ -80,11 +80,12 @@ class Proxy:
             log.warning("request %s: %s %s: primary %s failed: %s", req.request_id, mapping.vendor, endpoint.name, exc.upstream, exc.message)
             reply = self._upstream_error(mapping, exc, endpoint.name)
         except ProxyError as exc:
-            reply = mapping.error(exc.status if exc.status < 500 else 502, exc.code, exc.message, endpoint=endpoint.name)
+            status = exc.status if exc.status < 500 else 502
+            reply = mapping.error(status, exc.code, exc.message, endpoint=endpoint.name)
         except Exception as exc:  # the store or the machine failed, not the client: say so in its shape
             log.exception("request %s: %s %s failed inside the proxy", req.request_id, mapping.vendor, endpoint.name)
-            reply = mapping.error(503, "UNAVAILABLE", f"the proxy could not take the request now ({type(exc).__name__}); retry later",
-                                  endpoint=endpoint.name)
+            why = f"the proxy could not take the request now ({type(exc).__name__}); retry later"
+            reply = mapping.error(503, "UNAVAILABLE", why, endpoint=endpoint.name)
             reply.headers["retry-after"] = "1"
         self.metrics.request(mapping.vendor, endpoint.name, reply.status)
         log.info("request %s: %s %s %s -> %d (%.1f ms)", req.request_id, req.method, req.path, endpoint.name, reply.status, (time.perf_counter() - started) * 1000)
@@ -115,7 +116,8 @@ class Proxy:
             name = found[1].name if found is not None else "unknown"
             log.warning("request %s: %s %s (%s %s) refused %d: %s", req.request_id, req.method, req.path, mapping.vendor, name, exc.status, exc.message)
             self.metrics.request(mapping.vendor, name, exc.status)
-            return mapping.error(exc.status, exc.code, exc.message, endpoint=found[1].name if found is not None else None)
+            named = found[1].name if found is not None else None
+            return mapping.error(exc.status, exc.code, exc.message, endpoint=named)
         req.client = client.name if client is not None else None
         req.forward_credentials = bool(route and route.primary and route.primary.vendor == mapping.vendor
                                        and self.config.routes[route.index].forward_client_credentials)
@@ -159,7 +161,7 @@ class Proxy:
         make_id = ids.record_ids(self.config.id_secret, req.request_id, int(time.time() * 1000))
         decoding = {"request_id": req.request_id, "make_id": make_id}
         records = endpoint.decode(WireRequest(req.method, params, req.query, req.headers, body), decoding)
-        ctx.update({k: decoding[k] for k in ("listed", "accepted", "rejected") if k in decoding})  # what a reply may say
+        ctx.update({k: decoding[k] for k in ("listed", "accepted", "rejected") if k in decoding})  # for the reply
         for rec in records:
             if rec.op in ("upsert", "comment") and rec.created_at is None:
                 rec.created_at = ctx["now_iso"]  # accepted now: the answer and every later read say so

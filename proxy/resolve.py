@@ -49,7 +49,9 @@ class Resolver:
                 # the same assessment as the one accepted before under this entity and name,
                 # so an upstream that gave it an id of its own can update or delete that one
                 prior = self.prior(rec)
-                out.append(replace(rec, id=prior.id) if prior else rec)
+                # the same assessment since it was first given: its time too (where a vendor keys a score by
+                # its day, a re-score the next day is still that score)
+                out.append(replace(rec, id=prior.id, created_at=prior.created_at or rec.created_at) if prior else rec)
             else:
                 out.append(rec)
         return [with_trace(self.store, r) for r in out]

@@ -22,10 +22,23 @@ from starlette.responses import JSONResponse, Response
 
 from .testing_history import _in_window, _int, now
 
-TARGET_RULE = ("Provide exactly one of the following: traceId (with optional observationId), sessionId or "
-               "datasetRunId. ObservationId requires traceId.")
-OBSERVATION_TYPES = {"span", "generation", "event", "agent", "tool", "chain", "retriever", "evaluator", "embedding",
-                     "guardrail", "observation"}
+TARGET_RULE = (
+    "Provide exactly one of the following: traceId (with optional observationId), sessionId or "
+    "datasetRunId. ObservationId requires traceId."
+)
+OBSERVATION_TYPES = {
+    "span",
+    "generation",
+    "event",
+    "agent",
+    "tool",
+    "chain",
+    "retriever",
+    "evaluator",
+    "embedding",
+    "guardrail",
+    "observation",
+}
 
 
 def score_problem(score: Any) -> str | None:
@@ -67,31 +80,59 @@ class LangfuseHistory:
             kind = "NUMERIC" if isinstance(value, (int, float)) else "CATEGORICAL"
         if kind == "BOOLEAN":
             value = bool(value)
-        subject = ({"kind": "observation", "id": body["observationId"], "traceId": body["traceId"]} if body.get("observationId")
-                   else {"kind": "trace", "id": body["traceId"]} if body.get("traceId")
-                   else {"kind": "session", "id": body["sessionId"]} if body.get("sessionId")
-                   else {"kind": "experiment", "id": body.get("datasetRunId")})
+        subject = (
+            {"kind": "observation", "id": body["observationId"], "traceId": body["traceId"]}
+            if body.get("observationId")
+            else (
+                {"kind": "trace", "id": body["traceId"]}
+                if body.get("traceId")
+                else (
+                    {"kind": "session", "id": body["sessionId"]}
+                    if body.get("sessionId")
+                    else {"kind": "experiment", "id": body.get("datasetRunId")}
+                )
+            )
+        )
         prior = self.scores.get(sid, {})
-        self.scores[sid] = {"id": sid, "projectId": "fake-project", "name": body.get("name"), "value": value,
-                            "dataType": kind, "source": body.get("source") or "API",
-                            "timestamp": body.get("timestamp") or timestamp or stamp,
-                            "environment": body.get("environment") or "default", "createdAt": prior.get("createdAt", stamp),
-                            "updatedAt": stamp, "comment": body.get("comment"), "configId": body.get("configId"),
-                            "metadata": body.get("metadata") or {}, "subject": subject,
-                            "traceId": body.get("traceId"), "observationId": body.get("observationId"),
-                            "sessionId": body.get("sessionId")}
+        self.scores[sid] = {
+            "id": sid,
+            "projectId": "fake-project",
+            "name": body.get("name"),
+            "value": value,
+            "dataType": kind,
+            "source": body.get("source") or "API",
+            "timestamp": body.get("timestamp") or timestamp or stamp,
+            "environment": body.get("environment") or "default",
+            "createdAt": prior.get("createdAt", stamp),
+            "updatedAt": stamp,
+            "comment": body.get("comment"),
+            "configId": body.get("configId"),
+            "metadata": body.get("metadata") or {},
+            "subject": subject,
+            "traceId": body.get("traceId"),
+            "observationId": body.get("observationId"),
+            "sessionId": body.get("sessionId"),
+        }
         return sid
 
     def put_trace(self, body: dict, timestamp: str | None = None) -> None:
         tid = body.get("id") or str(uuid.uuid4())
-        known = self.traces.setdefault(tid, {"id": tid, "timestamp": body.get("timestamp") or timestamp or now(),
-                                             "createdAt": now(), "projectId": "fake-project"})
+        known = self.traces.setdefault(
+            tid,
+            {
+                "id": tid,
+                "timestamp": body.get("timestamp") or timestamp or now(),
+                "createdAt": now(),
+                "projectId": "fake-project",
+            },
+        )
         known.update({k: v for k, v in body.items() if v is not None})
 
     def put_observation(self, kind: str, body: dict, timestamp: str | None = None) -> None:
         oid = body.get("id") or str(uuid.uuid4())
-        known = self.observations.setdefault(oid, {"id": oid, "type": kind.upper(), "startTime": timestamp or now(),
-                                                   "projectId": "fake-project"})
+        known = self.observations.setdefault(
+            oid, {"id": oid, "type": kind.upper(), "startTime": timestamp or now(), "projectId": "fake-project"}
+        )
         known.update({k: v for k, v in body.items() if v is not None})
         if body.get("traceId") and body["traceId"] not in self.traces:  # Langfuse makes the trace an observation names
             self.put_trace({"id": body["traceId"]}, timestamp)
@@ -100,8 +141,12 @@ class LangfuseHistory:
         """One ingestion event -> its success or error, as /api/public/ingestion lists them."""
         eid = event.get("id") if isinstance(event, dict) else None
         if not isinstance(eid, str) or not isinstance(event.get("body"), dict) or not event.get("timestamp"):
-            return {"id": eid if isinstance(eid, str) else "unknown", "status": 400, "message": "Invalid request data",
-                    "error": "id, timestamp and body are required"}
+            return {
+                "id": eid if isinstance(eid, str) else "unknown",
+                "status": 400,
+                "message": "Invalid request data",
+                "error": "id, timestamp and body are required",
+            }
         kind, body = event.get("type"), event["body"]
         refused = self.refuse(event) if self.refuse is not None else None
         if refused:
@@ -113,12 +158,21 @@ class LangfuseHistory:
             self.put_score(body, event["timestamp"])
         elif kind == "trace-create":
             self.put_trace(body, event["timestamp"])
-        elif isinstance(kind, str) and kind.rsplit("-", 1)[0] in OBSERVATION_TYPES and kind.rsplit("-", 1)[1] in ("create", "update"):
+        elif (
+            isinstance(kind, str)
+            and kind.rsplit("-", 1)[0] in OBSERVATION_TYPES
+            and kind.rsplit("-", 1)[1] in ("create", "update")
+        ):
             if not body.get("id"):
                 return {"id": eid, "status": 400, "message": "Invalid request data", "error": "body.id: Required"}
             self.put_observation(kind.rsplit("-", 1)[0], body, event["timestamp"])
         elif kind != "sdk-log":
-            return {"id": eid, "status": 400, "message": "Invalid request data", "error": f"Invalid event type {kind!r}"}
+            return {
+                "id": eid,
+                "status": 400,
+                "message": "Invalid request data",
+                "error": f"Invalid event type {kind!r}",
+            }
         self.envelopes.add(eid)
         return {"id": eid, "status": 201}
 
@@ -129,15 +183,22 @@ class LangfuseHistory:
         if not headers.get("authorization"):
             return JSONResponse({"message": "No authorization header"}, 401)
         if not _basic(headers["authorization"]) and not (path == "/api/public/scores" and method == "POST"):
-            return JSONResponse({"message": "Invalid credentials. Confirm that you've configured the correct host."}, 401)
+            return JSONResponse(
+                {"message": "Invalid credentials. Confirm that you've configured the correct host."}, 401
+            )
         if method == "POST" and path == "/api/public/scores":
             return self._scores(body)
         if method == "POST" and path == "/api/public/ingestion":
             if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
                 return JSONResponse({"message": "Invalid request data", "errors": ["Required"]}, 400)
             results = [self.event(e) for e in body["batch"]]
-            return JSONResponse({"successes": [r for r in results if r["status"] == 201],
-                                 "errors": [r for r in results if r["status"] != 201]}, 207)
+            return JSONResponse(
+                {
+                    "successes": [r for r in results if r["status"] == 201],
+                    "errors": [r for r in results if r["status"] != 201],
+                },
+                207,
+            )
         m = re.fullmatch(r"/api/public/scores/([^/]+)", path)
         if m and method == "DELETE":
             self.deleted.append(m.group(1))
@@ -156,12 +217,18 @@ class LangfuseHistory:
                 if not score_problem(item):
                     self.put_score(item)
             if errors:
-                return JSONResponse({"accepted": len(body) - len(errors), "rejected": len(errors), "errors": errors}, 207)
+                return JSONResponse(
+                    {"accepted": len(body) - len(errors), "rejected": len(errors), "errors": errors}, 207
+                )
             return JSONResponse({"message": "Accepted"}, 202)
         problem = score_problem(body)
         if problem:
-            return JSONResponse({"message": "Invalid request data", "error": [{"code": "custom", "message": problem, "path": []}]}, 400)
-        return JSONResponse({"id": self.put_score({**body, "timestamp": None})})  # the single route stamps the request time
+            return JSONResponse(
+                {"message": "Invalid request data", "error": [{"code": "custom", "message": problem, "path": []}]}, 400
+            )
+        return JSONResponse(
+            {"id": self.put_score({**body, "timestamp": None})}
+        )  # the single route stamps the request time
 
     # --- reads -----------------------------------------------------------------------
     def serve(self, path: str, query: dict) -> Response | None:
@@ -172,23 +239,46 @@ class LangfuseHistory:
         if path in ("/api/public/traces", "/api/public/observations"):
             found = self.traces if path.endswith("traces") else self.observations
             stamp = "timestamp" if path.endswith("traces") else "startTime"
-            rows = sorted((o for o in found.values() if _in_window(o.get(stamp), query.get("fromTimestamp"), query.get("toTimestamp"))
-                           and (not query.get("traceId") or o.get("traceId") == query["traceId"])),
-                          key=lambda o: (o.get(stamp) or "", o["id"]))
+            rows = sorted(
+                (
+                    o
+                    for o in found.values()
+                    if _in_window(o.get(stamp), query.get("fromTimestamp"), query.get("toTimestamp"))
+                    and (not query.get("traceId") or o.get("traceId") == query["traceId"])
+                ),
+                key=lambda o: (o.get(stamp) or "", o["id"]),
+            )
             page, limit = _int(query.get("page"), 1), min(_int(query.get("limit"), 50), 100)
             data = rows[(page - 1) * limit : page * limit]
             pages = (len(rows) + limit - 1) // limit
-            return JSONResponse({"data": data, "meta": {"page": page, "limit": limit, "totalItems": len(rows), "totalPages": pages}})
+            return JSONResponse(
+                {"data": data, "meta": {"page": page, "limit": limit, "totalItems": len(rows), "totalPages": pages}}
+            )
         return None
 
     def _scores_v3(self, query: dict) -> Response:
         limit = _int(query.get("limit"), 50)
         if limit > 100:
-            return JSONResponse({"message": "Invalid request data", "error": [{"code": "too_big", "path": ["limit"],
-                                 "message": "Number must be less than or equal to 100"}]}, 400)
-        rows = sorted((s for s in self.scores.values() if _in_window(s["timestamp"], query.get("fromTimestamp"), query.get("toTimestamp"))
-                       and all(not query.get(k) or s.get(k) == query[k] for k in ("traceId", "observationId", "sessionId", "name"))),
-                      key=lambda s: (s["timestamp"], s["id"]))
+            return JSONResponse(
+                {
+                    "message": "Invalid request data",
+                    "error": [
+                        {"code": "too_big", "path": ["limit"], "message": "Number must be less than or equal to 100"}
+                    ],
+                },
+                400,
+            )
+        rows = sorted(
+            (
+                s
+                for s in self.scores.values()
+                if _in_window(s["timestamp"], query.get("fromTimestamp"), query.get("toTimestamp"))
+                and all(
+                    not query.get(k) or s.get(k) == query[k] for k in ("traceId", "observationId", "sessionId", "name")
+                )
+            ),
+            key=lambda s: (s["timestamp"], s["id"]),
+        )
         start = int(base64.urlsafe_b64decode(query["cursor"]).decode()) if query.get("cursor") else 0
         page = rows[start : start + limit]
         meta: dict = {"limit": limit}

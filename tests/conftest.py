@@ -32,7 +32,11 @@ os.environ.setdefault("OPIK_LOGGING_FILE", os.path.join(tempfile.mkdtemp(prefix=
 
 UPSTREAM_KEYS = {"opik": "opik-upstream-key", "tracia": "tr_upstream_key", "scale": "scale-upstream-key",
                  "langfuse": "sk-lf-upstream-secret"}
-LANGFUSE_UPSTREAM_BASIC = "Basic " + base64.b64encode(f"pk-lf-upstream-public:{UPSTREAM_KEYS['langfuse']}".encode()).decode()
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+LANGFUSE_UPSTREAM_BASIC = basic("pk-lf-upstream-public", UPSTREAM_KEYS["langfuse"])
 UPSTREAM_HEADERS = {
     "opik": {"Authorization": UPSTREAM_KEYS["opik"], "Comet-Workspace": "default"},
     "tracia": {"Authorization": f"Bearer {UPSTREAM_KEYS['tracia']}"},
@@ -47,7 +51,7 @@ CLIENT_HEADERS = {
     "opik": {"Authorization": CLIENT_KEYS["opik"], "Comet-Workspace": "default"},
     "tracia": {"Authorization": f"Bearer {CLIENT_KEYS['tracia']}"},
     "scale": {"x-api-key": CLIENT_KEYS["scale"], "x-selected-account-id": "acct_client"},
-    "langfuse": {"Authorization": "Basic " + base64.b64encode(f"{LANGFUSE_CLIENT_PUBLIC}:{CLIENT_KEYS['langfuse']}".encode()).decode()},
+    "langfuse": {"Authorization": basic(LANGFUSE_CLIENT_PUBLIC, CLIENT_KEYS["langfuse"])},
 }
 
 
@@ -103,7 +107,8 @@ def live_proxy(fakes, upstreams, mappings):
 
     def start(routes: list[dict], upstream_patch: dict[str, dict] | None = None, **extra: Any) -> str:
         # a Langfuse upstream where a route names it (the other suites' configs stay as they were)
-        ups = upstream_config(fakes, ("opik", "tracia", "scale", "langfuse") if "langfuse" in json.dumps(routes) else ("opik", "tracia", "scale"))
+        names = ("opik", "tracia", "scale", *(("langfuse",) if "langfuse" in json.dumps(routes) else ()))
+        ups = upstream_config(fakes, names)
         for name, fields in (upstream_patch or {}).items():
             ups[name].update(fields)
         extra.setdefault("delivery", FAST_DELIVERY)

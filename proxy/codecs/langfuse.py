@@ -13,11 +13,22 @@ from ..model import MISSING, Reply
 from . import core
 
 TEXT_MAX = 500  # TEXT_SCORE_MAX_LENGTH
-TARGET_RULE = ("Provide exactly one of the following: traceId (with optional observationId), sessionId or "
-               "datasetRunId. ObservationId requires traceId.")
-_CLASSES = {400: "InvalidRequestError", 403: "ForbiddenError", 404: "LangfuseNotFoundError", 405: "MethodNotAllowedError",
-            409: "LangfuseConflictError", 413: "InvalidRequestError", 408: "InvalidRequestError",
-            422: "InvalidRequestError", 502: "InternalServerError", 503: "ServiceUnavailableError"}
+TARGET_RULE = (
+    "Provide exactly one of the following: traceId (with optional observationId), sessionId or "
+    "datasetRunId. ObservationId requires traceId."
+)
+_CLASSES = {
+    400: "InvalidRequestError",
+    403: "ForbiddenError",
+    404: "LangfuseNotFoundError",
+    405: "MethodNotAllowedError",
+    409: "LangfuseConflictError",
+    413: "InvalidRequestError",
+    408: "InvalidRequestError",
+    422: "InvalidRequestError",
+    502: "InternalServerError",
+    503: "ServiceUnavailableError",
+}
 
 
 def _absent(value: Any) -> bool:
@@ -26,16 +37,22 @@ def _absent(value: Any) -> bool:
 
 # --- errors ------------------------------------------------------------------------
 
+
 def error_body(status: int, code: str, message: str, violations: list[Violation]) -> Reply:
     """The public REST routes (withMiddlewares): zod issues as 400 {"message": "Invalid request
     data", "error": [...]}, auth as {"message"}, a BaseError as {"message", "error": <class>}."""
     if violations or code == "CHECK_FAILED" and status == 400:
         issues = [zod_issue(v) for v in violations] or [{"code": "custom", "message": message, "path": []}]
         return Reply(400, {"message": "Invalid request data", "error": issues})
-    if status in (401, 403):  # as Langfuse's auth refusals: {"message"} alone (the proxy's words: which key, which route)
+    if status in (
+        401,
+        403,
+    ):  # as Langfuse's auth refusals: {"message"} alone (the proxy's words: which key, which route)
         return Reply(status, {"message": message})
     if code == "INVALID_JSON" or message.startswith("body is not valid JSON"):
-        return Reply(400, {"message": "Invalid request data", "error": [{"code": "custom", "message": message, "path": []}]})
+        return Reply(
+            400, {"message": "Invalid request data", "error": [{"code": "custom", "message": message, "path": []}]}
+        )
     return Reply(status, {"message": message, "error": _CLASSES.get(status, "InternalServerError")})
 
 
@@ -61,8 +78,15 @@ _ZOD = {
     "min_items": ("too_small", "Array must contain at least {limit} element(s)"),
     "max_items": ("too_big", "Array must contain at most {limit} element(s)"),
 }
-_JS_TYPES = {"a string": "string", "a number": "number", "an integer": "number", "an object": "object",
-             "a JSON object": "object", "an array": "array", "a boolean": "boolean"}
+_JS_TYPES = {
+    "a string": "string",
+    "a number": "number",
+    "an integer": "number",
+    "an object": "object",
+    "a JSON object": "object",
+    "an array": "array",
+    "a boolean": "boolean",
+}
 
 
 def zod_issue(v: Violation) -> dict:
@@ -72,11 +96,14 @@ def zod_issue(v: Violation) -> dict:
     code, text = _ZOD.get(v.kind, ("custom", v.kind))
     received = _js_type(v.input)
     options = " | ".join(f"'{o}'" for o in (v.limit or ())) if v.kind == "one_of" else ""
-    text = text.format(limit=v.limit, expected=_JS_TYPES.get(v.expected, v.expected), received=received,
-                       options=options, input=v.input)
+    text = text.format(
+        limit=v.limit, expected=_JS_TYPES.get(v.expected, v.expected), received=received, options=options, input=v.input
+    )
     out: dict[str, Any] = {"code": code, "message": text, "path": path}
     if v.kind in ("missing", "type"):
-        out.update(expected=_JS_TYPES.get(v.expected, "string"), received="undefined" if v.kind == "missing" else received)
+        out.update(
+            expected=_JS_TYPES.get(v.expected, "string"), received="undefined" if v.kind == "missing" else received
+        )
     return out
 
 
@@ -93,6 +120,7 @@ def _js_type(value: Any) -> str:
 
 
 # --- ids -------------------------------------------------------------------------------
+
 
 def free_id(ref: Any, kind: str, ctx: dict) -> str:
     """Langfuse ids are free strings (1-800 characters): a foreign id is used as it is."""
@@ -126,6 +154,7 @@ def trace_event_id(value: Any, src: dict) -> Any:
 
 # --- values -----------------------------------------------------------------------------
 
+
 def text_value(value: Any, src: dict) -> Any:
     """A TEXT score's value: 1-500 characters (longer text is cut; the loss report says so)."""
     if _absent(value):
@@ -149,25 +178,23 @@ def boolean_label(value: Any, src: dict) -> Any:
     return "True" if value == 1 else "False"
 
 
-def number_or_none(value: Any, src: dict) -> Any:
-    """The numeric value of a NUMERIC or BOOLEAN score; a string value has none here."""
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def string_or_none(value: Any, src: dict) -> Any:
-    return value if isinstance(value, str) else None
-
-
 def observation_type(value: Any, src: dict) -> Any:
     """An ingestion event's type as the canonical span type."""
     if not isinstance(value, str):
         return None
     kind = value.rsplit("-", 1)[0]
-    return {"generation": "llm", "span": "general", "event": "general", "tool": "tool", "guardrail": "guardrail",
-            "embedding": "embedding"}.get(kind, "general")
+    return {
+        "generation": "llm",
+        "span": "general",
+        "event": "general",
+        "tool": "tool",
+        "guardrail": "guardrail",
+        "embedding": "embedding",
+    }.get(kind, "general")
 
 
 # --- 207 bodies -----------------------------------------------------------------------
+
 
 def score_errors(value: Any, src: dict) -> Any:
     """The errors of a 207 to a score array: one {"message"} per rejected score."""
@@ -187,13 +214,16 @@ def ingestion_errors(value: Any, src: dict) -> Any:
 
 
 def _issue_text(violations: list[Violation]) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in issue['path']) or 'body'}: {issue['message']}"
-                     for issue in (zod_issue(v) for v in violations))
+    return "; ".join(
+        f"{'.'.join(str(p) for p in issue['path']) or 'body'}: {issue['message']}"
+        for issue in (zod_issue(v) for v in violations)
+    )
 
 
 # --- decoding a score object (CreateScoreRequest / ScoreBody) -------------------------------
 # A rule reads one field (`from: item.value`); the function reads the score it is in (the element,
 # or an ingestion event's body) for what decides its meaning: the data type.
+
 
 def _score(src: dict) -> dict:
     item = src.get("item")
@@ -289,8 +319,14 @@ def usage_in(value: Any, src: dict) -> Any:
     """A Langfuse usage (input/output/total, or promptTokens/completionTokens) as canonical counts."""
     if not isinstance(value, dict):
         return None
-    names = {"input": "input_tokens", "output": "output_tokens", "total": "total_tokens", "promptTokens": "input_tokens",
-             "completionTokens": "output_tokens", "totalTokens": "total_tokens"}
+    names = {
+        "input": "input_tokens",
+        "output": "output_tokens",
+        "total": "total_tokens",
+        "promptTokens": "input_tokens",
+        "completionTokens": "output_tokens",
+        "totalTokens": "total_tokens",
+    }
     out = {names[k]: v for k, v in value.items() if k in names and isinstance(v, (int, float))}
     if "total_tokens" not in out and ("input_tokens" in out or "output_tokens" in out):
         out["total_tokens"] = out.get("input_tokens", 0) + out.get("output_tokens", 0)
@@ -298,6 +334,7 @@ def usage_in(value: Any, src: dict) -> Any:
 
 
 # --- reading its history (mappings/history/langfuse.yaml) ------------------------------------
+
 
 def v3_value(score: Any, src: dict) -> Any:
     """A v3 score's value as a write takes it: a BOOLEAN's true/false as 1/0."""

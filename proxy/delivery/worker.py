@@ -180,8 +180,8 @@ class Worker:
             refused = target.rejected(req, resp)  # a 207: some items refused, each with its message
             if refused:
                 buried = tally.unsettled([it for it in items if it.record.id in refused])
-                await asyncio.to_thread(self._bury_each, buried, refused, f"{self.upstream} refused it ({resp.status} to "
-                                        f"{req.method} {req.path})")
+                why = f"{self.upstream} refused it ({resp.status} to {req.method} {req.path})"
+                await asyncio.to_thread(self._bury_each, buried, refused, why)
                 items = [it for it in items if it.record.id not in refused]
             return await self._delivered(target, req, resp, tally.arrived(items))
         text = resp.body[:300].decode(errors="replace")

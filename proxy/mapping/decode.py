@@ -64,7 +64,8 @@ class CompiledDecode:
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
         src = sources(req, ctx)
         bad: list[Violation] = []
-        if req.body is not None and not isinstance(req.body, dict) and not (self.list_body and isinstance(req.body, list)):
+        listed_body = self.list_body and isinstance(req.body, list)
+        if req.body is not None and not isinstance(req.body, dict) and not listed_body:
             raise ValidationFailed([Violation(("body",), "type", expected="a JSON object")])
         elements, listed = [None], False
         if self.each:
@@ -108,7 +109,8 @@ class CompiledDecode:
             records = self.records_of(src, elements if self.each else _NO_ITEM, make_id, origin)
             if records is not None:
                 return records
-        records, bad = [], []  # some rule refuses an element (or nothing is generated): the interpreter says where and why
+        # some rule refuses an element (or nothing is generated): the interpreter says where and why
+        records, bad = [], []
         for j, item in enumerate(elements):
             i = indexes[j]
             src["item"] = item
@@ -189,8 +191,8 @@ class CasesDecode(CompiledDecode):
         super().__init__(spec.model_copy(update={"fields": {}, "checks": {}, "cases": []}), vendor, endpoint)
         self.cases = []
         for case in spec.cases:
-            sub = spec.model_copy(update={"record": case.record, "fields": {**spec.fields, **case.fields},
-                                          "checks": case.checks, "ignored": case.ignored, "cases": [], "partial": False})
+            sub = spec.model_copy(update={"record": case.record, "fields": {**spec.fields, **case.fields}, "cases": [],
+                                          "checks": case.checks, "ignored": case.ignored, "partial": False})
             self.cases.append((compile_condition(case.when, DECODE_ROOTS, None), CompiledDecode(sub, vendor, endpoint)))
 
     def elements(self, src: dict, elements: list, indexes, ctx: dict, origin: dict, listed: bool) -> list:

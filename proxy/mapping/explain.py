@@ -59,7 +59,7 @@ def _decode_feeds(decode) -> dict[str, str]:
     """wire path -> canonical field."""
     out: dict[str, str] = {}
     prefix = decode.each + "[*]" if decode.each else ""
-    rules = [*decode.fields.items(), *(pair for case in decode.cases for pair in case.fields.items())]  # each case's too
+    rules = [*decode.fields.items(), *(pair for case in decode.cases for pair in case.fields.items())]  # a case's too
     for canonical, rule in rules:
         for path in sources(rule):
             wire = prefix + path[4:] if path.startswith("item") and prefix else path

@@ -61,7 +61,7 @@ class Decode(Strict):
     # An element that breaks a rule is refused alone: the others are accepted and the reply can
     # list both (ctx.accepted, ctx.rejected: [index, element(, violations)]), as a 207 does.
     partial: bool = False
-    missing_ok: bool = False  # an update or removal of an id the proxy never accepted is answered as done (nothing sent)
+    missing_ok: bool = False  # an update or removal of an id the proxy never accepted: answered as done, nothing sent
     list_body: bool = False  # with `each: body`: the body may also be a list of such objects (ctx.listed says it was)
     # Elements of different kinds in one list: the first case whose `when` holds decodes an element
     # (its record, fields, checks); `fields` above is then what every case shares.
@@ -139,7 +139,7 @@ class Rejects(Strict):
 class Endpoint(Strict):
     method: str
     path: str
-    error: str | None = None  # "<codec>.<function>": this endpoint's own error shape, where it differs from the vendor's
+    error: str | None = None  # "<codec>.<function>": this endpoint's own error shape, where it is not the vendor's
     rejects: Rejects | None = None
     op: str | None = None  # what it does when it is not decoded (read, list, ping)
     decode: Decode | None = None

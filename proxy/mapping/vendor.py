@@ -27,7 +27,7 @@ class VendorMapping:
         self.endpoints = {n: CompiledEndpoint(n, e, spec.vendor) for n, e in spec.endpoints.items()}
         self.cases = [c for e in self.endpoints.values() for c in e.cases]
         self._error = codecs.resolve(spec.error)
-        self._errors = {n: codecs.resolve(e.error) for n, e in spec.endpoints.items() if e.error}  # endpoints' own shapes
+        self._errors = {n: codecs.resolve(e.error) for n, e in spec.endpoints.items() if e.error}  # endpoints' own
         self.id_makers = {kind: codecs.resolve(fn) for kind, fn in spec.ids.items()}
         # Literal paths before templated ones, so /traces/threads/... beats /traces/{id}/...
         order = sorted(self.endpoints.values(), key=lambda e: (e.spec.path.count("{"), -len(e.spec.path)))
@@ -173,7 +173,8 @@ class VendorMapping:
             else:
                 out.append(OutRequest(method, path, body, query, case.name, [rec]))
 
-    def error(self, status: int, code: str, message: str, violations: list[Violation] = (), endpoint: str | None = None) -> Reply:
+    def error(self, status: int, code: str, message: str, violations: list[Violation] = (),
+              endpoint: str | None = None) -> Reply:
         """The error in this vendor's shape: `endpoint`'s own where its mapping gives it one."""
         body = self._errors.get(endpoint, self._error)(status, code, message, list(violations))
         return body if isinstance(body, Reply) else Reply(status, body)

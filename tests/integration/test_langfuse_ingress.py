@@ -10,8 +10,10 @@ from proxy import ids
 from tests.conftest import CLIENT_KEYS, LANGFUSE_CLIENT_PUBLIC, settled, wait_for
 from tests.integration.shapes import send
 
-TARGET_RULE = ("Provide exactly one of the following: traceId (with optional observationId), sessionId or "
-               "datasetRunId. ObservationId requires traceId.")
+TARGET_RULE = (
+    "Provide exactly one of the following: traceId (with optional observationId), sessionId or "
+    "datasetRunId. ObservationId requires traceId."
+)
 TRACE, OBS = "7420155d50778037afc0bd9a5c923ab2", "0123456789abcdef"
 WHEN = "2026-12-06T10:00:00.000Z"
 
@@ -22,18 +24,36 @@ def opik_id(kind: str, value: str, ms: int) -> str:
 
 def test_a_single_score_is_200_with_its_id_and_reaches_opik_and_scale(live_proxy, upstreams):
     url = live_proxy([{"from": "langfuse", "mirrors": ["opik", "scale"]}])
-    score = {"id": "score-1", "traceId": TRACE, "observationId": OBS, "name": "relevance", "value": 0.9,
-             "comment": "on topic", "environment": "staging", "timestamp": WHEN, "metadata": {"run": 3}}
+    score = {
+        "id": "score-1",
+        "traceId": TRACE,
+        "observationId": OBS,
+        "name": "relevance",
+        "value": 0.9,
+        "comment": "on topic",
+        "environment": "staging",
+        "timestamp": WHEN,
+        "metadata": {"run": 3},
+    }
     resp = send(url, "langfuse", "POST", "/api/public/scores", score)
     assert (resp.status_code, resp.json()) == (200, {"id": "score-1"})
     settled(url)
     [opik] = upstreams["opik"].bodies("PUT", r"/spans/feedback-scores$")
     [item] = opik["scores"]
-    assert {k: item[k] for k in ("name", "value", "reason", "source")} == {"name": "relevance", "value": 0.9, "reason": "on topic", "source": "sdk"}
+    assert {k: item[k] for k in ("name", "value", "reason", "source")} == {
+        "name": "relevance",
+        "value": 0.9,
+        "reason": "on topic",
+        "source": "sdk",
+    }
     assert ids.is_uuid7(item["id"])
     [scale] = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
     assert {k: scale[k] for k in ("trace_id", "span_id", "assessment_type", "comment")} == {
-        "trace_id": TRACE, "span_id": OBS, "assessment_type": "metadata", "comment": "on topic"}
+        "trace_id": TRACE,
+        "span_id": OBS,
+        "assessment_type": "metadata",
+        "comment": "on topic",
+    }
     assert scale["metadata"] == {"name": "relevance", "value": 0.9, "source": "api", "run": 3, "environment": "staging"}
 
 
@@ -44,7 +64,10 @@ def test_a_resent_score_id_updates_the_same_assessment(live_proxy, upstreams):
     settled(url)
     assert send(url, "langfuse", "POST", "/api/public/scores", {**score, "value": 0}).status_code == 200
     settled(url)
-    assert [(r.method, r.path.split("/")[2]) for r in upstreams["scale"].received] == [("POST", "span-assessments"), ("PATCH", "span-assessments")]
+    assert [(r.method, r.path.split("/")[2]) for r in upstreams["scale"].received] == [
+        ("POST", "span-assessments"),
+        ("PATCH", "span-assessments"),
+    ]
     first, second = (r.body["metadata"] for r in upstreams["scale"].received)
     assert (first["name"], first["value"], first["label"], first["scale"]) == ("helpful", 1, "True", [0, 1])
     assert (second["name"], second["value"], second["label"]) == ("helpful", 0, "False")
@@ -52,24 +75,51 @@ def test_a_resent_score_id_updates_the_same_assessment(live_proxy, upstreams):
 
 def test_an_array_of_scores_is_202_and_one_bad_score_makes_it_a_207_naming_it(live_proxy, upstreams):
     url = live_proxy([{"from": "langfuse", "mirrors": ["opik"]}])
-    good = {"id": "a1", "traceId": TRACE, "name": "tone", "value": "polite", "dataType": "CATEGORICAL", "timestamp": WHEN}
-    resp = send(url, "langfuse", "POST", "/api/public/scores", [good, {"id": "a2", "traceId": TRACE, "name": "length", "value": 3.0}])
+    good = {
+        "id": "a1",
+        "traceId": TRACE,
+        "name": "tone",
+        "value": "polite",
+        "dataType": "CATEGORICAL",
+        "timestamp": WHEN,
+    }
+    resp = send(
+        url,
+        "langfuse",
+        "POST",
+        "/api/public/scores",
+        [good, {"id": "a2", "traceId": TRACE, "name": "length", "value": 3.0}],
+    )
     assert (resp.status_code, resp.json()) == (202, {"message": "Accepted"})
-    resp = send(url, "langfuse", "POST", "/api/public/scores", [{**good, "id": "a3"}, {"id": "a4", "name": "x", "value": 1}])
+    resp = send(
+        url, "langfuse", "POST", "/api/public/scores", [{**good, "id": "a3"}, {"id": "a4", "name": "x", "value": 1}]
+    )
     assert resp.status_code == 207
     assert resp.json() == {"accepted": 1, "rejected": 1, "errors": [{"message": f"1: {TARGET_RULE}"}]}
     settled(url)
     items = [i for b in upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$") for i in b["scores"]]
     assert sorted((i["name"], i["value"], i.get("category_name")) for i in items) == [
-        ("length", 3.0, None), ("tone", 0, "polite"), ("tone", 0, "polite")]
+        ("length", 3.0, None),
+        ("tone", 0, "polite"),
+        ("tone", 0, "polite"),
+    ]
 
 
 def test_a_score_with_no_target_is_langfuse_s_400(live_proxy, upstreams):
     url = live_proxy([{"from": "langfuse", "mirrors": ["opik"]}])
     resp = send(url, "langfuse", "POST", "/api/public/scores", {"name": "x", "value": 1})
     assert resp.status_code == 400
-    assert resp.json() == {"message": "Invalid request data", "error": [{"code": "custom", "message": TARGET_RULE, "path": []}]}
-    resp = send(url, "langfuse", "POST", "/api/public/scores", {"traceId": TRACE, "name": "x", "value": 2, "dataType": "BOOLEAN"})
+    assert resp.json() == {
+        "message": "Invalid request data",
+        "error": [{"code": "custom", "message": TARGET_RULE, "path": []}],
+    }
+    resp = send(
+        url,
+        "langfuse",
+        "POST",
+        "/api/public/scores",
+        {"traceId": TRACE, "name": "x", "value": 2, "dataType": "BOOLEAN"},
+    )
     assert resp.status_code == 400 and resp.json()["message"] == "Invalid request data"
     assert resp.json()["error"][0]["path"] == ["value"]
     settled(url)
@@ -79,10 +129,31 @@ def test_a_score_with_no_target_is_langfuse_s_400(live_proxy, upstreams):
 def test_ingestion_is_207_by_envelope_id_and_its_traces_spans_and_scores_reach_opik(live_proxy, upstreams):
     url = live_proxy([{"from": "langfuse", "mirrors": ["opik"]}])
     batch = [
-        {"id": "e1", "type": "trace-create", "timestamp": WHEN, "body": {"id": TRACE, "name": "chat", "timestamp": WHEN, "sessionId": "s-1"}},
-        {"id": "e2", "type": "generation-create", "timestamp": WHEN,
-         "body": {"id": OBS, "traceId": TRACE, "name": "llm", "startTime": WHEN, "model": "gpt-4o", "usage": {"input": 3, "output": 1}}},
-        {"id": "e3", "type": "score-create", "timestamp": WHEN, "body": {"id": "s-3", "traceId": TRACE, "observationId": OBS, "name": "ok", "value": 1}},
+        {
+            "id": "e1",
+            "type": "trace-create",
+            "timestamp": WHEN,
+            "body": {"id": TRACE, "name": "chat", "timestamp": WHEN, "sessionId": "s-1"},
+        },
+        {
+            "id": "e2",
+            "type": "generation-create",
+            "timestamp": WHEN,
+            "body": {
+                "id": OBS,
+                "traceId": TRACE,
+                "name": "llm",
+                "startTime": WHEN,
+                "model": "gpt-4o",
+                "usage": {"input": 3, "output": 1},
+            },
+        },
+        {
+            "id": "e3",
+            "type": "score-create",
+            "timestamp": WHEN,
+            "body": {"id": "s-3", "traceId": TRACE, "observationId": OBS, "name": "ok", "value": 1},
+        },
         {"id": "e4", "type": "score-create", "timestamp": WHEN, "body": {"name": "orphan", "value": 1}},
     ]
     resp = send(url, "langfuse", "POST", "/api/public/ingestion", {"batch": batch, "metadata": {"sdk_name": "python"}})
@@ -90,7 +161,11 @@ def test_ingestion_is_207_by_envelope_id_and_its_traces_spans_and_scores_reach_o
     body = resp.json()
     assert body["successes"] == [{"id": "e1", "status": 201}, {"id": "e2", "status": 201}, {"id": "e3", "status": 201}]
     [error] = body["errors"]
-    assert (error["id"], error["status"], error["message"]) == ("e4", 400, "Invalid request data") and TARGET_RULE in error["error"]
+    assert (error["id"], error["status"], error["message"]) == (
+        "e4",
+        400,
+        "Invalid request data",
+    ) and TARGET_RULE in error["error"]
     settled(url)
     [trace] = [t for b in upstreams["opik"].bodies("POST", r"/traces/batch$") for t in b["traces"]]
     [span] = [s for b in upstreams["opik"].bodies("POST", r"/spans/batch$") for s in b["spans"]]
@@ -123,13 +198,19 @@ def test_a_delete_is_202_and_reaches_opik_by_name(live_proxy, upstreams):
 
 
 def test_clients_are_known_by_their_secret_key(live_proxy, upstreams):
-    url = live_proxy([{"from": "langfuse", "mirrors": ["opik"]}], clients=[{"name": "app", "key": CLIENT_KEYS["langfuse"]}])
+    url = live_proxy(
+        [{"from": "langfuse", "mirrors": ["opik"]}], clients=[{"name": "app", "key": CLIENT_KEYS["langfuse"]}]
+    )
     assert send(url, "langfuse", "GET", "/api/public/projects").json()["data"][0]["id"] == "feedback-proxy"
     other_public = "Basic " + base64.b64encode(f"pk-lf-another:{CLIENT_KEYS['langfuse']}".encode()).decode()
     assert send(url, "langfuse", "GET", "/api/public/projects", authorization=other_public).status_code == 200
     wrong = "Basic " + base64.b64encode(f"{LANGFUSE_CLIENT_PUBLIC}:sk-lf-wrong".encode()).decode()
     score = {"traceId": TRACE, "name": "x", "value": 1}
-    for headers in ({"authorization": wrong}, {"authorization": ""}, {"authorization": f"Bearer {LANGFUSE_CLIENT_PUBLIC}"}):
+    for headers in (
+        {"authorization": wrong},
+        {"authorization": ""},
+        {"authorization": f"Bearer {LANGFUSE_CLIENT_PUBLIC}"},
+    ):
         resp = send(url, "langfuse", "POST", "/api/public/scores", score, **headers)
         assert resp.status_code == 401 and list(resp.json()) == ["message"], resp.text
     settled(url)
@@ -138,7 +219,13 @@ def test_clients_are_known_by_their_secret_key(live_proxy, upstreams):
 
 def test_a_dataset_run_score_is_taken_and_a_dead_letter_at_once_where_no_run_exists(live_proxy, upstreams, tmp_path):
     url = live_proxy([{"from": "langfuse", "mirrors": ["opik", "langfuse"]}], store=f"sqlite:///{tmp_path}/proxy.db")
-    resp = send(url, "langfuse", "POST", "/api/public/scores", {"id": "r-1", "datasetRunId": "run-123", "name": "m", "value": 0.5})
+    resp = send(
+        url,
+        "langfuse",
+        "POST",
+        "/api/public/scores",
+        {"id": "r-1", "datasetRunId": "run-123", "name": "m", "value": 0.5},
+    )
     assert (resp.status_code, resp.json()) == (200, {"id": "r-1"})
     settled(url)
     [kept] = upstreams["langfuse"].bodies("POST", r"^/api/public/scores$")  # back into Langfuse: the run is kept

@@ -22,7 +22,8 @@ from tests.conftest import CLIENT_KEYS, LANGFUSE_CLIENT_PUBLIC, settled
 
 HERE = Path(__file__).parent / "langfuse"
 V4 = "4.18.0"
-V4_SITE = HERE / f"site-{V4}"  # pip install --target: a second langfuse beside the extra's 5.x (gitignored)
+# pip install --target: a second langfuse beside the extra's 5.x (git-ignored; a dot directory, which pytest does not collect)
+V4_SITE = HERE / f".site-{V4}"
 
 
 @pytest.fixture(scope="session")
@@ -30,19 +31,30 @@ def langfuse4_site() -> Path:
     """The 4.x SDK and its dependencies, installed once from PyPI into V4_SITE."""
     marker = V4_SITE / ".installed"
     if not marker.exists():
-        done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(V4_SITE), f"langfuse=={V4}"],
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--target", str(V4_SITE), f"langfuse=={V4}"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, f"pip could not install langfuse=={V4}: {done.stderr[-2000:]}"
         marker.write_text(V4)
     return V4_SITE
 
 
 def drive(url: str, site: Path | None = None) -> tuple[dict, str]:
-    env = {**os.environ, "LANGFUSE_BASE_URL": url, "LANGFUSE_PUBLIC_KEY": LANGFUSE_CLIENT_PUBLIC,
-           "LANGFUSE_SECRET_KEY": CLIENT_KEYS["langfuse"], "OTEL_SDK_DISABLED": "false"}
+    env = {
+        **os.environ,
+        "LANGFUSE_BASE_URL": url,
+        "LANGFUSE_PUBLIC_KEY": LANGFUSE_CLIENT_PUBLIC,
+        "LANGFUSE_SECRET_KEY": CLIENT_KEYS["langfuse"],
+        "OTEL_SDK_DISABLED": "false",
+    }
     if site is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")])
-    done = subprocess.run([sys.executable, str(HERE / "driver.py")], capture_output=True, text=True, timeout=120, env=env)
+    done = subprocess.run(
+        [sys.executable, str(HERE / "driver.py")], capture_output=True, text=True, timeout=120, env=env
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
 
@@ -53,15 +65,30 @@ def check_upstreams(upstreams, url: str) -> None:
     traces = [s for b in upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$") for s in b["scores"]]
     threads = [s for b in upstreams["opik"].bodies("PUT", r"/threads/feedback-scores$") for s in b["scores"]]
     assert [(s["name"], s["value"], s.get("reason")) for s in spans] == [("relevance", 0.9, "on topic")]
-    assert sorted((s["name"], s["value"], s.get("category_name")) for s in traces) == [("helpful", 1, "True"), ("tone", 0, "polite")]
+    assert sorted((s["name"], s["value"], s.get("category_name")) for s in traces) == [
+        ("helpful", 1, "True"),
+        ("tone", 0, "polite"),
+    ]
     assert len({s["id"] for s in traces}) == 1 and ids.is_uuid7(spans[0]["id"]) and ids.is_uuid7(traces[0]["id"])
     assert [(s["thread_id"], s["name"], s["value"]) for s in threads] == [("session-1", "resolved", 1)]
     scale = {b["metadata"]["name"]: b for b in upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")}
     assert set(scale) == {"relevance", "tone", "helpful"}  # a session score has no target at Scale (declared loss)
     assert {k: scale["relevance"][k] for k in ("trace_id", "span_id", "comment")} == {
-        "trace_id": "7420155d50778037afc0bd9a5c923ab2", "span_id": "0123456789abcdef", "comment": "on topic"}
-    assert scale["relevance"]["metadata"] == {"name": "relevance", "value": 0.9, "source": "api", "run": 3, "environment": "staging"}
-    assert (scale["tone"]["trace_id"], scale["tone"]["metadata"]["label"]) == ("7420155d50778037afc0bd9a5c923ab2", "polite")
+        "trace_id": "7420155d50778037afc0bd9a5c923ab2",
+        "span_id": "0123456789abcdef",
+        "comment": "on topic",
+    }
+    assert scale["relevance"]["metadata"] == {
+        "name": "relevance",
+        "value": 0.9,
+        "source": "api",
+        "run": 3,
+        "environment": "staging",
+    }
+    assert (scale["tone"]["trace_id"], scale["tone"]["metadata"]["label"]) == (
+        "7420155d50778037afc0bd9a5c923ab2",
+        "polite",
+    )
     assert (scale["helpful"]["metadata"]["value"], scale["helpful"]["metadata"]["label"]) == (1, "True")
 
 

@@ -114,7 +114,8 @@ def assert_shape(vendor: str | None, resp: httpx.Response, status: int | None = 
         assert isinstance(message, str) and message
         return message
     if vendor == "langfuse":  # {"message"}, + "error" (a class name or zod issues) or "errors" (ingestion)
-        assert isinstance(body.get("message"), str) and body["message"] and set(body) <= {"message", "error", "errors"}, body
+        assert isinstance(body.get("message"), str) and body["message"], body
+        assert set(body) <= {"message", "error", "errors"}, body
         return body["message"]
     if vendor == "scale":
         assert list(body) == ["detail"], body

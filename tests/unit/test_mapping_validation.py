@@ -138,7 +138,8 @@ def test_several_errors_say_how_many_more(tmp_path):
 
 
 def test_the_builtin_mappings_load():
-    assert sorted(p.name for p in builtin_dir().glob("*.yaml")) == ["langfuse.yaml", "opik.yaml", "scale.yaml", "tracia.yaml"]
+    found = sorted(p.name for p in builtin_dir().glob("*.yaml"))
+    assert found == ["langfuse.yaml", "opik.yaml", "scale.yaml", "tracia.yaml"]
     assert sorted(MAPPINGS) == ["langfuse", "opik", "scale", "tracia"]  # support.py loaded them with load_all()
 
 

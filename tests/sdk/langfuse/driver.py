@@ -21,11 +21,24 @@ from langfuse import Langfuse  # noqa: E402
 TRACE, OBS = "7420155d50778037afc0bd9a5c923ab2", "0123456789abcdef"
 WHEN = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc)
 
-lf = Langfuse(public_key=os.environ["LANGFUSE_PUBLIC_KEY"], secret_key=os.environ["LANGFUSE_SECRET_KEY"],
-              base_url=os.environ["LANGFUSE_BASE_URL"], environment="staging", flush_interval=0.2)
+lf = Langfuse(
+    public_key=os.environ["LANGFUSE_PUBLIC_KEY"],
+    secret_key=os.environ["LANGFUSE_SECRET_KEY"],
+    base_url=os.environ["LANGFUSE_BASE_URL"],
+    environment="staging",
+    flush_interval=0.2,
+)
 assert lf.auth_check() is True
-lf.create_score(name="relevance", value=0.9, trace_id=TRACE, observation_id=OBS, score_id="s-relevance",
-                comment="on topic", metadata={"run": 3}, timestamp=WHEN)
+lf.create_score(
+    name="relevance",
+    value=0.9,
+    trace_id=TRACE,
+    observation_id=OBS,
+    score_id="s-relevance",
+    comment="on topic",
+    metadata={"run": 3},
+    timestamp=WHEN,
+)
 lf.create_score(name="tone", value="polite", trace_id=TRACE, score_id="s-tone", data_type="CATEGORICAL", timestamp=WHEN)
 lf.create_score(name="helpful", value=1, trace_id=TRACE, score_id="s-helpful", data_type="BOOLEAN", timestamp=WHEN)
 lf.create_score(name="resolved", value=1.0, session_id="session-1", score_id="s-session", timestamp=WHEN)

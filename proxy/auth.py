@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from .config import Config
+from .mapping.spec import Auth
 from .errors import ConfigError, Forbidden, Unauthorized
 
 
@@ -35,6 +36,7 @@ class Client:
     digest: bytes = b""
     routes: frozenset[int] | None = None  # route indexes it may use; None: all
     vendors: frozenset[str] | None = None  # vendor formats it may speak; None: all
+    scoped: tuple[bytes, ...] = ()  # digests of the keys it may present the scoped way (the mapping's auth.scoped)
 
     def __repr__(self) -> str:  # the digest stays out of every repr
         return f"Client({self.name!r})"
@@ -60,11 +62,22 @@ class Gate:
             digest = _digest(c.key) if c.key is not None else bytes.fromhex(c.key_sha256)
             if any(hmac.compare_digest(digest, other.digest) for other in self._clients):
                 raise ConfigError(f"clients[{i}]: client {c.name!r} has the same key as another client")
-            self._clients.append(Client(c.name, digest, routes, frozenset(c.vendors) if c.vendors is not None else None))
+            vendors = frozenset(c.vendors) if c.vendors is not None else None
+            self._clients.append(Client(c.name, digest, routes, vendors, tuple(_digest(k) for k in c.scoped_keys)))
 
-    def authenticate(self, auth, headers: dict[str, str], vendor: str, route: int | None) -> Client | None:
+    def authenticate(self, auth, headers: dict[str, str], vendor: str, route: int | None,
+                     endpoint: str | None = None) -> Client | None:
         """`auth`: the mapping's {header, scheme}; `headers` with lower-case names;
-        `route`: the index of the route the request would take (None: no route)."""
+        `route`: the index of the route the request would take (None: no route); `endpoint`: the
+        mapping's endpoint it is for (None: a path with none), which a scoped key must be taken on."""
+        scoped = auth.scoped
+        if scoped is not None and _scheme(auth, headers) == scoped.scheme.lower():
+            if endpoint not in scoped.endpoints:
+                raise Forbidden("Access denied - insufficient permissions for this endpoint")
+            if self.anonymous:
+                return None
+            key = presented_key(Auth(header=auth.header, scheme=scoped.scheme), headers)
+            return self._allowed(self._scoped_client(key), vendor, route)
         if self.anonymous:
             return None
         key = presented_key(auth, headers)
@@ -78,12 +91,32 @@ class Gate:
                 found = client
         if found is None:
             raise Unauthorized("API key is not valid")
+        return self._allowed(found, vendor, route)
+
+    def _scoped_client(self, key: str | None) -> Client:
+        if key is None:
+            raise Unauthorized("API key is not valid")
+        digest, found = _digest(key), None
+        for client in self._clients:  # every key of every one, always: no early exit
+            for held in client.scoped:
+                if hmac.compare_digest(held, digest) and found is None:
+                    found = client
+        if found is None:
+            raise Unauthorized("API key is not valid")
+        return found
+
+    def _allowed(self, found: Client, vendor: str, route: int | None) -> Client:
         if found.vendors is not None and vendor not in found.vendors:
             raise Forbidden(f"client {found.name!r} may not use the {vendor} API")
         if found.routes is not None and route not in found.routes:
             label = self._labels[route] if route is not None else "none"
             raise Forbidden(f"client {found.name!r} may not use the route {label} that {vendor} requests take")
         return found
+
+
+def _scheme(auth, headers: dict[str, str]) -> str:
+    """The scheme (lower case) of the key in the vendor's header, or ""."""
+    return (headers.get(auth.header.lower()) or "").strip().partition(" ")[0].lower()
 
 
 def presented_key(auth, headers: dict[str, str]) -> str | None:

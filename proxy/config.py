@@ -91,6 +91,9 @@ class Client(Strict):
     key_sha256: str | None = Field(None, repr=False, pattern=r"^[0-9a-fA-F]{64}$")
     routes: list[str | int] | None = None  # route names (or indexes) it may use; none: every route
     vendors: list[str] | None = None  # vendor formats it may speak; none: every one
+    # keys it may present the scoped way its vendor's mapping allows (`auth.scoped`: Langfuse's
+    # Bearer public key, taken for scores only)
+    scoped_keys: list[str] = Field(default_factory=list, repr=False)
 
     @model_validator(mode="after")
     def _one_key(self):

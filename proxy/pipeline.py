@@ -111,7 +111,8 @@ class Proxy:
                 return None
         route = self.router.route_for(mapping.vendor)
         try:
-            client = self.gate.authenticate(mapping.spec.auth, req.headers, mapping.vendor, route.index if route else None)
+            client = self.gate.authenticate(mapping.spec.auth, req.headers, mapping.vendor, route.index if route else None,
+                                            found[1].name if found is not None else None)
         except RequestError as exc:
             name = found[1].name if found is not None else "unknown"
             log.warning("request %s: %s %s (%s %s) refused %d: %s", req.request_id, req.method, req.path, mapping.vendor, name, exc.status, exc.message)

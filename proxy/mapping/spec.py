@@ -161,11 +161,21 @@ class Endpoint(Strict):
         return self
 
 
+class Scoped(Strict):
+    """A second way to present a key, with less access: taken on `endpoints` only, a 403 elsewhere
+    (Langfuse's `Bearer <public key>`, for scores from a browser). A client presents it this way
+    with one of its `scoped_keys`."""
+
+    scheme: str
+    endpoints: list[str]
+
+
 class Auth(Strict):
     header: str
     scheme: str = ""  # "Bearer" -> "Authorization: Bearer <key>"
     # scheme Basic: which half of base64(user:password) is the client's key
     basic: Literal["user", "password"] | None = None
+    scoped: Scoped | None = None
 
 
 class Retries(Strict):

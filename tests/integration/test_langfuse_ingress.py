@@ -235,3 +235,23 @@ def test_a_dataset_run_score_is_taken_and_a_dead_letter_at_once_where_no_run_exi
     (dead,) = SQLiteStore(str(tmp_path / "proxy.db")).dead_letters()
     assert dead.upstream == "opik" and "opik has no endpoint for upsert on a run" in dead.last_error
     assert upstreams["opik"].received == []
+
+
+def test_a_bearer_public_key_is_taken_for_scores_only(live_proxy, upstreams):
+    clients = [{"name": "app", "key": CLIENT_KEYS["langfuse"], "scoped_keys": [LANGFUSE_CLIENT_PUBLIC]}]
+    url = live_proxy([{"from": "langfuse", "mirrors": ["opik"]}], clients=clients)
+    bearer = {"authorization": f"Bearer {LANGFUSE_CLIENT_PUBLIC}"}
+    score = {"id": "b-1", "traceId": TRACE, "name": "thumbs", "value": 1}
+    resp = send(url, "langfuse", "POST", "/api/public/scores", score, **bearer)
+    assert (resp.status_code, resp.json()) == (200, {"id": "b-1"})
+    event = {"id": "e1", "type": "score-create", "timestamp": WHEN, "body": {**score, "id": "b-2"}}
+    for method, path, body in (("POST", "/api/public/ingestion", {"batch": [event]}), ("GET", "/api/public/projects", None),
+                               ("DELETE", "/api/public/scores/b-1", None)):
+        resp = send(url, "langfuse", method, path, body, **bearer)
+        assert (resp.status_code, resp.json()) == (403, {"message": "Access denied - insufficient permissions for this endpoint"})
+    resp = send(url, "langfuse", "POST", "/api/public/scores", score, authorization="Bearer pk-lf-unknown")
+    assert resp.status_code == 401 and list(resp.json()) == ["message"]
+    [opik] = wait_for(lambda: upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$"), what="the score at Opik")
+    assert [(s["name"], s["value"]) for s in opik["scores"]] == [("thumbs", 1)]
+    settled(url)
+    assert len(upstreams["opik"].received) == 1

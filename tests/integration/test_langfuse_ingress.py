@@ -255,3 +255,19 @@ def test_a_bearer_public_key_is_taken_for_scores_only(live_proxy, upstreams):
     assert [(s["name"], s["value"]) for s in opik["scores"]] == [("thumbs", 1)]
     settled(url)
     assert len(upstreams["opik"].received) == 1
+
+
+def test_sdk4_s_resent_batch_after_a_207_makes_nothing_twice(live_proxy, upstreams):
+    """SDK 4.x sends a batch whose 207 names errors twice more, same envelope and score ids: the
+    scores it carried are the same assessments, and reach Scale once."""
+    url = live_proxy([{"from": "langfuse", "mirrors": ["scale"]}])
+    good = {"id": "g1", "type": "score-create", "timestamp": WHEN,
+            "body": {"id": "s-g1", "traceId": TRACE, "name": "ok", "value": 0.7, "comment": "fine"}}
+    bad = {"id": "b1", "type": "score-create", "timestamp": WHEN, "body": {"id": "s-b1", "name": "lost", "value": 1}}
+    for _ in range(3):
+        resp = send(url, "langfuse", "POST", "/api/public/ingestion", {"batch": [good, bad]})
+        assert resp.status_code == 207 and [e["id"] for e in resp.json()["errors"]] == ["b1"]
+        settled(url)
+    [made] = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
+    assert (made["trace_id"], made["comment"], made["metadata"]["value"]) == (TRACE, "fine", 0.7)
+    assert [r.method for r in upstreams["scale"].received] == ["POST"]

@@ -50,11 +50,23 @@ class Outbox:
         for t in targets:
             for rec in records:
                 loss = t.declared_loss(rec, rec.id in fresh)
+                if loss is not None and self._after_its_create(t, rec, fresh):
+                    loss = None  # the worker decides, after the create
                 if loss is None:
                     writes.outbox.append((t.name, rec, request_id))
                 else:
                     self.metrics.skipped(t.name)
                     log.info("request %s: %s skipped for %s: %s", request_id, f"{rec.op} on a {rec.entity}", t.name, loss)
+
+    def _after_its_create(self, t: Target, rec, fresh: frozenset[str]) -> bool:
+        """A change of an assessment (a delete, removal or update) that this upstream could take once it has
+        named the assessment, while the create it would have named it in may still wait in the outbox (a
+        delete right after its score): not a loss yet. The outbox sends a record's rows in order."""
+        if not isinstance(rec, Assessment) or rec.op not in ("delete", "remove", "update") or rec.id in fresh:
+            return False
+        if self.store.delivered(t.name, rec.id) is not None:
+            return False  # the create arrived: what the upstream named it is known, and the loss is real
+        return t.declared_loss(replace(rec, op="upsert"), True) is None  # its create was one the upstream takes
 
     async def settle(self, writes: Writes) -> None:
         """Commit a request's writes (group commit); once it returns the proxy owns their delivery."""

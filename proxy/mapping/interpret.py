@@ -88,8 +88,10 @@ def transform(form: Form, v: Any, src: dict) -> Any:
 
 
 def record_scale(src: dict) -> tuple | None:
+    """The record's scale, where it is one: two numbers (anything else is no scale to rescale from)."""
     rec = src.get("rec")
-    return getattr(rec, "scale", None) if rec is not None else None
+    scale = getattr(rec, "scale", None) if rec is not None else None
+    return scale if isinstance(scale, (list, tuple)) and len(scale) == 2 and all(map(is_number, scale)) else None
 
 
 def check(checks: Checks, value: Any, where: tuple) -> None:

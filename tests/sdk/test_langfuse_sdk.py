@@ -90,6 +90,9 @@ def check_upstreams(upstreams, url: str) -> None:
         "polite",
     )
     assert (scale["helpful"]["metadata"]["value"], scale["helpful"]["metadata"]["label"]) == (1, "True")
+    deleted = upstreams["opik"].bodies("POST", r"/feedback-scores/delete$")  # the SDK's delete of "s-tone", by name at Opik
+    assert deleted == [{"name": "tone"}]
+    assert [r.method for r in upstreams["scale"].received if r.path.startswith("/v5/span-assessments/")] == ["DELETE"]
 
 
 def answered(url: str, labels: str) -> None:

@@ -1,6 +1,6 @@
 """Drives the installed langfuse SDK (5.x from the test extra, or 4.x from its own site directory
-on PYTHONPATH) against the proxy, as an application would: the auth check, then scores, then
-flush and shutdown. Prints one JSON line: the SDK's version and the ids it used. Its log goes
+on PYTHONPATH) against the proxy, as an application would: the auth check, then scores, flush,
+the delete of one score, and shutdown. Prints one JSON line: the SDK's version and the ids it used. Its log goes
 to stderr (WARNING and above), where the test looks for errors.
 
     LANGFUSE_BASE_URL=http://127.0.0.1:PORT LANGFUSE_PUBLIC_KEY=pk-lf-... LANGFUSE_SECRET_KEY=sk-lf-... python driver.py
@@ -43,5 +43,9 @@ lf.create_score(name="tone", value="polite", trace_id=TRACE, score_id="s-tone", 
 lf.create_score(name="helpful", value=1, trace_id=TRACE, score_id="s-helpful", data_type="BOOLEAN", timestamp=WHEN)
 lf.create_score(name="resolved", value=1.0, session_id="session-1", score_id="s-session", timestamp=WHEN)
 lf.flush()
+if hasattr(lf.api.scores, "delete"):  # 5.x: api.scores.delete; 4.x: the legacy v1 route, the same request
+    lf.api.scores.delete("s-tone")
+else:
+    lf.api.legacy.score_v1.delete("s-tone")
 lf.shutdown()
 print(json.dumps({"version": version("langfuse"), "trace": TRACE, "observation": OBS}))

@@ -56,6 +56,10 @@ SCENARIOS = [
              note="forwarded verbatim to Opik, 100 records committed for Scale (one POST each on delivery)"),
     Scenario("scale-opik", "Scale → Opik (translating primary)", "POST", SCALE_PATH, SCALE_BODY, SCALE_HEADERS,
              routes=[{"from": "scale", "primary": "opik"}]),
+    Scenario("tracia-opik-replay", "Tracia → Opik, one request repeated (REPLAY: answered from the dedupe store)", "POST",
+             TRACIA_PATH.replace("@ID@", "000000000001"), TRACIA_BODY, TRACIA_HEADERS, routes=[{"from": "tracia", "primary": "opik"}],
+             note="the same body every time: after the first, each is a repeated POST answered with the kept answer "
+                  "(README, Delivery), not translated; shown so that no fresh-id row is mistaken for it"),
 ]
 BY_KEY = {s.key: s for s in SCENARIOS}
 

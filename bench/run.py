@@ -7,7 +7,8 @@ In one run, on this machine, with the same load generator (wrk) for every row:
      100-score batch with a Scale mirror; Scale -> Opik
 at 32 connections: req/s, p50 / p99 latency, CPU per request and peak RSS of the
 process under test; then a) to c)'s first row at a fixed 200 req/s (bench/loadgen.py),
-the 1,000-score decode (bench/decode.py) and the durable path (bench/durable.py).
+the 1,000-score decode (bench/decode.py), the durable path (bench/durable.py) and the
+CPU per stage of the translating path (bench/stages.py).
 Every measurement is repeated (--reps) and the median reported. The results replace
 the generated part of bench/RESULTS.md (--no-write: print only).
 """
@@ -15,6 +16,7 @@ the generated part of bench/RESULTS.md (--no-write: print only).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -112,6 +114,16 @@ def fixed_rate(args, setups: list[tuple[str, Server, Scenario]]) -> list[dict]:
             for t, r in rows.items()]
 
 
+def stage_table(st: dict | None) -> list[str]:
+    if st is None:
+        return ["", "(No CPU per stage: bench/stages.py needs yappi, `pip install '.[bench]'`.)"]
+    L = ["", f"### Where the CPU goes: {st['scenario']}, {st['store']} store (bench/stages.py, in process, yappi)", "",
+         f"{st['cpu_us']:.0f} CPU µs per request unprofiled; a stage is inclusive and nested stages are indented "
+         "(only siblings add up).", "", "| stage | share | µs/request |", "|---|---|---|"]
+    L += [f"| {'&nbsp;&nbsp;' * r['depth'] * 2}{r['stage']} | {r['share']:.1%} | {r['us']:.0f} |" for r in st["stages"]]
+    return L
+
+
 def child(script: str, *extra: str) -> object:
     out = subprocess.run([sys.executable, str(HERE / script), "--json", *extra], capture_output=True, text=True, check=True, cwd=HERE)
     return json.loads(out.stdout)
@@ -142,6 +154,7 @@ def render(res: dict) -> str:
           "| setup | achieved req/s | p50 ms | p99 ms | max ms | runs (p99 ms) |", "|---|---|---|---|---|---|"]
     for r in rate:
         L.append(f"| {r['title']} | {r['rate']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} | {r['runs_p99']} |")
+    L += stage_table(res["stages"])
     L += ["", "### Decoding one 1,000-score Opik batch (bench/decode.py, median of 60)", "",
           "| step | ms |", "|---|---|",
           f"| JSON parse (orjson) | {dec['parse_ms']:.2f} |", f"| decode to canonical records, record ids included (rules as generated code) | {dec['decode_ms']:.2f} |",
@@ -208,6 +221,8 @@ def main() -> None:
     res["decode"] = child("decode.py")
     print("durable ...", file=sys.stderr, flush=True)
     res["durable"] = child("durable.py", "--seconds", "3")
+    print("stages ...", file=sys.stderr, flush=True)
+    res["stages"] = child("stages.py") if importlib.util.find_spec("yappi") else None
     res["load_after"], res["duration_s"] = load_average(), time.time() - started
     text = render(res)
     print(text)

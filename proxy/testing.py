@@ -9,6 +9,7 @@ the benchmarks, and anyone trying a config (`feedback-proxy fake-upstream --vend
         fake.vendor.history               # what it was sent, served back by its read API (the vendor's fake.py)
         fake.vendor.slow = (0.04, 0.25)   # each POST answered after 40-250 ms (a slow create)
         fake.vendor.answered = callback   # called with each POST's record as its 2xx answer goes back
+        fake.vendor.respond = wrapper     # wraps the vendor's answer (its fake.py `answer`), e.g. to hold or refuse one
 """
 
 from __future__ import annotations

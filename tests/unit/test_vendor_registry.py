@@ -24,7 +24,8 @@ def folder(root: Path, name: str, mapping: str | None) -> Path:
 def test_the_built_in_vendors_are_the_folders_beside_the_registry():
     assert vendors.discover("").keys() == {"opik", "scale", "tracia"}
     opik = vendors.get("opik")
-    assert opik.mapping == vendors.BUILTIN / "opik" / "mapping.yaml" and opik.history == vendors.BUILTIN / "opik" / "history.yaml"
+    assert opik.folder == vendors.BUILTIN / "opik"
+    assert (opik.mapping.name, opik.history.name, opik.fixtures.name) == ("mapping.yaml", "history.yaml", "fixtures")
     assert opik.codec().__name__ == "proxy.vendors.opik.codec" and opik.fake().__name__ == "proxy.vendors.opik.fake"
     assert opik.profile["base_path"] == "/api"
 
@@ -41,7 +42,8 @@ def test_a_mapping_that_names_another_vendor_is_refused(tmp_path):
     folder(tmp_path, "acme", "vendor: acme2\n")
     with pytest.raises(ConfigError) as err:
         vendors.discover(str(tmp_path))
-    assert err.value.message == f"{tmp_path / 'acme' / 'mapping.yaml'}: says `vendor: acme2`; it must be the folder's name, `vendor: acme`"
+    assert err.value.message == (f"{tmp_path / 'acme' / 'mapping.yaml'}: says `vendor: acme2`; "
+                                 "it must be the folder's name, `vendor: acme`")
 
 
 def test_a_folder_that_takes_a_built_in_vendors_name_or_is_missing_is_refused(tmp_path):
@@ -59,7 +61,8 @@ def test_an_unknown_vendor_is_a_config_error():
 
 def test_the_cli_says_what_is_broken_in_one_line(tmp_path):
     folder(tmp_path, "acme", "vendor: acme2\n")
-    out = subprocess.run([sys.executable, "-m", "proxy", "fake-upstream", "--vendor", "acme", "--port", "9"], capture_output=True,
-                         text=True, timeout=60, env={**os.environ, vendors.ENV: str(tmp_path)})
+    out = subprocess.run([sys.executable, "-m", "proxy", "fake-upstream", "--vendor", "acme", "--port", "9"],
+                         capture_output=True, text=True, timeout=60, env={**os.environ, vendors.ENV: str(tmp_path)})
     assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert out.stderr == f"feedback-proxy: {tmp_path / 'acme' / 'mapping.yaml'}: says `vendor: acme2`; it must be the folder's name, `vendor: acme`\n"
+    assert out.stderr == (f"feedback-proxy: {tmp_path / 'acme' / 'mapping.yaml'}: says `vendor: acme2`; "
+                          "it must be the folder's name, `vendor: acme`\n")

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from proxy.testing_history import in_window, now, positive_int, when
+from proxy.testing_history import in_window, positive_int, when
 
 
 def history() -> "ScaleHistory":

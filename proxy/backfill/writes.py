@@ -43,7 +43,7 @@ class CompiledWrite:
     def __init__(self, spec: Write, mapping: VendorMapping):
         endpoint = mapping.endpoints.get(spec.endpoint)
         if endpoint is None or endpoint.decode is None:
-            raise ConfigError(f"history of {mapping.vendor}: {spec.endpoint!r} is not an endpoint of mappings/{mapping.vendor}.yaml that decodes")
+            raise ConfigError(f"history of {mapping.vendor}: {spec.endpoint!r} is not an endpoint of {mapping.vendor}'s mapping that decodes")
         if endpoint.decode.kind is not Span and spec.key is None:
             raise ConfigError(f"history of {mapping.vendor}: the write to {spec.endpoint!r} makes assessments, so it needs a `key` (what identifies one at every read)")
         self.spec, self.endpoint, self.name = spec, endpoint, spec.name or spec.endpoint
@@ -117,11 +117,11 @@ def _elements_getter(each: str | None) -> Callable[[dict, list | None], list]:
 def check_histories(mappings: dict[str, VendorMapping], mappings_dir: str | None) -> list[str]:
     """`feedback-proxy check`: every history file there is for these vendors, loaded and compiled
     against its vendor's mapping (raises ConfigError, located); the vendors that have one."""
-    from .spec import history_dir, load_history
+    from .spec import history_path, load_history
 
     found = []
     for vendor in sorted(mappings):
-        if (history_dir(mappings_dir) / f"{vendor}.yaml").is_file():
+        if history_path(vendor, mappings_dir) is not None:
             for listing in load_history(vendor, mappings_dir).lists:
                 for write in listing.writes:
                     CompiledWrite(write, mappings[vendor])

@@ -1,4 +1,4 @@
-"""The shape of a vendor mapping file (`mappings/<vendor>.yaml`), validated by pydantic.
+"""The shape of a vendor mapping file (`proxy/vendors/<vendor>/mapping.yaml`), validated by pydantic.
 
     vendor: tracia
     prefixes: [""]                      # path prefixes the vendor is served under

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .. import codecs
+from .. import vendors
 from ..errors import ConfigError
 from ..mapping import VendorMapping, WireRequest
 from ..mapping.paths import MISSING, compile_getter, setter
@@ -76,11 +76,11 @@ class CompiledWrite:
 
 
 def _compiled(rules: dict[str, Rule]) -> list[tuple[Callable, Callable]]:
-    return [(setter(name), compile_rule(rule, ROOTS, codecs.resolve)[0]) for name, rule in rules.items()]
+    return [(setter(name), compile_rule(rule, ROOTS, vendors.function)[0]) for name, rule in rules.items()]
 
 
 def _one(rule: Rule | None) -> Callable | None:
-    return compile_rule(rule, ROOTS, codecs.resolve)[0] if rule is not None else None
+    return compile_rule(rule, ROOTS, vendors.function)[0] if rule is not None else None
 
 
 def _fill(rules: list[tuple[Callable, Callable]], src: dict) -> dict:

@@ -1,6 +1,6 @@
 """A rule's one intermediate form: what its YAML says, resolved once.
 
-    form = build(rule, roots, codecs.resolve, record_root)
+    form = build(rule, roots, vendors.function, record_root)
 
 Paths are resolved to their steps (rooted: `('rec', 'name')`), the function named by
 `fn` to the function, a `pattern` to its vendor's regex, `clamp: true` to its bounds,

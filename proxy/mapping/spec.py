@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .. import codecs
+from .. import vendors
 from ..errors import ConfigError
 from .conditions import Condition
 from .rules import Rule
@@ -194,7 +194,7 @@ def _rules(node: Any):
 
 def _codec_fn(name: str) -> str:
     try:
-        codecs.resolve(name)
+        vendors.function(name)
     except ConfigError as exc:
         raise ValueError(exc.message) from None
     return name

@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -144,3 +144,20 @@ def get(name: str) -> Vendor:
     if name not in vendors:
         raise ConfigError(f"no vendor {name!r}; known: {', '.join(vendors)}")
     return vendors[name]
+
+
+def function(name: str) -> Callable:
+    """'core.first' -> proxy.codecs.core.first; '<vendor>.error_body' -> that vendor folder's codec.error_body."""
+    module, _, func = name.partition(".")
+    if not func or not module.isidentifier():
+        raise ConfigError(f"fn {name!r} must be <codec>.<function>")
+    if module == "core":
+        mod = importlib.import_module("proxy.codecs.core")
+    else:
+        mod = get(module).codec() if module in names() else None
+        if mod is None:
+            raise ConfigError(f"fn {name!r}: no codec module {module!r}")
+    f = getattr(mod, func, None)
+    if not callable(f) or func.startswith("_"):
+        raise ConfigError(f"fn {name!r}: codec {module!r} has no function {func!r}")
+    return f

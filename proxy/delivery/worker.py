@@ -16,7 +16,7 @@ import time
 
 from ..errors import Refusal, UpstreamError
 from ..mapping.vendor import skipped
-from ..model import OutRequest, Span, span_key
+from ..model import OutRequest, subject_key
 from ..observe import delivering
 from ..resolve import refresh
 from ..store import Delivering, codec
@@ -258,7 +258,7 @@ class Worker:
         """Feedback about a span (or trace) this upstream is also being sent waits until the
         upstream has it: Scale and Tracia refuse feedback about a span they do not have, and a
         span and its score claimed together would otherwise race."""
-        rec, key = it.record, about(it.record)
+        rec, key = it.record, subject_key(it.record)
         if key is None or (rec.span_id or rec.trace_id).vendor == target.vendor:
             return False
         kind = "span" if rec.span_id is not None else "trace"
@@ -281,7 +281,7 @@ class Worker:
         waited = time.time() - it.created_at
         if getattr(why, "missing", None) and waited < self.park_ttl:
             # due again on its retry timer, or as soon as the span (or trace) it is about arrives
-            self.store.retry(it.id, time.time() + self.policy.delay(it.attempts + 1), f"waiting: {why}", waits_for=about(it.record))
+            self.store.retry(it.id, time.time() + self.policy.delay(it.attempts + 1), f"waiting: {why}", waits_for=subject_key(it.record))
             log.info("record %s for %s waits for what it lacks: %s", it.record.id, self.upstream, why)
             return
         prefix = f"waited {waited:.0f} s; " if getattr(why, "missing", None) else ""
@@ -296,11 +296,3 @@ class Worker:
         self.last_error = why
         self.metrics.dead(self.upstream)
         log.error("dead letter %d (request %s) for %s: %s", it.id, it.request_id, self.upstream, why)
-
-
-def about(rec) -> str | None:
-    """The key of the span (or else trace) a piece of feedback is about: what it may be waiting for."""
-    if isinstance(rec, Span):
-        return None
-    ref, kind = (rec.span_id, "span") if rec.span_id is not None else (rec.trace_id, "trace")
-    return span_key(ref.vendor, kind, ref.value) if ref is not None else None

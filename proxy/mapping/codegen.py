@@ -3,8 +3,9 @@ list's or an encode case gate's rules written as one Python function each, dict 
 inlined (a 1,000-score Opik batch decodes ~7x faster than interpreted: bench/decode.py).
 
 The interpreter (interpret.py) is the meaning; a decode's whole loop is codegen_decode.py.
-Generated code only has to be right for valid input: where the interpreter would raise RuleViolation it gives up (`raise Bail`),
-the function answers None, and the caller runs the interpreter, which says where and why.
+Generated code only has to be right for valid input: where the interpreter would raise
+RuleViolation it gives up (`raise Bail`), the function answers None, and the caller runs the
+interpreter, which says where and why.
 tests/unit/test_generated_decode.py and test_generated_encode.py hold the two to the same
 answer; proxy/generated.py runs the source.
 """

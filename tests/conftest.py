@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
 import httpx
 import pytest
 
+from proxy import vendors
 from proxy.app import create_app
 from proxy.config import Config
 from proxy.mapping import load_all
 from proxy.store import MemoryStore
 from proxy.testing import FakeServer, FakeVendor
-from proxy.testing_history import history_for
 
-FIXTURES = Path(__file__).parent / "fixtures"
 
 os.environ.setdefault("OPIK_ANALYTICS_ENABLE", "false")
 os.environ.setdefault("OPIK_SENTRY_ENABLE", "false")
@@ -30,39 +29,27 @@ os.environ.setdefault("OPIK_FILE_LOGGING_LEVEL", "CRITICAL")
 # ...into a file of the suite's own, not `opik.log` where the suite runs (the SDK's default)
 os.environ.setdefault("OPIK_LOGGING_FILE", os.path.join(tempfile.mkdtemp(prefix="feedback-proxy-tests-"), "opik.log"))
 
-UPSTREAM_KEYS = {"opik": "opik-upstream-key", "tracia": "tr_upstream_key", "scale": "scale-upstream-key",
-                 "langfuse": "sk-lf-upstream-secret"}
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-LANGFUSE_UPSTREAM_BASIC = basic("pk-lf-upstream-public", UPSTREAM_KEYS["langfuse"])
-UPSTREAM_HEADERS = {
-    "opik": {"Authorization": UPSTREAM_KEYS["opik"], "Comet-Workspace": "default"},
-    "tracia": {"Authorization": f"Bearer {UPSTREAM_KEYS['tracia']}"},
-    "scale": {"x-api-key": UPSTREAM_KEYS["scale"], "x-selected-account-id": "acct_upstream"},
-    "langfuse": {"Authorization": LANGFUSE_UPSTREAM_BASIC},
-}
-# What the clients (the SDKs, or plain HTTP) authenticate with: never to reach an upstream.
-CLIENT_KEYS = {"opik": "opik-client-key", "tracia": "tr_client_key_0000", "scale": "scale-client-key",
-               "langfuse": "sk-lf-client-secret"}
-LANGFUSE_CLIENT_PUBLIC = "pk-lf-client-public"
-CLIENT_HEADERS = {
-    "opik": {"Authorization": CLIENT_KEYS["opik"], "Comet-Workspace": "default"},
-    "tracia": {"Authorization": f"Bearer {CLIENT_KEYS['tracia']}"},
-    "scale": {"x-api-key": CLIENT_KEYS["scale"], "x-selected-account-id": "acct_client"},
-    "langfuse": {"Authorization": basic(LANGFUSE_CLIENT_PUBLIC, CLIENT_KEYS["langfuse"])},
-}
+# Each vendor's test profile (proxy/vendors/<vendor>/profile.yaml): what a fake upstream expects,
+# what a client (an SDK, or plain HTTP) authenticates with (never to reach an upstream), and the
+# path its API lives under. Every vendor matrix of the suite is VENDORS, from the registry.
+VENDORS = tuple(vendors.names())
+PROFILES = {v: vendors.get(v).profile for v in VENDORS}
+UPSTREAM_KEYS = {v: p["upstream"]["key"] for v, p in PROFILES.items()}
+UPSTREAM_HEADERS = {v: dict(p["upstream"]["headers"]) for v, p in PROFILES.items()}
+CLIENT_KEYS = {v: p["client"]["key"] for v, p in PROFILES.items()}
+CLIENT_HEADERS = {v: dict(p["client"]["headers"]) for v, p in PROFILES.items()}
+BASE_PATHS = {v: p.get("base_path") or "" for v, p in PROFILES.items()}
 
 
 def sample(vendor: str, name: str) -> dict:
-    return json.loads((FIXTURES / vendor / name).read_text())
+    """A captured wire sample from the vendor's folder (proxy/vendors/<vendor>/fixtures/)."""
+    return json.loads((vendors.get(vendor).fixtures / name).read_text())
 
 
 @pytest.fixture(scope="session")
 def fakes():
     """One running fake per vendor for the whole session; emptied before each test."""
-    servers = {v: FakeServer(FakeVendor(v)).__enter__() for v in ("opik", "tracia", "scale", "langfuse")}
+    servers = {v: FakeServer(FakeVendor(v)).__enter__() for v in VENDORS}
     yield servers
     for s in servers.values():
         s.__exit__(None, None, None)
@@ -74,14 +61,13 @@ def upstreams(fakes):
         s.vendor.received.clear()
         s.vendor.faults.clear()
         s.vendor.assessments.clear()
-    fakes["langfuse"].vendor.history = history_for("langfuse")  # the fake Langfuse keeps what it holds there
     return {v: s.vendor for v, s in fakes.items()}
 
 
-def upstream_config(fakes, names=("opik", "tracia", "scale"), opik_prefix: str = "/api") -> dict:
+def upstream_config(fakes, names=VENDORS) -> dict:
     out = {}
     for n in names:
-        base = fakes[n].url + (opik_prefix if n == "opik" else "")
+        base = fakes[n].url + BASE_PATHS[n]
         out[n] = {"vendor": n, "base_url": base, "headers": UPSTREAM_HEADERS[n], "timeout": 5}
     return out
 
@@ -106,9 +92,7 @@ def live_proxy(fakes, upstreams, mappings):
     running = []
 
     def start(routes: list[dict], upstream_patch: dict[str, dict] | None = None, **extra: Any) -> str:
-        # a Langfuse upstream where a route names it (the other suites' configs stay as they were)
-        names = ("opik", "tracia", "scale", *(("langfuse",) if "langfuse" in json.dumps(routes) else ()))
-        ups = upstream_config(fakes, names)
+        ups = upstream_config(fakes)
         for name, fields in (upstream_patch or {}).items():
             ups[name].update(fields)
         extra.setdefault("delivery", FAST_DELIVERY)
@@ -156,8 +140,7 @@ def parked(caplog, url: str, **waiting: int) -> None:
     exactly `waiting` (e.g. scale=1). Needs INFO records of `proxy.delivery`
     (caplog.set_level("INFO", logger="proxy.delivery"))."""
     for upstream in waiting:
-        wait_for(lambda: any(f"for {upstream} waits for what it lacks" in r.getMessage() for r in caplog.records),
-                 what=f"a record parked by the {upstream} worker")
+        wait_for(partial(_logged, caplog, f"for {upstream} waits for what it lacks"), what=f"a record parked by the {upstream} worker")
     seen: list[dict] = [{}]
 
     def only_those() -> bool:
@@ -168,6 +151,10 @@ def parked(caplog, url: str, **waiting: int) -> None:
         wait_for(only_those, what=f"nothing but {waiting} waiting in the outbox of {url}")
     except AssertionError as exc:
         raise AssertionError(f"{exc}; waiting: {seen[0]}") from None
+
+
+def _logged(caplog, text: str) -> bool:
+    return any(text in r.getMessage() for r in caplog.records)
 
 
 def assert_upstream_credentials(upstreams: dict) -> int:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 
-from ..model import Assessment, replace
+from ..model import Assessment, Span, replace
 from ..upstream import Transport
 from ..store import Delivering
 from ..store.writes import Writes
@@ -47,6 +47,7 @@ class Outbox:
         ids of the records the request made (Target.ready)."""
         if route is not None and targets:
             records = [replace(r, origin={**r.origin, "route": route}) for r in records]
+        writes.arrived += [(None, r.id) for r in records if isinstance(r, Span)]  # feedback waiting for it: due now
         for t in targets:
             for rec in records:
                 loss = t.declared_loss(rec, rec.id in fresh)
@@ -60,21 +61,22 @@ class Outbox:
 
     def _after_its_create(self, t: Target, rec, fresh: frozenset[str]) -> bool:
         """A change of an assessment (a delete, removal or update) that this upstream could take once it has
-        named the assessment, while the create it would have named it in may still wait in the outbox (a
-        delete right after its score): not a loss yet. The outbox sends a record's rows in order."""
+        named the assessment, while the create it would be named in may still wait in the outbox (a delete
+        right after its score): not a loss yet. The outbox sends a record's rows in order."""
         if not isinstance(rec, Assessment) or rec.op not in ("delete", "remove", "update") or rec.id in fresh:
             return False
         if self.store.delivered(t.name, rec.id) is not None:
             return False  # the create arrived: what the upstream named it is known, and the loss is real
-        return t.declared_loss(replace(rec, op="upsert"), True) is None  # its create was one the upstream takes
+        return t.takes_once_named(rec)
 
     async def settle(self, writes: Writes) -> None:
         """Commit a request's writes (group commit); once it returns the proxy owns their delivery."""
         await self.commit(writes)
         if writes.outbox:
             self.metrics.accepted(len(writes.outbox))
-            for name in {name for name, _, _ in writes.outbox}:
-                self.workers[name].wake.set()
+        woken = set(self.workers) if writes.arrived else {name for name, _, _ in writes.outbox}
+        for name in woken:  # a span's arrival may free feedback waiting at any upstream
+            self.workers[name].wake.set()
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()

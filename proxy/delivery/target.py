@@ -110,6 +110,13 @@ class Target:
             return None
         return self.mapping.declared_loss(ready)
 
+    def takes_once_named(self, rec) -> bool:
+        """Whether some case takes the record once this upstream has named it (what a delete by name
+        becomes when the upstream's id for the assessment is known: Scale's DELETE by assessment_id)."""
+        ready = self.prepare(rec, "named")
+        case = self.mapping.pick(ready, self._ctx(ready, "named"), self.overrides)
+        return case is not None and not case.spec.skip
+
     def encode(self, records: list[Assessment], fresh: frozenset[str] = frozenset()) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
         """`fresh`: the ids of records the request at hand made (see ready)."""
         pairs = [self.ready(r, r.id in fresh) for r in records]
@@ -119,6 +126,7 @@ class Target:
     def delivered(self, records: list, writes: Writes) -> None:
         """A print of each record this upstream now has all of: never sent to it again (worker.py)."""
         writes.delivered += [(self.name, r.id, codec.fingerprint(r)) for r in records]
+        writes.arrived += [(self.name, r.id) for r in records if isinstance(r, Span)]  # what waits for it here: due now
 
     def learn_from(self, req: OutRequest, resp: Response, writes: Writes) -> None:
         """The id the upstream gave the record it created, if its answer names one

@@ -3,7 +3,7 @@
     decode = compile_decode(spec.decode, vendor, endpoint)
     records = decode(WireRequest(...), ctx)
 
-The rules run as generated code (codegen.decode_records): one loop over the request's
+The rules run as generated code (codegen_decode.decode_records): one loop over the request's
 elements; where it meets something a rule refuses, the interpreter (interpret.py) runs the
 rules instead and words every refusal.
 """
@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .. import codecs
+from .. import vendors
 from ..errors import Violation, ValidationFailed
 from ..model import ID_FIELDS, KINDS, Assessment, Ref, Span, span_key
-from . import carry, codegen
+from . import carry, codegen_decode
 from .checks import RuleViolation
 from .conditions import compile_condition
 from .fields import compile_fields
@@ -48,7 +48,7 @@ class CompiledDecode:
         self.each = compile_getter(spec.each, DECODE_ROOTS)[1] if spec.each else None
         self.each_loc = tuple(spec.each.split(".")) if spec.each else ()
         items = spec.items.model_copy(update={"src": spec.each}) if spec.items else None  # a rule the list itself keeps
-        self.items = compile_rule(items, DECODE_ROOTS, codecs.resolve)[0] if items else None
+        self.items = compile_rule(items, DECODE_ROOTS, vendors.function)[0] if items else None
         fields, checks = compile_fields(spec.fields, DECODE_ROOTS), compile_fields(spec.checks, DECODE_ROOTS)
         self.fields = [(n, run, r.id or (n if n in ID_FIELDS else None)) for n, _, run, r in fields]
         self.checks = [run for _, _, run, _ in checks]
@@ -58,7 +58,7 @@ class CompiledDecode:
         self.missing_ok = spec.missing_ok
         self.list_body = spec.list_body and self.each_loc == ("body",)
         self.kind = KINDS[spec.record]
-        self.records_of = codegen.decode_records(self.kind, fields.forms, list(checks.forms.values()), DECODE_ROOTS,
+        self.records_of = codegen_decode.decode_records(self.kind, fields.forms, list(checks.forms.values()), DECODE_ROOTS,
                                                  vendor, spec.uncarry)
 
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:

@@ -15,7 +15,7 @@ import re
 from typing import Any, Callable
 from urllib.parse import quote, unquote
 
-from ..errors import Violation, ValidationFailed
+from ..errors import EncodeError, Violation, ValidationFailed
 from ..model import Assessment, Reply
 from . import codegen, ir
 from .conditions import compile_condition
@@ -46,6 +46,7 @@ class CompiledCase:
         self.body = compile_fields(spec.body, ENCODE_ROOTS, "rec") if spec.body is not None else None
         self.group_body = compile_fields(spec.group.body, ENCODE_ROOTS, "rec") if spec.group else []
         self.each = compile_getter(spec.each, ENCODE_ROOTS, "rec")[1] if spec.each else None
+        self.each_path = spec.each
         self.template = endpoint.path
 
     def build(self, rec: Assessment, ctx: dict) -> list[tuple[str, dict | None, Any]]:
@@ -54,16 +55,26 @@ class CompiledCase:
         elements: list[Any] = [None]
         if self.each:
             found = self.each(src)
-            elements = [{"key": k, "value": v} for k, v in found.items()] if isinstance(found, dict) else (found or [])
+            if isinstance(found, dict):
+                elements = [{"key": k, "value": v} for k, v in found.items()]
+            elif isinstance(found, (list, tuple)) or not found:
+                elements = list(found or [])
+            else:  # a record no decode makes (hypothesis's): refused, never a TypeError
+                raise EncodeError(f"{self.each_path} is {type(found).__name__}, not a list or a mapping to send one request each")
         out = []
         for item in elements:
             src["item"] = item
             params = fill(self.params, src, rec, ctx)
-            path = _PARAM.sub(lambda m: quote(str(params.get(m.group(1), "")), safe=""), self.template)
+            path = fill_path(self.template, params)
             query = fill(self.query, src, rec, ctx) or None
             body = fill(self.body, src, rec, ctx) if self.body is not None else None
             out.append((path, query, body))
         return out
+
+
+def fill_path(template: str, params: dict) -> str:
+    """/spans/{id}/feedback -> /spans/abc%2F1/feedback: each parameter percent-encoded."""
+    return _PARAM.sub(lambda m: quote(str(params.get(m.group(1), "")), safe=""), template)
 
 
 class Answer:
@@ -128,7 +139,7 @@ class CompiledEndpoint:
     def learn(self, status: int, body: Any, headers: dict) -> dict:
         src = {"body": body, "header": headers, "ctx": {"status": status}}
         out: dict = {}
-        for name, put, run, _ in self.learn_fields:
+        for _name, put, run, _ in self.learn_fields:
             try:
                 v = run(src)
             except RuleViolation:

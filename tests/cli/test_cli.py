@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import VENDORS
+
 ROOT = Path(__file__).resolve().parents[2]
-VENDORS = ("opik", "tracia", "scale")
 
 # One representative request per vendor; ids chosen so every pair has a target.
 REQUESTS = {
@@ -19,6 +20,8 @@ REQUESTS = {
                                   "category_name": "good", "source": "sdk", "project_name": "p1", "author": "someone"}]}},
     "tracia": {"path": "/api/v1/spans/sp_0123456789abcdef/evaluations", "body": {"evaluatorKey": "quality", "value": 1, "note": "looks right"}},
     "scale": {"path": "/v5/span-assessments", "body": {"assessment_type": "rating", "trace_id": "trace-1", "span_id": "span-1", "rating": 4, "comment": "why 4"}},
+    "langfuse": {"path": "/api/public/scores", "body": {"id": "s-1", "traceId": "trace-1", "observationId": "span-1", "name": "accuracy",
+                                                        "value": 0.9, "comment": "close", "environment": "prod"}},
 }
 
 
@@ -61,7 +64,7 @@ def test_translate_explain_reports_every_ordered_pair(src, dst):
     assert result["to"] == dst
     assert report.startswith(f"{src} ")
     lines = report.splitlines()
-    assert any(l.strip().startswith(("kept", "lost", "dropped", "waits")) for l in lines), report
+    assert any(line.strip().startswith(("kept", "lost", "dropped", "waits")) for line in lines), report
     assert "kept," in lines[-1] and "lost or dropped" in lines[-1]
     sent_or_refused = len(result["requests"]) + len(result["refused"])
     assert sent_or_refused >= 1

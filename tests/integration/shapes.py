@@ -16,6 +16,7 @@ VALID = {
     "opik": ("PUT", "/api/v1/private/spans/feedback-scores", {"scores": [{"id": UUID7, "name": "quality", "value": 1, "source": "sdk"}]}),
     "tracia": ("POST", f"/api/v1/spans/{SPAN}/evaluations", {"evaluatorKey": "quality", "value": 1}),
     "scale": ("POST", "/v5/span-assessments", {"assessment_type": "approval", "trace_id": "trace-1", "span_id": "span-1", "approval": "approved"}),
+    "langfuse": ("POST", "/api/public/scores", {"traceId": "trace-1", "observationId": "span-1", "name": "quality", "value": 1}),
 }
 
 
@@ -82,6 +83,11 @@ def error_of(vendor: str, resp: httpx.Response, status: int) -> str:
     """The message of a non-validation rejection, in whichever vendor shape `vendor` uses."""
     if vendor == "opik":
         return opik_error(resp, status)
+    if vendor == "langfuse":  # {"message", "error": <class>} (auth: {"message"} alone)
+        assert resp.status_code == status, resp.text
+        body = resp.json()
+        assert set(body) <= {"message", "error"} and isinstance(body["message"], str), body
+        return body["message"]
     if vendor == "tracia":
         return tracia_error(resp, status, {400: "INVALID_REQUEST", 404: "NOT_FOUND", 405: "INVALID_REQUEST", 409: "CONFLICT", 413: "INVALID_REQUEST",
                                            422: "INVALID_REQUEST", 429: "RATE_LIMITED"}.get(status, "PROVIDER_ERROR"))

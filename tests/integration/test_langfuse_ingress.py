@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import base64
 
-from proxy import ids
-from tests.conftest import CLIENT_KEYS, LANGFUSE_CLIENT_PUBLIC, settled, wait_for
+import pytest
+
+from proxy import ids, vendors
+from tests.conftest import CLIENT_KEYS, PROFILES, settled, wait_for
 from tests.integration.shapes import send
+
+LANGFUSE_CLIENT_PUBLIC = PROFILES["langfuse"]["client"]["public_key"]
 
 TARGET_RULE = (
     "Provide exactly one of the following: traceId (with optional observationId), sessionId or "
@@ -18,8 +22,10 @@ TRACE, OBS = "7420155d50778037afc0bd9a5c923ab2", "0123456789abcdef"
 WHEN = "2026-12-06T10:00:00.000Z"
 
 
-def opik_id(kind: str, value: str, ms: int) -> str:
-    return ids.derived_uuid7("feedback-proxy", f"langfuse:{value}", ms)
+@pytest.fixture(autouse=True)
+def _langfuse_holds_nothing_yet(upstreams):
+    """The session's fake Langfuse, its held scores, traces and observations emptied for this test."""
+    upstreams["langfuse"].history = vendors.get("langfuse").fake().history()
 
 
 def test_a_single_score_is_200_with_its_id_and_reaches_opik_and_scale(live_proxy, upstreams):
@@ -245,10 +251,16 @@ def test_a_bearer_public_key_is_taken_for_scores_only(live_proxy, upstreams):
     resp = send(url, "langfuse", "POST", "/api/public/scores", score, **bearer)
     assert (resp.status_code, resp.json()) == (200, {"id": "b-1"})
     event = {"id": "e1", "type": "score-create", "timestamp": WHEN, "body": {**score, "id": "b-2"}}
-    for method, path, body in (("POST", "/api/public/ingestion", {"batch": [event]}), ("GET", "/api/public/projects", None),
-                               ("DELETE", "/api/public/scores/b-1", None)):
+    for method, path, body in (
+        ("POST", "/api/public/ingestion", {"batch": [event]}),
+        ("GET", "/api/public/projects", None),
+        ("DELETE", "/api/public/scores/b-1", None),
+    ):
         resp = send(url, "langfuse", method, path, body, **bearer)
-        assert (resp.status_code, resp.json()) == (403, {"message": "Access denied - insufficient permissions for this endpoint"})
+        assert (resp.status_code, resp.json()) == (
+            403,
+            {"message": "Access denied - insufficient permissions for this endpoint"},
+        )
     resp = send(url, "langfuse", "POST", "/api/public/scores", score, authorization="Bearer pk-lf-unknown")
     assert resp.status_code == 401 and list(resp.json()) == ["message"]
     [opik] = wait_for(lambda: upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$"), what="the score at Opik")
@@ -261,8 +273,12 @@ def test_sdk4_s_resent_batch_after_a_207_makes_nothing_twice(live_proxy, upstrea
     """SDK 4.x sends a batch whose 207 names errors twice more, same envelope and score ids: the
     scores it carried are the same assessments, and reach Scale once."""
     url = live_proxy([{"from": "langfuse", "mirrors": ["scale"]}])
-    good = {"id": "g1", "type": "score-create", "timestamp": WHEN,
-            "body": {"id": "s-g1", "traceId": TRACE, "name": "ok", "value": 0.7, "comment": "fine"}}
+    good = {
+        "id": "g1",
+        "type": "score-create",
+        "timestamp": WHEN,
+        "body": {"id": "s-g1", "traceId": TRACE, "name": "ok", "value": 0.7, "comment": "fine"},
+    }
     bad = {"id": "b1", "type": "score-create", "timestamp": WHEN, "body": {"id": "s-b1", "name": "lost", "value": 1}}
     for _ in range(3):
         resp = send(url, "langfuse", "POST", "/api/public/ingestion", {"batch": [good, bad]})

@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import time
 
-from tests.conftest import LANGFUSE_UPSTREAM_BASIC, settled, wait_for
+import pytest
+
+from proxy import vendors
+from tests.conftest import UPSTREAM_HEADERS, settled, wait_for
 from tests.integration.shapes import send
 
 TRACE = "01a2105d-41f8-77e4-83f2-4905344d3b48"
 SPAN = "01a2105d-41f8-77e4-83f2-4905344d3b49"
 START, END = "2026-12-06T10:00:00.000Z", "2026-12-06T10:00:01.000Z"
+
+
+@pytest.fixture(autouse=True)
+def _langfuse_holds_nothing_yet(upstreams):
+    """The session's fake Langfuse, its held scores, traces and observations emptied for this test."""
+    upstreams["langfuse"].history = vendors.get("langfuse").fake().history()
 
 
 def scores_at(fake) -> list[dict]:
@@ -119,7 +128,7 @@ def test_opik_trace_and_span_scores_reach_langfuse_on_the_same_ids(live_proxy, u
         "value": 0.5,
         "dataType": "NUMERIC",
     }
-    assert all(r.headers["authorization"] == LANGFUSE_UPSTREAM_BASIC for r in lf.received)
+    assert all(r.headers["authorization"] == UPSTREAM_HEADERS["langfuse"]["Authorization"] for r in lf.received)
     assert {s["id"] for s in lf.history.scores.values()} == {accuracy["id"], tone["id"], relevance["id"]}
 
 

@@ -18,8 +18,9 @@ import httpx
 import pytest
 
 from proxy import ids
-from tests.conftest import CLIENT_KEYS, LANGFUSE_CLIENT_PUBLIC, settled
+from tests.conftest import CLIENT_KEYS, PROFILES, settled
 
+LANGFUSE_CLIENT_PUBLIC = PROFILES["langfuse"]["client"]["public_key"]
 HERE = Path(__file__).parent / "langfuse"
 V4 = "4.18.0"
 # pip install --target: a second langfuse beside the extra's 5.x (git-ignored; a dot directory, which pytest does not collect)
@@ -90,7 +91,9 @@ def check_upstreams(upstreams, url: str) -> None:
         "polite",
     )
     assert (scale["helpful"]["metadata"]["value"], scale["helpful"]["metadata"]["label"]) == (1, "True")
-    deleted = upstreams["opik"].bodies("POST", r"/feedback-scores/delete$")  # the SDK's delete of "s-tone", by name at Opik
+    deleted = upstreams["opik"].bodies(
+        "POST", r"/feedback-scores/delete$"
+    )  # the SDK's delete of "s-tone", by name at Opik
     assert deleted == [{"name": "tone"}]
     assert [r.method for r in upstreams["scale"].received if r.path.startswith("/v5/span-assessments/")] == ["DELETE"]
 

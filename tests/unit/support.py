@@ -4,18 +4,16 @@ and decode / encode the way the proxy does them, without a network."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from proxy import idspace, ids
+from proxy import ids, idspace, vendors
 from proxy.config import Upstream
 from proxy.delivery.target import Target
 from proxy.mapping import WireRequest, load_all
 from proxy.model import Assessment, OutRequest, Ref
 from proxy.store import MemoryStore
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 MAPPINGS = load_all()
 SECRET = "secret"
 NOW_MS = 1767225600000  # 2026-01-01T00:00:00Z: the time part of ids derived while time is frozen
@@ -23,7 +21,7 @@ NOW_MS = 1767225600000  # 2026-01-01T00:00:00Z: the time part of ids derived whi
 
 def capture(vendor: str, name: str) -> dict:
     """One captured SDK request (method, path, query, headers, body, response)."""
-    return json.loads((FIXTURES / vendor / name).read_text())
+    return json.loads((vendors.get(vendor).fixtures / name).read_text())
 
 
 def decode(vendor: str, method: str, path: str, body: Any = None, query: dict | None = None) -> list[Assessment]:

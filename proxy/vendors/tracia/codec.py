@@ -7,10 +7,10 @@ import json
 import re
 from typing import Any
 
-from .. import ids
-from ..errors import Violation, describe
-from ..model import MISSING, Reply
-from . import core
+from proxy import ids
+from proxy.codecs import core
+from proxy.errors import Violation, describe
+from proxy.model import MISSING, Reply
 
 _SPAN_ID = re.compile(r"^(sp|tr)_[0-9a-f]{16}$")
 _CODES = {400: "INVALID_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT",

@@ -8,9 +8,9 @@ import re
 import json
 from typing import Any
 
-from ..errors import Violation
-from ..model import MISSING, Reply
-from . import core
+from proxy.errors import Violation
+from proxy.model import MISSING, Reply
+from proxy.codecs import core
 
 TEXT_MAX = 500  # TEXT_SCORE_MAX_LENGTH
 TARGET_RULE = (
@@ -44,15 +44,8 @@ def error_body(status: int, code: str, message: str, violations: list[Violation]
     if violations or code == "CHECK_FAILED" and status == 400:
         issues = [zod_issue(v) for v in violations] or [{"code": "custom", "message": message, "path": []}]
         return Reply(400, {"message": "Invalid request data", "error": issues})
-    if status in (
-        401,
-        403,
-    ):  # as Langfuse's auth refusals: {"message"} alone (the proxy's words: which key, which route)
+    if status in (401, 403):  # auth: {"message"} alone, in the proxy's words
         return Reply(status, {"message": message})
-    if code == "INVALID_JSON" or message.startswith("body is not valid JSON"):
-        return Reply(
-            400, {"message": "Invalid request data", "error": [{"code": "custom", "message": message, "path": []}]}
-        )
     return Reply(status, {"message": message, "error": _CLASSES.get(status, "InternalServerError")})
 
 

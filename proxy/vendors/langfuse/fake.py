@@ -1,5 +1,5 @@
-"""The fake Langfuse (proxy/testing.py's FakeVendor("langfuse")): answers as Langfuse's public API
-does and keeps what it was sent, served back through its read API.
+"""The fake Langfuse upstream (proxy/testing.py runs it): answers as Langfuse's public API does
+and keeps what it was sent, served back through its read API.
 
     fake.history.scores          # id -> the score as GET /api/public/v3/scores gives it
     fake.history.traces          # id -> trace (trace-create events, merged)
@@ -20,7 +20,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from .testing_history import _in_window, _int, now
+from proxy.testing_history import in_window, now, positive_int
 
 TARGET_RULE = (
     "Provide exactly one of the following: traceId (with optional observationId), sessionId or "
@@ -60,6 +60,14 @@ def score_problem(score: Any) -> str | None:
     if not isinstance(value, (int, float, str)):
         return "value: Required"
     return None
+
+
+def history() -> "LangfuseHistory":
+    return LangfuseHistory()
+
+
+def answer(fake, r, url: str) -> Response:
+    return fake.history.answer(r.method, r.path, r.query, r.headers, r.body)
 
 
 class LangfuseHistory:
@@ -243,12 +251,12 @@ class LangfuseHistory:
                 (
                     o
                     for o in found.values()
-                    if _in_window(o.get(stamp), query.get("fromTimestamp"), query.get("toTimestamp"))
+                    if in_window(o.get(stamp), query.get("fromTimestamp"), query.get("toTimestamp"))
                     and (not query.get("traceId") or o.get("traceId") == query["traceId"])
                 ),
                 key=lambda o: (o.get(stamp) or "", o["id"]),
             )
-            page, limit = _int(query.get("page"), 1), min(_int(query.get("limit"), 50), 100)
+            page, limit = positive_int(query.get("page"), 1), min(positive_int(query.get("limit"), 50), 100)
             data = rows[(page - 1) * limit : page * limit]
             pages = (len(rows) + limit - 1) // limit
             return JSONResponse(
@@ -257,7 +265,7 @@ class LangfuseHistory:
         return None
 
     def _scores_v3(self, query: dict) -> Response:
-        limit = _int(query.get("limit"), 50)
+        limit = positive_int(query.get("limit"), 50)
         if limit > 100:
             return JSONResponse(
                 {
@@ -272,7 +280,7 @@ class LangfuseHistory:
             (
                 s
                 for s in self.scores.values()
-                if _in_window(s["timestamp"], query.get("fromTimestamp"), query.get("toTimestamp"))
+                if in_window(s["timestamp"], query.get("fromTimestamp"), query.get("toTimestamp"))
                 and all(
                     not query.get(k) or s.get(k) == query[k] for k in ("traceId", "observationId", "sessionId", "name")
                 )

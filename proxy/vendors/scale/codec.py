@@ -7,9 +7,9 @@ import json
 import uuid
 from typing import Any
 
-from .. import ids
-from ..errors import Violation
-from ..model import MISSING, Reply
+from proxy import ids
+from proxy.errors import Violation
+from proxy.model import MISSING, Reply
 
 _PYDANTIC = {
     "missing": ("missing", "Field required"),
@@ -115,7 +115,7 @@ def span_status(value: Any, src: dict) -> Any:
 
 
 def unless_root_span(value: Any, src: dict) -> Any:
-    """For the back-fill (mappings/history/scale.yaml): Scale attaches an assessment written
+    """For the back-fill (history.yaml): Scale attaches an assessment written
     with no span_id to the trace's root span, and reads it back naming that span. Read at
     the root span (`item`), its span id is left out again: it was written about the trace."""
     item = src.get("item")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import ids
-from ..errors import Violation
-from ..model import MISSING, Reply
-from . import core
+from proxy import ids
+from proxy.codecs import core
+from proxy.errors import Violation
+from proxy.model import MISSING, Reply
 
 _JAVA_MAX = "999999999.999999999"
 

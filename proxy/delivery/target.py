@@ -176,8 +176,14 @@ class Target:
             from urllib.parse import urlencode
 
             url += "?" + urlencode(req.query)
-        headers = {"content-type": "application/json", **self.headers} if req.body is not None else dict(self.headers)
-        body = jsonio.dumps(req.body) if req.body is not None else None
+        endpoint = self.mapping.endpoints.get(req.endpoint)
+        if req.body is None:
+            body, headers = None, dict(self.headers)
+        elif endpoint is not None and endpoint.send_body is not None:  # a wire that is not JSON (spec.Wire)
+            body, content_type = endpoint.send_body(req.body, self.upstream.options)
+            headers = {"content-type": content_type, **self.headers}
+        else:
+            body, headers = jsonio.dumps(req.body), {"content-type": "application/json", **self.headers}
         return await transport.send(req.method, url, headers, body, self.upstream.timeout)
 
 

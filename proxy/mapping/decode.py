@@ -151,6 +151,30 @@ class CheckedDecode(CompiledDecode):
         return records
 
 
+class Decodes:
+    """Several decodes of one request (an endpoint's `decode` and `also_decode`): their records in order.
+    Each part's record ids continue the numbering of the parts before it, so no two records of
+    the request share one."""
+
+    def __init__(self, parts: list[CompiledDecode]):
+        self.parts = parts
+        self.kind = parts[0].kind  # the first part's: what a reader of one kind asks (back-fill)
+
+    def __call__(self, req: WireRequest, ctx: dict) -> list:
+        records: list = []
+        make_id = CompiledDecode._make_id(ctx)
+        for part in self.parts:
+            start = len(records)
+            records += part(req, {**ctx, "make_id": lambda index, start=start: make_id(start + index)})
+        return records
+
+
+def compile_decodes(specs: list, vendor: str, endpoint: str) -> CompiledDecode | Decodes | None:
+    """An endpoint's decode (spec.Endpoint.decodes): none, one, or several in order."""
+    parts = [compile_decode(spec, vendor, endpoint) for spec in specs]
+    return None if not parts else parts[0] if len(parts) == 1 else Decodes(parts)
+
+
 def compile_decode(spec, vendor: str, endpoint: str) -> CompiledDecode:
     plain, refuse = split_checks(spec.checks)
     if refuse is None:

@@ -15,11 +15,12 @@ import re
 from typing import Any, Callable
 from urllib.parse import quote, unquote
 
+from .. import codecs
 from ..errors import Violation, ValidationFailed
 from ..model import Assessment, Reply
 from . import codegen, ir
 from .conditions import compile_condition
-from .decode import DECODE_ROOTS, WireRequest, compile_decode, sources
+from .decode import DECODE_ROOTS, WireRequest, compile_decodes, sources
 from .fields import compile_fields, fill
 from .paths import MISSING, compile_getter
 from .checks import RuleViolation
@@ -70,7 +71,12 @@ class CompiledEndpoint:
     def __init__(self, name: str, spec: Endpoint, vendor: str):
         self.name, self.spec, self.vendor = name, spec, vendor
         self.method = spec.method.upper()
-        self.decode = compile_decode(spec.decode, vendor, name) if spec.decode else None
+        self.decode = compile_decodes(spec.decodes, vendor, name)
+        wire = spec.wire
+        # codec functions for a wire that is not JSON (spec.Wire); None: JSON
+        self.read_body = codecs.resolve(wire.request) if wire and wire.request else None
+        self.reply_wire = codecs.resolve(wire.reply) if wire and wire.reply else None
+        self.send_body = codecs.resolve(wire.send) if wire and wire.send else None
         self.cases = [CompiledCase(c, spec, name) for c in spec.encode]
         r = spec.respond
         self.respond_body = compile_fields(r.body, RESPOND_ROOTS, "rec") if r and r.body is not None else None

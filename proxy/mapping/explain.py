@@ -19,8 +19,12 @@ _CANONICAL = frozenset(FIELDS) | frozenset(SPAN_FIELDS)  # an assessment's field
 
 
 def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
-    decode = endpoint.spec.decode
-    feeds = _decode_feeds(decode)
+    decodes = endpoint.spec.decodes  # one, or several (records of several kinds from one request)
+    feeds: dict[str, str] = {}
+    for decode in decodes:
+        for wire_path, canonical in _decode_feeds(decode).items():
+            feeds.setdefault(wire_path, canonical)
+    ignored = {k: v for decode in decodes for k, v in decode.ignored.items()}
     rows: list[dict] = []
     reaches: dict[str, list[str]] = {}
     lost: dict[str, str] = {}
@@ -40,7 +44,7 @@ def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
                 lost.setdefault(f, case.spec.lost.get(f) or f"{target.vendor} {case.name} has no place for it")
     for leaf, canonical in _inputs(wire, feeds):
         if canonical is None:
-            why = decode.ignored.get(leaf.split(".")[-1]) or decode.ignored.get(leaf) or "the proxy does not read it"
+            why = ignored.get(leaf.split(".")[-1]) or ignored.get(leaf) or "the proxy does not read it"
             rows.append({"input": leaf, "canonical": None, "output": None, "status": "dropped", "note": why})
         elif canonical in reaches:
             rows.append({"input": leaf, "canonical": canonical, "output": ", ".join(reaches[canonical]), "status": "kept"})

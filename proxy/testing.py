@@ -1,5 +1,5 @@
-"""Fake vendor upstreams: local servers that answer like Opik, Tracia or Scale and
-record every request they receive. Used by the tests, the benchmarks, and
+"""Fake vendor upstreams: local servers that answer like Opik, Tracia, Scale or an OTLP
+collector (testing_otel.py) and record every request they receive. Used by the tests, the benchmarks, and
 anyone trying a config (`feedback-proxy fake-upstream --vendor opik --port 5173`).
 
     with FakeServer(FakeVendor("scale")) as fake:
@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import testing_otel
 from .testing_history import history_for
 
 
@@ -43,6 +44,7 @@ class Received:
     headers: dict[str, str]
     body: Any
     at: float = field(default_factory=time.time)  # when it arrived
+    raw: bytes = b""  # the body as it arrived, inflated
 
 
 @dataclass
@@ -55,13 +57,13 @@ class Fault:
 
 class FakeVendor:
     def __init__(self, vendor: str):
-        if vendor not in ("opik", "tracia", "scale"):
+        if vendor not in ("opik", "tracia", "scale", "otel"):
             raise ValueError(f"no fake for {vendor!r}")
         self.name = vendor
         self.received: list[Received] = []
         self.faults: list[Fault] = []
         self.assessments: dict[str, dict] = {}
-        self.history = history_for(vendor)
+        self.history = history_for(vendor) if vendor != "otel" else None  # an OTLP collector has no read API
         self._seq = itertools.count(1)
         self.slow: tuple[float, float] | None = None
         self.answered: Any = None
@@ -77,9 +79,12 @@ class FakeVendor:
         raw = await request.body()
         if request.headers.get("content-encoding") == "gzip":
             raw = gzip.decompress(raw)
-        body = json.loads(raw) if raw else None
+        if self.name == "otel":  # OTLP: protobuf or JSON, read as the proxy reads it
+            body = testing_otel.read_body(raw, request.url.path, {k.lower(): v for k, v in request.headers.items()})
+        else:
+            body = json.loads(raw) if raw else None
         raw_path = request.scope.get("raw_path")  # as it arrived, percent-encoding kept
-        rec = Received(request.method, raw_path.decode("latin-1") if raw_path else request.url.path, dict(request.query_params), {k.lower(): v for k, v in request.headers.items()}, body)
+        rec = Received(request.method, raw_path.decode("latin-1") if raw_path else request.url.path, dict(request.query_params), {k.lower(): v for k, v in request.headers.items()}, body, raw=raw)
         if self.faults:
             fault = self.faults.pop(0)
             self.received.append(rec)  # on arrival: a slow answer must not land in a later test
@@ -109,6 +114,10 @@ class FakeVendor:
         if r.method in ("PUT", "POST", "PATCH"):
             return Response(status_code=204)
         return JSONResponse({"code": 404, "message": "HTTP 404 Not Found"}, 404)
+
+    # --- OTel: an OTLP collector (proxy/testing_otel.py) -----------------------------
+    def _otel(self, r: Received, url: str) -> Response:
+        return testing_otel.answer(r.method, r.path, r.headers, r.body)
 
     # --- Tracia: the full EvaluateResult ----------------------------------------
     def _tracia(self, r: Received, url: str) -> Response:

@@ -94,8 +94,8 @@ def live_proxy(fakes, upstreams, mappings):
 
     def start(routes: list[dict], upstream_patch: dict[str, dict] | None = None, **extra: Any) -> str:
         ups = upstream_config(fakes)
-        for name, fields in (upstream_patch or {}).items():
-            ups[name].update(fields)
+        for name, fields in (upstream_patch or {}).items():  # a name of its own: one more upstream
+            ups.setdefault(name, {}).update(fields)
         extra.setdefault("delivery", FAST_DELIVERY)
         cfg = Config.model_validate({"upstreams": ups, "routes": routes, **extra})
         # each proxy its own in-memory store unless the test names one: no test sees another's records

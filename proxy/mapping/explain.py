@@ -24,7 +24,7 @@ def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
     for decode in decodes:
         for wire_path, canonical in _decode_feeds(decode).items():
             feeds.setdefault(wire_path, canonical)
-    ignored = {k: v for decode in decodes for k, v in decode.ignored.items()}
+    merged = {k: v for decode in decodes for k, v in decode.ignored.items()}
     rows: list[dict] = []
     reaches: dict[str, list[str]] = {}
     lost: dict[str, str] = {}
@@ -44,7 +44,8 @@ def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
                 lost.setdefault(f, case.spec.lost.get(f) or f"{target.vendor} {case.name} has no place for it")
     for leaf, canonical in _inputs(wire, feeds):
         if canonical is None:
-            why = ignored.get(leaf.split(".")[-1]) or ignored.get(leaf) or "the proxy does not read it"
+            ignored = _ignored_for(leaf, decodes, merged)
+            why = ignored.get(leaf) or _ignored_above(leaf, ignored) or "the proxy does not read it"
             rows.append({"input": leaf, "canonical": None, "output": None, "status": "dropped", "note": why})
         elif canonical in reaches:
             rows.append({"input": leaf, "canonical": canonical, "output": ", ".join(reaches[canonical]), "status": "kept"})
@@ -56,6 +57,24 @@ def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
         status = "skipped" if getattr(why, "skip", False) else "waits" if getattr(why, "missing", None) else "lost"
         rows.append({"input": "(whole record)", "canonical": f"{rec.op} on a {rec.entity}" + (f" named {rec.name!r}" if rec.name else ""), "output": None, "status": status, "note": why})
     return rows
+
+
+def _ignored_for(leaf: str, decodes: list, merged: dict[str, str]) -> dict[str, str]:
+    """The `ignored` of the decode whose elements hold the leaf (an endpoint with several:
+    also_decode), else every decode's."""
+    for decode in decodes:
+        if decode.each and (leaf.startswith(decode.each + "[*]") or leaf.startswith(decode.each + ".")):
+            return decode.ignored
+    return merged
+
+
+def _ignored_above(leaf: str, ignored: dict[str, str]) -> str | None:
+    """Why the decode ignores a leaf: the reason given for it, or for the outermost field
+    above it (`resource` for body.spans[*].resource.service.name)."""
+    for step in re.split(r"\.|\[\*\]", leaf)[1:]:
+        if step in ignored:
+            return ignored[step]
+    return None
 
 
 def _decode_feeds(decode) -> dict[str, str]:

@@ -30,7 +30,7 @@ def run(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedPr
 def test_check_accepts_the_example_config():
     out = run("check", "--config", "config.example.yaml")
     assert out.returncode == 0, out.stderr
-    assert "ok (3 upstreams, 3 routes; mappings: opik, scale, tracia; back-fill histories: opik, scale, tracia)" in out.stdout
+    assert "ok (3 upstreams, 3 routes; mappings: opik, otel, scale, tracia; back-fill histories: opik, scale, tracia)" in out.stdout
 
 
 def test_check_names_file_and_key_of_a_bad_override(tmp_path):

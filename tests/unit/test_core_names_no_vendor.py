@@ -98,7 +98,7 @@ def findings(path: Path) -> list[str]:
 
 
 def test_the_word_list_knows_the_vendors():
-    assert VENDORS == ["opik", "scale", "tracia"]
+    assert VENDORS == ["opik", "otel", "scale", "tracia"]
     assert vendor_words_in("opik_batch") == ["opik"] and vendor_words_in('"Tracia span"') == ["Tracia"]
     assert vendor_words_in("rec.scale") == [] and vendor_words_in("_record_scale") == [] and vendor_words_in("rescale") == []
     assert vendor_words_in('"Scale EGP"') == ["Scale", "EGP"]

@@ -138,8 +138,8 @@ def test_several_errors_say_how_many_more(tmp_path):
 
 
 def test_the_builtin_mappings_load():
-    assert sorted(p.name for p in builtin_dir().glob("*.yaml")) == ["opik.yaml", "scale.yaml", "tracia.yaml"]
-    assert sorted(MAPPINGS) == ["opik", "scale", "tracia"]  # support.py loaded them with load_all()
+    assert sorted(p.name for p in builtin_dir().glob("*.yaml")) == ["opik.yaml", "otel.yaml", "scale.yaml", "tracia.yaml"]
+    assert sorted(MAPPINGS) == ["opik", "otel", "scale", "tracia"]  # support.py loaded them with load_all()
 
 
 def test_an_empty_directory_is_an_error(tmp_path):

@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .. import ids, ingress, otlp
-from ..errors import BadRequest
-from ..model import MISSING, Reply
+from ..errors import BadRequest, RequestError
+from ..model import MISSING, Ref, Reply
 
 EVENT = "gen_ai.evaluation.result"
 _READ = ("gen_ai.evaluation.name", "gen_ai.evaluation.score.value", "gen_ai.evaluation.score.label",
@@ -139,7 +139,7 @@ def reply_logs(reply: Reply, request) -> Reply:
 def _reply(signal: str, reply: Reply, request) -> Reply:
     try:
         encoding = otlp.encoding_of(request.headers.get("content-type"))
-    except BadRequest:
+    except RequestError:
         encoding = "json"  # a content type OTLP does not define: its 415 in JSON
     headers = {k: v for k, v in reply.headers.items() if k.lower() != "content-type"}
     if reply.status < 300:
@@ -227,6 +227,16 @@ def nanos(value: Any, src: dict) -> Any:
 
 
 _HEX = re.compile(r"[0-9a-f]+")
+
+
+def span_in_trace(value: Any, src: dict) -> Any:
+    """A span id, or where a record has none, its trace's: a trace object of another vendor
+    (Opik's) is an OTel root span, whose span id is the last 16 hex digits of its OTel trace id.
+    A span's id stays a Ref (its rule's `id: span` translates it); a trace's is made here."""
+    rec = src.get("rec")
+    if isinstance(value, Ref) and rec is not None and value == getattr(rec, "trace_id", None):
+        return src["ctx"]["translate"](value, "trace")[-16:]
+    return value
 
 
 def trace_id(ref: Any, kind: str, ctx: dict) -> str:

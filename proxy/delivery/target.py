@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import jsonio
 from ..config import Upstream
-from ..errors import UpstreamError
+from ..errors import EncodeError, ProxyError, UpstreamError
 from ..mapping import VendorMapping
 from ..idspace import IdSpace, alias_record
 from ..model import Assessment, OutRequest, Span, replace, span_key
@@ -180,7 +180,10 @@ class Target:
         if req.body is None:
             body, headers = None, dict(self.headers)
         elif endpoint is not None and endpoint.send_body is not None:  # a wire that is not JSON (spec.Wire)
-            body, content_type = endpoint.send_body(req.body, self.upstream.options)
+            try:
+                body, content_type = endpoint.send_body(req.body, self.upstream.options)
+            except (ProxyError, ValueError, TypeError) as exc:
+                raise EncodeError(f"{req.endpoint}: its body cannot be written: {getattr(exc, 'message', exc)}") from None
             headers = {"content-type": content_type, **self.headers}
         else:
             body, headers = jsonio.dumps(req.body), {"content-type": "application/json", **self.headers}

@@ -186,7 +186,8 @@ class Proxy:
         resolved = await reading(self.store, self.resolver.resolve, records, not same)
         if any(isinstance(r, Span) for r in resolved):  # their ids, where the route's upstreams take them as they are
             await reading(self.store, self.router.alias, route, resolved)
-        fresh = frozenset(r.id for r in records if isinstance(r, Assessment))  # made just now: no upstream has named them
+        # made just now: no upstream has named them (a keyed record's id another request may have made)
+        fresh = frozenset(r.id for r in records if isinstance(r, Assessment) and not r.origin.get("keyed"))
         writes = Writes()  # committed with every other request's in flight, before the answer
         later: list[Assessment] = []  # what a translated primary did not take (a partial failure)
         if same:

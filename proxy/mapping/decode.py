@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .. import codecs
+from .. import codecs, ids
 from ..errors import Violation, ValidationFailed
 from ..model import ID_FIELDS, KINDS, Assessment, Ref, Span, span_key
 from . import carry, codegen
@@ -53,11 +53,19 @@ class CompiledDecode:
         self.checks = [run for _, _, run, _ in checks]
         self.uncarry = spec.uncarry
         self.overwrites = spec.overwrites
+        self.key = spec.key
         self.kind = KINDS[spec.record]
         self.records_of = codegen.decode_records(self.kind, fields.forms, list(checks.forms.values()), DECODE_ROOTS,
                                                  vendor, spec.uncarry)
 
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
+        records = self._decode(req, ctx)
+        if self.key:
+            for rec in records:
+                rec.id = keyed_id(self.vendor, [getattr(rec, f) for f in self.key])
+        return records
+
+    def _decode(self, req: WireRequest, ctx: dict) -> list[Assessment]:
         src = sources(req, ctx)
         bad: list[Violation] = []
         if req.body is not None and not isinstance(req.body, dict):
@@ -75,6 +83,8 @@ class CompiledDecode:
                 raise ValidationFailed(bad)
         # one per request: never changed in place
         origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}
+        if self.key:  # its id is made from its key: another request may have made it already (not fresh)
+            origin["keyed"] = True
         if self.records_of is not None:
             records = self.records_of(src, elements if self.each else _NO_ITEM, self._make_id(ctx), origin)
             if records is not None:
@@ -135,6 +145,13 @@ class CompiledDecode:
 
 
 ASSESSMENT_FIELDS = set(Assessment.__dataclass_fields__)
+
+
+def keyed_id(vendor: str, values: list) -> str:
+    """A record's id made from what identifies it (a decode's `key`): the same values, the same
+    id, on any request and any instance."""
+    text = "\x1f".join(str(getattr(v, "value", v)) for v in values)
+    return ids.derived_uuid7("record key", f"{vendor}\x1f{text}", 0)
 
 
 class CheckedDecode(CompiledDecode):

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .. import codecs
 from ..errors import ConfigError
+from ..model import FIELDS
 from .conditions import Condition
 from .rules import Rule
 
@@ -60,6 +61,17 @@ class Decode(Strict):
     ignored: dict[str, str] = {}  # wire field -> why it is not carried
     uncarry: str | None = None  # canonical text field that may hold carried fields (carry.py)
     overwrites: bool = False  # a record replaces an earlier one with the same entity and name (Opik)
+    # canonical fields that identify a record: the same values on any request are the same record
+    # (its id made from them), however close together two requests carrying it come (OTel's results)
+    key: list[str] = []
+
+    @field_validator("key")
+    @classmethod
+    def _key_fields(cls, v: list[str]) -> list[str]:
+        unknown = [f for f in v if f not in FIELDS or f in ("id", "origin")]
+        if unknown:
+            raise ValueError(f"key: {unknown[0]!r} is not a canonical field that can identify a record")
+        return v
 
 
 class Group(Strict):

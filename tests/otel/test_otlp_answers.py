@@ -164,3 +164,27 @@ def test_a_primary_that_fails_is_a_retryable_answer(otel_proxy, upstreams):
     body, _ = otlp.write_export("logs", logs(evaluation(traceId=TRACE, spanId=SPAN)), "protobuf")
     resp = post(url, "/v1/logs", body, PB)
     assert resp.status_code == 502 and Status.FromString(resp.content).code == 14  # UNAVAILABLE: the exporter retries
+
+
+def test_one_evaluation_both_ways_at_once_is_still_one_assessment(otel_proxy, upstreams):
+    """The traces and the logs exporter export on their own threads: the span event and the log
+    record of one result may arrive together. Each pair here is sent at once, from two threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = otel_proxy([ROUTE])
+    names = [f"metric-{i}" for i in range(6)]
+    pairs = []
+    for name in names:
+        event = {"name": "gen_ai.evaluation.result", "timeUnixNano": 1796563902705000001,
+                 "attributes": {"gen_ai.evaluation.name": name, "gen_ai.evaluation.score.value": 1.0}}
+        spans = {"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": TRACE, "spanId": SPAN, "name": "chat", "events": [event],
+                                                               "startTimeUnixNano": 1796563902705000000}]}]}]}
+        pairs.append((otlp.write_export("traces", spans)[0],
+                      otlp.write_export("logs", logs(evaluation(name, 1.0, traceId=TRACE, spanId=SPAN)))[0]))
+    with ThreadPoolExecutor(2) as pool:
+        for traces_body, logs_body in pairs:
+            answers = list(pool.map(lambda args: post(url, *args, PB), [("/v1/traces", traces_body), ("/v1/logs", logs_body)]))
+            assert [a.status_code for a in answers] == [200, 200]
+    settled(url)
+    made = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
+    assert sorted(b["metadata"]["name"] for b in made) == names  # each once

@@ -249,6 +249,7 @@ class Answer:
 
     def __init__(self, response):
         self.status_code, self.text, self._response = response.status_code, response.text, response
+        self.content = response.content
         self.headers = {k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()}
 
     def json(self):

@@ -65,3 +65,30 @@ def test_a_wire_function_must_be_a_codec_function(tmp_path, key):
 def test_without_wire_functions_the_endpoint_speaks_json(tmp_path):
     endpoint = mapping(tmp_path, TWO_KINDS).endpoints["export"]
     assert endpoint.read_body is None and endpoint.reply_wire is None and endpoint.send_body is None
+
+
+KEYED = """\
+decode:
+  each: body.marks
+  key: [span_id, name]
+  fields: {op: {const: upsert}, span_id: {from: item.span}, name: {from: item.name}, value: {from: item.value}}
+"""
+
+
+def test_a_keyed_record_has_the_same_id_on_any_request(tmp_path):
+    """`key`: what identifies a record. Two requests carrying it (however close together) make one record."""
+    endpoint = mapping(tmp_path, KEYED).endpoints["export"]
+
+    def decode(body, request_id):
+        return endpoint.decode(WireRequest("POST", {}, {}, {}, body), {"request_id": request_id})
+
+    first = decode({"marks": [{"span": "s1", "name": "a", "value": 1}, {"span": "s1", "name": "b", "value": 1}]}, "r1")
+    again = decode({"marks": [{"span": "s1", "name": "b", "value": 0.5}]}, "r2")
+    assert again[0].id == first[1].id != first[0].id
+    assert first[0].origin["keyed"] is True
+    assert decode({"marks": [{"span": "s2", "name": "a"}]}, "r3")[0].id != first[0].id
+
+
+def test_a_key_names_canonical_fields(tmp_path):
+    with pytest.raises(ConfigError, match="key: 'spanId' is not a canonical field"):
+        mapping(tmp_path, KEYED.replace("key: [span_id, name]", "key: [spanId]"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-VENDORS = ("opik", "tracia", "scale")
+VENDORS = ("opik", "tracia", "scale", "otel")
 
 # One representative request per vendor; ids chosen so every pair has a target.
 REQUESTS = {
@@ -19,6 +19,10 @@ REQUESTS = {
                                   "category_name": "good", "source": "sdk", "project_name": "p1", "author": "someone"}]}},
     "tracia": {"path": "/api/v1/spans/sp_0123456789abcdef/evaluations", "body": {"evaluatorKey": "quality", "value": 1, "note": "looks right"}},
     "scale": {"path": "/v5/span-assessments", "body": {"assessment_type": "rating", "trace_id": "trace-1", "span_id": "span-1", "rating": 4, "comment": "why 4"}},
+    "otel": {"path": "/v1/logs", "body": {"resourceLogs": [{"scopeLogs": [{"logRecords": [  # OTLP JSON
+        {"eventName": "gen_ai.evaluation.result", "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa", "spanId": "9d0f26da9c6b6d23",
+         "attributes": [{"key": "gen_ai.evaluation.name", "value": {"stringValue": "Relevance"}},
+                        {"key": "gen_ai.evaluation.score.value", "value": {"intValue": "4"}}]}]}]}]}},
 }
 
 
@@ -76,6 +80,16 @@ def test_translate_tracia_to_opik_sends_a_v7_span_score():
     assert item["id"][14] == "7"
     assert "kept     path.spanId" in out.stdout and "id translated" in out.stdout
     assert "4 kept, 0 lost or dropped" in out.stdout
+
+
+def test_translate_to_otel_prints_the_otlp_json_a_collector_would_get():
+    out = run("translate", "--from", "scale", "--to", "otel", stdin=json.dumps(REQUESTS["scale"]))
+    (req,) = json.loads(out.stdout)["requests"]
+    assert (req["method"], req["path"]) == ("POST", "/v1/logs")
+    [record] = req["body"]["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
+    assert record["eventName"] == "gen_ai.evaluation.result" and len(record["traceId"]) == 32 and len(record["spanId"]) == 16
+    assert {"key": "gen_ai.evaluation.score.value", "value": {"intValue": "4"}} in record["attributes"]
+    assert {"key": "gen_ai.evaluation.explanation", "value": {"stringValue": "why 4"}} in record["attributes"]
 
 
 def test_translate_opik_to_tracia_reports_what_is_carried_and_dropped():

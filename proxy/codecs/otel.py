@@ -108,12 +108,12 @@ def _nested_attributes(item: dict) -> dict:
     them: item.attributes.gen_ai.request.model. A key that is both a value and a prefix of
     others keeps its dotted form beside them."""
     out = dict(item)
-    out["attributes"] = nest(item.get("attributes") or {})
-    out["resource"] = nest(item.get("resource") or {})
+    out["attributes"] = _nest(item.get("attributes") or {})
+    out["resource"] = _nest(item.get("resource") or {})
     return out
 
 
-def nest(flat: dict) -> dict:
+def _nest(flat: dict) -> dict:
     out: dict = {}
     for key in sorted(flat, key=lambda k: k.count(".")):  # shorter first: a value is placed before any key below it
         parts = key.split(".")
@@ -137,6 +137,8 @@ def reply_logs(reply: Reply, request) -> Reply:
 
 
 def _reply(signal: str, reply: Reply, request) -> Reply:
+    if isinstance(reply.body, (bytes, bytearray)):  # an OTLP primary's own answer, forwarded as it came
+        return reply
     try:
         encoding = otlp.encoding_of(request.headers.get("content-type"))
     except RequestError:
@@ -188,15 +190,15 @@ def _flat_attributes(item: dict) -> dict:
     """The mapping writes `attributes.gen_ai.evaluation.name` (nested by the dots): OTel's
     attribute names are the dotted paths."""
     out = dict(item)
-    out["attributes"] = flatten(item.get("attributes") or {})
+    out["attributes"] = _flatten(item.get("attributes") or {})
     return out
 
 
-def flatten(nested: dict, prefix: str = "") -> dict:
+def _flatten(nested: dict, prefix: str = "") -> dict:
     out = {}
     for key, value in nested.items():
         if isinstance(value, dict) and value:
-            out.update(flatten(value, f"{prefix}{key}."))
+            out.update(_flatten(value, f"{prefix}{key}."))
         else:
             out[f"{prefix}{key}"] = value
     return out

@@ -188,3 +188,18 @@ def test_one_evaluation_both_ways_at_once_is_still_one_assessment(otel_proxy, up
     settled(url)
     made = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
     assert sorted(b["metadata"]["name"] for b in made) == names  # each once
+
+
+def test_an_otlp_primary_gets_the_export_as_sent_and_its_answer_goes_back(otel_proxy, upstreams, otel_upstream):
+    url = otel_proxy([{"from": "otel", "primary": "otel", "mirrors": ["scale"]}])
+    body = (OTEL / "openlit_log_score__logs.4.pb").read_bytes()
+    resp = post(url, "/v1/logs", body, PB)
+    assert (resp.status_code, resp.headers["content-type"], resp.content) == (200, PB, b"")
+    [sent] = otel_upstream.received
+    assert sent.raw == body and sent.headers["authorization"] == "Bearer collector-upstream-key"
+    settled(url)
+    [made] = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
+    assert made["metadata"]["name"] == "late_feedback"
+    otel_upstream.fail_next(1, 400, {"code": 3, "message": "the collector says no"})
+    resp = post(url, "/v1/logs", (OTEL / "openlit_log_score__logs.3.pb").read_bytes(), PB)  # another export (not a retry)
+    assert (resp.status_code, resp.json()) == (400, {"code": 3, "message": "the collector says no"})  # its own answer

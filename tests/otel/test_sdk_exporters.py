@@ -1,7 +1,8 @@
 """The official OpenTelemetry Python SDK with its OTLP/HTTP exporters (protobuf; logs and
-traces) pointed at a live proxy with {from: otel, primary: opik, mirrors: [scale]}: the
-exporters report success, Opik gets the spans and one score per evaluation, Scale the same
-on the same ids; an evaluation sent both as a span event and as a log record is one."""
+traces) pointed at a live proxy with {from: otel, primary: opik, mirrors: [scale, tracia]}:
+the exporters report success, Opik gets the spans and one score per evaluation, Scale and
+Tracia the same on the same ids; an evaluation sent both as a span event and as a log record
+is one."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.conftest import settled, wait_for
 
 from .conftest import APP_HEADERS
 
-ROUTE = {"from": "otel", "primary": "opik", "mirrors": ["scale"]}
+ROUTE = {"from": "otel", "primary": "opik", "mirrors": ["scale", "tracia"]}
 EVENT = "gen_ai.evaluation.result"
 SECRET = "feedback-proxy"  # the config's default id_secret
 
@@ -129,3 +130,11 @@ def test_sdk_exports_reach_opik_and_scale_on_consistent_ids(otel_proxy, app, ups
     relevance = next(b for b in made if b["metadata"]["name"] == "Relevance")
     assert (relevance["trace_id"], relevance["span_id"], relevance["metadata"]["value"], relevance["comment"]) == (
         trace_hex, chat_hex, 4.0, "on topic")
+
+    tracia = upstreams["tracia"]
+    sp, tr = "sp_" + ids.derived_hex(SECRET, f"otel:{chat_hex}"), "tr_" + ids.derived_hex(SECRET, f"otel:{trace_hex}")
+    created = {b["spanId"]: b for b in tracia.bodies("POST", r"^/api/v1/spans$")}
+    assert created[sp]["traceId"] == tr and created[sp]["model"] == "gpt-4o"
+    evaluations = [(r.path, r.body["evaluatorKey"]) for r in tracia.received if r.path.endswith("/evaluations")]
+    assert sorted(evaluations) == [(f"/api/v1/spans/{sp}/evaluations", "Relevance"),
+                                   (f"/api/v1/spans/{sp}/evaluations", "helpfulness")]  # one per evaluation

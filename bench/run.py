@@ -7,7 +7,8 @@ In one run, on this machine, with the same load generator (wrk) for every row:
      100-score batch with a Scale mirror; Scale -> Opik
 at 32 connections: req/s, p50 / p99 latency, CPU per request and peak RSS of the
 process under test; then a) to c)'s first row at a fixed 200 req/s (bench/loadgen.py),
-the 1,000-score decode (bench/decode.py) and the durable path (bench/durable.py).
+the 1,000-score decode (bench/decode.py), the durable path (bench/durable.py) and the
+CPU per stage of the translating path (bench/stages.py).
 Every measurement is repeated (--reps) and the median reported. The results replace
 the generated part of bench/RESULTS.md (--no-write: print only).
 """
@@ -15,6 +16,7 @@ the generated part of bench/RESULTS.md (--no-write: print only).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -112,6 +114,16 @@ def fixed_rate(args, setups: list[tuple[str, Server, Scenario]]) -> list[dict]:
             for t, r in rows.items()]
 
 
+def stage_table(st: dict | None) -> list[str]:
+    if st is None:
+        return ["", "(No CPU per stage: bench/stages.py needs yappi, `pip install '.[bench]'`.)"]
+    L = ["", f"### Where the CPU goes: {st['scenario']}, {st['store']} store (bench/stages.py, in process, yappi)", "",
+         f"{st['cpu_us']:.0f} CPU µs per request unprofiled; a stage is inclusive and nested stages are indented "
+         "(only siblings add up).", "", "| stage | share | µs/request |", "|---|---|---|"]
+    L += [f"| {'&nbsp;&nbsp;' * r['depth'] * 2}{r['stage']} | {r['share']:.1%} | {r['us']:.0f} |" for r in st["stages"]]
+    return L
+
+
 def child(script: str, *extra: str) -> object:
     out = subprocess.run([sys.executable, str(HERE / script), "--json", *extra], capture_output=True, text=True, check=True, cwd=HERE)
     return json.loads(out.stdout)
@@ -132,15 +144,22 @@ def render(res: dict) -> str:
         bad = f" ({r['bad']} non-2xx/errors)" if r["bad"] else ""
         L.append(f"| {r['title']}{bad} | {r['rps']:.0f} | {r['records_per_s']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['cpu_us']:.0f} | {r['rss_mb']:.0f} | {r['runs']} |")
     notes = [f"- {r['title']}: {r['note']}" for r in t if r["note"]]
-    L += ["", "Rows a) and b) answer the Tracia request (the upstream answers an `EvaluateResult`); every request carries fresh ids.", *notes, "",
+    floor = t[0]["rps"] / ceiling if ceiling else float("nan")
+    L += ["", "Rows a) and b) answer the Tracia request (the upstream answers an `EvaluateResult`); every request carries fresh ids"
+          " but the REPLAY row's.",
+          f"The fake upstream (raw asyncio, bench/fast_upstream.py) answered {floor:.1f}x the naive forwarder's req/s"
+          + (" (at least 10x: no ratio here measures the fake)." if floor >= 10 else
+             " (LESS than 10x: the ratios below partly measure the fake; re-run on a quieter machine)."), *notes, "",
           f"### Latency at a fixed {res['rate_rps']} req/s (bench/loadgen.py, open loop, latency from each request's due time)", "",
           "| setup | achieved req/s | p50 ms | p99 ms | max ms | runs (p99 ms) |", "|---|---|---|---|---|---|"]
     for r in rate:
         L.append(f"| {r['title']} | {r['rate']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} | {r['runs_p99']} |")
+    L += stage_table(res["stages"])
     L += ["", "### Decoding one 1,000-score Opik batch (bench/decode.py, median of 60)", "",
           "| step | ms |", "|---|---|",
           f"| JSON parse (orjson) | {dec['parse_ms']:.2f} |", f"| decode to canonical records, record ids included (rules as generated code) | {dec['decode_ms']:.2f} |",
-          f"| the same with the rules as closures (the code before this change) | {dec['decode_closures_ms']:.2f} |",
+          f"| the same with the rules interpreted (proxy/mapping/interpret.py, no generated code) | {dec['decode_interpreted_ms']:.2f} |",
+          f"| 1,000 Opik spans decoded | {dec['decode_spans_ms']:.2f} |",
           f"| of which the record ids (proxy/ids.py `record_ids`: one HMAC per request) | {dec['ids_ms']:.2f} |",
           f"| the record ids as they were made before (an HMAC and a `uuid.UUID` per record) | {dec['ids_per_record_ms']:.2f} |", "",
           f"### Durable path: acknowledged assessments/s on one CPU (bench/durable.py, {dur[0]['clients']} concurrent callers)", "",
@@ -202,6 +221,8 @@ def main() -> None:
     res["decode"] = child("decode.py")
     print("durable ...", file=sys.stderr, flush=True)
     res["durable"] = child("durable.py", "--seconds", "3")
+    print("stages ...", file=sys.stderr, flush=True)
+    res["stages"] = child("stages.py") if importlib.util.find_spec("yappi") else None
     res["load_after"], res["duration_s"] = load_average(), time.time() - started
     text = render(res)
     print(text)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from proxy import vendors
+
 TRACIA_PATH = "/api/v1/spans/sp_0000@ID@/evaluations"
 TRACIA_BODY = json.dumps({"evaluatorKey": "quality", "value": 1, "note": "looks right"})
 TRACIA_HEADERS = {"Authorization": "Bearer tr_bench_key"}
@@ -56,21 +58,23 @@ SCENARIOS = [
              note="forwarded verbatim to Opik, 100 records committed for Scale (one POST each on delivery)"),
     Scenario("scale-opik", "Scale → Opik (translating primary)", "POST", SCALE_PATH, SCALE_BODY, SCALE_HEADERS,
              routes=[{"from": "scale", "primary": "opik"}]),
+    Scenario("tracia-opik-replay", "Tracia → Opik, one request repeated (REPLAY: answered from the dedupe store)", "POST",
+             TRACIA_PATH.replace("@ID@", "000000000001"), TRACIA_BODY, TRACIA_HEADERS, routes=[{"from": "tracia", "primary": "opik"}],
+             note="the same body every time: after the first, each is a repeated POST answered with the kept answer "
+                  "(README, Delivery), not translated; shown so that no fresh-id row is mistaken for it"),
 ]
 BY_KEY = {s.key: s for s in SCENARIOS}
 
 
 def proxy_config(directory: Path, upstream_url: str, routes: list, store: str = "sqlite", sync: str = "normal",
                  log_level: str = "warning") -> Path:
-    """A config file for one proxy process: the three vendors on the one fake upstream."""
+    """A config file for one proxy process: every vendor of the registry on the one fake upstream,
+    under its profile's base path (proxy/vendors/<vendor>/profile.yaml)."""
     db = directory / f"proxy-{len(list(directory.glob('*.yaml')))}.db"
     cfg = {
         "server": {"host": "127.0.0.1", "port": 0},
-        "upstreams": {
-            "opik": {"vendor": "opik", "base_url": f"{upstream_url}/api", "headers": {"Authorization": "up-opik", "Comet-Workspace": "bench"}},
-            "tracia": {"vendor": "tracia", "base_url": upstream_url, "headers": {"Authorization": "Bearer up-tracia"}},
-            "scale": {"vendor": "scale", "base_url": upstream_url, "headers": {"x-api-key": "up-scale", "x-selected-account-id": "acct_up"}},
-        },
+        "upstreams": {v.name: {"vendor": v.name, "base_url": upstream_url + (v.profile.get("base_path") or ""),
+                               "headers": v.profile["upstream"]["headers"]} for v in map(vendors.get, vendors.names())},
         "routes": routes,
         "store": f"sqlite:///{db}" if store == "sqlite" else store if "://" in store else "memory://",
         "store_sync": sync,

@@ -9,14 +9,20 @@ import sys
 from pathlib import Path
 
 from . import config as config_mod
+from . import vendors
 from .backfill import command as backfill_command
 from .errors import ConfigError, ProxyError
-from .mapping import builtin_dir, explain, load_all
+from .mapping import explain, load_all
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        known = vendors.names()  # the vendor folders, built-in and FEEDBACK_PROXY_VENDORS's
+    except ConfigError as exc:
+        print(f"feedback-proxy: {exc.message}", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(prog="feedback-proxy",
-                                     description="Translate LLM-feedback APIs between the vendors of mappings/.")
+                                     description="Translate LLM-feedback APIs between the vendors of proxy/vendors/.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the proxy")
     p.add_argument("--config", required=True)
@@ -42,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--all", action="store_true", help="every dead letter (of --upstream)")
     backfill_command.add_parser(sub)
     p = sub.add_parser("fake-upstream", help="run a local fake vendor that records what it receives")
-    p.add_argument("--vendor", required=True, choices=sorted(p.stem for p in builtin_dir().glob("*.yaml")))
+    p.add_argument("--vendor", required=True, choices=known)
     p.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     try:

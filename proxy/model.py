@@ -155,6 +155,14 @@ def span_key(vendor: str, kind: str, value) -> str:
     return f"{vendor}:{kind}:{value}"
 
 
+def subject_key(rec) -> str | None:
+    """The key of the span (or else trace) a piece of feedback is about: what it may wait for."""
+    if isinstance(rec, Span):
+        return None
+    ref, kind = (rec.span_id, "span") if rec.span_id is not None else (rec.trace_id, "trace")
+    return span_key(ref.vendor, kind, ref.value) if ref is not None else None
+
+
 def _copier(cls, fields: tuple[str, ...]):
     """`replace` for one class, as straight-line code: a copy of every slot, then the changes.
     dataclasses.replace re-runs __init__ through keyword arguments: 9 µs a record against

@@ -1,14 +1,15 @@
-"""Fake vendor upstreams: local servers that answer like Opik, Tracia, Scale or an OTLP
-collector (testing_otel.py) and record every request they receive. Used by the tests, the benchmarks, and
-anyone trying a config (`feedback-proxy fake-upstream --vendor opik --port 5173`).
+"""Fake vendor upstreams: local servers that answer like a vendor (its folder's fake.py,
+proxy/vendors/<vendor>/fake.py) and record every request they receive. Used by the tests,
+the benchmarks, and anyone trying a config (`feedback-proxy fake-upstream --vendor opik --port 5173`).
 
     with FakeServer(FakeVendor("scale")) as fake:
         ... point an upstream at fake.url ...
         fake.vendor.received[0].body      # what arrived, JSON-parsed (gzip inflated)
         fake.vendor.fail_next(2, 503)     # fault injection: the next 2 answers are 503
-        fake.vendor.history               # what it was sent, served back by its read API (testing_history.py)
+        fake.vendor.history               # what it was sent, served back by its read API (the vendor's fake.py)
         fake.vendor.slow = (0.04, 0.25)   # each POST answered after 40-250 ms (a slow create)
         fake.vendor.answered = callback   # called with each POST's record as its 2xx answer goes back
+        fake.vendor.respond = wrapper     # wraps the vendor's answer (its fake.py `answer`), e.g. to hold or refuse one
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import re
 import socket
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import testing_otel
-from .testing_history import history_for
+from . import vendors
 
 
 @dataclass
@@ -56,14 +55,19 @@ class Fault:
 
 
 class FakeVendor:
+    """Records, injects faults, answers slowly; how it answers is the vendor's fake.py
+    (`answer(fake, received, url)`, and `history()`: what its read API serves; `read_body(raw,
+    path, headers)`, where the vendor's wire is not JSON: what `received[i].body` holds)."""
+
     def __init__(self, vendor: str):
-        if vendor not in ("opik", "tracia", "scale", "otel"):
-            raise ValueError(f"no fake for {vendor!r}")
+        if vendor not in vendors.names():
+            raise ValueError(f"no fake for {vendor!r}; known: {', '.join(vendors.names())}")
         self.name = vendor
+        self._answers = vendors.get(vendor).fake()
         self.received: list[Received] = []
         self.faults: list[Fault] = []
-        self.assessments: dict[str, dict] = {}
-        self.history = history_for(vendor) if vendor != "otel" else None  # an OTLP collector has no read API
+        self.assessments: dict[str, dict] = {}  # feedback a fake keeps by the id it gave it (a vendor whose feedback has one)
+        self.history = self._answers.history()
         self._seq = itertools.count(1)
         self.slow: tuple[float, float] | None = None
         self.answered: Any = None
@@ -79,12 +83,11 @@ class FakeVendor:
         raw = await request.body()
         if request.headers.get("content-encoding") == "gzip":
             raw = gzip.decompress(raw)
-        if self.name == "otel":  # OTLP: protobuf or JSON, read as the proxy reads it
-            body = testing_otel.read_body(raw, request.url.path, {k.lower(): v for k, v in request.headers.items()})
-        else:
-            body = json.loads(raw) if raw else None
         raw_path = request.scope.get("raw_path")  # as it arrived, percent-encoding kept
-        rec = Received(request.method, raw_path.decode("latin-1") if raw_path else request.url.path, dict(request.query_params), {k.lower(): v for k, v in request.headers.items()}, body, raw=raw)
+        path, headers = raw_path.decode("latin-1") if raw_path else request.url.path, {k.lower(): v for k, v in request.headers.items()}
+        reader = getattr(self._answers, "read_body", None)  # a wire that is not JSON: the vendor's fake.py reads it
+        body = reader(raw, path, headers) if reader is not None else json.loads(raw) if raw else None
+        rec = Received(request.method, path, dict(request.query_params), headers, body, raw=raw)
         if self.faults:
             fault = self.faults.pop(0)
             self.received.append(rec)  # on arrival: a slow answer must not land in a later test
@@ -94,87 +97,25 @@ class FakeVendor:
         self.received.append(rec)
         if self.slow and rec.method == "POST":
             await asyncio.sleep(random.uniform(*self.slow))
-        resp = getattr(self, f"_{self.name}")(rec, str(request.url))
+        resp = self.respond(rec, str(request.url))
         if self.answered is not None and rec.method == "POST" and resp.status_code < 300:
             self.answered(rec)
         return resp
 
-    # --- Opik: 204 for scores and deletes, 201 + Location for creates ----------
-    def _opik(self, r: Received, url: str) -> Response:
-        served = self.history.serve(r.method, r.path, r.query)
-        if served is not None:
-            return served
-        self._keep(r)
-        if r.path.endswith("/is-alive/ping"):
-            return JSONResponse({"healthy": True})
-        if "/manual-evaluation/" in r.path:  # before creates: it ends in /traces or /spans too
-            return JSONResponse({"entities_queued": len(r.body.get("entity_ids", [])), "rules_applied": len(r.body.get("rule_ids", []))}, 202)
-        if r.method == "POST" and re.search(r"/(comments|traces|spans)$", r.path):
-            return Response(status_code=201, headers={"Location": f"{url}/{uuid.uuid4()}"})
-        if r.method in ("PUT", "POST", "PATCH"):
-            return Response(status_code=204)
-        return JSONResponse({"code": 404, "message": "HTTP 404 Not Found"}, 404)
+    def respond(self, r: Received, url: str) -> Response:
+        """The vendor's answer to a request that reached it (a test may wrap it: `fake.respond = ...`)."""
+        return self._answers.answer(self, r, url)
 
-    # --- OTel: an OTLP collector (proxy/testing_otel.py) -----------------------------
-    def _otel(self, r: Received, url: str) -> Response:
-        return testing_otel.answer(r.method, r.path, r.headers, r.body)
+    def next_seq(self) -> int:
+        """1, 2, 3...: for the ids a fake makes up."""
+        return next(self._seq)
 
-    # --- Tracia: the full EvaluateResult ----------------------------------------
-    def _tracia(self, r: Received, url: str) -> Response:
-        served = self.history.serve(r.method, r.path, r.query)
-        if served is not None:
-            return served
-        self._keep(r)
-        if r.method == "POST" and r.path.endswith("/evaluations"):
-            b = r.body or {}
-            return JSONResponse({"id": f"eval_fake{next(self._seq):06d}", "evaluatorKey": b.get("evaluatorKey"), "evaluatorName": str(b.get("evaluatorKey", "")).title(),
-                                 "value": b.get("value"), "source": "api", "note": b.get("note"), "createdAt": _now()})
-        if r.method == "POST" and r.path == "/api/v1/spans":
-            b = r.body or {}
-            return JSONResponse({"id": f"span_fake{next(self._seq):06d}", "spanId": b.get("spanId"), "traceId": b.get("traceId")})
-        return JSONResponse({"error": {"code": "NOT_FOUND", "message": "not found"}}, 404)
-
-    # --- Scale: SpanAssessment CRUD, kept in memory; spans: its history's -------------
-    def _scale(self, r: Received, url: str) -> Response:
-        served = self.history.serve(r.method, r.path, r.query, r.body, r.headers.get("x-selected-account-id", "acct_fake"))
-        if served is not None:
-            return served
-        m = re.fullmatch(r"/v5/span-assessments(?:/([^/]+))?", r.path)
-        if not m:
-            return JSONResponse({"detail": "Not Found"}, 404)
-        aid = m.group(1)
-        if aid is None and r.method == "POST":
-            aid = str(uuid.uuid4())
-            self.assessments[aid] = {**r.body, "assessment_id": aid, "created_by": "fake-user", "object": "span.assessment", "created_at": _now(), "updated_at": _now()}
-            return JSONResponse(self.assessments[aid])
-        if aid is None and r.method == "GET":
-            key = "span_id" if "span_id" in r.query else "trace_id"
-            items = [self._as_read(a) for a in self.assessments.values() if a.get(key) == r.query.get(key)]
-            return JSONResponse({"items": items, "object": "list"})
-        if aid not in self.assessments:
-            return JSONResponse({"detail": "Span assessment not found"}, 404)
-        if r.method == "PATCH":
-            self.assessments[aid].update({**r.body, "updated_at": _now()})
-        if r.method == "DELETE":
-            del self.assessments[aid]
-            return JSONResponse({"id": aid, "deleted": True, "object": "span.assessment"})
-        return JSONResponse(self.assessments[aid])
-
-    def _keep(self, r: Received) -> None:
+    def keep(self, r: Received) -> None:
         """Into the history the read API serves; what it keeps never changes how the fake answers."""
         try:
             self.history.keep(r.method, r.path, r.body)
         except (TypeError, KeyError, AttributeError, ValueError):
             pass
-
-    def _as_read(self, a: dict) -> dict:
-        """Scale attaches an assessment made with no span_id to its trace's root span, and names it when read."""
-        root = None if a.get("span_id") else self.history.root_of(a.get("trace_id"))
-        return {**a, "span_id": root} if root else a
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 
 
 def free_port() -> int:

@@ -13,13 +13,13 @@ from typing import Any, Callable
 import httpx
 import pytest
 
+from proxy import vendors
 from proxy.app import create_app
 from proxy.config import Config
 from proxy.mapping import load_all
 from proxy.store import MemoryStore
 from proxy.testing import FakeServer, FakeVendor
 
-FIXTURES = Path(__file__).parent / "fixtures"
 
 os.environ.setdefault("OPIK_ANALYTICS_ENABLE", "false")
 os.environ.setdefault("OPIK_SENTRY_ENABLE", "false")
@@ -28,29 +28,38 @@ os.environ.setdefault("OPIK_FILE_LOGGING_LEVEL", "CRITICAL")
 # ...into a file of the suite's own, not `opik.log` where the suite runs (the SDK's default)
 os.environ.setdefault("OPIK_LOGGING_FILE", os.path.join(tempfile.mkdtemp(prefix="feedback-proxy-tests-"), "opik.log"))
 
-UPSTREAM_KEYS = {"opik": "opik-upstream-key", "tracia": "tr_upstream_key", "scale": "scale-upstream-key"}
-UPSTREAM_HEADERS = {
-    "opik": {"Authorization": UPSTREAM_KEYS["opik"], "Comet-Workspace": "default"},
-    "tracia": {"Authorization": f"Bearer {UPSTREAM_KEYS['tracia']}"},
-    "scale": {"x-api-key": UPSTREAM_KEYS["scale"], "x-selected-account-id": "acct_upstream"},
-}
-# What the clients (the SDKs, or plain HTTP) authenticate with: never to reach an upstream.
-CLIENT_KEYS = {"opik": "opik-client-key", "tracia": "tr_client_key_0000", "scale": "scale-client-key"}
-CLIENT_HEADERS = {
-    "opik": {"Authorization": CLIENT_KEYS["opik"], "Comet-Workspace": "default"},
-    "tracia": {"Authorization": f"Bearer {CLIENT_KEYS['tracia']}"},
-    "scale": {"x-api-key": CLIENT_KEYS["scale"], "x-selected-account-id": "acct_client"},
-}
+# Each vendor's test profile (proxy/vendors/<vendor>/profile.yaml): what a fake upstream expects,
+# what a client (an SDK, or plain HTTP) authenticates with (never to reach an upstream), and the
+# path its API lives under. Every vendor matrix of the suite is VENDORS, from the registry.
+VENDORS = tuple(vendors.names())
+PROFILES = {v: vendors.get(v).profile for v in VENDORS}
+UPSTREAM_KEYS = {v: p["upstream"]["key"] for v, p in PROFILES.items()}
+UPSTREAM_HEADERS = {v: dict(p["upstream"]["headers"]) for v, p in PROFILES.items()}
+CLIENT_KEYS = {v: p["client"]["key"] for v, p in PROFILES.items()}
+CLIENT_HEADERS = {v: dict(p["client"]["headers"]) for v, p in PROFILES.items()}
+BASE_PATHS = {v: p.get("base_path") or "" for v, p in PROFILES.items()}
 
 
 def sample(vendor: str, name: str) -> dict:
-    return json.loads((FIXTURES / vendor / name).read_text())
+    """A captured wire sample from the vendor's folder (proxy/vendors/<vendor>/fixtures/)."""
+    return json.loads((vendors.get(vendor).fixtures / name).read_text())
+
+
+def sample_wire(vendor: str, name: str) -> tuple[bytes, str]:
+    """A captured request's body as it went on the wire, and its Content-Type: JSON as captured,
+    or the bytes a capture of a body that is not JSON keeps (body_info.body_base64: protobuf)."""
+    import base64
+
+    c = sample(vendor, name)
+    ctype = next((v for k, v in (c.get("headers") or {}).items() if k.lower() == "content-type"), "application/json")
+    kept = (c.get("body_info") or {}).get("body_base64")
+    return (base64.b64decode(kept) if c.get("body") is None and kept else json.dumps(c["body"]).encode()), ctype
 
 
 @pytest.fixture(scope="session")
 def fakes():
     """One running fake per vendor for the whole session; emptied before each test."""
-    servers = {v: FakeServer(FakeVendor(v)).__enter__() for v in ("opik", "tracia", "scale")}
+    servers = {v: FakeServer(FakeVendor(v)).__enter__() for v in VENDORS}
     yield servers
     for s in servers.values():
         s.__exit__(None, None, None)
@@ -65,10 +74,10 @@ def upstreams(fakes):
     return {v: s.vendor for v, s in fakes.items()}
 
 
-def upstream_config(fakes, names=("opik", "tracia", "scale"), opik_prefix: str = "/api") -> dict:
+def upstream_config(fakes, names=VENDORS) -> dict:
     out = {}
     for n in names:
-        base = fakes[n].url + (opik_prefix if n == "opik" else "")
+        base = fakes[n].url + BASE_PATHS[n]
         out[n] = {"vendor": n, "base_url": base, "headers": UPSTREAM_HEADERS[n], "timeout": 5}
     return out
 

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any, Callable
 from urllib.parse import quote, urlencode
 
-from .. import codecs, jsonio
+from .. import jsonio, vendors
 from ..config import Upstream
 from ..errors import ProxyError, UpstreamError
 from ..delivery.retry import RETRYABLE, retry_after
@@ -83,7 +83,7 @@ async def read_json(transport: Transport, upstream: Upstream, method: str, url: 
 
 
 def _rules(rules: dict) -> list[tuple[str, Callable]]:
-    return [(name, compile_rule(rule, ROOTS, codecs.resolve)[0]) for name, rule in rules.items()]
+    return [(name, compile_rule(rule, ROOTS, vendors.function)[0]) for name, rule in rules.items()]
 
 
 def _values(rules: list[tuple[str, Callable]], src: dict) -> dict:

@@ -1,4 +1,4 @@
-"""The shape of a vendor's history file (`mappings/history/<vendor>.yaml`): how its read
+"""The shape of a vendor's history file (`proxy/vendors/<vendor>/history.yaml`): how its read
 API pages through past traces, spans and feedback, and which live write request each item
 read would have been. The vendor's own mapping then decodes that request exactly as it
 decodes live traffic, so a back-filled record is the record live traffic would have made.
@@ -25,9 +25,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import yamlsrc
+from .. import vendors, yamlsrc
 from ..errors import ConfigError
-from ..mapping import builtin_dir
 from ..mapping.conditions import Condition
 from ..mapping.rules import Rule
 
@@ -91,16 +90,20 @@ class History(Strict):
     lists: list[Listing]
 
 
-def history_dir(mappings_dir: str | None) -> Path:
-    """`history/` beside the mappings in use, else the built-in one."""
+def history_path(vendor: str, mappings_dir: str | None = None) -> Path | None:
+    """The vendor's history file: in `history/` beside the mappings in use when there is one,
+    else the one in its vendor folder (proxy/vendors/<vendor>/history.yaml); None when it has none."""
     own = Path(mappings_dir) / "history" if mappings_dir else None
-    return own if own is not None and own.is_dir() else builtin_dir() / "history"
+    if own is not None and own.is_dir():
+        path = own / f"{vendor}.yaml"
+        return path if path.is_file() else None
+    return vendors.get(vendor).history if vendor in vendors.names() else None
 
 
 def load_history(vendor: str, mappings_dir: str | None = None) -> History:
-    path = history_dir(mappings_dir) / f"{vendor}.yaml"
-    if not path.is_file():
-        raise ConfigError(f"no history file for {vendor!r} ({path}): the back-fill cannot read that vendor")
+    path = history_path(vendor, mappings_dir)
+    if path is None:
+        raise ConfigError(f"no history file for {vendor!r}: the back-fill cannot read that vendor")
     history = yamlsrc.load_model(path, History)
     if history.vendor != vendor:
         raise ConfigError(f"{path}: vendor: says {history.vendor!r}, expected {vendor!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .. import codecs
+from .. import vendors
 from ..errors import ConfigError
 from ..mapping import VendorMapping, WireRequest
 from ..mapping.paths import MISSING, compile_getter, setter
@@ -43,7 +43,7 @@ class CompiledWrite:
     def __init__(self, spec: Write, mapping: VendorMapping):
         endpoint = mapping.endpoints.get(spec.endpoint)
         if endpoint is None or endpoint.decode is None:
-            raise ConfigError(f"history of {mapping.vendor}: {spec.endpoint!r} is not an endpoint of mappings/{mapping.vendor}.yaml that decodes")
+            raise ConfigError(f"history of {mapping.vendor}: {spec.endpoint!r} is not an endpoint of {mapping.vendor}'s mapping that decodes")
         if endpoint.decode.kind is not Span and spec.key is None:
             raise ConfigError(f"history of {mapping.vendor}: the write to {spec.endpoint!r} makes assessments, so it needs a `key` (what identifies one at every read)")
         self.spec, self.endpoint, self.name = spec, endpoint, spec.name or spec.endpoint
@@ -76,11 +76,11 @@ class CompiledWrite:
 
 
 def _compiled(rules: dict[str, Rule]) -> list[tuple[Callable, Callable]]:
-    return [(setter(name), compile_rule(rule, ROOTS, codecs.resolve)[0]) for name, rule in rules.items()]
+    return [(setter(name), compile_rule(rule, ROOTS, vendors.function)[0]) for name, rule in rules.items()]
 
 
 def _one(rule: Rule | None) -> Callable | None:
-    return compile_rule(rule, ROOTS, codecs.resolve)[0] if rule is not None else None
+    return compile_rule(rule, ROOTS, vendors.function)[0] if rule is not None else None
 
 
 def _fill(rules: list[tuple[Callable, Callable]], src: dict) -> dict:
@@ -117,11 +117,11 @@ def _elements_getter(each: str | None) -> Callable[[dict, list | None], list]:
 def check_histories(mappings: dict[str, VendorMapping], mappings_dir: str | None) -> list[str]:
     """`feedback-proxy check`: every history file there is for these vendors, loaded and compiled
     against its vendor's mapping (raises ConfigError, located); the vendors that have one."""
-    from .spec import history_dir, load_history
+    from .spec import history_path, load_history
 
     found = []
     for vendor in sorted(mappings):
-        if (history_dir(mappings_dir) / f"{vendor}.yaml").is_file():
+        if history_path(vendor, mappings_dir) is not None:
             for listing in load_history(vendor, mappings_dir).lists:
                 for write in listing.writes:
                     CompiledWrite(write, mappings[vendor])

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 
-from ..model import Assessment, replace
+from ..model import Assessment, Span, replace
 from ..upstream import Transport
 from ..store import Delivering
 from ..store.writes import Writes
@@ -47,6 +47,7 @@ class Outbox:
         ids of the records the request made (Target.ready)."""
         if route is not None and targets:
             records = [replace(r, origin={**r.origin, "route": route}) for r in records]
+        writes.arrived += [(None, r.id) for r in records if isinstance(r, Span)]  # feedback waiting for it: due now
         for t in targets:
             for rec in records:
                 loss = t.declared_loss(rec, rec.id in fresh)
@@ -61,8 +62,9 @@ class Outbox:
         await self.commit(writes)
         if writes.outbox:
             self.metrics.accepted(len(writes.outbox))
-            for name in {name for name, _, _ in writes.outbox}:
-                self.workers[name].wake.set()
+        woken = set(self.workers) if writes.arrived else {name for name, _, _ in writes.outbox}
+        for name in woken:  # a span's arrival may free feedback waiting at any upstream
+            self.workers[name].wake.set()
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()

@@ -119,6 +119,7 @@ class Target:
     def delivered(self, records: list, writes: Writes) -> None:
         """A print of each record this upstream now has all of: never sent to it again (worker.py)."""
         writes.delivered += [(self.name, r.id, codec.fingerprint(r)) for r in records]
+        writes.arrived += [(self.name, r.id) for r in records if isinstance(r, Span)]  # what waits for it here: due now
 
     def learn_from(self, req: OutRequest, resp: Response, writes: Writes) -> None:
         """The id the upstream gave the record it created, if its answer names one

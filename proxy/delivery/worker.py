@@ -16,7 +16,7 @@ import time
 
 from ..errors import EncodeError, Refusal, UpstreamError
 from ..mapping.vendor import skipped
-from ..model import OutRequest, Span, span_key
+from ..model import OutRequest, subject_key
 from ..observe import delivering
 from ..resolve import refresh
 from ..store import Delivering, codec
@@ -260,13 +260,10 @@ class Worker:
         """Feedback about a span (or trace) this upstream is also being sent waits until the
         upstream has it: Scale and Tracia refuse feedback about a span they do not have, and a
         span and its score claimed together would otherwise race."""
-        rec = it.record
-        if isinstance(rec, Span):
+        rec, key = it.record, subject_key(it.record)
+        if key is None or (rec.span_id or rec.trace_id).vendor == target.vendor:
             return False
-        ref, kind = (rec.span_id, "span") if rec.span_id is not None else (rec.trace_id, "trace")
-        if ref is None or ref.vendor == target.vendor:
-            return False
-        key = span_key(ref.vendor, kind, ref.value)
+        kind = "span" if rec.span_id is not None else "trace"
         span = self.store.get_span(key)
         if span is None or target.mapping.declared_loss(span) is not None or self.store.delivered(self.upstream, key) is not None:
             return False
@@ -285,7 +282,8 @@ class Worker:
         update before its create): it waits, up to park_ttl, then becomes a dead letter."""
         waited = time.time() - it.created_at
         if getattr(why, "missing", None) and waited < self.park_ttl:
-            self.store.retry(it.id, time.time() + self.policy.delay(it.attempts + 1), f"waiting: {why}")
+            # due again on its retry timer, or as soon as the span (or trace) it is about arrives
+            self.store.retry(it.id, time.time() + self.policy.delay(it.attempts + 1), f"waiting: {why}", waits_for=subject_key(it.record))
             log.info("record %s for %s waits for what it lacks: %s", it.record.id, self.upstream, why)
             return
         prefix = f"waited {waited:.0f} s; " if getattr(why, "missing", None) else ""

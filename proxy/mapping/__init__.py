@@ -5,22 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
-from .. import yamlsrc
+from .. import vendors, yamlsrc
 from ..errors import ConfigError
 from .decode import WireRequest
 from .spec import VendorSpec
 from .vendor import VendorMapping
 
-__all__ = ["VendorMapping", "WireRequest", "load_vendor", "load_all", "builtin_dir"]
-
-
-def builtin_dir() -> Path:
-    """The mappings shipped with the package (the repo's `mappings/`)."""
-    package = Path(__file__).resolve().parents[1]
-    for candidate in (package / "mappings", package.parent / "mappings"):  # an install, a checkout
-        if candidate.is_dir():
-            return candidate
-    raise ConfigError(f"the built-in mappings are missing: neither {package.parent / 'mappings'} nor {package / 'mappings'} exists")
+__all__ = ["VendorMapping", "WireRequest", "load_vendor", "load_all"]
 
 
 def load_vendor(path: Path) -> VendorMapping:
@@ -34,7 +25,10 @@ def load_vendor(path: Path) -> VendorMapping:
 
 
 def load_all(directory: Path | None = None) -> dict[str, VendorMapping]:
-    directory = directory or builtin_dir()
+    """Every vendor's mapping: the registry's folders (proxy/vendors/), or the `*.yaml` files of
+    `directory` (a config's mappings_dir) instead."""
+    if directory is None:
+        return {name: load_vendor(vendors.get(name).mapping) for name in vendors.names()}
     out = {}
     for path in sorted(directory.glob("*.yaml")):
         m = load_vendor(path)

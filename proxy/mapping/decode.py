@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .. import codecs, ids
+from .. import ids, vendors
 from ..errors import Violation, ValidationFailed
 from ..model import ID_FIELDS, KINDS, Assessment, Ref, Span, span_key
 from . import carry, codegen
@@ -47,7 +47,7 @@ class CompiledDecode:
         self.each = compile_getter(spec.each, DECODE_ROOTS)[1] if spec.each else None
         self.each_loc = tuple(spec.each.split(".")) if spec.each else ()
         items = spec.items.model_copy(update={"src": spec.each}) if spec.items else None  # a rule the list itself keeps
-        self.items = compile_rule(items, DECODE_ROOTS, codecs.resolve)[0] if items else None
+        self.items = compile_rule(items, DECODE_ROOTS, vendors.function)[0] if items else None
         fields, checks = compile_fields(spec.fields, DECODE_ROOTS), compile_fields(spec.checks, DECODE_ROOTS)
         self.fields = [(n, run, r.id or (n if n in ID_FIELDS else None)) for n, _, run, r in fields]
         self.checks = [run for _, _, run, _ in checks]

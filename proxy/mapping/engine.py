@@ -15,8 +15,8 @@ import re
 from typing import Any, Callable
 from urllib.parse import quote, unquote
 
-from .. import codecs
-from ..errors import Violation, ValidationFailed
+from .. import vendors
+from ..errors import EncodeError, Violation, ValidationFailed
 from ..model import Assessment, Reply
 from . import codegen, ir
 from .conditions import compile_condition
@@ -47,6 +47,7 @@ class CompiledCase:
         self.body = compile_fields(spec.body, ENCODE_ROOTS, "rec") if spec.body is not None else None
         self.group_body = compile_fields(spec.group.body, ENCODE_ROOTS, "rec") if spec.group else []
         self.each = compile_getter(spec.each, ENCODE_ROOTS, "rec")[1] if spec.each else None
+        self.each_path = spec.each
         self.template = endpoint.path
 
     def build(self, rec: Assessment, ctx: dict) -> list[tuple[str, dict | None, Any]]:
@@ -55,7 +56,12 @@ class CompiledCase:
         elements: list[Any] = [None]
         if self.each:
             found = self.each(src)
-            elements = [{"key": k, "value": v} for k, v in found.items()] if isinstance(found, dict) else (found or [])
+            if isinstance(found, dict):
+                elements = [{"key": k, "value": v} for k, v in found.items()]
+            elif isinstance(found, (list, tuple)) or not found:
+                elements = list(found or [])
+            else:  # a record no decode makes (hypothesis's): refused, never a TypeError
+                raise EncodeError(f"{self.each_path} is {type(found).__name__}, not a list or a mapping to send one request each")
         out = []
         for item in elements:
             src["item"] = item
@@ -74,9 +80,9 @@ class CompiledEndpoint:
         self.decode = compile_decodes(spec.decodes, vendor, name)
         wire = spec.wire
         # codec functions for a wire that is not JSON (spec.Wire); None: JSON
-        self.read_body = codecs.resolve(wire.request) if wire and wire.request else None
-        self.reply_wire = codecs.resolve(wire.reply) if wire and wire.reply else None
-        self.send_body = codecs.resolve(wire.send) if wire and wire.send else None
+        self.read_body = vendors.function(wire.request) if wire and wire.request else None
+        self.reply_wire = vendors.function(wire.reply) if wire and wire.reply else None
+        self.send_body = vendors.function(wire.send) if wire and wire.send else None
         self.cases = [CompiledCase(c, spec, name) for c in spec.encode]
         r = spec.respond
         self.respond_body = compile_fields(r.body, RESPOND_ROOTS, "rec") if r and r.body is not None else None

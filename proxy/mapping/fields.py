@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Callable
 
-from .. import codecs
+from .. import vendors
 from ..errors import EncodeError
 from ..model import Assessment, Ref
 from . import carry, codegen, interpret, ir
@@ -28,7 +28,7 @@ class Fields(list):
 
 def compile_fields(rules: dict[str, Rule], roots: frozenset, record_root: str | None = None) -> Fields:
     out = Fields()
-    out.forms = {name: ir.build(rule, roots, codecs.resolve, record_root) for name, rule in rules.items()}
+    out.forms = {name: ir.build(rule, roots, vendors.function, record_root) for name, rule in rules.items()}
     for name, rule in rules.items():
         out.append((name, setter(name), partial(interpret.run, out.forms[name]), rule))
     if record_root is not None:

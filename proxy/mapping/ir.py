@@ -1,6 +1,6 @@
 """A rule's one intermediate form: what its YAML says, resolved once.
 
-    form = build(rule, roots, codecs.resolve, record_root)
+    form = build(rule, roots, vendors.function, record_root)
 
 Paths are resolved to their steps (rooted: `('rec', 'name')`), the function named by
 `fn` to the function, a `pattern` to its vendor's regex, `clamp: true` to its bounds,
@@ -14,14 +14,45 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 from . import checks as check_kinds
 from .paths import MISSING, rooted
 
-if TYPE_CHECKING:
-    from .conditions import Condition
-    from .rules import Rule
+
+class RuleSpec(Protocol):
+    """What lowering reads of a rule (rules.Rule, the validated YAML); the IR does not import the spec."""
+
+    src: Any
+    template: str | None
+    const: Any
+    default: Any
+    fn: str | None
+    required: bool
+    type: Any
+    rescale: Any
+    round: Any
+    clamp: Any
+    threshold: Any
+    enum: dict | None
+    when: dict | None
+    carry: list | None
+    id: str | None
+    pattern: str | None
+    one_of: Any
+    items: Any
+    values: Any
+    unique: Any
+    _dialect: str
+
+
+class ConditionSpec(Protocol):
+    """What lowering reads of a `when:` condition (conditions.Condition)."""
+
+    exists: bool | None
+    eq: Any
+    ne: Any
+    isin: Any
 
 Path = tuple  # rooted steps: ('body', 'scores', 0, 'id')
 
@@ -87,7 +118,7 @@ class Form:
     id: str | None  # encode: "trace" | "span", an id to translate into the target's id space
 
 
-def build(rule: "Rule", roots: frozenset[str], fns: Callable[[str], Callable], record_root: str | None = None) -> Form:
+def build(rule: RuleSpec, roots: frozenset[str], fns: Callable[[str], Callable], record_root: str | None = None) -> Form:
     src = [rule.src] if isinstance(rule.src, str) else rule.src or []
     paths = tuple(rooted(p, roots, record_root) for p in src)
     template = build_template(rule.template, roots, record_root) if not src and rule.template is not None else None
@@ -115,7 +146,7 @@ def build(rule: "Rule", roots: frozenset[str], fns: Callable[[str], Callable], r
         carry=tuple(rule.carry) if rule.carry else None, id=rule.id)
 
 
-def build_checks(rule: "Rule", required: bool) -> Checks | None:
+def build_checks(rule: RuleSpec, required: bool) -> Checks | None:
     types = (rule.type,) if isinstance(rule.type, str) else tuple(rule.type or ())
     kinds = ("min", "max", "min_length", "max_length", "min_items", "max_items")
     bounds = tuple((kind, getattr(rule, kind)) for kind in kinds if getattr(rule, kind) is not None)
@@ -132,7 +163,7 @@ def build_checks(rule: "Rule", required: bool) -> Checks | None:
     return None if checks.empty and not required else checks
 
 
-def build_when(when: "dict[str, Condition]", roots: frozenset[str], record_root: str | None) -> tuple[Test, ...]:
+def build_when(when: dict[str, ConditionSpec], roots: frozenset[str], record_root: str | None) -> tuple[Test, ...]:
     return tuple(Test(rooted(path, roots, record_root), c.exists, c.eq, c.ne, c.isin) for path, c in when.items())
 
 

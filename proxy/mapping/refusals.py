@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .. import codecs
+from .. import vendors
 from ..errors import CheckFailed, ConfigError
 from .rules import RuleViolation, compile_rule
 from .spec import Check
@@ -37,7 +37,7 @@ def split_checks(checks: dict[str, Check]) -> tuple[dict[str, Check], Refuse | N
         if check.status is None:
             continue
         try:
-            run, _ = compile_rule(check, REQUEST_ROOTS, codecs.resolve)
+            run, _ = compile_rule(check, REQUEST_ROOTS, vendors.function)
         except ValueError as exc:
             raise ConfigError(f"checks.{name}: a check with a status is about the whole request, not an element: {exc}") from None
         declared.append((run, check.status, check.message))

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from .. import codecs
+from .. import vendors
 from ..errors import ConfigError
 from . import interpret, ir
 from .checks import TYPES as _TYPES, RuleViolation
@@ -90,7 +90,7 @@ class Rule(BaseModel):
     def _fn_name(cls, v: str | None) -> str | None:
         if v is not None:
             try:
-                codecs.resolve(v)
+                vendors.function(v)
             except ConfigError as exc:
                 raise ValueError(exc.message) from None
         return v

@@ -1,4 +1,4 @@
-"""The shape of a vendor mapping file (`mappings/<vendor>.yaml`), validated by pydantic.
+"""The shape of a vendor mapping file (`proxy/vendors/<vendor>/mapping.yaml`), validated by pydantic.
 
     vendor: tracia
     prefixes: [""]                      # path prefixes the vendor is served under
@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .. import codecs
+from .. import vendors
 from ..errors import ConfigError
 from ..model import FIELDS
 from .conditions import Condition
@@ -249,7 +249,7 @@ def _rules(node: Any):
 
 def _codec_fn(name: str) -> str:
     try:
-        codecs.resolve(name)
+        vendors.function(name)
     except ConfigError as exc:
         raise ValueError(exc.message) from None
     return name

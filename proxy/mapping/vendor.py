@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 
 from pydantic import ValidationError
 
-from .. import codecs
+from .. import vendors
 from ..errors import ConfigError, EncodeError, Refusal, Violation
 from ..model import Assessment, OutRequest, Reply, replace
 from .engine import CompiledCase, CompiledEndpoint, compile_path, fill, unquote_params
@@ -26,8 +26,8 @@ class VendorMapping:
         self.spec, self.vendor = spec, spec.vendor
         self.endpoints = {n: CompiledEndpoint(n, e, spec.vendor) for n, e in spec.endpoints.items()}
         self.cases = [c for e in self.endpoints.values() for c in e.cases]
-        self._error = codecs.resolve(spec.error)
-        self.id_makers = {kind: codecs.resolve(fn) for kind, fn in spec.ids.items()}
+        self._error = vendors.function(spec.error)
+        self.id_makers = {kind: vendors.function(fn) for kind, fn in spec.ids.items()}
         # Literal paths before templated ones, so /traces/threads/... beats /traces/{id}/...
         order = sorted(self.endpoints.values(), key=lambda e: (e.spec.path.count("{"), -len(e.spec.path)))
         self._routes = [(e.method, compile_path(e.spec.path, spec.prefixes), e) for e in order]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .. import codecs
+from .. import vendors
 from ..errors import EncodeError
 from ..model import Ref
 from .paths import MISSING, compile_getter
@@ -36,7 +36,7 @@ def compile_where(where: dict[str, Rule]) -> Keep | None:
         return None
     tests = []
     for key, rule in where.items():
-        run, _ = compile_rule(rule, ASKED_ROOTS, codecs.resolve, "rec")
+        run, _ = compile_rule(rule, ASKED_ROOTS, vendors.function, "rec")
         _, get = compile_getter(f"item.{key}", ITEM_ROOT)
         tests.append((key, run, rule.id, get))
 

@@ -79,9 +79,11 @@ class Outbox(Storage, Protocol):
     def done(self, ids: list[int]) -> None: ...
     def release(self, ids: list[int]) -> None:
         """Give claimed items back before their lease runs out (a round that failed, a stop): due again at once."""
-    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False) -> None:
+    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False, waits_for: str | None = None) -> None:
         """Due again at `next_at`, one attempt more. `maybe_sent`: the attempt may have reached the vendor
-        (a timeout): its mark (OutboxItem.sent_at) stays; else it goes (an error answer, a refused connection)."""
+        (a timeout): its mark (OutboxItem.sent_at) stays; else it goes (an error answer, a refused connection).
+        `waits_for`: the key of the span (or trace) it waits for; its arrival makes the row due at once
+        (Writes.arrived), before `next_at`."""
     def bury(self, item_id: int, error: str, maybe_sent: bool = False) -> None:
         """Make an item a dead letter, keeping the last error (and its mark only if `maybe_sent`, as retry)."""
     def depth(self) -> dict[str, tuple[int, float | None]]: ...

@@ -32,6 +32,8 @@ class MemoryStore(MemoryOutbox, Enqueue):
             self._delivered[(upstream, record_id)] = print_
         self._sending(w.sending)
         self.done(w.done)
+        if w.arrived:
+            self._arrived(w.arrived)
 
     def id_for(self, vendor: str, value: str, target: str) -> str | None:
         return self._ids.get((vendor, value, target))

@@ -67,10 +67,17 @@ class MemoryOutbox:
             if i in self._rows:
                 self._rows[i]["claimed_until"] = 0.0
 
-    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False) -> None:
+    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False, waits_for: str | None = None) -> None:
         row = self._rows[item_id]
         row.update(attempts=row["attempts"] + 1, next_at=next_at, claimed_until=0.0, last_error=error,
-                   sent_at=row["sent_at"] if maybe_sent else None)
+                   sent_at=row["sent_at"] if maybe_sent else None, waits_for=waits_for)
+
+    def _arrived(self, arrivals: list[tuple[str | None, str]]) -> None:
+        now = time.time()
+        for row in self._rows.values():
+            if row.get("waits_for") and row["state"] == "pending":
+                if any(key == row["waits_for"] and up in (None, row["upstream"]) for up, key in arrivals):
+                    row.update(next_at=now, waits_for=None)
 
     def bury(self, item_id: int, error: str, maybe_sent: bool = False) -> None:
         row = self._rows[item_id]

@@ -82,6 +82,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN sent_at DOUBLE PRECISION;
     CREATE INDEX learned_vendor ON learned (upstream, vendor_id);
     """,
+    # 4: a row waiting for a span (or trace) names it, and is due as soon as it arrives (Writes.arrived)
+    """
+    ALTER TABLE outbox ADD COLUMN waits_for TEXT;
+    CREATE INDEX outbox_waiting ON outbox (waits_for) WHERE waits_for IS NOT NULL;
+    """,
 ]
 
 

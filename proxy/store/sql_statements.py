@@ -113,7 +113,10 @@ def _statements(d: Dialect) -> dict[str, str]:
         "done": f"DELETE FROM outbox WHERE {ids}",
         "release": f"UPDATE outbox SET claimed_until=NULL WHERE {ids}",
         "retry": "UPDATE outbox SET attempts=attempts+1, next_at=?, claimed_until=NULL, last_error=?,"
-                 " sent_at=CASE WHEN ? THEN sent_at END WHERE id=?",
+                 " sent_at=CASE WHEN ? THEN sent_at END, waits_for=? WHERE id=?",
+        # rows waiting for a span (or trace) that has arrived: due now (Writes.arrived)
+        "arrived": "UPDATE outbox SET next_at=?, waits_for=NULL WHERE waits_for=? AND state='pending'",
+        "arrived_at": "UPDATE outbox SET next_at=?, waits_for=NULL WHERE waits_for=? AND upstream=? AND state='pending'",
         "bury": "UPDATE outbox SET state='dead', attempts=attempts+1, claimed_until=NULL, last_error=?,"
                 " sent_at=CASE WHEN ? THEN sent_at END WHERE id=?",
         "depth": "SELECT upstream, COUNT(*), MIN(created_at) FROM outbox WHERE state='pending' GROUP BY upstream",

@@ -127,6 +127,11 @@ class SQLStore(CachedIds, Enqueue):
             out.append((sql.sending, d.ids(w.sending, now)))
         if w.done:
             out.append((sql.done, d.ids(w.done)))
+        if w.arrived:
+            anywhere = [(now, key) for up, key in w.arrived if up is None]
+            there = [(now, key, up) for up, key in w.arrived if up is not None]
+            out += [(sql.arrived, anywhere)] if anywhere else []
+            out += [(sql.arrived_at, there)] if there else []
         return out
 
     def claim(self, upstream: str, limit: int, lease: float) -> list[OutboxItem]:
@@ -144,8 +149,8 @@ class SQLStore(CachedIds, Enqueue):
         if ids:
             self._transaction([(self.sql.release, self.sql.dialect.ids(ids))])
 
-    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False) -> None:
-        self._write(self.sql.retry, (next_at, error, maybe_sent, item_id))
+    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False, waits_for: str | None = None) -> None:
+        self._write(self.sql.retry, (next_at, error, maybe_sent, waits_for, item_id))
 
     def bury(self, item_id: int, error: str, maybe_sent: bool = False) -> None:
         self._write(self.sql.bury, (error, maybe_sent, item_id))

@@ -58,7 +58,9 @@ CREATE INDEX IF NOT EXISTS learned_vendor ON learned (upstream, vendor_id);
 """
 
 # Columns added since a table was first made: added to a database of an older proxy at start.
-ADDED_COLUMNS = [("outbox", "sent_at", "REAL")]
+ADDED_COLUMNS = [("outbox", "sent_at", "REAL"), ("outbox", "waits_for", "TEXT")]
+# indexes on added columns: made once the columns are
+ADDED_INDEXES = "CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (waits_for) WHERE waits_for IS NOT NULL;"
 
 TRY = 0  # seconds SQLite's own busy handler waits in one try, holding the store's lock: none, the waits are _locked's
 BUSY_SLEEP = 0.005  # seconds between two tries, the store's lock let go
@@ -88,6 +90,7 @@ class SQLiteStore(SQLStore):
         for table, column, kind in ADDED_COLUMNS:
             if column not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self._db.executescript(ADDED_INDEXES)
         self._db.execute(f"PRAGMA busy_timeout={int(TRY * 1000)}")  # from now on the waits are _locked's
         self._checkpointer = Checkpointer(path, self._lock) if path != ":memory:" else None
         self._commits = 0

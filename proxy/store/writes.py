@@ -25,10 +25,13 @@ class Writes:
     delivered: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, record id, print)
     done: list[int] = field(default_factory=list)  # outbox rows delivered
     sending: list[int] = field(default_factory=list)  # outbox rows a create is about to carry (OutboxItem.sent_at)
+    # (upstream, span key): the span (or trace) has arrived there (None: at the proxy); the rows of that
+    # upstream (None: of every one) waiting for it (`retry(waits_for=)`) are due at once
+    arrived: list[tuple[str | None, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.outbox or self.replies or self.records or self.learned or self.delivered or self.done
-                    or self.sending)
+                    or self.sending or self.arrived)
 
     def extend(self, other: "Writes") -> None:
         for name in self.__slots__:

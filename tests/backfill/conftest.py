@@ -17,7 +17,7 @@ from proxy import ids
 from proxy.cli import main
 from proxy.store import open_store
 from proxy.testing import FakeServer, FakeVendor
-from tests.conftest import FAST_DELIVERY, UPSTREAM_HEADERS, wait_for
+from tests.conftest import BASE_PATHS, FAST_DELIVERY, UPSTREAM_HEADERS, wait_for
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 PROJECT = "support-bot"
@@ -63,7 +63,7 @@ def seed_opik(history, traces: int, comment_every: int = 10, project: str = PROJ
 
 def write_config(tmp_path: Path, servers: dict[str, FakeServer], routes: list | None = None, store: str | None = None,
                  timeout: float = 5, **extra) -> Path:
-    ups = {name: {"vendor": s.vendor.name, "base_url": s.url + ("/api" if s.vendor.name == "opik" else ""),
+    ups = {name: {"vendor": s.vendor.name, "base_url": s.url + BASE_PATHS[s.vendor.name],
                   "headers": UPSTREAM_HEADERS[s.vendor.name], "timeout": timeout} for name, s in servers.items()}
     cfg = {"upstreams": ups, "routes": routes or [{"from": "*"}], "store": store or f"sqlite:///{tmp_path}/proxy.db",
            "delivery": {**FAST_DELIVERY, "concurrency": 8}, **extra}

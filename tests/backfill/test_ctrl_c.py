@@ -56,7 +56,7 @@ class Lines:
 def scale_answers_slowly(scale, seconds: list[float], held: threading.Event | None = None) -> None:
     """The fake Scale takes `seconds[0]` over each assessment create, one at a time (or, with
     `held`, answers none until it is set)."""
-    answer = scale.vendor._scale
+    answer = scale.vendor.respond
 
     def slowly(r, url):
         if r.method == "POST" and r.path == "/v5/span-assessments":
@@ -65,7 +65,7 @@ def scale_answers_slowly(scale, seconds: list[float], held: threading.Event | No
             time.sleep(seconds[0])
         return answer(r, url)
 
-    scale.vendor._scale = slowly
+    scale.vendor.respond = slowly
 
 
 def resumed(out: str) -> subprocess.CompletedProcess:

@@ -1,4 +1,4 @@
-"""The history files (mappings/history/*.yaml) against the mappings they feed: each loads,
+"""The history files (proxy/vendors/<vendor>/history.yaml) against the mappings they feed: each loads,
 each write names an endpoint of its vendor's mapping that decodes, each assessment write
 says what identifies it; a broken file is refused naming the file, line and key. And the
 command's own refusals."""
@@ -13,13 +13,14 @@ from proxy.backfill.command import iso
 from proxy.backfill.spec import load_history
 from proxy.backfill.writes import CompiledWrite
 from proxy.errors import ConfigError
-from proxy.mapping import builtin_dir, load_all
+from proxy import vendors
+from proxy.mapping import load_all
 from proxy.cli import main
 
 from .conftest import write_config
 
 
-@pytest.mark.parametrize("vendor", ["opik", "scale", "tracia"])
+@pytest.mark.parametrize("vendor", [v for v in vendors.names() if vendors.get(v).history])
 def test_each_history_file_compiles_against_its_vendors_mapping(vendor):
     history = load_history(vendor)
     mapping = load_all()[vendor]
@@ -34,7 +35,7 @@ def test_tracia_says_it_has_no_evaluations_to_list():
 def test_a_broken_history_file_is_refused_with_its_place(tmp_path):
     own = tmp_path / "history"
     own.mkdir()
-    text = (builtin_dir() / "history" / "tracia.yaml").read_text().replace("style: cursor", "style: sideways")
+    text = vendors.get("tracia").history.read_text().replace("style: cursor", "style: sideways")
     (own / "tracia.yaml").write_text(text)
     with pytest.raises(ConfigError) as err:
         load_history("tracia", str(tmp_path))
@@ -44,7 +45,7 @@ def test_a_broken_history_file_is_refused_with_its_place(tmp_path):
 def test_an_assessment_write_without_a_key_is_refused(tmp_path):
     own = tmp_path / "history"
     own.mkdir()
-    shutil.copy(builtin_dir() / "history" / "scale.yaml", own / "scale.yaml")
+    shutil.copy(vendors.get("scale").history, own / "scale.yaml")
     text = (own / "scale.yaml").read_text().replace('key: {template: "assessment {each.assessment_id}"}', "")
     (own / "scale.yaml").write_text(text)
     [_, create] = load_history("scale", str(tmp_path)).lists[0].writes
@@ -96,7 +97,11 @@ def test_the_progress_bar_shows_items_read_of_all_and_records_written_of_queued(
 
 def test_check_refuses_a_broken_history_file_beside_the_mappings(tmp_path, capsys):
     mappings = tmp_path / "mappings"
-    shutil.copytree(builtin_dir(), mappings, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    (mappings / "history").mkdir(parents=True)
+    for vendor in map(vendors.get, vendors.names()):  # a mappings_dir: <vendor>.yaml, history/<vendor>.yaml
+        shutil.copy(vendor.mapping, mappings / f"{vendor.name}.yaml")
+        if vendor.history:
+            shutil.copy(vendor.history, mappings / "history" / f"{vendor.name}.yaml")
     broken = mappings / "history" / "tracia.yaml"
     broken.write_text(broken.read_text().replace("style: cursor", "style: sideways"))
     cfg = tmp_path / "proxy.yaml"

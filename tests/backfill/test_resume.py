@@ -99,14 +99,14 @@ def test_records_the_target_refuses_become_dead_letters_and_the_job_says_so(fake
 
     opik, scale = fakes("opik", "scale")
     tids = seed_opik(opik.vendor.history, 4, comment_every=0)
-    answer = scale.vendor._scale
+    answer = scale.vendor.respond
 
     def refuse_one(r, url):  # a permanent refusal (not retried) of one assessment
         if r.method == "POST" and r.path == "/v5/span-assessments" and r.body["trace_id"] == tids[2] and r.body["metadata"]["name"] == "accuracy":
             return JSONResponse({"detail": "assessment rejected"}, 400)
         return answer(r, url)
 
-    scale.vendor._scale = refuse_one
+    scale.vendor.respond = refuse_one
     cfg = write_config(tmp_path, {"opik": opik, "scale": scale})
     code, out = backfill(capsys, cfg, *ARGS)
     assert code == 1 and ": complete, with dead letters" in out, out

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import VENDORS
+
 ROOT = Path(__file__).resolve().parents[2]
-VENDORS = ("opik", "tracia", "scale", "otel")
 
 # One representative request per vendor; ids chosen so every pair has a target.
 REQUESTS = {

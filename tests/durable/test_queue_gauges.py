@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import FAST_DELIVERY, wait_for
+from tests.conftest import FAST_DELIVERY, VENDORS, wait_for
 
 
 def gauges(url: str) -> dict[str, float]:
@@ -21,7 +21,7 @@ def test_queue_gauges_are_0_per_upstream_while_the_outbox_is_empty(upstreams, li
     url = live_proxy([{"from": "opik", "mirrors": ["scale"]}],
                      delivery={**FAST_DELIVERY, "retry": {"initial_interval": 30}})
     empty = {f'feedback_proxy_queue_{g}{{upstream="{u}"}}': 0.0
-             for g in ("depth", "oldest_seconds") for u in ("opik", "scale", "tracia")}
+             for g in ("depth", "oldest_seconds") for u in VENDORS}
     assert gauges(url) == empty
     upstreams["scale"].fail_next(1, 503, {"detail": "later"})  # the record waits, retried in 30 s
     score = {"scores": [{"id": "01a20c41-cda1-7a06-b0a1-000000000001", "name": "q", "value": 1, "source": "sdk",

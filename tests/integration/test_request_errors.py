@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.conftest import VENDORS
 from tests.integration.shapes import (SPAN, UUID7, VALID, error_of, opik_error, opik_errors, scale_detail, send,
                                       tracia_error)
 
@@ -19,11 +20,11 @@ CREATE = "/v5/span-assessments"
 @pytest.fixture
 def url(live_proxy, upstreams):
     # no primary: a path the proxy does not know cannot pass through to one
-    yield live_proxy([{"from": "*", "mirrors": ["opik", "tracia", "scale"]}], limits={"max_body_bytes": 4000, "max_inflated_bytes": 8000})
+    yield live_proxy([{"from": "*", "mirrors": list(VENDORS)}], limits={"max_body_bytes": 4000, "max_inflated_bytes": 8000})
     assert all(not fake.received for fake in upstreams.values()), "a rejected request reached an upstream"
 
 
-@pytest.mark.parametrize("vendor", ["opik", "tracia", "scale"])
+@pytest.mark.parametrize("vendor", VENDORS)
 def test_a_body_that_is_not_json(url, vendor):
     method, path, _ = VALID[vendor]
     message = error_of(vendor, send(url, vendor, method, path, content=b'{"value": 1,'), 400)
@@ -31,21 +32,21 @@ def test_a_body_that_is_not_json(url, vendor):
     assert message.startswith(("Unable to process JSON. " if vendor == "opik" else "") + "body is not valid JSON")
 
 
-@pytest.mark.parametrize("vendor", ["opik", "tracia", "scale"])
+@pytest.mark.parametrize("vendor", VENDORS)
 def test_a_body_that_claims_gzip_but_is_not(url, vendor):
     method, path, body = VALID[vendor]
     resp = send(url, vendor, method, path, content=json.dumps(body).encode(), **{"content-encoding": "gzip"})
     assert error_of(vendor, resp, 400).startswith("body is not valid gzip")
 
 
-@pytest.mark.parametrize("vendor", ["opik", "tracia", "scale"])
+@pytest.mark.parametrize("vendor", VENDORS)
 def test_an_unknown_content_encoding(url, vendor):
     method, path, body = VALID[vendor]
     resp = send(url, vendor, method, path, content=json.dumps(body).encode(), **{"content-encoding": "br"})
     assert error_of(vendor, resp, 400) == "unsupported Content-Encoding 'br'; use gzip or deflate"
 
 
-@pytest.mark.parametrize("vendor", ["opik", "tracia", "scale"])
+@pytest.mark.parametrize("vendor", VENDORS)
 def test_bodies_over_the_limits(url, vendor):
     method, path, body = VALID[vendor]
     big = json.dumps({**body, "padding": "x" * 5000}).encode()

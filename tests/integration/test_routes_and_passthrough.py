@@ -11,14 +11,14 @@ from proxy.app import create_app
 from proxy.config import Config
 from proxy.store import MemoryStore
 from proxy.testing import FakeServer
-from tests.conftest import FAST_DELIVERY, upstream_config, wait_for
+from tests.conftest import FAST_DELIVERY, VENDORS, upstream_config, wait_for
 from tests.integration.shapes import error_of, send, send_valid
 
 TRACE_BATCH = {"traces": [{"id": "01a2105d-41f8-77e4-83f2-4905344d3b48", "name": "t", "start_time": "2026-01-15T10:30:00.000000Z",
                            "project_name": "p", "input": {"q": "2+2?"}}]}
 
 
-@pytest.mark.parametrize("vendor, routed", [("opik", "tracia"), ("tracia", "scale"), ("scale", "opik")])
+@pytest.mark.parametrize("vendor, routed", [(v, VENDORS[(i + 1) % len(VENDORS)]) for i, v in enumerate(VENDORS)])
 def test_a_vendor_without_a_route_is_a_404_in_its_shape(live_proxy, upstreams, vendor, routed):
     url = live_proxy([{"from": routed, "primary": routed}])
     message = error_of(vendor, send_valid(url, vendor), 404)

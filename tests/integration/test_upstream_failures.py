@@ -8,24 +8,23 @@ import json
 import pytest
 
 from proxy.testing import free_port
-from tests.conftest import wait_for
+from tests.conftest import BASE_PATHS, VENDORS, wait_for
 from tests.integration.shapes import error_of, opik_errors, send_valid
 
 # client vendor -> a primary of another vendor that can hold its VALID request
 OTHER = {"opik": "tracia", "tracia": "opik", "scale": "opik"}
-BASE_PATH = {"opik": "/api", "tracia": "", "scale": ""}
 
 
-@pytest.mark.parametrize("vendor", ["opik", "tracia", "scale"])
+@pytest.mark.parametrize("vendor", VENDORS)
 @pytest.mark.parametrize("same", [False, True], ids=["translated", "forwarded"])
 def test_a_primary_that_is_down_is_a_502(live_proxy, upstreams, vendor, same):
     primary = vendor if same else OTHER[vendor]
-    url = live_proxy([{"from": vendor, "primary": primary}], upstream_patch={primary: {"base_url": f"http://127.0.0.1:{free_port()}{BASE_PATH[primary]}"}})
+    url = live_proxy([{"from": vendor, "primary": primary}], upstream_patch={primary: {"base_url": f"http://127.0.0.1:{free_port()}{BASE_PATHS[primary]}"}})
     message = error_of(vendor, send_valid(url, vendor), 502)
     assert message.startswith("cannot reach http://127.0.0.1:") and "Connect call failed" in message
 
 
-@pytest.mark.parametrize("vendor", ["opik", "tracia", "scale"])
+@pytest.mark.parametrize("vendor", VENDORS)
 def test_a_primary_answering_500_is_a_502_and_its_body_is_quoted(live_proxy, upstreams, vendor):
     primary = OTHER[vendor]
     upstreams[primary].fail_next(1, 500, {"oops": "internal"})
@@ -34,7 +33,7 @@ def test_a_primary_answering_500_is_a_502_and_its_body_is_quoted(live_proxy, ups
     assert len(upstreams[primary].received) == 1  # no retry on the client's time
 
 
-@pytest.mark.parametrize("vendor", ["opik", "tracia", "scale"])
+@pytest.mark.parametrize("vendor", VENDORS)
 def test_a_primary_too_slow_is_a_502(live_proxy, fakes, upstreams, vendor):
     primary = OTHER[vendor]
     url = live_proxy([{"from": vendor, "primary": primary}], upstream_patch={primary: {"timeout": 0.3}})
@@ -70,7 +69,7 @@ def test_an_upstream_422_reaches_an_opik_client_as_opik_validation_errors(live_p
     assert message.startswith("the primary upstream 'tracia' answered 422")
 
 
-@pytest.mark.parametrize("vendor", ["opik", "tracia", "scale"])
+@pytest.mark.parametrize("vendor", VENDORS)
 def test_a_same_vendor_primary_error_is_returned_as_it_came(live_proxy, upstreams, vendor):
     body = {"opik": {"code": 503, "message": "down for maintenance"}, "tracia": {"error": {"code": "PROVIDER_ERROR", "message": "x"}},
             "scale": {"detail": "upstream unavailable"}}[vendor]

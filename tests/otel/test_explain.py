@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 
 from proxy.translate import translate
-from tests.conftest import FIXTURES
+from tests.conftest import sample
+
 
 TRACE_SCORE = {"path": "/v1/private/traces/feedback-scores", "method": "PUT", "body": {"scores": [
     {"id": "01a2105d-41f8-77e4-83f2-4905344d3b48", "name": "accuracy", "value": 0.5, "source": "ui", "reason": "ok",
@@ -42,7 +43,7 @@ def test_a_scale_assessment_into_otel_loses_its_id_and_author(mappings):
 
 
 def test_an_otlp_export_into_scale_says_what_no_vendor_reads(mappings):
-    body = json.loads((FIXTURES / "otel" / "js_otlp_json__logs.json").read_text())
+    body = sample("otel", "js_otlp_json__logs.json")["body"]
     done = translate(mappings, "otel", "scale", {"path": "/v1/logs", "body": body})
     [request] = done.requests
     assert request.body["metadata"] == {"name": "Relevance", "value": 4, "label": "relevant",

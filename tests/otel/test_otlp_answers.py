@@ -16,12 +16,11 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from proxy import otlp
-from tests.conftest import FIXTURES, settled
+from tests.conftest import sample_wire, settled
 
-from .conftest import APP_HEADERS
+from .conftest import APP_HEADERS, COLLECTOR_HEADERS
 
 ROUTE = {"from": "otel", "mirrors": ["scale"]}  # no primary: every answer is the proxy's own
-OTEL = FIXTURES / "otel"
 PB, JS = "application/x-protobuf", "application/json"
 TRACE, SPAN = "5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174"
 
@@ -42,7 +41,7 @@ def evaluation(name: str = "accuracy", value=0.5, **ids) -> dict:
 
 def test_protobuf_export_gets_an_empty_protobuf_response(otel_proxy, upstreams):
     url = otel_proxy([ROUTE])
-    body = (OTEL / "openlit_log_score__logs.4.pb").read_bytes()
+    body = sample_wire("otel", "openlit_log_score__logs.4.json")[0]
     resp = post(url, "/v1/logs", body, PB)
     assert (resp.status_code, resp.headers["content-type"], resp.content) == (200, PB, b"")
     assert not ExportLogsServiceResponse.FromString(resp.content).HasField("partial_success")
@@ -54,7 +53,7 @@ def test_protobuf_export_gets_an_empty_protobuf_response(otel_proxy, upstreams):
 
 def test_json_export_gets_an_empty_json_response(otel_proxy, upstreams):
     url = otel_proxy([ROUTE])
-    resp = post(url, "/v1/traces", (OTEL / "js_otlp_json__traces.json").read_bytes(), JS)
+    resp = post(url, "/v1/traces", sample_wire("otel", "js_otlp_json__traces.json")[0], JS)
     assert (resp.status_code, resp.headers["content-type"], resp.json()) == (200, JS, {})
     settled(url)
     made = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
@@ -64,8 +63,8 @@ def test_json_export_gets_an_empty_json_response(otel_proxy, upstreams):
 
 def test_the_same_evaluation_as_a_log_record_and_a_span_event_is_one_assessment(otel_proxy, upstreams):
     url = otel_proxy([ROUTE])
-    assert post(url, "/v1/logs", (OTEL / "js_otlp_json__logs.json").read_bytes(), JS).status_code == 200
-    assert post(url, "/v1/traces", (OTEL / "js_otlp_json__traces.json").read_bytes(), JS).status_code == 200
+    assert post(url, "/v1/logs", sample_wire("otel", "js_otlp_json__logs.json")[0], JS).status_code == 200
+    assert post(url, "/v1/traces", sample_wire("otel", "js_otlp_json__traces.json")[0], JS).status_code == 200
     settled(url)
     made = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
     assert sorted(b["metadata"]["name"] for b in made) == ["IntentResolution", "Relevance"]  # Relevance once, not twice
@@ -73,7 +72,7 @@ def test_the_same_evaluation_as_a_log_record_and_a_span_event_is_one_assessment(
 
 def test_gzip_is_taken(otel_proxy):
     url = otel_proxy([ROUTE])
-    body = gzip.compress((OTEL / "splunk_util_genai_eval__logs.pb").read_bytes())
+    body = gzip.compress(sample_wire("otel", "splunk_util_genai_eval__logs.json")[0])
     resp = post(url, "/v1/logs", body, PB, **{"content-encoding": "gzip"})
     assert (resp.status_code, resp.content) == (200, b"")
 
@@ -192,14 +191,14 @@ def test_one_evaluation_both_ways_at_once_is_still_one_assessment(otel_proxy, up
 
 def test_an_otlp_primary_gets_the_export_as_sent_and_its_answer_goes_back(otel_proxy, upstreams, otel_upstream):
     url = otel_proxy([{"from": "otel", "primary": "otel", "mirrors": ["scale"]}])
-    body = (OTEL / "openlit_log_score__logs.4.pb").read_bytes()
+    body = sample_wire("otel", "openlit_log_score__logs.4.json")[0]
     resp = post(url, "/v1/logs", body, PB)
     assert (resp.status_code, resp.headers["content-type"], resp.content) == (200, PB, b"")
     [sent] = otel_upstream.received
-    assert sent.raw == body and sent.headers["authorization"] == "Bearer collector-upstream-key"
+    assert sent.raw == body and sent.headers["authorization"] == COLLECTOR_HEADERS["Authorization"]
     settled(url)
     [made] = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
     assert made["metadata"]["name"] == "late_feedback"
     otel_upstream.fail_next(1, 400, {"code": 3, "message": "the collector says no"})
-    resp = post(url, "/v1/logs", (OTEL / "openlit_log_score__logs.3.pb").read_bytes(), PB)  # another export (not a retry)
+    resp = post(url, "/v1/logs", sample_wire("otel", "openlit_log_score__logs.3.json")[0], PB)  # another export (not a retry)
     assert (resp.status_code, resp.json()) == (400, {"code": 3, "message": "the collector says no"})  # its own answer

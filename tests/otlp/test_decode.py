@@ -7,25 +7,30 @@ import pytest
 
 from proxy import otlp
 from proxy.errors import BadRequest, UnsupportedMediaType
-from tests.conftest import FIXTURES
+from proxy import vendors
+from tests.conftest import sample_wire
 
-OTEL = FIXTURES / "otel"
+OTEL = vendors.get("otel").fixtures
 
 
 def pb(name: str, signal: str) -> dict:
-    return otlp.read_export(signal, (OTEL / f"{name}.pb").read_bytes(), "application/x-protobuf")
+    raw, ctype = sample_wire("otel", f"{name}.json")
+    assert ctype == "application/x-protobuf"
+    return otlp.read_export(signal, raw, ctype)
 
 
 def js(name: str, signal: str) -> dict:
-    return otlp.read_export(signal, (OTEL / f"{name}.json").read_bytes(), "application/json; charset=utf-8")
+    raw, ctype = sample_wire("otel", f"{name}.json")
+    assert ctype == "application/json"
+    return otlp.read_export(signal, raw, "application/json; charset=utf-8")
 
 
 @pytest.mark.parametrize("name, signal", [("openlit_log_score__logs.4", "logs"), ("openlit_log_score__traces", "traces"),
                                           ("splunk_util_genai_eval__logs", "logs"), ("splunk_util_genai_eval__traces", "traces")])
 def test_protobuf_reads_as_the_captures_decoded_rendering(name, signal):
-    """Each capture's .otlp.json is the same export decoded by the capture's own tool (hex ids, integer enums)."""
+    """fixtures/decoded/ holds each capture decoded by the capture's own tool (hex ids, integer enums)."""
     ours = pb(name, signal)
-    theirs = otlp.read_export(signal, (OTEL / f"{name}.otlp.json").read_bytes(), "application/json")
+    theirs = otlp.read_export(signal, (OTEL / "decoded" / f"{name}.json").read_bytes(), "application/json")
     assert ours == theirs
 
 

@@ -9,7 +9,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from proxy import otlp
 from proxy.errors import BadRequest
-from tests.conftest import FIXTURES
+from tests.conftest import sample
+
 
 TRACE = "5B8EFFF798038103D269B633813FC60C"
 SPAN = "EEE19B7EC3C1B174"
@@ -30,7 +31,7 @@ def test_ids_are_hex_not_base64_and_case_insensitive():
 
 def test_protobufs_own_parser_reads_a_hex_id_as_base64_without_an_error():
     """The pitfall the hand-written rule is for: ParseDict takes the captured JS trace id into 24 garbage bytes."""
-    js = json.loads((FIXTURES / "otel" / "js_otlp_json__traces.json").read_text())
+    js = sample("otel", "js_otlp_json__traces.json")["body"]
     message = json_format.ParseDict(js, ExportTraceServiceRequest(), ignore_unknown_fields=True)
     wrong = message.resource_spans[0].scope_spans[0].spans[0].trace_id
     assert len(wrong) == 24 and wrong.hex() != "fff5fdfd76f7dc2a4b39478468ffe4aa"

@@ -20,7 +20,7 @@ from proxy.config import Config
 from proxy.mapping import load_all
 from proxy.store import MemoryStore
 from proxy.testing import FakeServer, FakeVendor, free_port
-from tests.conftest import CLIENT_KEYS, FAST_DELIVERY, UPSTREAM_HEADERS, upstream_config
+from tests.conftest import BASE_PATHS, CLIENT_KEYS, FAST_DELIVERY, UPSTREAM_HEADERS, VENDORS, upstream_config
 
 # The keys the proxy's clients present, in their own vendor's header. The SDK apps use
 # the same keys the rest of the suite gives the SDKs (tests/conftest.py CLIENT_KEYS).
@@ -214,7 +214,7 @@ def serve(running: list, mappings, ups: dict, routes, clients, **extra: Any) -> 
 @pytest.fixture(scope="module")
 def private_fakes():
     """Fake upstreams of this module's own: a module-long proxy's late deliveries land here."""
-    servers = {v: FakeServer(FakeVendor(v)).__enter__() for v in ("opik", "tracia", "scale")}
+    servers = {v: FakeServer(FakeVendor(v)).__enter__() for v in VENDORS}
     yield servers
     for s in servers.values():
         s.__exit__(None, None, None)
@@ -226,7 +226,7 @@ def module_proxy(private_fakes, mappings):
     running = []
 
     def start(routes: list[dict], clients: list[dict] | None = CLIENTS, **extra: Any) -> Running:
-        ups = {n: {"vendor": n, "base_url": s.url + ("/api" if n == "opik" else ""), "headers": UPSTREAM_HEADERS[n], "timeout": 5}
+        ups = {n: {"vendor": n, "base_url": s.url + BASE_PATHS[n], "headers": UPSTREAM_HEADERS[n], "timeout": 5}
                for n, s in private_fakes.items()}
         return serve(running, mappings, ups, routes, clients, **extra)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import UPSTREAM_HEADERS
+from tests.conftest import UPSTREAM_HEADERS, VENDORS
 from tests.security.conftest import (APP_KEYS, HTTP, MAPPINGS, OTHER_APP, OWN_APP, ROUTES, WRONG_KEY, assert_shape, is_open,
                                      key_headers, operations)
 
@@ -108,7 +108,7 @@ def test_the_proxys_own_probes_stay_open(url):
 PASS_THROUGH = {"opik": ("GET", "/api/v1/private/projects"), "tracia": ("GET", "/api/v1/prompts"), "scale": ("GET", "/v5/models")}
 
 
-@pytest.mark.parametrize("vendor", sorted(PASS_THROUGH))
+@pytest.mark.parametrize("vendor", VENDORS)
 def test_pass_through_paths_need_the_key_too(url, received, vendor):
     method, path = PASS_THROUGH[vendor]
     assert not MAPPINGS[vendor].path_known(path) and MAPPINGS[vendor].owns(path)  # owned, and no endpoint of the mapping

@@ -16,9 +16,10 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.conftest import FIXTURES
+from tests.conftest import sample, sample_wire
 from tests.security.conftest import (APP_KEYS, HTTP, MAPPINGS, OTHER_APP, OWN_APP, PARAMS, UUID7, WRONG_KEY, assert_shape, healthy,
                                      is_open, key_headers, owner_of)
+
 
 # Mirrors only: every answer is the proxy's own, so every 4xx is a rejection by the proxy.
 ROUTES = [
@@ -43,11 +44,11 @@ VALID = {  # a valid body per endpoint name where one is needed; a new endpoint 
     "update": {"rating": 2},
     "evaluate": {"evaluatorKey": "quality", "value": 1, "note": "n"},
     # OTLP JSON (the JS SDK's captures); as protobuf: VALID_PB
-    "traces": json.loads((FIXTURES / "otel" / "js_otlp_json__traces.json").read_text()),
-    "logs": json.loads((FIXTURES / "otel" / "js_otlp_json__logs.json").read_text()),
+    "traces": sample("otel", "js_otlp_json__traces.json")["body"],
+    "logs": sample("otel", "js_otlp_json__logs.json")["body"],
 }
-VALID_PB = {"traces": (FIXTURES / "otel" / "openlit_log_score__traces.pb").read_bytes(),
-            "logs": (FIXTURES / "otel" / "openlit_log_score__logs.4.pb").read_bytes()}
+VALID_PB = {"traces": sample_wire("otel", "openlit_log_score__traces.json")[0],
+            "logs": sample_wire("otel", "openlit_log_score__logs.4.json")[0]}
 PROTOBUF = "application/x-protobuf"
 KEYS = sorted({k for b in VALID.values() for k in b} | {"resourceSpans", "resourceLogs", "scopeLogs", "logRecords", "traceId", "metadata", "rubric", "overwrite", "approval", "comment", "reason", "category_name",
                                                         "project_id", "author", "source_queue_id", "thread_id", "value_by_author"})

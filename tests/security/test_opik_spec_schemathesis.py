@@ -1,5 +1,5 @@
 """schemathesis over Opik's trace and span writes, generated from Opik's own published spec
-(tests/fixtures/opik/openapi-trace-span-writes.yaml: POST traces, traces/batch, spans,
+(proxy/vendors/opik/fixtures/openapi-trace-span-writes.yaml: POST traces, traces/batch, spans,
 spans/batch; PATCH traces/{id}, spans/{id}) against a live proxy whose Opik route has a
 Scale mirror and no Opik upstream, so every answer is the proxy's own.
 
@@ -11,7 +11,6 @@ server reads it (see `opik_spec()`)."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,10 +20,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
+from proxy import vendors
 from proxy.mapping import javaregex
 from tests.security.conftest import APP_KEYS, Answer, assert_shape, healthy, key_headers
 
-SPEC_FILE = Path(__file__).parents[1] / "fixtures" / "opik" / "openapi-trace-span-writes.yaml"
+SPEC_FILE = vendors.get("opik").fixtures / "openapi-trace-span-writes.yaml"
 ROUTES = [{"name": "opik-route", "from": "opik", "mirrors": ["scale"]}]
 EXAMPLES = 40  # per operation: ~250 requests, positive and negative, in ~15 s
 COUNTS: dict[str, int] = {}

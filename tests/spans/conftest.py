@@ -1,8 +1,8 @@
 """Spans through a live proxy: the SDKs' fixtures, and the spans the fake Scale holds.
 
-The shared fake Scale (proxy/testing.py) takes the v5 span writes as the real one does
-(`PUT`/`POST /v5/spans/batch`, `POST /v5/spans`, `PATCH /v5/spans/{id}`, kept in its
-history, proxy/testing_history.py, and answered as `Span` objects).
+The shared fake Scale (proxy/vendors/scale/fake.py) takes the v5 span writes as the real one
+does (`PUT`/`POST /v5/spans/batch`, `POST /v5/spans`, `PATCH /v5/spans/{id}`, kept in its
+history and answered as `Span` objects).
 """
 
 from __future__ import annotations

@@ -138,6 +138,26 @@ def test_retry_defers_and_counts_attempts(store):
     assert again.attempts == 2 and again.last_error == "503 again"
 
 
+def test_a_row_waiting_for_a_span_is_due_when_the_span_arrives(store):
+    from proxy.store.writes import Writes
+
+    store.enqueue([("scale", rec(1), "r1"), ("scale", rec(2), "r2"), ("opik", rec(3), "r3")])
+    a, b = store.claim("scale", 10, lease=30)
+    (c,) = store.claim("opik", 10, lease=30)
+    later = time.time() + 60
+    store.retry(a.id, later, "waiting: trace", waits_for="tracia:span:sp_1")
+    store.retry(b.id, later, "waiting: trace", waits_for="tracia:span:sp_2")
+    store.retry(c.id, later, "waiting: trace", waits_for="tracia:span:sp_1")
+    store.commit(Writes(arrived=[("opik", "tracia:span:sp_2")]))  # sp_2 at another upstream: no one here waits for it
+    assert store.claim("scale", 10, lease=30) == [] and store.claim("opik", 10, lease=30) == []
+    store.commit(Writes(arrived=[("scale", "tracia:span:sp_1")]))  # at scale: scale's row only
+    assert [it.record.id for it in store.claim("scale", 10, lease=30)] == [a.record.id]
+    assert store.claim("opik", 10, lease=30) == []
+    store.commit(Writes(arrived=[(None, "tracia:span:sp_1"), (None, "tracia:span:sp_2")]))  # at the proxy: everyone's
+    assert [it.record.id for it in store.claim("opik", 10, lease=30)] == [c.record.id]
+    assert [it.record.id for it in store.claim("scale", 10, lease=30)] == [b.record.id]
+
+
 def test_dead_letters_keep_the_error_and_can_be_replayed_or_dropped(store):
     store.enqueue([("scale", rec(1), "r1"), ("scale", rec(2), "r2")])
     a, b = store.claim("scale", 10, lease=30)

@@ -7,7 +7,7 @@ import hashlib
 
 import httpx
 
-from tests.conftest import FAST_DELIVERY, UPSTREAM_KEYS, wait_for
+from tests.conftest import FAST_DELIVERY, UPSTREAM_KEYS, VENDORS, wait_for
 from tests.ui.conftest import (ADMIN_KEY, OPIK_TO_OPIK_MIRROR_SCALE, admin, api, evaluate, post, put_scores,
                                trace_score)
 
@@ -125,7 +125,7 @@ def test_replay_all_of_one_upstream(ui_proxy, upstreams):
 def test_the_playground_translates_and_reports_what_is_lost(ui_proxy):
     url = ui_proxy()
     vendors = api(url, "/ui/api/vendors")["vendors"]
-    assert set(vendors) == {"opik", "tracia", "scale"}
+    assert set(vendors) == set(VENDORS)
     assert {"name": "evaluate", "method": "POST", "path": "/api/v1/spans/{spanId}/evaluations", "feedback": True} in vendors["tracia"]
     envelope = {"path": "/api/v1/spans/sp_0123456789abcdef/evaluations", "body": {"evaluatorKey": "quality", "value": 0.75, "note": "meh", "colour": "red"}}
     out = post(url, "/ui/api/translate", {"from": "tracia", "to": "opik", "endpoint": "", "payload": envelope}).json()

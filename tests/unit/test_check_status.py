@@ -109,7 +109,7 @@ def test_a_declared_check_is_about_the_whole_request(tmp_path):
         "acme.yaml: checks.one: a check with a status is about the whole request, not an element: unknown root 'item' in 'item.x'")
 
 
-# --- the Scale list, as mappings/scale.yaml declares it ------------------------------------
+# --- the Scale list, as proxy/vendors/scale/mapping.yaml declares it---------------------------
 
 NEITHER = "Either span_id or trace_id must be provided as a query parameter"
 

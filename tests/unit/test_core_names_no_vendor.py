@@ -1,9 +1,9 @@
 """The core knows no vendor by name (README, Architecture).
 
-The core is every module under proxy/ except the vendors' own code: proxy/codecs/ (one
-codec per vendor, and core.py, the functions mappings of any vendor may call) and the
-local fake upstreams proxy/testing*.py. Vendor knowledge lives in mappings/<vendor>.yaml,
-mappings/history/<vendor>.yaml and proxy/codecs/<vendor>.py.
+The core is every module under proxy/ except the vendors' own folders, proxy/vendors/<name>/
+(mapping.yaml, history.yaml, codec.py, fake.py, profile.yaml, fixtures/): the registry
+(proxy/vendors/__init__.py), the vendor-neutral codecs (proxy/codecs/) and the fake upstreams'
+recorder (proxy/testing*.py) are core too.
 
 The check reads the code of each core module: its names and its string literals, not its
 comments and docstrings (which may give a vendor as an example of what the code does in
@@ -23,11 +23,12 @@ import re
 import tokenize
 from pathlib import Path
 
+from proxy import vendors
 from proxy.model import Assessment, Span
 
 ROOT = Path(__file__).resolve().parents[2]
 PROXY = ROOT / "proxy"
-VENDORS = sorted(p.stem for p in (ROOT / "mappings").glob("*.yaml"))
+VENDORS = vendors.names()
 OTHER_VENDORS = ["langfuse", "comet", "stainless", "sgp", "egp"]  # vendors, and vendors' SDK makers, named in the docs
 WIRE_WORDS = [  # distinctive words of a vendor's wire: its field, id and header names
     "assessment_id", "spanId", "evaluatorKey", "feedback_scores", "category_name", "x-selected-account-id",
@@ -46,7 +47,7 @@ def core_modules() -> list[Path]:
     out = []
     for path in sorted(PROXY.rglob("*.py")):
         rel = path.relative_to(PROXY)
-        if rel.parts[0] == "codecs" or (len(rel.parts) == 1 and rel.name.startswith("testing")):
+        if rel.parts[0] == "vendors" and len(rel.parts) > 2:  # proxy/vendors/<name>/...: a vendor's own folder
             continue
         out.append(path)
     return out
@@ -109,7 +110,8 @@ def test_the_word_list_knows_the_vendors():
 def test_the_core_is_what_the_readme_says():
     names = {str(p.relative_to(ROOT)) for p in core_modules()}
     assert "proxy/pipeline.py" in names and "proxy/store/sqlite.py" in names and "proxy/backfill/reader.py" in names
-    assert not any(n.startswith("proxy/codecs/") or n.startswith("proxy/testing") for n in names)
+    assert {"proxy/vendors/__init__.py", "proxy/codecs/__init__.py", "proxy/codecs/core.py", "proxy/testing.py"} <= names
+    assert not any(n.startswith(f"proxy/vendors/{v}/") for n in names for v in VENDORS)
 
 
 def test_no_core_module_names_a_vendor():

@@ -10,16 +10,17 @@ import copy
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from proxy import vendors
 from proxy.errors import ValidationFailed
 from proxy.mapping import WireRequest, codegen, load_all
 
-from .support import FIXTURES, capture
+from .support import capture, decode_input
 
 GENERATED = load_all()
 codegen.INLINE = False
 INTERPRETED = load_all()
 codegen.INLINE = True
-CAPTURES = [(v, p.name) for v in ("opik", "scale", "tracia") for p in sorted((FIXTURES / v).glob("*.json"))
+CAPTURES = [(v, p.name) for v in vendors.names() for p in sorted(vendors.get(v).fixtures.glob("*.json"))
             if GENERATED[v].match(capture(v, p.name)["method"], capture(v, p.name)["path"]) is not None]
 ODD = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=4),
                 st.just("01a20c41-cda1-7a06-b0a1-000000000001"), st.just("[feedback-proxy] {\"name\": \"n\"}"),
@@ -53,8 +54,9 @@ def elements(body) -> list[dict]:
 @pytest.mark.parametrize("vendor,name", CAPTURES)
 def test_each_capture_decodes_alike(vendor, name):
     c = capture(vendor, name)
-    generated = run(GENERATED, vendor, c, copy.deepcopy(c["body"]))
-    interpreted = run(INTERPRETED, vendor, c, copy.deepcopy(c["body"]))
+    body = decode_input(vendor, name)  # JSON as captured, or as the endpoint's wire reads it (OTLP)
+    generated = run(GENERATED, vendor, c, copy.deepcopy(body))
+    interpreted = run(INTERPRETED, vendor, c, copy.deepcopy(body))
     assert same(generated, interpreted)
 
 
@@ -63,7 +65,7 @@ def test_each_capture_decodes_alike(vendor, name):
 def test_mutated_captures_decode_alike(which, data):
     vendor, name = which
     c = capture(vendor, name)
-    body = copy.deepcopy(c["body"])
+    body = copy.deepcopy(decode_input(vendor, name))
     targets = elements(body)
     for _ in range(data.draw(st.integers(0, 3))):
         if not targets:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from proxy import vendors
 from proxy.errors import EncodeError, ValidationFailed
 from proxy.mapping import codegen, load_all
 from proxy.model import Ref, replace
 
-from .support import FIXTURES, decode_capture
+from .support import decode_capture
 
 GENERATED = load_all()
 codegen.INLINE = False
@@ -27,7 +28,7 @@ def _decoded(vendor: str, name: str) -> list:
         return []
 
 
-RECORDS = [rec for v in ("opik", "scale", "tracia") for p in sorted((FIXTURES / v).glob("*.json"))
+RECORDS = [rec for v in vendors.names() for p in sorted(vendors.get(v).fixtures.glob("*.json"))
            for rec in _decoded(v, p.name)]
 CASES = [(vendor, name, i) for vendor, m in GENERATED.items() for name, e in m.endpoints.items()
          for i in range(len(e.cases))]

@@ -5,10 +5,12 @@ import uuid
 import pytest
 
 from proxy import ids
-from proxy.codecs import opik, scale, tracia
 from proxy.idspace import IdSpace
 from proxy.model import Ref
 from proxy.store import MemoryStore
+from proxy.vendors.opik import codec as opik
+from proxy.vendors.scale import codec as scale
+from proxy.vendors.tracia import codec as tracia
 
 from .support import MAPPINGS
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from proxy import vendors
 from proxy.model import Ref, span_key
 from proxy.store import MemoryStore
 
@@ -49,8 +50,7 @@ def run(case: dict):
 
 def test_the_cases_cover_every_ordered_pair_of_vendors():
     pairs = {(load(p)["from"], load(p)["to"]) for p in CASES}
-    vendors = ("opik", "tracia", "scale")
-    assert pairs == {(a, b) for a in vendors for b in vendors}
+    assert pairs == {(a, b) for a in vendors.names() for b in vendors.names()}
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])

@@ -1,6 +1,6 @@
 """Opik validates with Java: its spec's patterns are Java regexes applied to the whole value
 (@Pattern), its "not blank" is Java's String.trim() (@NotBlank). The proxy refuses exactly
-what Opik's server refuses, by the same reading (mappings/opik.yaml `dialect: java`)."""
+what Opik's server refuses, by the same reading (proxy/vendors/opik/mapping.yaml `dialect: java`)."""
 
 from __future__ import annotations
 

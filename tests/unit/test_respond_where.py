@@ -118,7 +118,7 @@ def test_where_rules_are_rules(tmp_path):
         mapping(tmp_path, "kind: {frm: label}\n")
 
 
-# --- the Scale list, as mappings/scale.yaml declares it ------------------------------------
+# --- the Scale list, as proxy/vendors/scale/mapping.yaml declares it---------------------------
 
 def S(value: str) -> Ref:
     return Ref("scale", value)

@@ -12,7 +12,7 @@ from tests.conftest import BASE_PATHS, VENDORS, wait_for
 from tests.integration.shapes import error_of, opik_errors, send_valid
 
 # client vendor -> a primary of another vendor that can hold its VALID request
-OTHER = {"opik": "tracia", "tracia": "opik", "scale": "opik"}
+OTHER = {"opik": "tracia", "tracia": "opik", "scale": "opik", "otel": "opik"}
 
 
 @pytest.mark.parametrize("vendor", VENDORS)

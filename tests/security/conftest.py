@@ -36,7 +36,7 @@ ROUTES = [
     {"name": "opik-route", "from": "opik", "primary": "opik", "mirrors": ["scale"]},
     {"name": "tracia-route", "from": "tracia", "primary": "tracia", "mirrors": ["opik"]},
     {"name": "scale-route", "from": "scale", "primary": "scale", "mirrors": ["opik"]},
-    {"name": "otel-route", "from": "otel", "mirrors": ["opik"]},  # no OTLP collector here: mirrored to Opik
+    {"name": "otel-route", "from": "otel", "primary": "otel", "mirrors": ["opik"]},
 ]
 CLIENTS = [
     {"name": "opik-app", "key": APP_KEYS["opik-app"], "routes": ["opik-route"]},

@@ -52,7 +52,7 @@ class Server:
                 return self
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.kind} server exited with {self.proc.returncode}")
+                    raise RuntimeError(f"{self.kind} server exited with {self.proc.returncode}") from None
                 time.sleep(0.05)
         raise RuntimeError(f"{self.kind} server did not start")
 
@@ -179,6 +179,7 @@ def versions() -> str:
 
 
 def machine() -> str:
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
     mem = _status_kb(os.getpid(), "VmRSS") and int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) // 1024
     return f"{os.cpu_count()} cores ({cpu}), {mem} MiB RAM, {platform.system()} {platform.release()}"

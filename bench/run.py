@@ -81,7 +81,7 @@ def throughput(args, tmp: Path) -> list[dict]:
             for _, server, sc in trio:  # warm-up: connections, caches, the store's first pages
                 wrk(server.url, sc.body, CONNECTIONS, 2, sc.method, sc.headers, sc.path)
             runs: dict[str, list] = {t: [] for t, _, _ in trio}
-            for rep in range(args.reps):  # interleaved, so a busy moment of the machine hits every row alike
+            for _ in range(args.reps):  # interleaved, so a busy moment of the machine hits every row alike
                 for title, server, sc in trio:
                     runs[title].append(measured(server, sc, args.seconds))
                     print(f"  {title}: {runs[title][-1]['rps']:.0f} req/s", file=sys.stderr, flush=True)
@@ -93,7 +93,7 @@ def throughput(args, tmp: Path) -> list[dict]:
             with Server("proxy", free_port(), str(proxy_config(tmp, up.url, sc.routes)), log=log) as proxy:
                 wrk(proxy.url, sc.body, CONNECTIONS, 2, sc.method, sc.headers, sc.path)
                 rows = []
-                for rep in range(args.reps):
+                for _ in range(args.reps):
                     rows.append(measured(proxy, sc, args.seconds))
                     print(f"  c) {sc.title}: {rows[-1]['rps']:.0f} req/s", file=sys.stderr, flush=True)
                 out.append(summary(f"c) {sc.title}", rows, proxy, sc, f"{sc.note}. Mirror: {outcomes(proxy)}" if sc.note else ""))
@@ -102,7 +102,7 @@ def throughput(args, tmp: Path) -> list[dict]:
 
 def fixed_rate(args, setups: list[tuple[str, Server, Scenario]]) -> list[dict]:
     rows: dict[str, list] = {title: [] for title, _, _ in setups}
-    for rep in range(args.reps):
+    for _ in range(args.reps):
         for title, server, sc in setups:
             cmd = [sys.executable, str(HERE / "loadgen.py"), server.url + sc.path, "--rate", str(args.rate), "--seconds", str(args.rate_seconds),
                    "--method", sc.method, "--body", sc.body] + [f"--header={k}:{v}" for k, v in sc.headers.items()]
@@ -173,8 +173,8 @@ def render(res: dict) -> str:
     full = next(r["records_per_s"] for r in dur if "full" in r["store"] and r["per_request"] == 1)
     # The gap of each interleaved pair of runs, and whether the machine let the naive row run clean
     # (a p99 within 5x its p50): on a machine this busy a scheduling stall can land on either row.
-    p99_gap = statistics.median(c - b for b, c in zip(rate[0]["runs_p99"], rate[1]["runs_p99"]))
-    clean = [p99 <= 5 * p50 for p99, p50 in zip(rate[0]["runs_p99"], rate[0]["runs_p50"])]
+    p99_gap = statistics.median(c - b for b, c in zip(rate[0]["runs_p99"], rate[1]["runs_p99"], strict=True))
+    clean = [p99 <= 5 * p50 for p99, p50 in zip(rate[0]["runs_p99"], rate[0]["runs_p50"], strict=True)]
     max_rss = max(r["rss_mb"] for r in t[2:] if "memory://" not in r["title"])  # memory:// keeps every record in the process
     targets = [
         ("Tracia → Opik ≥ 0.7 × the naive pass-through's req/s at 32 connections", f"{tracia['rps']:.0f} / {ceiling:.0f} = {tracia['rps'] / ceiling:.2f}×", tracia["rps"] >= 0.7 * ceiling),

@@ -75,86 +75,15 @@ def serve(args) -> int:
     for line in anonymous_check(cfg, host, args.config):
         logging.getLogger("proxy").warning(line)
     if args.workers > 1:
+        from .supervisor import serve_workers
+
         return serve_workers(cfg, mappings, host, port, args.workers, args.fake_upstreams)
     if args.fake_upstreams:
+        from .testing import start_fakes
+
         start_fakes(cfg)
     app = create_app(cfg, mappings=mappings)
     uvicorn.run(app, **serving.uvicorn_options(cfg, host, port))
-    return 0
-
-
-def serve_workers(cfg, mappings, host: str, port: int, workers: int, fakes: bool) -> int:
-    """`serve --workers N`: N processes, forked from this one, accept on one listening
-    socket; each has its own app, outbox workers and store connections, and they share
-    the work through the store (SQLite's claims take the write lock, PostgreSQL's skip
-    rows locked by another). This process only watches: a worker that dies is started
-    again; SIGTERM or SIGINT stops them all (each finishes what it is answering)."""
-    import contextlib
-    import os
-    import signal
-    import socket
-    import time
-
-    import uvicorn
-
-    from . import serving
-    from .app import create_app
-    from .store import open_store
-
-    log = logging.getLogger("proxy")
-    if cfg.store in ("", "memory://"):
-        raise ConfigError("serve --workers needs a store the processes share (sqlite:///... or postgresql://...), not memory://")
-    # the schema, created once before the workers start
-    store = open_store(cfg.store, cfg.store_sync, cfg.store_busy_timeout)
-    getattr(store, "close", lambda: None)()
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-
-    def start() -> int:
-        pid = os.fork()
-        if pid:
-            return pid
-        code = 1
-        try:  # the child: its own event loop, app and store, built after the fork
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            app = create_app(cfg, mappings=mappings)
-            uvicorn.Server(serving.uvicorn_config(app, cfg, host, port)).run(sockets=[sock])
-            code = 0
-        except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
-            log.exception("worker %d failed", os.getpid())
-        finally:
-            os._exit(code)
-
-    children = {start() for _ in range(workers)}
-    log.info("serving on %s:%d with %d worker processes (pids %s)", host, port, workers, " ".join(map(str, sorted(children))))
-    stopping = False
-
-    def stop(signum, frame) -> None:
-        nonlocal stopping
-        stopping = True
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if fakes:
-        start_fakes(cfg)
-    while children:
-        try:
-            pid, status = os.wait()
-        except ChildProcessError:
-            break
-        children.discard(pid)
-        if not stopping:
-            log.error("worker %d exited (status %d): starting another", pid, status)
-            time.sleep(0.5)
-            children.add(start())
-    sock.close()
     return 0
 
 
@@ -172,27 +101,6 @@ def anonymous_check(cfg, host: str, file: str) -> list[str]:
         return []
     bar = "!" * 78
     return [bar, warning, bar]
-
-
-def start_fakes(cfg) -> list:
-    from urllib.parse import urlsplit
-
-    from .testing import FakeServer, FakeVendor
-
-    started = []
-    for name, up in cfg.upstreams.items():
-        url = urlsplit(up.base_url)
-        if url.hostname in ("127.0.0.1", "localhost") and url.port:
-            try:
-                started.append(FakeServer(FakeVendor(up.vendor), port=url.port).__enter__())
-            except OSError as exc:
-                for fake in started:
-                    fake.__exit__(None, None, None)
-                raise ProxyError(f"--fake-upstreams: cannot listen on port {url.port} ({exc.strerror}) for upstream "
-                                 f"{name!r}, a fake {up.vendor} at {up.base_url}: stop what uses the port, or change "
-                                 "its base_url") from None
-            logging.getLogger("proxy").info("fake %s upstream %r on %s", up.vendor, name, up.base_url)
-    return started
 
 
 def validated(path: str):

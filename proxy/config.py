@@ -14,6 +14,7 @@ Errors name the file, line and key (`config.yaml:7:5: routes::0::primary: ...`).
 from __future__ import annotations
 
 import os
+from functools import partial
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -192,18 +193,19 @@ def interpolate(text: str, env: dict[str, str] | None = None, file: str = "") ->
     lines = text.split("\n")
     for number, line in enumerate(lines, 1):
         code, comment = split_comment(line)
-
-        def sub(m: re.Match) -> str:
-            name, default = m.group(1), m.group(2)
-            if name in env:
-                return env[name]
-            if default is not None:
-                return default
-            raise ConfigError(f"environment variable {name} is not set (write ${{{name}:-}} for an empty default)",
-                              file=file, line=number)
-
-        lines[number - 1] = _ENV.sub(sub, code) + comment
+        lines[number - 1] = _ENV.sub(partial(_variable, env, file, number), code) + comment
     return "\n".join(lines)
+
+
+def _variable(env, file: str, number: int, m: re.Match) -> str:
+    """The value of one ${NAME} or ${NAME:-default} on line `number`."""
+    name, default = m.group(1), m.group(2)
+    if name in env:
+        return env[name]
+    if default is not None:
+        return default
+    raise ConfigError(f"environment variable {name} is not set (write ${{{name}:-}} for an empty default)",
+                      file=file, line=number)
 
 
 def split_comment(line: str) -> tuple[str, str]:

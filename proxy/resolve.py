@@ -102,7 +102,7 @@ class Resolver:
         """The records as the client's reply shows them: under the ids the client knows."""
         if len(resolved) != len(records):
             return records
-        return [replace(r, vendor_id=o.vendor_id) if getattr(o, "vendor_id", None) else r for r, o in zip(resolved, records)]
+        return [replace(r, vendor_id=o.vendor_id) if getattr(o, "vendor_id", None) else r for r, o in zip(resolved, records, strict=True)]
 
     def read(self, mapping: VendorMapping, endpoint: CompiledEndpoint, query: Assessment, ctx: dict, translate) -> Reply:
         ctx = {**ctx, "translate": translate}

@@ -34,12 +34,9 @@ class Router:
         for i, route in enumerate(config.routes):
             if route.src != "*" and route.src not in mappings:
                 raise ConfigError(f"routes[{i}].from: no vendor format {route.src!r}; known: {', '.join(mappings)}, or \"*\"")
-            def bind(name: str) -> Target:
-                t = targets[name]
-                cases = route.overrides.get(name, [])
-                return t.with_overrides(t.mapping.compile_overrides(cases, f"routes[{i}].overrides.{name}"))
-
-            compiled = RouteTargets(i, bind(route.primary) if route.primary else None, tuple(bind(n) for n in route.mirrors), route.untranslatable)
+            primary = _bind(targets, route, i, route.primary) if route.primary else None
+            mirrors = tuple(_bind(targets, route, i, n) for n in route.mirrors)
+            compiled = RouteTargets(i, primary, mirrors, route.untranslatable)
             self._routes.append(compiled)
             for vendor in mappings if route.src == "*" else [route.src]:
                 self._by_vendor.setdefault(vendor, compiled)
@@ -67,3 +64,10 @@ class Router:
             if isinstance(rec, Span):
                 for vendor in vendors:
                     self._spaces[vendor].alias(rec, event_ms(rec.start_time))
+
+
+def _bind(targets: dict[str, Target], route, i: int, name: str) -> Target:
+    """The upstream `name` as route `i` sends to it: with the route's overrides of its encode."""
+    t = targets[name]
+    cases = route.overrides.get(name, [])
+    return t.with_overrides(t.mapping.compile_overrides(cases, f"routes[{i}].overrides.{name}"))

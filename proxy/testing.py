@@ -18,6 +18,7 @@ import asyncio
 import gzip
 import itertools
 import json
+import logging
 import random
 import re
 import socket
@@ -25,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -33,6 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import vendors
+from .errors import ProxyError
 
 
 @dataclass
@@ -162,3 +165,22 @@ class FakeServer:
     def __exit__(self, *exc: Any) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+
+def start_fakes(cfg) -> list:
+    """`serve --fake-upstreams`: a fake of each upstream whose base_url is on this machine, on its port."""
+
+    started = []
+    for name, up in cfg.upstreams.items():
+        url = urlsplit(up.base_url)
+        if url.hostname in ("127.0.0.1", "localhost") and url.port:
+            try:
+                started.append(FakeServer(FakeVendor(up.vendor), port=url.port).__enter__())
+            except OSError as exc:
+                for fake in started:
+                    fake.__exit__(None, None, None)
+                raise ProxyError(f"--fake-upstreams: cannot listen on port {url.port} ({exc.strerror}) for upstream "
+                                 f"{name!r}, a fake {up.vendor} at {up.base_url}: stop what uses the port, or change "
+                                 "its base_url") from None
+            logging.getLogger("proxy").info("fake %s upstream %r on %s", up.vendor, name, up.base_url)
+    return started

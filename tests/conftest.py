@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -150,8 +151,7 @@ def parked(caplog, url: str, **waiting: int) -> None:
     exactly `waiting` (e.g. scale=1). Needs INFO records of `proxy.delivery`
     (caplog.set_level("INFO", logger="proxy.delivery"))."""
     for upstream in waiting:
-        wait_for(lambda: any(f"for {upstream} waits for what it lacks" in r.getMessage() for r in caplog.records),
-                 what=f"a record parked by the {upstream} worker")
+        wait_for(partial(_logged, caplog, f"for {upstream} waits for what it lacks"), what=f"a record parked by the {upstream} worker")
     seen: list[dict] = [{}]
 
     def only_those() -> bool:
@@ -162,6 +162,10 @@ def parked(caplog, url: str, **waiting: int) -> None:
         wait_for(only_those, what=f"nothing but {waiting} waiting in the outbox of {url}")
     except AssertionError as exc:
         raise AssertionError(f"{exc}; waiting: {seen[0]}") from None
+
+
+def _logged(caplog, text: str) -> bool:
+    return any(text in r.getMessage() for r in caplog.records)
 
 
 def assert_upstream_credentials(upstreams: dict) -> int:

@@ -137,11 +137,11 @@ class Backfill:
             raise ConfigError(f"history of {self.source.vendor}: {req.write.name!r} writes to {req.write.spec.endpoint!r}, which names "
                               "assessments by an id: a back-fill write must be one that creates")
         echoes = [self._echo(rec) for rec in resolved]
-        kept = [(rec, el.known_as) for rec, (_, el), echo in zip(resolved, decoded, echoes) if not echo]
+        kept = [(rec, el.known_as) for rec, (_, el), echo in zip(resolved, decoded, echoes, strict=True) if not echo]
         commit.remember(self.proxy, [rec for rec, _ in kept], [key for _, key in kept], pending)
         self.tally.add(self.tally.records, req.write.name, len(resolved))
         fresh = []
-        for rec, (_, el), echo in zip(resolved, decoded, echoes):
+        for rec, (_, el), echo in zip(resolved, decoded, echoes, strict=True):
             if echo:  # what the target has from live traffic, read back from the source
                 self.tally.present += 1
                 continue

@@ -47,7 +47,7 @@ class Reader:
                 follows = await self._follow(lst, items)
                 number += 1
                 nxt = lst.after(state, answer, items)
-                yield Page(index, number, list(zip(items, follows)), nxt, lst.total(answer),
+                yield Page(index, number, list(zip(items, follows, strict=True)), nxt, lst.total(answer),
                        lst.item_id(items[-1]) if items else None)
                 state = nxt
 

@@ -58,13 +58,13 @@ class Decoder:
         return req.write.endpoint.decode(wire or req.wire, ctx)
 
     def _identified(self, records: list, elements: list[Element]) -> list[tuple[object, Element]]:
-        for rec, el in zip(records, elements):
+        for rec, el in zip(records, elements, strict=True):
             if isinstance(rec, Span):
                 continue
             if el.at and rec.created_at is None:
                 rec.created_at = el.at
             rec.id = self._accepted_as(rec, el.known_as) or rec.id
-        return list(zip(records, elements))
+        return list(zip(records, elements, strict=True))
 
     def _accepted_as(self, rec: Assessment, known_as: str | None) -> str | None:
         if known_as:

@@ -47,7 +47,7 @@ async def send_translated(transport: Transport, target: Target, records: list[As
     results = await asyncio.gather(*(target.send(transport, r) for r in requests), return_exceptions=True)
     failure: UpstreamError | None = None
     undelivered: list[Assessment] = []
-    for req, res in zip(requests, results):
+    for req, res in zip(requests, results, strict=True):
         if isinstance(res, UpstreamError):
             res.upstream = target.name
             failure = failure or res

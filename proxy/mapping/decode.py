@@ -3,7 +3,7 @@
     decode = compile_decode(spec.decode, vendor, endpoint)
     records = decode(WireRequest(...), ctx)
 
-The rules run as generated code (codegen.decode_records): one loop over the request's
+The rules run as generated code (codegen_decode.decode_records): one loop over the request's
 elements; where it meets something a rule refuses, the interpreter (interpret.py) runs the
 rules instead and words every refusal.
 """
@@ -16,7 +16,7 @@ from typing import Any, Callable
 from .. import ids, vendors
 from ..errors import Violation, ValidationFailed
 from ..model import ID_FIELDS, KINDS, Assessment, Ref, Span, span_key
-from . import carry, codegen
+from . import carry, codegen_decode
 from .checks import RuleViolation
 from .fields import compile_fields
 from .paths import MISSING, compile_getter
@@ -55,7 +55,7 @@ class CompiledDecode:
         self.overwrites = spec.overwrites
         self.key = spec.key
         self.kind = KINDS[spec.record]
-        self.records_of = codegen.decode_records(self.kind, fields.forms, list(checks.forms.values()), DECODE_ROOTS,
+        self.records_of = codegen_decode.decode_records(self.kind, fields.forms, list(checks.forms.values()), DECODE_ROOTS,
                                                  vendor, spec.uncarry)
 
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:

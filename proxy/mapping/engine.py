@@ -66,11 +66,16 @@ class CompiledCase:
         for item in elements:
             src["item"] = item
             params = fill(self.params, src, rec, ctx)
-            path = _PARAM.sub(lambda m: quote(str(params.get(m.group(1), "")), safe=""), self.template)
+            path = fill_path(self.template, params)
             query = fill(self.query, src, rec, ctx) or None
             body = fill(self.body, src, rec, ctx) if self.body is not None else None
             out.append((path, query, body))
         return out
+
+
+def fill_path(template: str, params: dict) -> str:
+    """/spans/{id}/feedback -> /spans/abc%2F1/feedback: each parameter percent-encoded."""
+    return _PARAM.sub(lambda m: quote(str(params.get(m.group(1), "")), safe=""), template)
 
 
 class CompiledEndpoint:
@@ -125,7 +130,7 @@ class CompiledEndpoint:
     def learn(self, status: int, body: Any, headers: dict) -> dict:
         src = {"body": body, "header": headers, "ctx": {"status": status}}
         out: dict = {}
-        for name, put, run, _ in self.learn_fields:
+        for _name, put, run, _ in self.learn_fields:
             try:
                 v = run(src)
             except RuleViolation:

@@ -96,7 +96,7 @@ def _encode_feeds(case) -> dict[str, list[str]]:
     into = f"{case.spec.group.into}[]." if case.spec.group else ""
     sections = [("body", case.spec.body or {}), ("path", case.spec.params), ("query", case.spec.query)]
     if case.spec.reuse:
-        sections.append(("body", {"(as a create)": Rule(src=f) for f in FIELDS}))
+        sections.append(("body", {"(as a create)": Rule(src=list(FIELDS))}))  # every field, as its create sends it
     for section, rules in sections:
         for name, rule in rules.items():
             target = f"{into}{name}" if section == "body" else f"{section}.{name}"

@@ -113,7 +113,7 @@ class VendorMapping:
                 continue
             for case, made in built:
                 self._collect(case, rec, ctx, made, out, groups)
-        for (name, *_), (case, method, path, query, items) in groups.items():
+        for _key, (case, method, path, query, items) in groups.items():
             out.extend(_grouped(case, method, path, query, items))
         return out, refused
 

@@ -65,7 +65,7 @@ def test_translate_explain_reports_every_ordered_pair(src, dst):
     assert result["to"] == dst
     assert report.startswith(f"{src} ")
     lines = report.splitlines()
-    assert any(l.strip().startswith(("kept", "lost", "dropped", "waits")) for l in lines), report
+    assert any(line.strip().startswith(("kept", "lost", "dropped", "waits")) for line in lines), report
     assert "kept," in lines[-1] and "lost or dropped" in lines[-1]
     sent_or_refused = len(result["requests"]) + len(result["refused"])
     assert sent_or_refused >= 1

@@ -142,12 +142,25 @@ def translate(args) -> int:
         raise ConfigError(f"stdin is not JSON: {exc}") from None
     result = run(mappings, args.src, args.dst, payload, args.endpoint, secret=cfg.id_secret if cfg else "feedback-proxy")
     out = {"from": f"{result.source} {result.endpoint}", "to": result.target,
-           "requests": [{"method": r.method, "path": r.path, **({"query": r.query} if r.query else {}), "body": r.body} for r in result.requests],
+           "requests": [{"method": r.method, "path": r.path, **({"query": r.query} if r.query else {}),
+                         "body": _as_sent(mappings[args.dst], r)} for r in result.requests],
            "refused": [{"record": f"{rec.op} on a {rec.entity}", "why": why} for rec, why in result.refused]}
     print(json.dumps(out, indent=2, default=str))
     if args.explain:
         print(explain.render(result.report, result.source, result.endpoint, result.target))
     return 0
+
+
+def _as_sent(mapping, req):
+    """A request's body as the upstream would get it: JSON, or where the vendor's wire is not JSON
+    (a mapping's wire.send), its JSON form (e.g. OTLP JSON rather than protobuf)."""
+    endpoint = mapping.endpoints.get(req.endpoint)
+    if req.body is None or endpoint is None or endpoint.send_body is None:
+        return req.body
+    try:
+        return json.loads(endpoint.send_body(req.body, {"encoding": "json"})[0])
+    except (ProxyError, ValueError, TypeError):
+        return req.body
 
 
 def _store(args):

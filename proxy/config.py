@@ -17,7 +17,7 @@ import os
 from functools import partial
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -62,6 +62,7 @@ class Upstream(Strict):
     headers: dict[str, str] = {}
     timeout: float = Field(10.0, gt=0, description="seconds for one request to this upstream")
     delivery: Delivery | None = None  # overrides the top-level delivery settings for this upstream
+    options: dict[str, Any] = {}  # what its vendor's codec reads when it writes a request (spec.Wire.send)
 
     @model_validator(mode="after")
     def _url(self):

@@ -72,6 +72,13 @@ class PayloadTooLarge(RequestError):
     code = "PAYLOAD_TOO_LARGE"
 
 
+class UnsupportedMediaType(RequestError):
+    """A body in a Content-Type the endpoint's wire does not define (a mapping's `wire.request` says)."""
+
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     """One broken constraint in a request body.

@@ -45,8 +45,11 @@ def build(mappings: dict[str, VendorMapping], version: str = "") -> dict:
                     op["security"] = [{scheme: []}]
                     op["responses"]["401"] = {"description": "no key, or a key the proxy does not know"}
                     op["responses"]["403"] = {"description": "a known client on a route or vendor it may not use"}
-                if ep.spec.decode is not None and ep.method not in _NO_BODY:
-                    op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_schema(ep.spec.decode)}}}
+                if ep.spec.wire is not None and ep.spec.wire.request:  # a body a codec reads (spec.Wire): not JSON's schema
+                    op["requestBody"] = {"required": False, "description": f"read by {ep.spec.wire.request}",
+                                         "content": {"*/*": {"schema": {}}}}
+                elif len(ep.spec.decodes) == 1 and ep.method not in _NO_BODY:
+                    op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_schema(ep.spec.decodes[0])}}}
                 paths.setdefault(path, {})[ep.method.lower()] = op
     return {"openapi": "3.0.3",
             "info": {"title": "feedback-proxy ingress", "version": version or "1",
@@ -58,7 +61,7 @@ def build(mappings: dict[str, VendorMapping], version: str = "") -> dict:
 def _parameters(spec) -> list[dict]:
     out = [{"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}} for p in _PARAM.findall(spec.path)]
     seen = set()
-    for rule in _rules(spec.decode):
+    for rule in [r for decode in spec.decodes for r in _rules(decode)]:
         for steps in _sources(rule):
             if steps[0] == "query" and len(steps) == 2 and steps[1] not in seen:
                 seen.add(steps[1])

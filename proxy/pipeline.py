@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from . import auth, ids, ingress, replies
 from .config import Config, delivery_for
@@ -48,6 +48,7 @@ class Incoming:
     request_id: str = field(default_factory=lambda: os.urandom(16).hex())  # as uuid4().hex, without the UUID object
     client: str | None = None  # the authenticated client's name (None: anonymous)
     forward_credentials: bool = False  # its own vendor credentials go to a same-vendor primary
+    decoded: Any = None  # the body as the endpoint read it (JSON, or its wire's codec): a wire's reply reads it
 
 
 class Proxy:
@@ -65,7 +66,7 @@ class Proxy:
         found = self._match(req)
         refused = self._admit(req, found)
         if refused is not None:
-            return refused
+            return self._on_wire(found[1], found[2], req, refused) if found is not None else refused
         if found is None:
             return await self._unknown_path(req)
         mapping, endpoint, params, prefix = found
@@ -87,9 +88,17 @@ class Proxy:
             why = f"the proxy could not take the request now ({type(exc).__name__}); retry later"
             reply = mapping.error(503, "UNAVAILABLE", why, endpoint=endpoint.name)
             reply.headers["retry-after"] = "1"
+        reply = self._on_wire(endpoint, params, req, reply)
         self.metrics.request(mapping.vendor, endpoint.name, reply.status)
         log.info("request %s: %s %s %s -> %d (%.1f ms)", req.request_id, req.method, req.path, endpoint.name, reply.status, (time.perf_counter() - started) * 1000)
         return reply
+
+    @staticmethod
+    def _on_wire(endpoint: CompiledEndpoint, params: dict, req: Incoming, reply: Reply) -> Reply:
+        """The answer on the client's wire, where the endpoint declares one (its mapping's `wire.reply`)."""
+        if endpoint.reply_wire is None:
+            return reply
+        return endpoint.reply_wire(reply, WireRequest(req.method, params, req.query, req.headers, req.decoded))
 
     def _match(self, req: Incoming):
         for mapping in self.mappings.values():
@@ -111,8 +120,9 @@ class Proxy:
                 return None
         route = self.router.route_for(mapping.vendor)
         try:
-            client = self.gate.authenticate(mapping.spec.auth, req.headers, mapping.vendor, route.index if route else None,
-                                            found[1].name if found is not None else None)
+            endpoint = found[1].name if found is not None else None
+            client = self.gate.authenticate(mapping.spec.auth, req.headers, mapping.vendor,
+                                            route.index if route else None, endpoint)
         except RequestError as exc:
             name = found[1].name if found is not None else "unknown"
             log.warning("request %s: %s %s (%s %s) refused %d: %s", req.request_id, req.method, req.path, mapping.vendor, name, exc.status, exc.message)
@@ -158,7 +168,11 @@ class Proxy:
         if req.read is not None:
             req.body, req.read = await req.read(), None
         raw = ingress.inflate(req.body, req.headers.get("content-encoding"), self.config.limits.max_inflated_bytes)
-        body = ingress.parse_json(raw, self.config.limits) if raw else None
+        if endpoint.read_body is not None:  # a wire that is not JSON: its codec reads it (spec.Wire)
+            body = endpoint.read_body(raw, req.headers, self.config.limits)
+        else:
+            body = ingress.parse_json(raw, self.config.limits) if raw else None
+        req.decoded = body
         make_id = ids.record_ids(self.config.id_secret, req.request_id, int(time.time() * 1000))
         decoding = {"request_id": req.request_id, "make_id": make_id}
         records = endpoint.decode(WireRequest(req.method, params, req.query, req.headers, body), decoding)
@@ -179,7 +193,8 @@ class Proxy:
         resolved = await reading(self.store, self.resolver.resolve, records, not same)
         if any(isinstance(r, Span) for r in resolved):  # their ids, where the route's upstreams take them as they are
             await reading(self.store, self.router.alias, route, resolved)
-        fresh = frozenset(r.id for r in records if isinstance(r, Assessment))  # made just now: no upstream has named them
+        # made just now: no upstream has named them (a keyed record's id another request may have made)
+        fresh = frozenset(r.id for r in records if isinstance(r, Assessment) and not r.origin.get("keyed"))
         writes = Writes()  # committed with every other request's in flight, before the answer
         later: list[Assessment] = []  # what a translated primary did not take (a partial failure)
         if same:

@@ -46,6 +46,7 @@ class Received:
     headers: dict[str, str]
     body: Any
     at: float = field(default_factory=time.time)  # when it arrived
+    raw: bytes = b""  # the body as it arrived, inflated
 
 
 @dataclass
@@ -58,7 +59,8 @@ class Fault:
 
 class FakeVendor:
     """Records, injects faults, answers slowly; how it answers is the vendor's fake.py
-    (`answer(fake, received, url)`, and `history()`: what its read API serves)."""
+    (`answer(fake, received, url)`, and `history()`: what its read API serves; `read_body(raw,
+    path, headers)`, where the vendor's wire is not JSON: what `received[i].body` holds)."""
 
     def __init__(self, vendor: str):
         if vendor not in vendors.names():
@@ -84,9 +86,11 @@ class FakeVendor:
         raw = await request.body()
         if request.headers.get("content-encoding") == "gzip":
             raw = gzip.decompress(raw)
-        body = json.loads(raw) if raw else None
         raw_path = request.scope.get("raw_path")  # as it arrived, percent-encoding kept
-        rec = Received(request.method, raw_path.decode("latin-1") if raw_path else request.url.path, dict(request.query_params), {k.lower(): v for k, v in request.headers.items()}, body)
+        path, headers = raw_path.decode("latin-1") if raw_path else request.url.path, {k.lower(): v for k, v in request.headers.items()}
+        reader = getattr(self._answers, "read_body", None)  # a wire that is not JSON: the vendor's fake.py reads it
+        body = reader(raw, path, headers) if reader is not None else json.loads(raw) if raw else None
+        rec = Received(request.method, path, dict(request.query_params), headers, body, raw=raw)
         if self.faults:
             fault = self.faults.pop(0)
             self.received.append(rec)  # on arrival: a slow answer must not land in a later test

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from . import ids
+from . import ids, jsonio
 from .config import Upstream
 from .delivery.target import Target
 from .errors import ConfigError
@@ -40,6 +40,9 @@ def translate(mappings: dict[str, VendorMapping], src: str, dst: str, payload: A
     ep = _endpoint(source, endpoint, req)
     if ep.decode is None:
         raise ConfigError(f"{src} endpoint {ep.name!r} carries no feedback to translate")
+    if ep.read_body is not None:  # a wire its codec reads (spec.Wire): stdin is its JSON form
+        wire = req["wire"]
+        wire.body = ep.read_body(jsonio.dumps(wire.body), {**wire.headers, "content-type": "application/json"}, None)
     request_id = uuid.uuid4().hex
     now = int(time.time() * 1000)
     records = ep.decode(req["wire"], {"request_id": request_id, "make_id": ids.record_ids(secret, request_id, now)})

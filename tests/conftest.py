@@ -46,6 +46,17 @@ def sample(vendor: str, name: str) -> dict:
     return json.loads((vendors.get(vendor).fixtures / name).read_text())
 
 
+def sample_wire(vendor: str, name: str) -> tuple[bytes, str]:
+    """A captured request's body as it went on the wire, and its Content-Type: JSON as captured,
+    or the bytes a capture of a body that is not JSON keeps (body_info.body_base64: protobuf)."""
+    import base64
+
+    c = sample(vendor, name)
+    ctype = next((v for k, v in (c.get("headers") or {}).items() if k.lower() == "content-type"), "application/json")
+    kept = (c.get("body_info") or {}).get("body_base64")
+    return (base64.b64decode(kept) if c.get("body") is None and kept else json.dumps(c["body"]).encode()), ctype
+
+
 @pytest.fixture(scope="session")
 def fakes():
     """One running fake per vendor for the whole session; emptied before each test."""
@@ -93,8 +104,8 @@ def live_proxy(fakes, upstreams, mappings):
 
     def start(routes: list[dict], upstream_patch: dict[str, dict] | None = None, **extra: Any) -> str:
         ups = upstream_config(fakes)
-        for name, fields in (upstream_patch or {}).items():
-            ups[name].update(fields)
+        for name, fields in (upstream_patch or {}).items():  # a name of its own: one more upstream
+            ups.setdefault(name, {}).update(fields)
         extra.setdefault("delivery", FAST_DELIVERY)
         cfg = Config.model_validate({"upstreams": ups, "routes": routes, **extra})
         # each proxy its own in-memory store unless the test names one: no test sees another's records

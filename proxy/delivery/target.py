@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import jsonio
 from ..config import Upstream
-from ..errors import UpstreamError
+from ..errors import EncodeError, ProxyError, UpstreamError
 from ..mapping import VendorMapping
 from ..idspace import IdSpace, alias_record
 from ..model import Assessment, OutRequest, Span, replace, span_key
@@ -206,8 +206,17 @@ class Target:
             from urllib.parse import urlencode
 
             url += "?" + urlencode(req.query)
-        headers = {"content-type": "application/json", **self.headers} if req.body is not None else dict(self.headers)
-        body = jsonio.dumps(req.body) if req.body is not None else None
+        endpoint = self.mapping.endpoints.get(req.endpoint)
+        if req.body is None:
+            body, headers = None, dict(self.headers)
+        elif endpoint is not None and endpoint.send_body is not None:  # a wire that is not JSON (spec.Wire)
+            try:
+                body, content_type = endpoint.send_body(req.body, self.upstream.options)
+            except (ProxyError, ValueError, TypeError) as exc:
+                raise EncodeError(f"{req.endpoint}: its body cannot be written: {getattr(exc, 'message', exc)}") from None
+            headers = {"content-type": content_type, **self.headers}
+        else:
+            body, headers = jsonio.dumps(req.body), {"content-type": "application/json", **self.headers}
         return await transport.send(req.method, url, headers, body, self.upstream.timeout)
 
 

@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import time
 
-from ..errors import Refusal, UpstreamError
+from ..errors import EncodeError, Refusal, UpstreamError
 from ..mapping.vendor import skipped
 from ..model import OutRequest, subject_key
 from ..observe import delivering
@@ -75,7 +75,7 @@ class Worker:
             except Exception as exc:
                 failures += 1
                 self.problem = f"{type(exc).__name__}: {exc}"
-                wait = min(ROUND_BACKOFF_MAX, self.poll * 2 ** (failures - 1))
+                wait = min(ROUND_BACKOFF_MAX, self.poll * 2 ** min(failures - 1, 30))  # no float overflow, however long
                 log.error("delivery round for %s failed (%d in a row), next in %.1f s: %s",
                           self.upstream, failures, wait, self.problem, exc_info=failures == 1)
                 await self._idle(wait)
@@ -176,6 +176,8 @@ class Worker:
                 resp = await target.send(self.transport, req)
         except UpstreamError as exc:  # no answer: a create may have arrived all the same, unless it never left
             return await self._failed(tally.unsettled(items), exc.message, None, maybe_sent=not exc.unsent)
+        except EncodeError as exc:  # its bytes could not be written (a mapping's wire.send): never sent, never will be
+            return await asyncio.to_thread(self._bury_all, tally.unsettled(items), f"{self.upstream}: {exc.message}")
         if resp.status < 300:
             refused = target.rejected(req, resp)  # a 207: some items refused, each with its message
             if refused:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .. import vendors
+from .. import ids, vendors
 from ..errors import Violation, ValidationFailed
 from ..model import ID_FIELDS, KINDS, Assessment, Ref, Span, span_key
 from . import carry, codegen_decode
@@ -57,11 +57,19 @@ class CompiledDecode:
         self.partial = spec.partial
         self.missing_ok = spec.missing_ok
         self.list_body = spec.list_body and self.each_loc == ("body",)
+        self.key = spec.key
         self.kind = KINDS[spec.record]
         self.records_of = codegen_decode.decode_records(self.kind, fields.forms, list(checks.forms.values()), DECODE_ROOTS,
                                                  vendor, spec.uncarry)
 
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
+        records = self._decode(req, ctx)
+        if self.key:
+            for rec in records:
+                rec.id = keyed_id(self.vendor, [getattr(rec, f) for f in self.key])
+        return records
+
+    def _decode(self, req: WireRequest, ctx: dict) -> list[Assessment]:
         src = sources(req, ctx)
         bad: list[Violation] = []
         listed_body = self.list_body and isinstance(req.body, list)
@@ -82,6 +90,8 @@ class CompiledDecode:
             ctx["listed"] = listed
         # one per request: never changed in place
         origin = {"vendor": self.vendor, "endpoint": self.endpoint, "overwrites": self.overwrites}
+        if self.key:  # its id is made from its key: another request may have made it already (not fresh)
+            origin["keyed"] = True
         if self.missing_ok:
             origin["missing_ok"] = True
         if not self.partial or not listed:
@@ -169,6 +179,13 @@ class CompiledDecode:
 ASSESSMENT_FIELDS = set(Assessment.__dataclass_fields__)
 
 
+def keyed_id(vendor: str, values: list) -> str:
+    """A record's id made from what identifies it (a decode's `key`): the same values, the same
+    id, on any request and any instance."""
+    text = "\x1f".join(str(getattr(v, "value", v)) for v in values)
+    return ids.derived_uuid7("record key", f"{vendor}\x1f{text}", 0)
+
+
 class CheckedDecode(CompiledDecode):
     """A decode with checks that answer with a status of their own (refusals.py): they
     run once the request has passed every other rule."""
@@ -212,6 +229,30 @@ class CasesDecode(CompiledDecode):
         if bad:
             raise ValidationFailed(bad)
         return records
+
+
+class Decodes:
+    """Several decodes of one request (an endpoint's `decode` and `also_decode`): their records in order.
+    Each part's record ids continue the numbering of the parts before it, so no two records of
+    the request share one."""
+
+    def __init__(self, parts: list[CompiledDecode]):
+        self.parts = parts
+        self.kind = parts[0].kind  # the first part's: what a reader of one kind asks (back-fill)
+
+    def __call__(self, req: WireRequest, ctx: dict) -> list:
+        records: list = []
+        make_id = CompiledDecode._make_id(ctx)
+        for part in self.parts:
+            start = len(records)
+            records += part(req, {**ctx, "make_id": lambda index, start=start: make_id(start + index)})
+        return records
+
+
+def compile_decodes(specs: list, vendor: str, endpoint: str) -> CompiledDecode | Decodes | None:
+    """An endpoint's decode (spec.Endpoint.decodes): none, one, or several in order."""
+    parts = [compile_decode(spec, vendor, endpoint) for spec in specs]
+    return None if not parts else parts[0] if len(parts) == 1 else Decodes(parts)
 
 
 def compile_decode(spec, vendor: str, endpoint: str) -> CompiledDecode:

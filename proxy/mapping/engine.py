@@ -15,11 +15,12 @@ import re
 from typing import Any, Callable
 from urllib.parse import quote, unquote
 
+from .. import vendors
 from ..errors import EncodeError, Violation, ValidationFailed
 from ..model import Assessment, Reply
 from . import codegen, ir
 from .conditions import compile_condition
-from .decode import DECODE_ROOTS, WireRequest, compile_decode, sources
+from .decode import DECODE_ROOTS, WireRequest, compile_decodes, sources
 from .fields import compile_fields, fill
 from .paths import MISSING, compile_getter
 from .checks import RuleViolation
@@ -92,7 +93,12 @@ class CompiledEndpoint:
     def __init__(self, name: str, spec: Endpoint, vendor: str):
         self.name, self.spec, self.vendor = name, spec, vendor
         self.method = spec.method.upper()
-        self.decode = compile_decode(spec.decode, vendor, name) if spec.decode else None
+        self.decode = compile_decodes(spec.decodes, vendor, name)
+        wire = spec.wire
+        # codec functions for a wire that is not JSON (spec.Wire); None: JSON
+        self.read_body = vendors.function(wire.request) if wire and wire.request else None
+        self.reply_wire = vendors.function(wire.reply) if wire and wire.reply else None
+        self.send_body = vendors.function(wire.send) if wire and wire.send else None
         self.cases = [CompiledCase(c, spec, name) for c in spec.encode]
         r = spec.respond
         self.answers = [Answer(c) for c in r.cases] + [Answer(r)] if r else []  # the first whose `when` holds

@@ -19,8 +19,12 @@ _CANONICAL = frozenset(FIELDS) | frozenset(SPAN_FIELDS)  # an assessment's field
 
 
 def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
-    decode = endpoint.spec.decode
-    feeds = _decode_feeds(decode)
+    decodes = endpoint.spec.decodes  # one, or several (records of several kinds from one request)
+    feeds: dict[str, str] = {}
+    for decode in decodes:
+        for wire_path, canonical in _decode_feeds(decode).items():
+            feeds.setdefault(wire_path, canonical)
+    merged = {k: v for decode in decodes for k, v in _ignored_of(decode).items()}
     rows: list[dict] = []
     reaches: dict[str, list[str]] = {}
     lost: dict[str, str] = {}
@@ -40,8 +44,8 @@ def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
                 lost.setdefault(f, case.spec.lost.get(f) or f"{target.vendor} {case.name} has no place for it")
     for leaf, canonical in _inputs(wire, feeds):
         if canonical is None:
-            ignored = {**{k: v for c in decode.cases for k, v in c.ignored.items()}, **decode.ignored}  # a case's too
-            why = ignored.get(leaf.split(".")[-1]) or ignored.get(leaf) or "the proxy does not read it"
+            ignored = _ignored_for(leaf, decodes, merged)
+            why = ignored.get(leaf) or _ignored_above(leaf, ignored) or "the proxy does not read it"
             rows.append({"input": leaf, "canonical": None, "output": None, "status": "dropped", "note": why})
         elif canonical in reaches:
             rows.append({"input": leaf, "canonical": canonical, "output": ", ".join(reaches[canonical]), "status": "kept"})
@@ -53,6 +57,29 @@ def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
         status = "skipped" if getattr(why, "skip", False) else "waits" if getattr(why, "missing", None) else "lost"
         rows.append({"input": "(whole record)", "canonical": f"{rec.op} on a {rec.entity}" + (f" named {rec.name!r}" if rec.name else ""), "output": None, "status": status, "note": why})
     return rows
+
+
+def _ignored_for(leaf: str, decodes: list, merged: dict[str, str]) -> dict[str, str]:
+    """The `ignored` of the decode whose elements hold the leaf (an endpoint with several:
+    also_decode), else every decode's."""
+    for decode in decodes:
+        if decode.each and (leaf.startswith(decode.each + "[*]") or leaf.startswith(decode.each + ".")):
+            return _ignored_of(decode)
+    return merged
+
+
+def _ignored_of(decode) -> dict[str, str]:
+    """A decode's `ignored`, with its cases' (elements of several kinds)."""
+    return {**{k: v for case in decode.cases for k, v in case.ignored.items()}, **decode.ignored}
+
+
+def _ignored_above(leaf: str, ignored: dict[str, str]) -> str | None:
+    """Why the decode ignores a leaf: the reason given for it, or for the outermost field
+    above it (`resource` for body.spans[*].resource.service.name)."""
+    for step in re.split(r"\.|\[\*\]", leaf)[1:]:
+        if step in ignored:
+            return ignored[step]
+    return None
 
 
 def _decode_feeds(decode) -> dict[str, str]:

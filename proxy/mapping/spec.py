@@ -9,6 +9,8 @@
         method: POST
         path: /api/v1/spans/{spanId}/evaluations
         decode:   {each?, items?, fields: {canonical: rule}, checks?: {name: rule, status?, message?}, ignored?, uncarry?}
+        also_decode: [{...as decode}]   # further decodes of the same request: records of other kinds (OTLP spans, events)
+        wire:     {request?, reply?, send?}  # codec functions for a body that is not JSON (Wire)
         respond:  {status, body?: {wire: rule}, headers?: {name: rule}, each?: key, where?: {wire: rule}}
         encode:   [{accepts, when?, params?, query?, body?, each?, group?, lost?, skip?}, ...]
         learn:    {name: rule}          # ids to remember from this vendor's own answer
@@ -26,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .. import vendors
 from ..errors import ConfigError
+from ..model import FIELDS
 from .conditions import Condition
 from .rules import Rule
 
@@ -66,6 +69,17 @@ class Decode(Strict):
     # Elements of different kinds in one list: the first case whose `when` holds decodes an element
     # (its record, fields, checks); `fields` above is then what every case shares.
     cases: list["DecodeCase"] = []
+    # canonical fields that identify a record: the same values on any request are the same record
+    # (its id made from them), however close together two requests carrying it come (OTel's results)
+    key: list[str] = []
+
+    @field_validator("key")
+    @classmethod
+    def _key_fields(cls, v: list[str]) -> list[str]:
+        unknown = [f for f in v if f not in FIELDS or f in ("id", "origin")]
+        if unknown:
+            raise ValueError(f"key: {unknown[0]!r} is not a canonical field that can identify a record")
+        return v
 
 
 class DecodeCase(Strict):
@@ -136,6 +150,34 @@ class Rejects(Strict):
     message: list[str] = ["message"]  # the keys of a refused item that say why, joined
 
 
+class Wire(Strict):
+    """An endpoint whose wire is not JSON (OTLP's protobuf, or JSON that only a codec reads right):
+    codec functions, named "<codec>.<function>" as a rule's `fn:` and pure as they are, that the
+    engine calls where it would read or write JSON. Each is optional; without one, JSON.
+
+      request: (raw: bytes, headers: dict, limits) -> the body the decode rules read (`body.`).
+               `raw` is inflated and within the size limits; `headers` have lower-case names;
+               `limits` are the config's (depth, items, string length) for what it parses.
+               A body it cannot read raises a RequestError (BadRequest 400, UnsupportedMediaType
+               415, ...), answered as any other, in the vendor's `error:` shape.
+      reply:   (reply: Reply, request: WireRequest) -> the Reply on the client's wire. Every answer
+               of the endpoint goes through it, errors too; `request.body` is what `request` read
+               (None when the request failed before it was read).
+      send:    (body, options: dict) -> (bytes, content type): the body of a request to an
+               upstream of this vendor, from what the endpoint's `encode` built; `options` is the
+               upstream's `options:` in the config (e.g. an encoding to choose).
+    """
+
+    request: str | None = None
+    reply: str | None = None
+    send: str | None = None
+
+    @field_validator("request", "reply", "send")
+    @classmethod
+    def _fns(cls, v: str | None) -> str | None:
+        return _codec_fn(v) if v is not None else v
+
+
 class Endpoint(Strict):
     method: str
     path: str
@@ -143,6 +185,8 @@ class Endpoint(Strict):
     rejects: Rejects | None = None
     op: str | None = None  # what it does when it is not decoded (read, list, ping)
     decode: Decode | None = None
+    also_decode: list[Decode] = []  # more records from the same request, of other kinds (decode's first, then these)
+    wire: Wire | None = None  # codec functions for a body that is not JSON (Wire)
     respond: Respond | None = None
     encode: list[EncodeCase] = []
     learn: dict[str, Rule] = {}
@@ -153,6 +197,17 @@ class Endpoint(Strict):
     @classmethod
     def _error_fn(cls, v: str | None) -> str | None:
         return _codec_fn(v) if v is not None else v
+
+    @property
+    def decodes(self) -> list[Decode]:
+        """decode, then also_decode (none: the endpoint carries no feedback)."""
+        return [] if self.decode is None else [self.decode, *self.also_decode]
+
+    @model_validator(mode="after")
+    def _also_after_a_decode(self) -> "Endpoint":
+        if self.also_decode and self.decode is None:
+            raise ValueError("also_decode: comes after a decode: give the first as decode")
+        return self
 
     @model_validator(mode="after")
     def _reconcile_a_create(self) -> "Endpoint":

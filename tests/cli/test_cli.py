@@ -22,6 +22,10 @@ REQUESTS = {
     "scale": {"path": "/v5/span-assessments", "body": {"assessment_type": "rating", "trace_id": "trace-1", "span_id": "span-1", "rating": 4, "comment": "why 4"}},
     "langfuse": {"path": "/api/public/scores", "body": {"id": "s-1", "traceId": "trace-1", "observationId": "span-1", "name": "accuracy",
                                                         "value": 0.9, "comment": "close", "environment": "prod"}},
+    "otel": {"path": "/v1/logs", "body": {"resourceLogs": [{"scopeLogs": [{"logRecords": [  # OTLP JSON
+        {"eventName": "gen_ai.evaluation.result", "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa", "spanId": "9d0f26da9c6b6d23",
+         "attributes": [{"key": "gen_ai.evaluation.name", "value": {"stringValue": "Relevance"}},
+                        {"key": "gen_ai.evaluation.score.value", "value": {"intValue": "4"}}]}]}]}]}},
 }
 
 
@@ -33,7 +37,7 @@ def run(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedPr
 def test_check_accepts_the_example_config():
     out = run("check", "--config", "config.example.yaml")
     assert out.returncode == 0, out.stderr
-    assert ("ok (3 upstreams, 3 routes; mappings: langfuse, opik, scale, tracia; "
+    assert ("ok (3 upstreams, 3 routes; mappings: langfuse, opik, otel, scale, tracia; "
             "back-fill histories: langfuse, opik, scale, tracia)") in out.stdout
 
 
@@ -80,6 +84,16 @@ def test_translate_tracia_to_opik_sends_a_v7_span_score():
     assert item["id"][14] == "7"
     assert "kept     path.spanId" in out.stdout and "id translated" in out.stdout
     assert "4 kept, 0 lost or dropped" in out.stdout
+
+
+def test_translate_to_otel_prints_the_otlp_json_a_collector_would_get():
+    out = run("translate", "--from", "scale", "--to", "otel", stdin=json.dumps(REQUESTS["scale"]))
+    (req,) = json.loads(out.stdout)["requests"]
+    assert (req["method"], req["path"]) == ("POST", "/v1/logs")
+    [record] = req["body"]["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
+    assert record["eventName"] == "gen_ai.evaluation.result" and len(record["traceId"]) == 32 and len(record["spanId"]) == 16
+    assert {"key": "gen_ai.evaluation.score.value", "value": {"intValue": "4"}} in record["attributes"]
+    assert {"key": "gen_ai.evaluation.explanation", "value": {"stringValue": "why 4"}} in record["attributes"]
 
 
 def test_translate_opik_to_tracia_reports_what_is_carried_and_dropped():

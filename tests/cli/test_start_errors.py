@@ -64,7 +64,7 @@ def test_serve_refuses_an_upstream_vendor_with_no_mapping_exactly_as_check_does(
     assert checked.returncode == 2
     assert checked.stderr.splitlines() == [
         f"feedback-proxy: {config}:3:16: upstreams::lf::vendor: no mapping for vendor 'braintrust'; "
-        "known: langfuse, opik, scale, tracia"]
+        "known: langfuse, opik, otel, scale, tracia"]
     for extra in ([], ["--fake-upstreams"], ["--workers", "2"]):
         served = run("serve", "--config", str(config), "--port", str(free_port()), *extra, cwd=tmp_path)
         assert (served.returncode, served.stderr, served.stdout) == (2, checked.stderr, ""), extra

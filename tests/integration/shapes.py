@@ -17,6 +17,10 @@ VALID = {
     "tracia": ("POST", f"/api/v1/spans/{SPAN}/evaluations", {"evaluatorKey": "quality", "value": 1}),
     "scale": ("POST", "/v5/span-assessments", {"assessment_type": "approval", "trace_id": "trace-1", "span_id": "span-1", "approval": "approved"}),
     "langfuse": ("POST", "/api/public/scores", {"traceId": "trace-1", "observationId": "span-1", "name": "quality", "value": 1}),
+    "otel": ("POST", "/v1/logs", {"resourceLogs": [{"scopeLogs": [{"logRecords": [  # OTLP JSON
+        {"eventName": "gen_ai.evaluation.result", "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa", "spanId": "9d0f26da9c6b6d23",
+         "attributes": [{"key": "gen_ai.evaluation.name", "value": {"stringValue": "quality"}},
+                        {"key": "gen_ai.evaluation.score.value", "value": {"doubleValue": 1.0}}]}]}]}]}),
 }
 
 
@@ -79,8 +83,18 @@ def scale_detail(resp: httpx.Response, status: int) -> Any:
     return body["detail"]
 
 
+def rpc_status(resp: httpx.Response, status: int) -> str:
+    """OTLP's google.rpc.Status, as JSON for a JSON request: {"code": a gRPC code, "message"}. -> the message."""
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    assert set(body) == {"code", "message"} and 0 < body["code"] <= 16 and isinstance(body["message"], str), body
+    return body["message"]
+
+
 def error_of(vendor: str, resp: httpx.Response, status: int) -> str:
     """The message of a non-validation rejection, in whichever vendor shape `vendor` uses."""
+    if vendor == "otel":
+        return rpc_status(resp, status)
     if vendor == "opik":
         return opik_error(resp, status)
     if vendor == "langfuse":  # {"message", "error": <class>} (auth: {"message"} alone)

@@ -12,7 +12,7 @@ from tests.conftest import BASE_PATHS, VENDORS, wait_for
 from tests.integration.shapes import error_of, opik_errors, send_valid
 
 # client vendor -> a primary of another vendor that can hold its VALID request
-OTHER = {"opik": "tracia", "tracia": "opik", "scale": "opik", "langfuse": "opik"}
+OTHER = {"opik": "tracia", "tracia": "opik", "scale": "opik", "langfuse": "opik", "otel": "opik"}
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
@@ -73,7 +73,8 @@ def test_an_upstream_422_reaches_an_opik_client_as_opik_validation_errors(live_p
 def test_a_same_vendor_primary_error_is_returned_as_it_came(live_proxy, upstreams, vendor):
     body = {"opik": {"code": 503, "message": "down for maintenance"}, "tracia": {"error": {"code": "PROVIDER_ERROR", "message": "x"}},
             "scale": {"detail": "upstream unavailable"},
-            "langfuse": {"message": "Ingestion suspended", "error": "ServiceUnavailableError"}}[vendor]
+            "langfuse": {"message": "Ingestion suspended", "error": "ServiceUnavailableError"},
+            "otel": {"code": 14, "message": "collector unavailable"}}[vendor]
     upstreams[vendor].fail_next(1, 503, body, {"x-vendor-trace": "abc"})
     resp = send_valid(live_proxy([{"from": vendor, "primary": vendor}]), vendor)
     assert (resp.status_code, resp.json(), resp.headers["x-vendor-trace"]) == (503, body, "abc")

@@ -23,7 +23,7 @@ from tests.conftest import CLIENT_KEYS, PROFILES, settled
 LANGFUSE_CLIENT_PUBLIC = PROFILES["langfuse"]["client"]["public_key"]
 HERE = Path(__file__).parent / "langfuse"
 V4 = "4.18.0"
-# pip install --target: a second langfuse beside the extra's 5.x (git-ignored; a dot directory, which pytest does not collect)
+# pip install --target: a second langfuse beside the extra's 5.x (git-ignored; a dot directory: pytest skips it)
 V4_SITE = HERE / f".site-{V4}"
 
 
@@ -60,12 +60,14 @@ def drive(url: str, site: Path | None = None) -> tuple[dict, str]:
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
 
 
-def check_upstreams(upstreams, url: str) -> None:
+def check_upstreams(upstreams, url: str, made: dict) -> None:
     settled(url)
+    check_spans(upstreams, made)
     spans = [s for b in upstreams["opik"].bodies("PUT", r"/spans/feedback-scores$") for s in b["scores"]]
     traces = [s for b in upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$") for s in b["scores"]]
     threads = [s for b in upstreams["opik"].bodies("PUT", r"/threads/feedback-scores$") for s in b["scores"]]
-    assert [(s["name"], s["value"], s.get("reason")) for s in spans] == [("relevance", 0.9, "on topic")]
+    assert [(s["name"], s["value"], s.get("reason")) for s in spans if s["name"] != "correct"] == [
+        ("relevance", 0.9, "on topic")]
     assert sorted((s["name"], s["value"], s.get("category_name")) for s in traces) == [
         ("helpful", 1, "True"),
         ("tone", 0, "polite"),
@@ -73,7 +75,7 @@ def check_upstreams(upstreams, url: str) -> None:
     assert len({s["id"] for s in traces}) == 1 and ids.is_uuid7(spans[0]["id"]) and ids.is_uuid7(traces[0]["id"])
     assert [(s["thread_id"], s["name"], s["value"]) for s in threads] == [("session-1", "resolved", 1)]
     scale = {b["metadata"]["name"]: b for b in upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")}
-    assert set(scale) == {"relevance", "tone", "helpful"}  # a session score has no target at Scale (declared loss)
+    assert set(scale) == {"relevance", "tone", "helpful", "correct"}  # a session score: no target at Scale
     assert {k: scale["relevance"][k] for k in ("trace_id", "span_id", "comment")} == {
         "trace_id": "7420155d50778037afc0bd9a5c923ab2",
         "span_id": "0123456789abcdef",
@@ -98,6 +100,25 @@ def check_upstreams(upstreams, url: str) -> None:
     assert [r.method for r in upstreams["scale"].received if r.path.startswith("/v5/span-assessments/")] == ["DELETE"]
 
 
+def check_spans(upstreams, made: dict) -> None:
+    """The SDK's span and generation (OTLP): at Opik a trace and an llm span, at Scale the same two spans
+    under the SDK's own ids; the score about the generation on that span at both."""
+    traced, observed = made["traced"], made["observed"]
+    [trace] = [t for b in upstreams["opik"].bodies("POST", r"/traces/batch$") for t in b["traces"]]
+    opik_spans = {s["name"]: s for b in upstreams["opik"].bodies("POST", r"/spans/batch$") for s in b["spans"]}
+    assert (trace["name"], trace["input"], trace["output"]) == ("chat", {"q": "2+2"}, {"a": "4"})
+    llm = opik_spans["llm"]
+    assert (llm["trace_id"], llm["type"], llm["model"], llm["output"]) == (trace["id"], "llm", "gpt-4o", "4")
+    assert llm["usage"] == {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
+    scale_spans = {s["name"]: s for b in upstreams["scale"].bodies("PUT", r"^/v5/spans/batch$") for s in b["items"]}
+    assert (scale_spans["llm"]["id"], scale_spans["llm"]["trace_id"]) == (observed, traced)
+    assert scale_spans["chat"]["trace_id"] == traced and "parent_id" not in scale_spans["chat"]
+    span_scores = [s for b in upstreams["opik"].bodies("PUT", r"/spans/feedback-scores$") for s in b["scores"]]
+    assert [s["id"] for s in span_scores if s["name"] == "correct"] == [llm["id"]]
+    scale = {b["metadata"]["name"]: b for b in upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")}
+    assert (scale["correct"]["trace_id"], scale["correct"]["span_id"]) == (traced, observed)
+
+
 def answered(url: str, labels: str) -> None:
     """The proxy answered such a request at least once (its /metrics request counter)."""
     text = httpx.get(url + "/metrics").text
@@ -116,7 +137,7 @@ def test_sdk_5_scores_over_rest(live_proxy, upstreams):
     no_error_logged(stderr)
     answered(url, 'endpoint="scores",status="202",vendor="langfuse"')  # its array, accepted whole
     answered(url, 'endpoint="projects",status="200",vendor="langfuse"')  # its auth check
-    check_upstreams(upstreams, url)
+    check_upstreams(upstreams, url, made)
 
 
 def test_sdk_4_scores_over_ingestion(live_proxy, upstreams, langfuse4_site):
@@ -125,4 +146,4 @@ def test_sdk_4_scores_over_ingestion(live_proxy, upstreams, langfuse4_site):
     assert made["version"] == V4
     no_error_logged(stderr)
     answered(url, 'endpoint="ingestion",status="207",vendor="langfuse"')
-    check_upstreams(upstreams, url)
+    check_upstreams(upstreams, url, made)

@@ -30,6 +30,7 @@ APP_KEYS = {
     "tracia-app": CLIENT_KEYS["tracia"],
     "scale-app": CLIENT_KEYS["scale"],
     "langfuse-app": CLIENT_KEYS["langfuse"],
+    "otel-app": "fp_otel_app_key_0123456789",  # an OTel-instrumented app (OTEL_EXPORTER_OTLP_HEADERS)
     "ops": "fp_ops_every_route_0123456789",
     "tracia-only": "fp_tracia_format_only_9876543210",
 }
@@ -38,18 +39,20 @@ ROUTES = [
     {"name": "tracia-route", "from": "tracia", "primary": "tracia", "mirrors": ["opik"]},
     {"name": "scale-route", "from": "scale", "primary": "scale", "mirrors": ["opik"]},
     {"name": "langfuse-route", "from": "langfuse", "primary": "langfuse", "mirrors": ["opik"]},
+    {"name": "otel-route", "from": "otel", "primary": "otel", "mirrors": ["opik"]},
 ]
 CLIENTS = [
     {"name": "opik-app", "key": APP_KEYS["opik-app"], "routes": ["opik-route"]},
     {"name": "tracia-app", "key": APP_KEYS["tracia-app"], "routes": ["tracia-route"]},
     {"name": "scale-app", "key_sha256": hashlib.sha256(APP_KEYS["scale-app"].encode()).hexdigest(), "routes": [2]},
     {"name": "langfuse-app", "key": APP_KEYS["langfuse-app"], "vendors": ["langfuse"]},
+    {"name": "otel-app", "key": APP_KEYS["otel-app"], "routes": ["otel-route"]},
     {"name": "ops", "key": APP_KEYS["ops"]},
     {"name": "tracia-only", "key": APP_KEYS["tracia-only"], "vendors": ["tracia"]},
 ]
 # which client each vendor's own app is, and one that may not use that vendor's route
-OWN_APP = {"opik": "opik-app", "tracia": "tracia-app", "scale": "scale-app", "langfuse": "langfuse-app"}
-OTHER_APP = {"opik": "tracia-app", "tracia": "scale-app", "scale": "opik-app", "langfuse": "opik-app"}
+OWN_APP = {"opik": "opik-app", "tracia": "tracia-app", "scale": "scale-app", "langfuse": "langfuse-app", "otel": "otel-app"}
+OTHER_APP = {"opik": "tracia-app", "tracia": "scale-app", "scale": "opik-app", "langfuse": "opik-app", "otel": "opik-app"}
 WRONG_KEY = "fp_not_a_key_anyone_has_000000"
 
 UUID7 = "01a2105d-41f8-77e4-83f2-4905344d3b48"
@@ -99,6 +102,8 @@ def assert_shape(vendor: str | None, resp: httpx.Response, status: int | None = 
     else:
         assert 400 <= resp.status_code < 500, (resp.status_code, resp.text)
     status = resp.status_code
+    if vendor == "otel":  # OTLP: a google.rpc.Status, in the request's encoding
+        return _rpc_status(resp)
     assert resp.headers.get("content-type", "").startswith("application/json"), resp.headers
     body = resp.json()
     if vendor == "opik":
@@ -114,6 +119,9 @@ def assert_shape(vendor: str | None, resp: httpx.Response, status: int | None = 
         assert isinstance(message, str) and message
         return message
     if vendor == "langfuse":  # {"message"}, + "error" (a class name or zod issues) or "errors" (ingestion)
+        if list(body) == ["error"]:  # its OTLP route's own shape
+            assert isinstance(body["error"], str) and body["error"], body
+            return body["error"]
         assert isinstance(body.get("message"), str) and body["message"], body
         assert set(body) <= {"message", "error", "errors"}, body
         return body["message"]
@@ -123,6 +131,21 @@ def assert_shape(vendor: str | None, resp: httpx.Response, status: int | None = 
         assert isinstance(detail, str) and detail or (status == 422 and isinstance(detail, list) and detail), body
         return detail
     assert body == {"detail": "Not Found", "code": 404, "message": body.get("message")}, body  # a path no vendor owns
+    return body["message"]
+
+
+def _rpc_status(resp) -> str:
+    from google.rpc.status_pb2 import Status
+
+    ctype = resp.headers.get("content-type", "")
+    if ctype == "application/x-protobuf":
+        status = Status.FromString(resp.content)
+        body = {"code": status.code, "message": status.message}
+    else:
+        assert ctype.startswith("application/json"), resp.headers
+        body = resp.json()
+    assert set(body) == {"code", "message"} and isinstance(body["code"], int) and 0 < body["code"] <= 16, body
+    assert isinstance(body["message"], str) and body["message"], body
     return body["message"]
 
 
@@ -240,6 +263,7 @@ class Answer:
 
     def __init__(self, response):
         self.status_code, self.text, self._response = response.status_code, response.text, response
+        self.content = response.content
         self.headers = {k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()}
 
     def json(self):

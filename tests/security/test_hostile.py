@@ -16,8 +16,10 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from tests.conftest import sample, sample_wire
 from tests.security.conftest import (APP_KEYS, HTTP, MAPPINGS, OTHER_APP, OWN_APP, PARAMS, UUID7, WRONG_KEY, assert_shape, healthy,
                                      is_open, key_headers, owner_of)
+
 
 # Mirrors only: every answer is the proxy's own, so every 4xx is a rejection by the proxy.
 ROUTES = [
@@ -25,6 +27,7 @@ ROUTES = [
     {"name": "tracia-route", "from": "tracia", "mirrors": ["opik"]},
     {"name": "scale-route", "from": "scale", "mirrors": ["opik"]},
     {"name": "langfuse-route", "from": "langfuse", "mirrors": ["opik"]},
+    {"name": "otel-route", "from": "otel", "mirrors": ["opik"]},
 ]
 TEMPLATES = [(v, n, m.spec.prefixes, ep.method, ep.spec.path) for v, m in sorted(MAPPINGS.items()) for n, ep in m.endpoints.items()]
 SCORE = {"id": UUID7, "name": "accuracy", "value": 0.5, "source": "sdk"}
@@ -44,8 +47,14 @@ VALID = {  # a valid body per endpoint name where one is needed; a new endpoint 
     "scores": {"traceId": "t-1", "name": "accuracy", "value": 0.5},
     "ingestion": {"batch": [{"id": "e-1", "type": "score-create", "timestamp": "2026-01-01T00:00:00Z",
                              "body": {"traceId": "t-1", "name": "accuracy", "value": 1}}]},
+    # OTLP JSON (the JS SDK's captures); as protobuf: VALID_PB
+    "traces": sample("otel", "js_otlp_json__traces.json")["body"],
+    "logs": sample("otel", "js_otlp_json__logs.json")["body"],
 }
-KEYS = sorted({k for b in VALID.values() for k in b} | {"metadata", "rubric", "overwrite", "approval", "comment", "reason", "category_name",
+VALID_PB = {"traces": sample_wire("otel", "openlit_log_score__traces.json")[0],
+            "logs": sample_wire("otel", "openlit_log_score__logs.4.json")[0]}
+PROTOBUF = "application/x-protobuf"
+KEYS = sorted({k for b in VALID.values() for k in b} | {"resourceSpans", "resourceLogs", "scopeLogs", "logRecords", "traceId", "metadata", "rubric", "overwrite", "approval", "comment", "reason", "category_name",
                                                         "project_id", "author", "source_queue_id", "thread_id", "value_by_author"})
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=False, allow_infinity=False),
                     st.text(max_size=12), st.sampled_from([UUID7, "sdk", "ui", "rating", "approved", "trace", "span", "", " ", "\u0000", "\ud7ff"]))
@@ -109,10 +118,12 @@ KIND = st.sampled_from(("valid", "changed", "changed", "json", "bytes", "empty",
 CHANGES = st.lists(st.tuples(st.sampled_from(tuple(KEYS)), st.one_of(st.none(), JSON)), min_size=1, max_size=3)  # None: the key goes
 BYTES = st.binary(max_size=64)
 ENCODING = st.sampled_from((None, None, "gzip", "gzip-lie", "deflate", "br", "identity", "GZIP", "gzip, deflate"))
-CTYPE = st.sampled_from(("application/json", "application/json", "text/plain", "application/x-www-form-urlencoded", None, "application/json; charset=latin-1"))
+CTYPE = st.sampled_from(("application/json", "application/json", "text/plain", "application/x-www-form-urlencoded", None,
+                         "application/json; charset=latin-1", PROTOBUF, PROTOBUF))
 EXTRA = st.dictionaries(TOKEN.map(lambda t: "x-" + t), HEADER_VALUE, max_size=3)
 QUERY = st.dictionaries(st.sampled_from(("trace_id", "span_id", "assessment_type", "workspace_name", "x")), st.text(max_size=6), max_size=2)
 COIN, D5, D10 = st.booleans(), st.integers(0, 4), st.integers(0, 9)
+FLIPS = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4)  # (where, byte) in a protobuf
 
 
 @st.composite
@@ -130,7 +141,13 @@ def hostile(draw, auths: st.SearchStrategy):
     headers = {**auth_headers(owner_of(path) or vendor, how)}
     kind = draw(KIND)
     valid = VALID.get(name, {})
-    if kind == "valid":
+    ctype = draw(CTYPE)
+    if ctype == PROTOBUF and name in VALID_PB and kind in ("valid", "changed"):  # OTLP protobuf: as sent, or bytes changed
+        body = bytearray(VALID_PB[name])
+        for at, byte in draw(FLIPS) if kind == "changed" else ():
+            body[at % len(body)] = byte
+        body = bytes(body)
+    elif kind == "valid":
         body = json.dumps(valid).encode()
     elif kind == "changed":
         data = dict(valid)
@@ -157,7 +174,6 @@ def hostile(draw, auths: st.SearchStrategy):
         encoding = "gzip"
     if encoding is not None:
         headers["content-encoding"] = encoding
-    ctype = draw(CTYPE)
     if ctype is not None:
         headers["content-type"] = ctype
     headers.update(draw(EXTRA))

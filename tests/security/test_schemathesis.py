@@ -19,6 +19,7 @@ ROUTES = [  # mirrors only: every answer is the proxy's own
     {"name": "opik-route", "from": "opik", "mirrors": ["scale"]},
     {"name": "tracia-route", "from": "tracia", "mirrors": ["opik"]},
     {"name": "scale-route", "from": "scale", "mirrors": ["opik"]},
+    {"name": "otel-route", "from": "otel", "mirrors": ["opik"]},
 ]
 # Fuzzed examples only (the coverage phase's boundary cases cost ~10 times as much), and
 # Opik's operations on one path prefix (every prefix is in the auth matrix and the junk).

@@ -28,6 +28,7 @@ ROUTES = [
     {"name": "opik-route", "from": "opik", "primary": "opik", "mirrors": ["scale"]},
     {"name": "tracia-route", "from": "tracia", "primary": "opik", "mirrors": ["scale"]},
     {"name": "scale-route", "from": "scale", "primary": "scale", "mirrors": ["opik"]},
+    {"name": "otel-route", "from": "otel", "mirrors": ["opik"]},
 ]
 SCORE = {"scores": [{"id": UUID7, "name": "accuracy", "value": 1, "source": "sdk"}]}
 EVAL = {"evaluatorKey": "quality", "value": 1}

@@ -24,18 +24,42 @@ def capture(vendor: str, name: str) -> dict:
     return json.loads((vendors.get(vendor).fixtures / name).read_text())
 
 
-def decode(vendor: str, method: str, path: str, body: Any = None, query: dict | None = None) -> list[Assessment]:
-    """Route a wire request the way ingress does and decode it (raises ValidationFailed)."""
+def decode(vendor: str, method: str, path: str, body: Any = None, query: dict | None = None,
+           content_type: str | None = None) -> list[Assessment]:
+    """Route a wire request the way ingress does and decode it (raises ValidationFailed). Where the
+    endpoint's wire is not JSON (a mapping's wire.request: OTLP), `body` is read as the pipeline
+    reads it: JSON (a parsed body), or the bytes sent with `content_type` (protobuf)."""
     hit = MAPPINGS[vendor].match(method, path)
     assert hit is not None, f"{vendor} has no endpoint for {method} {path}"
     endpoint, params, _ = hit
+    if endpoint.read_body is not None:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        body = endpoint.read_body(raw, {"content-type": content_type or "application/json"}, None)
     return endpoint.decode(WireRequest(method, params, query or {}, {}, body), {"request_id": "r1", "make_id": lambda i: f"rec-{i}"})
 
 
 def decode_capture(vendor: str, name: str) -> list[Assessment]:
+    from tests.conftest import sample_wire
+
     c = capture(vendor, name)
     query = {k: v[0] if isinstance(v, list) else v for k, v in (c.get("query") or {}).items()}
-    return decode(vendor, c["method"], c["path"], c["body"], query)
+    body, ctype = c["body"], None
+    if body is None and (c.get("body_info") or {}).get("body_base64"):  # bytes that are not JSON (protobuf)
+        body, ctype = sample_wire(vendor, name)
+    return decode(vendor, c["method"], c["path"], body, query, ctype)
+
+
+def decode_input(vendor: str, name: str) -> Any:
+    """What a capture's decode reads: its JSON body, or where the endpoint's wire is not JSON (a
+    mapping's wire.request: OTLP), what the wire's reader makes of the bytes that were sent."""
+    from tests.conftest import sample_wire
+
+    c = capture(vendor, name)
+    hit = MAPPINGS[vendor].match(c["method"], c["path"])
+    if hit is None or hit[0].read_body is None:
+        return c["body"]
+    raw, ctype = sample_wire(vendor, name)
+    return hit[0].read_body(raw, {"content-type": ctype}, None)
 
 
 def target(vendor: str, store: MemoryStore | None = None) -> Target:

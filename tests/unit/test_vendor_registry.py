@@ -22,7 +22,7 @@ def folder(root: Path, name: str, mapping: str | None) -> Path:
 
 
 def test_the_built_in_vendors_are_the_folders_beside_the_registry():
-    assert vendors.discover("").keys() == {"langfuse", "opik", "scale", "tracia"}
+    assert vendors.discover("").keys() == {"langfuse", "opik", "otel", "scale", "tracia"}
     opik = vendors.get("opik")
     assert opik.folder == vendors.BUILTIN / "opik"
     assert (opik.mapping.name, opik.history.name, opik.fixtures.name) == ("mapping.yaml", "history.yaml", "fixtures")
@@ -55,7 +55,7 @@ def test_a_folder_that_takes_a_built_in_vendors_name_or_is_missing_is_refused(tm
 
 
 def test_an_unknown_vendor_is_a_config_error():
-    with pytest.raises(ConfigError, match="no vendor 'acme'; known: langfuse, opik, scale, tracia"):
+    with pytest.raises(ConfigError, match="no vendor 'acme'; known: langfuse, opik, otel, scale, tracia"):
         vendors.get("acme")
 
 

@@ -75,19 +75,19 @@ def _up(url: str) -> bool:
 
 
 def test_the_registry_and_the_clis_choices_list_the_new_vendor(acme_env, tmp_path):
-    assert vendors.names() == ["acme", "langfuse", "opik", "scale", "tracia"]  # every matrix of the suite is vendors.names()
+    assert vendors.names() == ["acme", "langfuse", "opik", "otel", "scale", "tracia"]  # every matrix of the suite is vendors.names()
     acme = vendors.get("acme")
     assert acme.folder == tmp_path / "vendors" / "acme" and acme.history is None
     assert acme.profile["client"]["headers"] == {"x-acme-key": "acme-client-key"}
     assert Path(acme.codec().__file__) == acme.folder / "codec.py"
     assert Path(acme.fake().__file__) == acme.folder / "fake.py"
     out = run(acme_env, "fake-upstream", "--help", cwd=tmp_path)
-    assert out.returncode == 0 and "{acme,langfuse,opik,scale,tracia}" in out.stdout, out.stdout + out.stderr
+    assert out.returncode == 0 and "{acme,langfuse,opik,otel,scale,tracia}" in out.stdout, out.stdout + out.stderr
     # the suite's matrix (tests/conftest.py VENDORS) and profiles, as a test run with the variable set sees them
     out = subprocess.run([sys.executable, "-c", "from tests.conftest import VENDORS, CLIENT_HEADERS, BASE_PATHS as B; "
                           "print(VENDORS, CLIENT_HEADERS['acme'], repr(B['acme']))"],
                          capture_output=True, text=True, cwd=ROOT, env=acme_env, timeout=60)
-    assert out.stdout == "('acme', 'langfuse', 'opik', 'scale', 'tracia') {'x-acme-key': 'acme-client-key'} ''\n", out.stderr
+    assert out.stdout == "('acme', 'langfuse', 'opik', 'otel', 'scale', 'tracia') {'x-acme-key': 'acme-client-key'} ''\n", out.stderr
 
 
 def test_check_accepts_a_config_that_uses_the_new_vendor(acme_env, tmp_path):
@@ -96,7 +96,7 @@ def test_check_accepts_a_config_that_uses_the_new_vendor(acme_env, tmp_path):
                        [{"from": "acme", "primary": "opik"}, {"from": "opik", "primary": "acme"}])
     out = run(acme_env, "check", "--config", str(cfg), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert ("ok (2 upstreams, 2 routes; mappings: acme, langfuse, opik, scale, tracia; "
+    assert ("ok (2 upstreams, 2 routes; mappings: acme, langfuse, opik, otel, scale, tracia; "
             "back-fill histories: langfuse, opik, scale, tracia)") in out.stdout
 
 

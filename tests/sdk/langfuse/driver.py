@@ -1,6 +1,7 @@
 """Drives the installed langfuse SDK (5.x from the test extra, or 4.x from its own site directory
-on PYTHONPATH) against the proxy, as an application would: the auth check, then scores, flush,
-the delete of one score, and shutdown. Prints one JSON line: the SDK's version and the ids it used. Its log goes
+on PYTHONPATH) against the proxy, as an application would: the auth check, a span with a
+generation in it (exported over OTLP), scores, flush, the delete of one score, and shutdown.
+Prints one JSON line: the SDK's version and the ids it used. Its log goes
 to stderr (WARNING and above), where the test looks for errors.
 
     LANGFUSE_BASE_URL=http://127.0.0.1:PORT LANGFUSE_PUBLIC_KEY=pk-lf-... LANGFUSE_SECRET_KEY=sk-lf-... python driver.py
@@ -29,6 +30,13 @@ lf = Langfuse(
     flush_interval=0.2,
 )
 assert lf.auth_check() is True
+with lf.start_as_current_observation(as_type="span", name="chat", input={"q": "2+2"}) as root:
+    with lf.start_as_current_observation(as_type="generation", name="llm", model="gpt-4o",
+                                         input=[{"role": "user", "content": "2+2"}]) as gen:
+        gen.update(output="4", usage_details={"input": 3, "output": 1})
+        traced, observed = lf.get_current_trace_id(), lf.get_current_observation_id()
+    root.update(output={"a": "4"})
+lf.create_score(name="correct", value=1.0, trace_id=traced, observation_id=observed, score_id="s-span", timestamp=WHEN)
 lf.create_score(
     name="relevance",
     value=0.9,
@@ -48,4 +56,5 @@ if hasattr(lf.api.scores, "delete"):  # 5.x: api.scores.delete; 4.x: the legacy 
 else:
     lf.api.legacy.score_v1.delete("s-tone")
 lf.shutdown()
-print(json.dumps({"version": version("langfuse"), "trace": TRACE, "observation": OBS}))
+made = {"version": version("langfuse"), "trace": TRACE, "observation": OBS, "traced": traced, "observed": observed}
+print(json.dumps(made))

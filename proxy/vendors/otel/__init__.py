@@ -1,0 +1,1 @@
+"""OpenTelemetry over OTLP/HTTP: GenAI evaluation results (gen_ai.evaluation.result) and spans."""

@@ -16,7 +16,7 @@ from proxy.app import create_app
 from proxy.config import Config
 from proxy.store.sqlite import SQLiteStore
 from proxy.testing import FakeServer, FakeVendor, free_port
-from tests.conftest import FAST_DELIVERY, upstream_config, wait_for
+from tests.conftest import FAST_DELIVERY, VENDORS, upstream_config, wait_for
 
 ADMIN_KEY = "admin-key-0123456789"
 PUT = "/api/v1/private/traces/feedback-scores"
@@ -83,7 +83,7 @@ def test_a_store_locked_past_its_busy_timeout_stalls_deliveries_visibly_and_they
             assert arrived == sorted(s["id"] for s in scores(10)["scores"])
             ok = wait_for(lambda: (r := httpx.get(url + "/readyz", timeout=5)).status_code == 200 and r,
                           what="/readyz ready again")
-            workers = {"opik": "ok", "tracia": "ok", "scale": "ok"}
+            workers = {v: "ok" for v in VENDORS}  # one worker per upstream: every vendor's
             assert ok.json() == {"status": "ok", "store": "ok", "workers": workers}
             assert 'feedback_proxy_worker_up{upstream="scale"} 1.0' in httpx.get(url + "/metrics", timeout=10).text
     finally:

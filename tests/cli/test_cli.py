@@ -21,7 +21,8 @@ REQUESTS = {
     "tracia": {"path": "/api/v1/spans/sp_0123456789abcdef/evaluations", "body": {"evaluatorKey": "quality", "value": 1, "note": "looks right"}},
     "scale": {"path": "/v5/span-assessments", "body": {"assessment_type": "rating", "trace_id": "trace-1", "span_id": "span-1", "rating": 4, "comment": "why 4"}},
     "otel": {"path": "/v1/logs", "body": {"resourceLogs": [{"scopeLogs": [{"logRecords": [  # OTLP JSON
-        {"eventName": "gen_ai.evaluation.result", "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa", "spanId": "9d0f26da9c6b6d23",
+        {"eventName": "gen_ai.evaluation.result",
+         "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa", "spanId": "9d0f26da9c6b6d23",
          "attributes": [{"key": "gen_ai.evaluation.name", "value": {"stringValue": "Relevance"}},
                         {"key": "gen_ai.evaluation.score.value", "value": {"intValue": "4"}}]}]}]}]}},
 }
@@ -35,7 +36,8 @@ def run(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedPr
 def test_check_accepts_the_example_config():
     out = run("check", "--config", "config.example.yaml")
     assert out.returncode == 0, out.stderr
-    assert "ok (3 upstreams, 3 routes; mappings: opik, otel, scale, tracia; back-fill histories: opik, scale, tracia)" in out.stdout
+    assert ("ok (3 upstreams, 3 routes; mappings: opik, otel, scale, tracia; "
+            "back-fill histories: opik, scale, tracia)") in out.stdout
 
 
 def test_check_names_file_and_key_of_a_bad_override(tmp_path):
@@ -88,7 +90,8 @@ def test_translate_to_otel_prints_the_otlp_json_a_collector_would_get():
     (req,) = json.loads(out.stdout)["requests"]
     assert (req["method"], req["path"]) == ("POST", "/v1/logs")
     [record] = req["body"]["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
-    assert record["eventName"] == "gen_ai.evaluation.result" and len(record["traceId"]) == 32 and len(record["spanId"]) == 16
+    assert record["eventName"] == "gen_ai.evaluation.result"
+    assert len(record["traceId"]) == 32 and len(record["spanId"]) == 16
     assert {"key": "gen_ai.evaluation.score.value", "value": {"intValue": "4"}} in record["attributes"]
     assert {"key": "gen_ai.evaluation.explanation", "value": {"stringValue": "why 4"}} in record["attributes"]
 

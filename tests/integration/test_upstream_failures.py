@@ -72,7 +72,8 @@ def test_an_upstream_422_reaches_an_opik_client_as_opik_validation_errors(live_p
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_a_same_vendor_primary_error_is_returned_as_it_came(live_proxy, upstreams, vendor):
     body = {"opik": {"code": 503, "message": "down for maintenance"}, "tracia": {"error": {"code": "PROVIDER_ERROR", "message": "x"}},
-            "scale": {"detail": "upstream unavailable"}, "otel": {"code": 14, "message": "collector unavailable"}}[vendor]
+            "scale": {"detail": "upstream unavailable"},
+            "otel": {"code": 14, "message": "collector unavailable"}}[vendor]
     upstreams[vendor].fail_next(1, 503, body, {"x-vendor-trace": "abc"})
     resp = send_valid(live_proxy([{"from": vendor, "primary": vendor}]), vendor)
     assert (resp.status_code, resp.json(), resp.headers["x-vendor-trace"]) == (503, body, "abc")

@@ -45,11 +45,12 @@ def build(mappings: dict[str, VendorMapping], version: str = "") -> dict:
                     op["security"] = [{scheme: []}]
                     op["responses"]["401"] = {"description": "no key, or a key the proxy does not know"}
                     op["responses"]["403"] = {"description": "a known client on a route or vendor it may not use"}
-                if ep.spec.wire is not None and ep.spec.wire.request:  # a body a codec reads (spec.Wire): not JSON's schema
+                if ep.spec.wire is not None and ep.spec.wire.request:  # a body its codec reads (spec.Wire)
                     op["requestBody"] = {"required": False, "description": f"read by {ep.spec.wire.request}",
                                          "content": {"*/*": {"schema": {}}}}
                 elif len(ep.spec.decodes) == 1 and ep.method not in _NO_BODY:
-                    op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body_schema(ep.spec.decodes[0])}}}
+                    schema = body_schema(ep.spec.decodes[0])
+                    op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
                 paths.setdefault(path, {})[ep.method.lower()] = op
     return {"openapi": "3.0.3",
             "info": {"title": "feedback-proxy ingress", "version": version or "1",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from . import auth, ids, ingress, replies
+from .admission import Admission
 from .config import Config, delivery_for
 from .delivery.forward import forward
 from .delivery.outbox import Outbox
@@ -60,11 +61,11 @@ class Proxy:
         self.metrics = Metrics(store, config.upstreams)
         self.outbox = Outbox(store, transport, list(targets), self.router.target, lambda name: delivery_for(config, name), self.metrics,
                              replies_kept=config.dedupe_window)
-        self.gate = auth.Gate(config, mappings)
+        self.admission = Admission(config, mappings, self.router, auth.Gate(config, mappings), self.metrics)
 
     async def handle(self, req: Incoming) -> Reply:
-        found = self._match(req)
-        refused = self._admit(req, found)
+        found = self.admission.match(req)
+        refused = self.admission.admit(req, found)
         if refused is not None:
             return self._on_wire(found[1], found[2], req, refused) if found is not None else refused
         if found is None:
@@ -99,40 +100,6 @@ class Proxy:
         if endpoint.reply_wire is None:
             return reply
         return endpoint.reply_wire(reply, WireRequest(req.method, params, req.query, req.headers, req.decoded))
-
-    def _match(self, req: Incoming):
-        for mapping in self.mappings.values():
-            hit = mapping.match(req.method, req.path)
-            if hit:
-                return (mapping, *hit)
-        return None
-
-    def _admit(self, req: Incoming, found) -> Reply | None:
-        """Caller authentication (proxy/auth.py), before the body is read: None to go on,
-        else the refusal in the vendor's shape. A vendor's ping, and paths no vendor owns, stay open."""
-        if found is not None:
-            mapping, endpoint = found[0], found[1]
-            if endpoint.spec.op == "ping":
-                return None
-        else:
-            mapping = max(self.mappings.values(), key=lambda m: m.owns(req.path), default=None)
-            if mapping is None or mapping.owns(req.path) == 0:
-                return None
-        route = self.router.route_for(mapping.vendor)
-        try:
-            endpoint = found[1].name if found is not None else None
-            client = self.gate.authenticate(mapping.spec.auth, req.headers, mapping.vendor,
-                                            route.index if route else None, endpoint)
-        except RequestError as exc:
-            name = found[1].name if found is not None else "unknown"
-            log.warning("request %s: %s %s (%s %s) refused %d: %s", req.request_id, req.method, req.path, mapping.vendor, name, exc.status, exc.message)
-            self.metrics.request(mapping.vendor, name, exc.status)
-            named = found[1].name if found is not None else None
-            return mapping.error(exc.status, exc.code, exc.message, endpoint=named)
-        req.client = client.name if client is not None else None
-        req.forward_credentials = bool(route and route.primary and route.primary.vendor == mapping.vendor
-                                       and self.config.routes[route.index].forward_client_credentials)
-        return None
 
     async def _unknown_path(self, req: Incoming) -> Reply:
         owner = max(self.mappings.values(), key=lambda m: m.owns(req.path), default=None)

@@ -87,7 +87,8 @@ class FakeVendor:
         if request.headers.get("content-encoding") == "gzip":
             raw = gzip.decompress(raw)
         raw_path = request.scope.get("raw_path")  # as it arrived, percent-encoding kept
-        path, headers = raw_path.decode("latin-1") if raw_path else request.url.path, {k.lower(): v for k, v in request.headers.items()}
+        path = raw_path.decode("latin-1") if raw_path else request.url.path
+        headers = {k.lower(): v for k, v in request.headers.items()}
         reader = getattr(self._answers, "read_body", None)  # a wire that is not JSON: the vendor's fake.py reads it
         body = reader(raw, path, headers) if reader is not None else json.loads(raw) if raw else None
         rec = Received(request.method, path, dict(request.query_params), headers, body, raw=raw)

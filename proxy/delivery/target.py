@@ -213,7 +213,8 @@ class Target:
             try:
                 body, content_type = endpoint.send_body(req.body, self.upstream.options)
             except (ProxyError, ValueError, TypeError) as exc:
-                raise EncodeError(f"{req.endpoint}: its body cannot be written: {getattr(exc, 'message', exc)}") from None
+                why = getattr(exc, "message", exc)
+                raise EncodeError(f"{req.endpoint}: its body cannot be written: {why}") from None
             headers = {"content-type": content_type, **self.headers}
         else:
             body, headers = jsonio.dumps(req.body), {"content-type": "application/json", **self.headers}

@@ -25,6 +25,7 @@ from ..store.writes import Writes
 from ..upstream import Response, Transport
 from .committer import GroupCommit
 from .retry import RETRYABLE, Breaker, RetryPolicy, retry_after
+from .settle import Settle
 from .tally import Tally
 from .target import Target
 
@@ -45,13 +46,17 @@ class Worker:
         self.breaker = Breaker(s.breaker.failures, s.breaker.cooldown)
         self.sending = asyncio.Semaphore(s.concurrency)
         self.wake = asyncio.Event()
-        self.poll, self.park_ttl = s.poll_interval, s.park_ttl
-        self.last_error: str | None = None
+        self.poll = s.poll_interval
+        self.settle = Settle(upstream, store, metrics, self.policy, s.park_ttl)  # what is not delivered
         self.problem: str | None = None  # why its last round failed; None: it works
         self._unreleased: list[int] = []  # what a failed round claimed: given back by the next round, not left to its lease
         self.paused_until = 0.0  # Retry-After pauses the whole upstream: nothing is sent to it before (monotonic)
         self.stopping = False  # stop(): no new claim, no new send; what is in flight ends and is settled
         self.in_flight = 0  # sends made whose outcome is not committed yet (what cancelling the worker cuts off)
+
+    @property
+    def last_error(self) -> str | None:
+        return self.settle.last_error
 
     @property
     def up(self) -> bool:
@@ -139,7 +144,7 @@ class Worker:
             by_record = {it.record.id: it for it in group}
             requests, refused = target.encode([it.record for it in group])
             for rec, why in refused:
-                (self._skipped if skipped(why) else self._refused)(by_record[rec.id], why)
+                (self.settle.skipped if skipped(why) else self.settle.refused)(by_record[rec.id], why)
             planned += [(target, req, [by_record[r.id] for r in req.records]) for req in requests]
         return planned
 
@@ -177,13 +182,13 @@ class Worker:
         except UpstreamError as exc:  # no answer: a create may have arrived all the same, unless it never left
             return await self._failed(tally.unsettled(items), exc.message, None, maybe_sent=not exc.unsent)
         except EncodeError as exc:  # its bytes could not be written (a mapping's wire.send): never sent, never will be
-            return await asyncio.to_thread(self._bury_all, tally.unsettled(items), f"{self.upstream}: {exc.message}")
+            return await asyncio.to_thread(self.settle.bury_all, tally.unsettled(items), f"{self.upstream}: {exc.message}")
         if resp.status < 300:
             refused = target.rejected(req, resp)  # a 207: some items refused, each with its message
             if refused:
                 buried = tally.unsettled([it for it in items if it.record.id in refused])
                 why = f"{self.upstream} refused it ({resp.status} to {req.method} {req.path})"
-                await asyncio.to_thread(self._bury_each, buried, refused, why)
+                await asyncio.to_thread(self.settle.bury_each, buried, refused, why)
                 items = [it for it in items if it.record.id not in refused]
             return await self._delivered(target, req, resp, tally.arrived(items))
         text = resp.body[:300].decode(errors="replace")
@@ -191,7 +196,7 @@ class Worker:
         if resp.status in RETRYABLE:
             return await self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
         self.breaker.success()  # the upstream is up; it refused these records
-        await asyncio.to_thread(self._bury_all, tally.unsettled(items), why)
+        await asyncio.to_thread(self.settle.bury_all, tally.unsettled(items), why)
 
     async def _once(self, target: Target, req: OutRequest, items: list[OutboxItem]) -> Response | None:
         """Before a create that makes a new object at each call: a record marked as sent before
@@ -245,22 +250,12 @@ class Worker:
     async def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None,
                       maybe_sent: bool = False) -> None:
         self.breaker.failure()
-        self.last_error = why
+        self.settle.last_error = why
         if wait_hint:  # the upstream asked for a pause: it applies to everything sent to it, not only these records
             self.paused_until = max(self.paused_until, time.monotonic() + wait_hint)
             log.warning("%s asked to wait %g s (Retry-After): nothing is sent to it until then",
                         self.upstream, wait_hint)
-        await asyncio.to_thread(self._retry_all, items, why, wait_hint, maybe_sent)
-
-    def _retry_all(self, items: list[OutboxItem], why: str, wait_hint: float | None, maybe_sent: bool) -> None:
-        for it in items:
-            attempts = it.attempts + 1
-            if self.policy.exhausted(attempts, it.created_at):
-                self._bury(it, f"gave up after {attempts} attempt(s): {why}", maybe_sent)
-            else:
-                self.store.retry(it.id, time.time() + self.policy.delay(attempts, wait_hint), why, maybe_sent)
-                self.metrics.retried(self.upstream)
-        log.warning("delivery to %s failed for %d record(s), breaker %s: %s", self.upstream, len(items), self.breaker.state, why)
+        await asyncio.to_thread(self.settle.retry_all, items, why, wait_hint, maybe_sent, self.breaker.state)
 
     def _waits_for_its_span(self, target: Target, it: OutboxItem) -> bool:
         """Feedback about a span (or trace) this upstream is also being sent waits until the
@@ -273,38 +268,5 @@ class Worker:
         span = self.store.get_span(key)
         if span is None or target.mapping.declared_loss(span) is not None or self.store.delivered(self.upstream, key) is not None:
             return False
-        self._refused(it, Refusal.of(f"waiting for the {kind} it is about ({key}) to reach {self.upstream}", kind))
+        self.settle.refused(it, Refusal.of(f"waiting for the {kind} it is about ({key}) to reach {self.upstream}", kind))
         return True
-
-    def _skipped(self, it: OutboxItem, why) -> None:
-        """The mapping says there is nothing to send for this record (e.g. a Tracia span that has
-        not ended yet, or one Tracia already has): settled as done, never sent."""
-        self.store.done([it.id])
-        self.metrics.skipped(self.upstream)
-        log.info("record %s for %s not sent: %s", it.record.id, self.upstream, why)
-
-    def _refused(self, it: OutboxItem, why) -> None:
-        """A record that lacks a field may get it later (a score before its span; a span's
-        update before its create): it waits, up to park_ttl, then becomes a dead letter."""
-        waited = time.time() - it.created_at
-        if getattr(why, "missing", None) and waited < self.park_ttl:
-            # due again on its retry timer, or as soon as the span (or trace) it is about arrives
-            self.store.retry(it.id, time.time() + self.policy.delay(it.attempts + 1), f"waiting: {why}", waits_for=subject_key(it.record))
-            log.info("record %s for %s waits for what it lacks: %s", it.record.id, self.upstream, why)
-            return
-        prefix = f"waited {waited:.0f} s; " if getattr(why, "missing", None) else ""
-        self._bury(it, f"{prefix}cannot be written for {self.upstream}: {why}")
-
-    def _bury_each(self, items: list[OutboxItem], whys: dict[str, str], prefix: str) -> None:
-        for it in items:
-            self._bury(it, f"{prefix}: {whys[it.record.id]}")
-
-    def _bury_all(self, items: list[OutboxItem], why: str) -> None:
-        for it in items:
-            self._bury(it, why)
-
-    def _bury(self, it: OutboxItem, why: str, maybe_sent: bool = False) -> None:
-        self.store.bury(it.id, why, maybe_sent)
-        self.last_error = why
-        self.metrics.dead(self.upstream)
-        log.error("dead letter %d (request %s) for %s: %s", it.id, it.request_id, self.upstream, why)

@@ -9,7 +9,7 @@
         method: POST
         path: /api/v1/spans/{spanId}/evaluations
         decode:   {each?, items?, fields: {canonical: rule}, checks?: {name: rule, status?, message?}, ignored?, uncarry?}
-        also_decode: [{...as decode}]   # further decodes of the same request: records of other kinds (OTLP spans, events)
+        also_decode: [{...as decode}]   # more decodes of the same request: other kinds of records (OTLP)
         wire:     {request?, reply?, send?}  # codec functions for a body that is not JSON (Wire)
         respond:  {status, body?: {wire: rule}, headers?: {name: rule}, each?: key, where?: {wire: rule}}
         encode:   [{accepts, when?, params?, query?, body?, each?, group?, lost?, skip?}, ...]

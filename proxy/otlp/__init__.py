@@ -19,5 +19,13 @@ from .encode import write_export
 from .flatten import log_records, span_events, spans
 from .replies import export_response, rpc_status
 
-__all__ = ["encoding_of", "export_response", "log_records", "read_export", "rpc_status", "span_events", "spans",
-           "write_export"]
+__all__ = [
+    "encoding_of",
+    "export_response",
+    "log_records",
+    "read_export",
+    "rpc_status",
+    "span_events",
+    "spans",
+    "write_export",
+]

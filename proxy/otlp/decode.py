@@ -16,11 +16,13 @@ CONTENT_TYPES = {name: ctype for ctype, name in ENCODINGS.items()}
 
 
 def encoding_of(content_type: str | None) -> str:
-    """"protobuf" or "json" from a Content-Type (its parameters aside); 415 for any other."""
+    """ "protobuf" or "json" from a Content-Type (its parameters aside); 415 for any other."""
     media = (content_type or "").split(";")[0].strip().lower()
     if media not in ENCODINGS:
         shown = media or "none"
-        raise UnsupportedMediaType(f"Content-Type {shown} is not OTLP/HTTP: send application/x-protobuf or application/json")
+        raise UnsupportedMediaType(
+            f"Content-Type {shown} is not OTLP/HTTP: send application/x-protobuf or application/json"
+        )
     return ENCODINGS[media]
 
 

@@ -48,7 +48,11 @@ def any_value(value: Any) -> dict:
     if isinstance(value, int):
         return {"intValue": str(value)}
     if isinstance(value, float):
-        return {"doubleValue": value if math.isfinite(value) else str(value).replace("inf", "Infinity").replace("nan", "NaN")}
+        return {
+            "doubleValue": value
+            if math.isfinite(value)
+            else str(value).replace("inf", "Infinity").replace("nan", "NaN")
+        }
     if isinstance(value, str):
         return {"stringValue": value}
     if isinstance(value, dict):

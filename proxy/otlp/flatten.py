@@ -10,12 +10,15 @@ An id of zeros (or none) is no id: it is left out, as OTLP means it.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 def spans(request: dict) -> list[dict]:
-    return [_with_ids({**span, "resource": resource, "scope": scope})
-            for resource, scope, span in _items(request, "resourceSpans", "scopeSpans", "spans")]
+    return [
+        _with_ids({**span, "resource": resource, "scope": scope})
+        for resource, scope, span in _items(request, "resourceSpans", "scopeSpans", "spans")
+    ]
 
 
 def span_events(request: dict) -> list[dict]:
@@ -29,8 +32,10 @@ def span_events(request: dict) -> list[dict]:
 
 
 def log_records(request: dict) -> list[dict]:
-    return [_with_ids({**record, "resource": resource, "scope": scope})
-            for resource, scope, record in _items(request, "resourceLogs", "scopeLogs", "logRecords")]
+    return [
+        _with_ids({**record, "resource": resource, "scope": scope})
+        for resource, scope, record in _items(request, "resourceLogs", "scopeLogs", "logRecords")
+    ]
 
 
 def _items(request: dict, outer: str, middle: str, inner: str) -> Iterator[tuple[dict, dict, dict]]:
@@ -38,8 +43,11 @@ def _items(request: dict, outer: str, middle: str, inner: str) -> Iterator[tuple
         resource = (res.get("resource") or {}).get("attributes") or {}
         for sc in res.get(middle) or []:
             scope = sc.get("scope") or {}
-            scope = {"name": scope.get("name", ""), "version": scope.get("version", ""),
-                     "attributes": scope.get("attributes") or {}}
+            scope = {
+                "name": scope.get("name", ""),
+                "version": scope.get("version", ""),
+                "attributes": scope.get("attributes") or {},
+            }
             for item in sc.get(inner) or []:
                 if isinstance(item, dict):
                     yield resource, scope, item

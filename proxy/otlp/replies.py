@@ -13,8 +13,24 @@ from .json_rules import to_json
 from .signals import REJECTED, RESPONSES
 
 # google.rpc.Code for an HTTP status (the mapping of google/rpc/code.proto)
-_RPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 408: 4, 409: 10, 413: 8, 415: 3, 422: 3, 429: 8, 499: 1,
-              500: 13, 501: 12, 502: 14, 503: 14, 504: 4}
+_RPC_CODES = {
+    400: 3,
+    401: 16,
+    403: 7,
+    404: 5,
+    408: 4,
+    409: 10,
+    413: 8,
+    415: 3,
+    422: 3,
+    429: 8,
+    499: 1,
+    500: 13,
+    501: 12,
+    502: 14,
+    503: 14,
+    504: 4,
+}
 
 
 def export_response(signal: str, encoding: str, rejected: int = 0, message: str = "") -> tuple[bytes, str]:

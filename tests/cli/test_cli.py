@@ -23,7 +23,8 @@ REQUESTS = {
     "langfuse": {"path": "/api/public/scores", "body": {"id": "s-1", "traceId": "trace-1", "observationId": "span-1", "name": "accuracy",
                                                         "value": 0.9, "comment": "close", "environment": "prod"}},
     "otel": {"path": "/v1/logs", "body": {"resourceLogs": [{"scopeLogs": [{"logRecords": [  # OTLP JSON
-        {"eventName": "gen_ai.evaluation.result", "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa", "spanId": "9d0f26da9c6b6d23",
+        {"eventName": "gen_ai.evaluation.result",
+         "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa", "spanId": "9d0f26da9c6b6d23",
          "attributes": [{"key": "gen_ai.evaluation.name", "value": {"stringValue": "Relevance"}},
                         {"key": "gen_ai.evaluation.score.value", "value": {"intValue": "4"}}]}]}]}]}},
 }
@@ -91,7 +92,8 @@ def test_translate_to_otel_prints_the_otlp_json_a_collector_would_get():
     (req,) = json.loads(out.stdout)["requests"]
     assert (req["method"], req["path"]) == ("POST", "/v1/logs")
     [record] = req["body"]["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
-    assert record["eventName"] == "gen_ai.evaluation.result" and len(record["traceId"]) == 32 and len(record["spanId"]) == 16
+    assert record["eventName"] == "gen_ai.evaluation.result"
+    assert len(record["traceId"]) == 32 and len(record["spanId"]) == 16
     assert {"key": "gen_ai.evaluation.score.value", "value": {"intValue": "4"}} in record["attributes"]
     assert {"key": "gen_ai.evaluation.explanation", "value": {"stringValue": "why 4"}} in record["attributes"]
 

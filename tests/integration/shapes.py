@@ -18,7 +18,8 @@ VALID = {
     "scale": ("POST", "/v5/span-assessments", {"assessment_type": "approval", "trace_id": "trace-1", "span_id": "span-1", "approval": "approved"}),
     "langfuse": ("POST", "/api/public/scores", {"traceId": "trace-1", "observationId": "span-1", "name": "quality", "value": 1}),
     "otel": ("POST", "/v1/logs", {"resourceLogs": [{"scopeLogs": [{"logRecords": [  # OTLP JSON
-        {"eventName": "gen_ai.evaluation.result", "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa", "spanId": "9d0f26da9c6b6d23",
+        {"eventName": "gen_ai.evaluation.result",
+         "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa", "spanId": "9d0f26da9c6b6d23",
          "attributes": [{"key": "gen_ai.evaluation.name", "value": {"stringValue": "quality"}},
                         {"key": "gen_ai.evaluation.score.value", "value": {"doubleValue": 1.0}}]}]}]}]}),
 }

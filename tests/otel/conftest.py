@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import CLIENT_HEADERS, UPSTREAM_HEADERS
+from tests.sdk.conftest import opik_sdk  # noqa: F401 - fixture, re-exported
 
 COLLECTOR_HEADERS = UPSTREAM_HEADERS["otel"]
 APP_HEADERS = CLIENT_HEADERS["otel"]  # what the instrumented app sends: never to reach an upstream

@@ -11,7 +11,6 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.conftest import settled, wait_for
-from tests.sdk.conftest import opik_sdk  # noqa: F401 - fixture
 
 from .conftest import COLLECTOR_HEADERS
 
@@ -43,8 +42,13 @@ def test_an_opik_span_score_reaches_the_collector_as_an_evaluation_log_record(ot
 
     exports = [r for r in otel_upstream.received if r.path == "/v1/traces"]
     assert exports and all(r.headers["content-type"] == "application/x-protobuf" for r in exports)
-    sent = [s for r in exports for rs in ExportTraceServiceRequest.FromString(r.raw).resource_spans
-            for ss in rs.scope_spans for s in ss.spans]
+    sent = [
+        s
+        for r in exports
+        for rs in ExportTraceServiceRequest.FromString(r.raw).resource_spans
+        for ss in rs.scope_spans
+        for s in ss.spans
+    ]
     by_name = {s.name: s for s in sent}
     assert set(by_name) == {"chat", "llm-call"}  # the Opik trace as its root span, the span under it
     root, llm = by_name["chat"], by_name["llm-call"]
@@ -61,8 +65,11 @@ def test_an_opik_span_score_reaches_the_collector_as_an_evaluation_log_record(ot
     [record] = resource_logs.scope_logs[0].log_records
     assert record.event_name == "gen_ai.evaluation.result"
     assert (record.trace_id, record.span_id) == (llm.trace_id, llm.span_id)  # the evaluated span's context
-    assert attributes(record.attributes) == {"gen_ai.evaluation.name": "accuracy", "gen_ai.evaluation.score.value": 0.75,
-                                             "gen_ai.evaluation.explanation": "close enough"}
+    assert attributes(record.attributes) == {
+        "gen_ai.evaluation.name": "accuracy",
+        "gen_ai.evaluation.score.value": 0.75,
+        "gen_ai.evaluation.explanation": "close enough",
+    }
     assert record.time_unix_nano > 0 and record.observed_time_unix_nano >= record.time_unix_nano
 
 
@@ -79,6 +86,10 @@ def test_otlp_json_by_option(otel_proxy, opik_sdk, otel_upstream):
     assert record["traceId"] == trace.id.replace("-", "") and len(record["spanId"]) == 16  # hex, not base64
     assert isinstance(record["timeUnixNano"], str) and record["timeUnixNano"].isdigit()  # int64 as a decimal string
     assert {"key": "gen_ai.evaluation.score.value", "value": {"doubleValue": 0.75}} in record["attributes"]
-    spans = [s for r in otel_upstream.received if r.path == "/v1/traces"
-             for s in json.loads(r.raw)["resourceSpans"][0]["scopeSpans"][0]["spans"]]
+    spans = [
+        s
+        for r in otel_upstream.received
+        if r.path == "/v1/traces"
+        for s in json.loads(r.raw)["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    ]
     assert record["spanId"] == next(s["spanId"] for s in spans if s["name"] == "llm-call")

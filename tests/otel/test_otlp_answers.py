@@ -7,7 +7,6 @@ at the upstreams: an accepted evaluation once, a rejected request nothing."""
 from __future__ import annotations
 
 import gzip
-import json
 
 import httpx
 import pytest
@@ -31,12 +30,20 @@ def post(url: str, path: str, body: bytes, ctype: str | None, **headers) -> http
 
 
 def logs(*records: dict) -> dict:
-    return {"resourceLogs": [{"resource": {"attributes": {"service.name": "app"}}, "scopeLogs": [{"logRecords": list(records)}]}]}
+    return {
+        "resourceLogs": [
+            {"resource": {"attributes": {"service.name": "app"}}, "scopeLogs": [{"logRecords": list(records)}]}
+        ]
+    }
 
 
 def evaluation(name: str = "accuracy", value=0.5, **ids) -> dict:
-    return {"eventName": "gen_ai.evaluation.result", "timeUnixNano": 1796563902705000000, **ids,
-            "attributes": {"gen_ai.evaluation.name": name, "gen_ai.evaluation.score.value": value}}
+    return {
+        "eventName": "gen_ai.evaluation.result",
+        "timeUnixNano": 1796563902705000000,
+        **ids,
+        "attributes": {"gen_ai.evaluation.name": name, "gen_ai.evaluation.score.value": value},
+    }
 
 
 def test_protobuf_export_gets_an_empty_protobuf_response(otel_proxy, upstreams):
@@ -47,8 +54,13 @@ def test_protobuf_export_gets_an_empty_protobuf_response(otel_proxy, upstreams):
     assert not ExportLogsServiceResponse.FromString(resp.content).HasField("partial_success")
     settled(url)
     [made] = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
-    assert (made["trace_id"], made["span_id"], made["metadata"]["name"], made["metadata"]["value"], made["comment"]) == (
-        "0d7974a99c9c1ea573f680375cc6cabc", "4af2c03cd9c6abf3", "late_feedback", 0.2, "arrived after the span ended")
+    assert (
+        made["trace_id"],
+        made["span_id"],
+        made["metadata"]["name"],
+        made["metadata"]["value"],
+        made["comment"],
+    ) == ("0d7974a99c9c1ea573f680375cc6cabc", "4af2c03cd9c6abf3", "late_feedback", 0.2, "arrived after the span ended")
 
 
 def test_json_export_gets_an_empty_json_response(otel_proxy, upstreams):
@@ -57,7 +69,10 @@ def test_json_export_gets_an_empty_json_response(otel_proxy, upstreams):
     assert (resp.status_code, resp.headers["content-type"], resp.json()) == (200, JS, {})
     settled(url)
     made = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
-    assert sorted((b["metadata"]["name"], b["metadata"]["value"]) for b in made) == [("IntentResolution", 1), ("Relevance", 4)]
+    assert sorted((b["metadata"]["name"], b["metadata"]["value"]) for b in made) == [
+        ("IntentResolution", 1),
+        ("Relevance", 4),
+    ]
     assert {(b["trace_id"], b["span_id"]) for b in made} == {("fff5fdfd76f7dc2a4b39478468ffe4aa", "9d0f26da9c6b6d23")}
 
 
@@ -80,9 +95,12 @@ def test_gzip_is_taken(otel_proxy):
 @pytest.mark.parametrize("encoding", ["protobuf", "json"])
 def test_what_cannot_be_placed_is_a_partial_success_in_the_requests_encoding(otel_proxy, upstreams, encoding):
     url = otel_proxy([ROUTE])
-    request = logs(evaluation("kept", traceId=TRACE, spanId=SPAN), evaluation("nowhere"),
-                   evaluation("unscored", "very", traceId=TRACE, spanId=SPAN),
-                   {"eventName": "app.log", "body": "not an evaluation"})
+    request = logs(
+        evaluation("kept", traceId=TRACE, spanId=SPAN),
+        evaluation("nowhere"),
+        evaluation("unscored", "very", traceId=TRACE, spanId=SPAN),
+        {"eventName": "app.log", "body": "not an evaluation"},
+    )
     body, ctype = otlp.write_export("logs", request, encoding)
     resp = post(url, "/v1/logs", body, ctype)
     assert resp.status_code == 200 and resp.headers["content-type"] == ctype
@@ -93,31 +111,51 @@ def test_what_cannot_be_placed_is_a_partial_success_in_the_requests_encoding(ote
         partial = resp.json()["partialSuccess"]
         rejected, message = int(partial["rejectedLogRecords"]), partial["errorMessage"]
     assert rejected == 2
-    assert message == ("1 evaluation(s) name no span (traceId and spanId); gen_ai.response.id alone is not looked up; "
-                       "1 evaluation(s) whose gen_ai.evaluation.score.value is not a number")
+    assert message == (
+        "1 evaluation(s) name no span (traceId and spanId); gen_ai.response.id alone is not looked up; "
+        "1 evaluation(s) whose gen_ai.evaluation.score.value is not a number"
+    )
     settled(url)
     assert [b["metadata"]["name"] for b in upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")] == ["kept"]
 
 
 def test_a_span_with_no_ids_is_rejected_the_others_taken(otel_proxy):
     url = otel_proxy([ROUTE])
-    request = {"resourceSpans": [{"scopeSpans": [{"spans": [
-        {"traceId": TRACE, "spanId": SPAN, "name": "ok", "startTimeUnixNano": 1796563902705000000},
-        {"name": "no ids", "startTimeUnixNano": 1796563902705000000}]}]}]}
+    request = {
+        "resourceSpans": [
+            {
+                "scopeSpans": [
+                    {
+                        "spans": [
+                            {"traceId": TRACE, "spanId": SPAN, "name": "ok", "startTimeUnixNano": 1796563902705000000},
+                            {"name": "no ids", "startTimeUnixNano": 1796563902705000000},
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
     body, _ = otlp.write_export("traces", request, "protobuf")
     resp = post(url, "/v1/traces", body, PB)
     partial = ExportTraceServiceResponse.FromString(resp.content).partial_success
-    assert (resp.status_code, partial.rejected_spans, partial.error_message) == (200, 1, "1 span(s) with no traceId or spanId")
+    assert (resp.status_code, partial.rejected_spans, partial.error_message) == (
+        200,
+        1,
+        "1 span(s) with no traceId or spanId",
+    )
 
 
-@pytest.mark.parametrize("body, ctype, reply_type", [
-    (b"\x0a\xff\xff\xff\xff\x0f\x01", PB, PB),
-    (b"\x0a\x05\x0a\x03\x12\x01", PB, PB),  # truncated
-    (b'{"resourceLogs": [', JS, JS),
-    (b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"traceId": "not hex"}]}]}]}', JS, JS),
-    (b'{"resourceLogs": {"not": "a list"}}', JS, JS),
-    (b"[]", JS, JS),
-])
+@pytest.mark.parametrize(
+    "body, ctype, reply_type",
+    [
+        (b"\x0a\xff\xff\xff\xff\x0f\x01", PB, PB),
+        (b"\x0a\x05\x0a\x03\x12\x01", PB, PB),  # truncated
+        (b'{"resourceLogs": [', JS, JS),
+        (b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"traceId": "not hex"}]}]}]}', JS, JS),
+        (b'{"resourceLogs": {"not": "a list"}}', JS, JS),
+        (b"[]", JS, JS),
+    ],
+)
 def test_a_malformed_request_is_400_with_a_google_rpc_status(otel_proxy, upstreams, body, ctype, reply_type):
     url = otel_proxy([ROUTE])
     resp = post(url, "/v1/logs", body, ctype)
@@ -174,15 +212,41 @@ def test_one_evaluation_both_ways_at_once_is_still_one_assessment(otel_proxy, up
     names = [f"metric-{i}" for i in range(6)]
     pairs = []
     for name in names:
-        event = {"name": "gen_ai.evaluation.result", "timeUnixNano": 1796563902705000001,
-                 "attributes": {"gen_ai.evaluation.name": name, "gen_ai.evaluation.score.value": 1.0}}
-        spans = {"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": TRACE, "spanId": SPAN, "name": "chat", "events": [event],
-                                                               "startTimeUnixNano": 1796563902705000000}]}]}]}
-        pairs.append((otlp.write_export("traces", spans)[0],
-                      otlp.write_export("logs", logs(evaluation(name, 1.0, traceId=TRACE, spanId=SPAN)))[0]))
+        event = {
+            "name": "gen_ai.evaluation.result",
+            "timeUnixNano": 1796563902705000001,
+            "attributes": {"gen_ai.evaluation.name": name, "gen_ai.evaluation.score.value": 1.0},
+        }
+        spans = {
+            "resourceSpans": [
+                {
+                    "scopeSpans": [
+                        {
+                            "spans": [
+                                {
+                                    "traceId": TRACE,
+                                    "spanId": SPAN,
+                                    "name": "chat",
+                                    "events": [event],
+                                    "startTimeUnixNano": 1796563902705000000,
+                                }
+                            ]
+                        }
+                    ]
+                }
+            ]
+        }
+        pairs.append(
+            (
+                otlp.write_export("traces", spans)[0],
+                otlp.write_export("logs", logs(evaluation(name, 1.0, traceId=TRACE, spanId=SPAN)))[0],
+            )
+        )
     with ThreadPoolExecutor(2) as pool:
         for traces_body, logs_body in pairs:
-            answers = list(pool.map(lambda args: post(url, *args, PB), [("/v1/traces", traces_body), ("/v1/logs", logs_body)]))
+            answers = list(
+                pool.map(lambda args: post(url, *args, PB), [("/v1/traces", traces_body), ("/v1/logs", logs_body)])
+            )
             assert [a.status_code for a in answers] == [200, 200]
     settled(url)
     made = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
@@ -200,5 +264,7 @@ def test_an_otlp_primary_gets_the_export_as_sent_and_its_answer_goes_back(otel_p
     [made] = upstreams["scale"].bodies("POST", r"^/v5/span-assessments$")
     assert made["metadata"]["name"] == "late_feedback"
     otel_upstream.fail_next(1, 400, {"code": 3, "message": "the collector says no"})
-    resp = post(url, "/v1/logs", sample_wire("otel", "openlit_log_score__logs.3.json")[0], PB)  # another export (not a retry)
+    resp = post(
+        url, "/v1/logs", sample_wire("otel", "openlit_log_score__logs.3.json")[0], PB
+    )  # another export (not a retry)
     assert (resp.status_code, resp.json()) == (400, {"code": 3, "message": "the collector says no"})  # its own answer

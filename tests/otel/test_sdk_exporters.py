@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 
 from proxy import ids
-from tests.conftest import settled, wait_for
+from tests.conftest import settled
 
 from .conftest import APP_HEADERS
 
@@ -72,19 +72,38 @@ def evaluate(tracer, logger):
     event too (a log record on the span's context, as OpenLIT does); human feedback after the span
     ended (a log record only). -> (trace id, root span id, chat span id) as hex."""
     with tracer.start_as_current_span("agent") as root:
-        with tracer.start_as_current_span("chat gpt-4o", attributes={
-                "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "gen_ai.provider.name": "openai",
-                "gen_ai.usage.input_tokens": 12, "gen_ai.usage.output_tokens": 3}) as chat:
-            relevance = {"gen_ai.evaluation.name": "Relevance", "gen_ai.evaluation.score.value": 4.0,
-                         "gen_ai.evaluation.score.label": "relevant", "gen_ai.evaluation.explanation": "on topic"}
+        with tracer.start_as_current_span(
+            "chat gpt-4o",
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.provider.name": "openai",
+                "gen_ai.usage.input_tokens": 12,
+                "gen_ai.usage.output_tokens": 3,
+            },
+        ) as chat:
+            relevance = {
+                "gen_ai.evaluation.name": "Relevance",
+                "gen_ai.evaluation.score.value": 4.0,
+                "gen_ai.evaluation.score.label": "relevant",
+                "gen_ai.evaluation.explanation": "on topic",
+            }
             chat.add_event(EVENT, relevance)
             logger.emit(event_name=EVENT, attributes=relevance, context=trace_api.set_span_in_context(chat))
             chat_ctx = chat.get_span_context()
     late = trace_api.set_span_in_context(trace_api.NonRecordingSpan(chat_ctx))
-    logger.emit(event_name=EVENT, context=late, timestamp=time.time_ns(), attributes={
-        "gen_ai.evaluation.name": "helpfulness", "gen_ai.evaluation.score.value": 0.0,
-        "gen_ai.evaluation.score.label": "fail", "gen_ai.evaluation.explanation": "missed the point",
-        "reviewer": "ana"})
+    logger.emit(
+        event_name=EVENT,
+        context=late,
+        timestamp=time.time_ns(),
+        attributes={
+            "gen_ai.evaluation.name": "helpfulness",
+            "gen_ai.evaluation.score.value": 0.0,
+            "gen_ai.evaluation.score.label": "fail",
+            "gen_ai.evaluation.explanation": "missed the point",
+            "reviewer": "ana",
+        },
+    )
     ctx = root.get_span_context()
     return f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}", f"{chat_ctx.span_id:016x}"
 
@@ -112,11 +131,17 @@ def test_sdk_exports_reach_opik_and_scale_on_consistent_ids(otel_proxy, app, ups
     assert by_name["chat gpt-4o"]["trace_id"] == opik_trace and by_name["chat gpt-4o"]["parent_span_id"] == opik_root
     chat = by_name["chat gpt-4o"]
     assert (chat["type"], chat["model"], chat["provider"], chat["usage"]) == (
-        "llm", "gpt-4o", "openai", {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15})
+        "llm",
+        "gpt-4o",
+        "openai",
+        {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15},
+    )
 
     scores = [s for b in opik.bodies("PUT", r"^/api/v1/private/spans/feedback-scores$") for s in b["scores"]]
     assert {(s["id"], s["name"], s["value"], s.get("category_name"), s.get("reason")) for s in scores} == {
-        (opik_chat, "Relevance", 4.0, "relevant", "on topic"), (opik_chat, "helpfulness", 0.0, "fail", "missed the point")}
+        (opik_chat, "Relevance", 4.0, "relevant", "on topic"),
+        (opik_chat, "helpfulness", 0.0, "fail", "missed the point"),
+    }
     # what Opik holds: one score per evaluation on the chat span (the second Relevance was the same score again)
     assert sorted(opik.history.scores[("span", opik_chat)]) == ["Relevance", "helpfulness"]
 
@@ -129,12 +154,18 @@ def test_sdk_exports_reach_opik_and_scale_on_consistent_ids(otel_proxy, app, ups
     assert sorted(b["metadata"]["name"] for b in made) == ["Relevance", "helpfulness"]  # one create per evaluation
     relevance = next(b for b in made if b["metadata"]["name"] == "Relevance")
     assert (relevance["trace_id"], relevance["span_id"], relevance["metadata"]["value"], relevance["comment"]) == (
-        trace_hex, chat_hex, 4.0, "on topic")
+        trace_hex,
+        chat_hex,
+        4.0,
+        "on topic",
+    )
 
     tracia = upstreams["tracia"]
     sp, tr = "sp_" + ids.derived_hex(SECRET, f"otel:{chat_hex}"), "tr_" + ids.derived_hex(SECRET, f"otel:{trace_hex}")
     created = {b["spanId"]: b for b in tracia.bodies("POST", r"^/api/v1/spans$")}
     assert created[sp]["traceId"] == tr and created[sp]["model"] == "gpt-4o"
     evaluations = [(r.path, r.body["evaluatorKey"]) for r in tracia.received if r.path.endswith("/evaluations")]
-    assert sorted(evaluations) == [(f"/api/v1/spans/{sp}/evaluations", "Relevance"),
-                                   (f"/api/v1/spans/{sp}/evaluations", "helpfulness")]  # one per evaluation
+    assert sorted(evaluations) == [
+        (f"/api/v1/spans/{sp}/evaluations", "Relevance"),
+        (f"/api/v1/spans/{sp}/evaluations", "helpfulness"),
+    ]  # one per evaluation

@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from proxy import otlp
+from proxy import otlp, vendors
 from proxy.errors import BadRequest, UnsupportedMediaType
-from proxy import vendors
 from tests.conftest import sample_wire
 
 OTEL = vendors.get("otel").fixtures
@@ -25,8 +24,15 @@ def js(name: str, signal: str) -> dict:
     return otlp.read_export(signal, raw, "application/json; charset=utf-8")
 
 
-@pytest.mark.parametrize("name, signal", [("openlit_log_score__logs.4", "logs"), ("openlit_log_score__traces", "traces"),
-                                          ("splunk_util_genai_eval__logs", "logs"), ("splunk_util_genai_eval__traces", "traces")])
+@pytest.mark.parametrize(
+    "name, signal",
+    [
+        ("openlit_log_score__logs.4", "logs"),
+        ("openlit_log_score__traces", "traces"),
+        ("splunk_util_genai_eval__logs", "logs"),
+        ("splunk_util_genai_eval__traces", "traces"),
+    ],
+)
 def test_protobuf_reads_as_the_captures_decoded_rendering(name, signal):
     """fixtures/decoded/ holds each capture decoded by the capture's own tool (hex ids, integer enums)."""
     ours = pb(name, signal)
@@ -46,7 +52,8 @@ def test_openlit_log_record_without_time_has_its_observed_time_and_span_context(
 def test_js_score_value_is_an_int_python_a_double():
     js_event = otlp.span_events(js("js_otlp_json__traces", "traces"))[0]
     assert js_event["attributes"]["gen_ai.evaluation.score.value"] == 4 and isinstance(
-        js_event["attributes"]["gen_ai.evaluation.score.value"], int)
+        js_event["attributes"]["gen_ai.evaluation.score.value"], int
+    )
     py_event = otlp.span_events(js("py_otlp_json__traces", "traces"))[0]
     assert isinstance(py_event["attributes"]["gen_ai.evaluation.score.value"], float)
 
@@ -55,7 +62,8 @@ def test_span_events_carry_their_spans_context():
     events = otlp.span_events(js("js_otlp_json__traces", "traces"))
     assert [e["attributes"]["gen_ai.evaluation.name"] for e in events] == ["Relevance", "IntentResolution"]
     assert {(e["traceId"], e["spanId"], e["spanName"]) for e in events} == {
-        ("fff5fdfd76f7dc2a4b39478468ffe4aa", "9d0f26da9c6b6d23", "chat gpt-4o")}
+        ("fff5fdfd76f7dc2a4b39478468ffe4aa", "9d0f26da9c6b6d23", "chat gpt-4o")
+    }
 
 
 def test_splunk_body_is_a_kvlist_and_its_records_have_no_time():
@@ -65,8 +73,13 @@ def test_splunk_body_is_a_kvlist_and_its_records_have_no_time():
 
 
 def test_a_zero_id_is_no_id():
-    body = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [
-        {"traceId": "0" * 32, "spanId": "0" * 16, "eventName": "e"}]}]}]}).encode()
+    body = json.dumps(
+        {
+            "resourceLogs": [
+                {"scopeLogs": [{"logRecords": [{"traceId": "0" * 32, "spanId": "0" * 16, "eventName": "e"}]}]}
+            ]
+        }
+    ).encode()
     rec = otlp.log_records(otlp.read_export("logs", body, "application/json"))[0]
     assert "traceId" not in rec and "spanId" not in rec
 
@@ -92,7 +105,8 @@ def test_export_response_and_status_in_the_requests_encoding():
     got = ExportLogsServiceResponse.FromString(body).partial_success
     assert got.rejected_log_records == 2 and got.error_message == "2 records name no span"
     assert json.loads(otlp.export_response("traces", "json", 1, "x")[0]) == {
-        "partialSuccess": {"rejectedSpans": "1", "errorMessage": "x"}}
+        "partialSuccess": {"rejectedSpans": "1", "errorMessage": "x"}
+    }
     status = Status.FromString(otlp.rpc_status(400, "bad", "protobuf")[0])
     assert (status.code, status.message) == (3, "bad")
     assert json.loads(otlp.rpc_status(415, "no", "json")[0]) == {"code": 3, "message": "no"}

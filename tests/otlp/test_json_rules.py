@@ -11,7 +11,6 @@ from proxy import otlp
 from proxy.errors import BadRequest
 from tests.conftest import sample
 
-
 TRACE = "5B8EFFF798038103D269B633813FC60C"
 SPAN = "EEE19B7EC3C1B174"
 
@@ -46,10 +45,32 @@ def test_an_id_that_is_not_16_bytes_of_hex_is_a_bad_request(bad):
 
 
 def test_keys_are_lower_camel_case_and_written_so():
-    body, ctype = otlp.write_export("traces", {"resourceSpans": [{"scopeSpans": [{"spans": [
-        {"traceId": TRACE.lower(), "spanId": SPAN.lower(), "name": "x", "droppedAttributesCount": 2}]}]}]}, "json")
+    body, ctype = otlp.write_export(
+        "traces",
+        {
+            "resourceSpans": [
+                {
+                    "scopeSpans": [
+                        {
+                            "spans": [
+                                {
+                                    "traceId": TRACE.lower(),
+                                    "spanId": SPAN.lower(),
+                                    "name": "x",
+                                    "droppedAttributesCount": 2,
+                                }
+                            ]
+                        }
+                    ]
+                }
+            ]
+        },
+        "json",
+    )
     span = json.loads(body)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
-    assert ctype == "application/json" and span["droppedAttributesCount"] == 2 and "dropped_attributes_count" not in span
+    assert (
+        ctype == "application/json" and span["droppedAttributesCount"] == 2 and "dropped_attributes_count" not in span
+    )
 
 
 def test_enums_are_integers_read_and_written():
@@ -61,8 +82,19 @@ def test_enums_are_integers_read_and_written():
 
 @pytest.mark.parametrize("nanos", ["1796563902705000000", 1796563902705000000])
 def test_int64_is_read_from_a_string_or_a_number_and_written_as_a_string(nanos):
-    got = otlp.spans(read(export({"traceId": TRACE, "spanId": SPAN, "name": "x", "startTimeUnixNano": nanos,
-                                   "attributes": [{"key": "n", "value": {"intValue": nanos}}]})))[0]
+    got = otlp.spans(
+        read(
+            export(
+                {
+                    "traceId": TRACE,
+                    "spanId": SPAN,
+                    "name": "x",
+                    "startTimeUnixNano": nanos,
+                    "attributes": [{"key": "n", "value": {"intValue": nanos}}],
+                }
+            )
+        )
+    )[0]
     assert got["startTimeUnixNano"] == 1796563902705000000 and got["attributes"]["n"] == 1796563902705000000
     body, _ = otlp.write_export("traces", {"resourceSpans": [{"scopeSpans": [{"spans": [got]}]}]}, "json")
     span = json.loads(body)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
@@ -76,13 +108,20 @@ def test_unknown_fields_are_ignored():
 
 
 def test_attribute_values_are_unwrapped_every_kind():
-    values = [{"key": "s", "value": {"stringValue": "t"}}, {"key": "b", "value": {"boolValue": True}},
-              {"key": "i", "value": {"intValue": "7"}}, {"key": "d", "value": {"doubleValue": 0.5}},
-              {"key": "a", "value": {"arrayValue": {"values": [{"intValue": 1}, {"stringValue": "x"}]}}},
-              {"key": "k", "value": {"kvlistValue": {"values": [{"key": "in", "value": {"boolValue": False}}]}}},
-              {"key": "y", "value": {"bytesValue": "AAE="}}, {"key": "e", "value": {}},
-              {"key": "nan", "value": {"doubleValue": "NaN"}}]
-    got = otlp.spans(read(export({"traceId": TRACE, "spanId": SPAN, "name": "x", "attributes": values})))[0]["attributes"]
+    values = [
+        {"key": "s", "value": {"stringValue": "t"}},
+        {"key": "b", "value": {"boolValue": True}},
+        {"key": "i", "value": {"intValue": "7"}},
+        {"key": "d", "value": {"doubleValue": 0.5}},
+        {"key": "a", "value": {"arrayValue": {"values": [{"intValue": 1}, {"stringValue": "x"}]}}},
+        {"key": "k", "value": {"kvlistValue": {"values": [{"key": "in", "value": {"boolValue": False}}]}}},
+        {"key": "y", "value": {"bytesValue": "AAE="}},
+        {"key": "e", "value": {}},
+        {"key": "nan", "value": {"doubleValue": "NaN"}},
+    ]
+    got = otlp.spans(read(export({"traceId": TRACE, "spanId": SPAN, "name": "x", "attributes": values})))[0][
+        "attributes"
+    ]
     assert got["s"] == "t" and got["b"] is True and got["i"] == 7 and got["d"] == 0.5
     assert got["a"] == [1, "x"] and got["k"] == {"in": False} and got["y"] == "AAE=" and got["e"] is None
     assert got["nan"] != got["nan"]  # NaN
@@ -90,8 +129,25 @@ def test_attribute_values_are_unwrapped_every_kind():
 
 def test_attributes_round_trip_through_protobuf_and_json():
     attrs = {"s": "t", "b": True, "i": 7, "d": 0.5, "a": [1, "x"], "k": {"in": False}}
-    request = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"traceId": TRACE.lower(), "spanId": SPAN.lower(),
-                                                               "timeUnixNano": 5, "attributes": attrs, "body": ""}]}]}]}
+    request = {
+        "resourceLogs": [
+            {
+                "scopeLogs": [
+                    {
+                        "logRecords": [
+                            {
+                                "traceId": TRACE.lower(),
+                                "spanId": SPAN.lower(),
+                                "timeUnixNano": 5,
+                                "attributes": attrs,
+                                "body": "",
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
     for encoding in ("protobuf", "json"):
         body, ctype = otlp.write_export("logs", request, encoding)
         got = otlp.log_records(otlp.read_export("logs", body, ctype))[0]
@@ -107,4 +163,6 @@ def test_a_body_that_is_not_an_object_or_not_json_is_a_bad_request():
 
 
 def test_an_empty_body_is_an_empty_request():
-    assert otlp.spans(read(b"")) == [] and otlp.log_records(otlp.read_export("logs", b"", "application/x-protobuf")) == []
+    assert (
+        otlp.spans(read(b"")) == [] and otlp.log_records(otlp.read_export("logs", b"", "application/x-protobuf")) == []
+    )

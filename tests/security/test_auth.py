@@ -106,9 +106,8 @@ def test_the_proxys_own_probes_stay_open(url):
 
 
 # Paths a vendor owns that carry no feedback: passed through to a same-vendor primary.
-PASS_THROUGH = {"opik": ("GET", "/api/v1/private/projects"), "tracia": ("GET", "/api/v1/prompts"), "scale": ("GET", "/v5/models"),
-                "langfuse": ("GET", "/api/public/v3/scores"),
-                "otel": ("POST", "/v1/metrics")}
+PASS_THROUGH = {"opik": ("GET", "/api/v1/private/projects"), "tracia": ("GET", "/api/v1/prompts"),
+                "scale": ("GET", "/v5/models"), "otel": ("POST", "/v1/metrics"), "langfuse": ("GET", "/api/public/v3/scores")}
 
 
 @pytest.mark.parametrize("vendor", VENDORS)

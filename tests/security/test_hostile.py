@@ -54,8 +54,10 @@ VALID = {  # a valid body per endpoint name where one is needed; a new endpoint 
 VALID_PB = {"traces": sample_wire("otel", "openlit_log_score__traces.json")[0],
             "logs": sample_wire("otel", "openlit_log_score__logs.4.json")[0]}
 PROTOBUF = "application/x-protobuf"
-KEYS = sorted({k for b in VALID.values() for k in b} | {"resourceSpans", "resourceLogs", "scopeLogs", "logRecords", "traceId", "metadata", "rubric", "overwrite", "approval", "comment", "reason", "category_name",
-                                                        "project_id", "author", "source_queue_id", "thread_id", "value_by_author"})
+OTLP_KEYS = {"resourceSpans", "resourceLogs", "scopeLogs", "logRecords", "traceId"}
+KEYS = sorted({k for b in VALID.values() for k in b} | OTLP_KEYS
+              | {"metadata", "rubric", "overwrite", "approval", "comment", "reason", "category_name",
+                 "project_id", "author", "source_queue_id", "thread_id", "value_by_author"})
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=False, allow_infinity=False),
                     st.text(max_size=12), st.sampled_from([UUID7, "sdk", "ui", "rating", "approved", "trace", "span", "", " ", "\u0000", "\ud7ff"]))
 JSON = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=6)), inner, max_size=6)),
@@ -118,12 +120,13 @@ KIND = st.sampled_from(("valid", "changed", "changed", "json", "bytes", "empty",
 CHANGES = st.lists(st.tuples(st.sampled_from(tuple(KEYS)), st.one_of(st.none(), JSON)), min_size=1, max_size=3)  # None: the key goes
 BYTES = st.binary(max_size=64)
 ENCODING = st.sampled_from((None, None, "gzip", "gzip-lie", "deflate", "br", "identity", "GZIP", "gzip, deflate"))
-CTYPE = st.sampled_from(("application/json", "application/json", "text/plain", "application/x-www-form-urlencoded", None,
-                         "application/json; charset=latin-1", PROTOBUF, PROTOBUF))
+CTYPE = st.sampled_from(("application/json", "application/json", "text/plain", "application/x-www-form-urlencoded",
+                         None, "application/json; charset=latin-1", PROTOBUF, PROTOBUF))
 EXTRA = st.dictionaries(TOKEN.map(lambda t: "x-" + t), HEADER_VALUE, max_size=3)
 QUERY = st.dictionaries(st.sampled_from(("trace_id", "span_id", "assessment_type", "workspace_name", "x")), st.text(max_size=6), max_size=2)
 COIN, D5, D10 = st.booleans(), st.integers(0, 4), st.integers(0, 9)
-FLIPS = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4)  # (where, byte) in a protobuf
+# (where, byte): changes to a protobuf
+FLIPS = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4)
 
 
 @st.composite
@@ -142,7 +145,7 @@ def hostile(draw, auths: st.SearchStrategy):
     kind = draw(KIND)
     valid = VALID.get(name, {})
     ctype = draw(CTYPE)
-    if ctype == PROTOBUF and name in VALID_PB and kind in ("valid", "changed"):  # OTLP protobuf: as sent, or bytes changed
+    if ctype == PROTOBUF and name in VALID_PB and kind in ("valid", "changed"):  # OTLP protobuf: as sent, or changed
         body = bytearray(VALID_PB[name])
         for at, byte in draw(FLIPS) if kind == "changed" else ():
             body[at % len(body)] = byte

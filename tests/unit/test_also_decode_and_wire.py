@@ -41,9 +41,13 @@ also_decode:
 def test_also_decode_makes_records_of_another_kind_from_the_same_request(tmp_path):
     m = mapping(tmp_path, TWO_KINDS)
     endpoint, params, _ = m.match("POST", "/v1/export")
-    body = {"spans": [{"id": "s1", "trace": "t1", "name": "root"}],
-            "marks": [{"span": "s1", "name": "a", "value": 1}, {"span": "s1", "name": "b", "value": 0}]}
-    records = endpoint.decode(WireRequest("POST", params, {}, {}, body), {"request_id": "r", "make_id": lambda i: f"rec-{i}"})
+    body = {
+        "spans": [{"id": "s1", "trace": "t1", "name": "root"}],
+        "marks": [{"span": "s1", "name": "a", "value": 1}, {"span": "s1", "name": "b", "value": 0}],
+    }
+    records = endpoint.decode(
+        WireRequest("POST", params, {}, {}, body), {"request_id": "r", "make_id": lambda i: f"rec-{i}"}
+    )
     assert [type(r) for r in records] == [Span, Assessment, Assessment]
     assert records[0].span_id.value == "s1" and records[0].id == "acme:span:s1"
     # the ids of the second part go on from the first's records: none of the request's records share one

@@ -19,7 +19,7 @@ traceId/spanId name, the second about the span that carries it.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from proxy import ids, ingress, otlp
@@ -27,8 +27,12 @@ from proxy.errors import BadRequest, RequestError
 from proxy.model import MISSING, Ref, Reply
 
 EVENT = "gen_ai.evaluation.result"
-_READ = ("gen_ai.evaluation.name", "gen_ai.evaluation.score.value", "gen_ai.evaluation.score.label",
-         "gen_ai.evaluation.explanation")  # what the mapping reads: the rest of an event's attributes is metadata
+_READ = (
+    "gen_ai.evaluation.name",
+    "gen_ai.evaluation.score.value",
+    "gen_ai.evaluation.score.label",
+    "gen_ai.evaluation.explanation",
+)  # what the mapping reads: the rest of an event's attributes is metadata
 SERVICE = "feedback-proxy"  # the service.name of what the proxy writes, unless the upstream's options name another
 
 
@@ -44,18 +48,30 @@ def read_traces(raw: bytes, headers: dict, limits) -> dict:
     evaluations, _, unread = _evaluations([e for e in otlp.span_events(request) if e.get("name") == EVENT])
     notes = [f"{bad_spans} span(s) with no traceId or spanId" if bad_spans else "", *unread]
     # an event that cannot be read is not a span rejected (the span is taken): the message says what was not
-    return {"spans": spans, "evaluations": evaluations, "rejected": bad_spans, "message": "; ".join(n for n in notes if n)}
+    return {
+        "spans": spans,
+        "evaluations": evaluations,
+        "rejected": bad_spans,
+        "message": "; ".join(n for n in notes if n),
+    }
 
 
 def read_logs(raw: bytes, headers: dict, limits) -> dict:
     request = _read("logs", raw, headers, limits)
-    events = [r for r in otlp.log_records(request)
-              if r.get("eventName") == EVENT or (r.get("attributes") or {}).get("event.name") == EVENT]
+    events = [
+        r
+        for r in otlp.log_records(request)
+        if r.get("eventName") == EVENT or (r.get("attributes") or {}).get("event.name") == EVENT
+    ]
     placed = [e for e in events if e.get("traceId") and e.get("spanId")]
     evaluations, unread_count, unread = _evaluations(placed)
     no_span = len(events) - len(placed)
-    notes = [f"{no_span} evaluation(s) name no span (traceId and spanId); gen_ai.response.id alone is not looked up"
-             if no_span else "", *unread]
+    notes = [
+        f"{no_span} evaluation(s) name no span (traceId and spanId); gen_ai.response.id alone is not looked up"
+        if no_span
+        else "",
+        *unread,
+    ]
     return {"evaluations": evaluations, "rejected": no_span + unread_count, "message": "; ".join(n for n in notes if n)}
 
 
@@ -85,8 +101,10 @@ def _evaluations(events: list[dict]) -> tuple[list[dict], int, list[str]]:
         item = _nested_attributes({**e, "attributes": attrs})
         item["metadata"] = {k: v for k, v in attrs.items() if k not in _READ and k != "event.name"} or None
         out.append(item)
-    notes = [f"{unnamed} evaluation(s) without gen_ai.evaluation.name" if unnamed else "",
-             f"{unscored} evaluation(s) whose gen_ai.evaluation.score.value is not a number" if unscored else ""]
+    notes = [
+        f"{unnamed} evaluation(s) without gen_ai.evaluation.name" if unnamed else "",
+        f"{unscored} evaluation(s) whose gen_ai.evaluation.score.value is not a number" if unscored else "",
+    ]
     return out, unnamed + unscored, [n for n in notes if n]
 
 
@@ -210,7 +228,7 @@ def iso_time(value: Any, src: dict) -> Any:
     if value is MISSING or value is None or isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         return MISSING
     seconds, nanos = divmod(value, 1_000_000_000)
-    when = datetime.fromtimestamp(seconds, timezone.utc).replace(microsecond=nanos // 1000)
+    when = datetime.fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000)
     return when.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
@@ -223,8 +241,8 @@ def nanos(value: Any, src: dict) -> Any:
     except ValueError:
         return MISSING
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    delta = when - datetime(1970, 1, 1, tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 
 

@@ -24,6 +24,7 @@ from ..store.outbox import OutboxItem
 from ..store.writes import Writes
 from ..upstream import Response, Transport
 from .committer import GroupCommit
+from .once import before_a_create
 from .retry import RETRYABLE, Breaker, RetryPolicy, retry_after
 from .settle import Settle
 from .tally import Tally
@@ -176,7 +177,7 @@ class Worker:
     async def _attempt(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: Tally) -> None:
         """Send one request and commit its outcome."""
         try:
-            resp = await self._once(target, req, items) if target.creates(req) else None
+            resp = await before_a_create(self.commit, self.transport, self.upstream, target, req, items) if target.creates(req) else None
             if resp is None:
                 resp = await target.send(self.transport, req)
         except UpstreamError as exc:  # no answer: a create may have arrived all the same, unless it never left
@@ -197,28 +198,6 @@ class Worker:
             return await self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
         self.breaker.success()  # the upstream is up; it refused these records
         await asyncio.to_thread(self.settle.bury_all, tally.unsettled(items), why)
-
-    async def _once(self, target: Target, req: OutRequest, items: list[OutboxItem]) -> Response | None:
-        """Before a create that makes a new object at each call: a record marked as sent before
-        (its outcome never committed: a crash, a timeout) is looked for at the vendor first, and
-        what was found stands for the create's answer; otherwise the records are marked, durably,
-        and None says: send it."""
-        if not any(it.sent_at for it in items):
-            await self.commit(Writes(sending=[it.id for it in items]))
-            return None
-        if target.can_reconcile(req):
-            try:
-                found = await target.reconcile(self.transport, req)
-            except UpstreamError as exc:  # the read-back failed: the create it stands for may still have arrived
-                exc.unsent = False
-                raise
-            if found is not None:
-                log.info("%s already had %s (sent before a crash or a timeout): adopted, not sent again",
-                         self.upstream, ",".join(it.record.id for it in items))
-            return found
-        log.warning("%s cannot be asked what it holds: %s %s sent again for %s, which it may have received already "
-                    "(README, Delivery)", self.upstream, req.method, req.path, ",".join(it.record.id for it in items))
-        return None
 
     async def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
         """`items`: those whose every request has now arrived (a root span can be two: an Opik trace and a span)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from .. import vendors, yamlsrc
 from ..errors import ConfigError
 from .decode import WireRequest
-from .spec import VendorSpec
+from .vendor_spec import VendorSpec
 from .vendor import VendorMapping
 
 __all__ = ["VendorMapping", "WireRequest", "load_vendor", "load_all"]

@@ -68,7 +68,7 @@ class Rule(BaseModel):
     carry: list[str] | None = None  # canonical fields appended to this one (see carry.py)
     id: str | None = None  # "trace" | "span": an id to translate into the target's id space
     note: str | None = None  # why, for loss reports
-    _dialect: str = PrivateAttr(default="python")  # its vendor server's language (spec.VendorSpec.dialect)
+    _dialect: str = PrivateAttr(default="python")  # its vendor server's language (vendor_spec.VendorSpec.dialect)
 
     @field_validator("src")
     @classmethod

@@ -12,7 +12,8 @@ from .. import vendors
 from ..errors import ConfigError, EncodeError, Refusal, Violation
 from ..model import Assessment, OutRequest, Reply, replace
 from .engine import CompiledCase, CompiledEndpoint, compile_path, fill, unquote_params
-from .spec import EncodeCase, VendorSpec
+from .spec import EncodeCase
+from .vendor_spec import VendorSpec
 
 CtxFor = Callable[[Assessment], dict]
 

@@ -8,109 +8,16 @@ import re
 import json
 from typing import Any
 
-from proxy.errors import BadRequest, RequestError, Violation
-from proxy.model import MISSING, Reply
-from proxy import ingress, otlp
 from proxy.codecs import core
+from proxy.model import MISSING
+
+# the error bodies and the OTLP route's reading, in their own files, are this codec's functions too
+from .errors import TARGET_RULE, error_body, ingestion_error, issue_text, otel_error, zod_issue  # noqa: F401
+from .otel_traces import read_otel_traces  # noqa: F401
 
 TEXT_MAX = 500  # TEXT_SCORE_MAX_LENGTH
-TARGET_RULE = (
-    "Provide exactly one of the following: traceId (with optional observationId), sessionId or "
-    "datasetRunId. ObservationId requires traceId."
-)
-_CLASSES = {
-    400: "InvalidRequestError",
-    403: "ForbiddenError",
-    404: "LangfuseNotFoundError",
-    405: "MethodNotAllowedError",
-    409: "LangfuseConflictError",
-    413: "InvalidRequestError",
-    408: "InvalidRequestError",
-    422: "InvalidRequestError",
-    502: "InternalServerError",
-    503: "ServiceUnavailableError",
-}
-
-
 def _absent(value: Any) -> bool:
     return value is None or value is MISSING
-
-
-# --- errors ------------------------------------------------------------------------
-
-
-def error_body(status: int, code: str, message: str, violations: list[Violation]) -> Reply:
-    """The public REST routes (withMiddlewares): zod issues as 400 {"message": "Invalid request
-    data", "error": [...]}, auth as {"message"}, a BaseError as {"message", "error": <class>}."""
-    if violations or code == "CHECK_FAILED" and status == 400:
-        issues = [zod_issue(v) for v in violations] or [{"code": "custom", "message": message, "path": []}]
-        return Reply(400, {"message": "Invalid request data", "error": issues})
-    if status in (401, 403):  # auth: {"message"} alone, in the proxy's words
-        return Reply(status, {"message": message})
-    return Reply(status, {"message": message, "error": _CLASSES.get(status, "InternalServerError")})
-
-
-def ingestion_error(status: int, code: str, message: str, violations: list[Violation]) -> Reply:
-    """The ingestion route's own handler: {"message": "Invalid request data", "errors": [texts]}
-    for a malformed envelope; {"error": <class>, "message"} for a BaseError; auth as elsewhere."""
-    if violations or status in (400, 422):
-        texts = [zod_issue(v)["message"] for v in violations] or [message]
-        return Reply(400, {"message": "Invalid request data", "errors": texts})
-    if status in (401, 403):
-        return error_body(status, code, message, violations)
-    return Reply(status, {"error": _CLASSES.get(status, "InternalServerError"), "message": message})
-
-
-_ZOD = {
-    "missing": ("invalid_type", "Required"),
-    "type": ("invalid_type", "Expected {expected}, received {received}"),
-    "min_length": ("too_small", "String must contain at least {limit} character(s)"),
-    "max_length": ("too_big", "String must contain at most {limit} character(s)"),
-    "min": ("too_small", "Number must be greater than or equal to {limit}"),
-    "max": ("too_big", "Number must be less than or equal to {limit}"),
-    "one_of": ("invalid_enum_value", "Invalid enum value. Expected {options}, received '{input}'"),
-    "min_items": ("too_small", "Array must contain at least {limit} element(s)"),
-    "max_items": ("too_big", "Array must contain at most {limit} element(s)"),
-}
-_JS_TYPES = {
-    "a string": "string",
-    "a number": "number",
-    "an integer": "number",
-    "an object": "object",
-    "a JSON object": "object",
-    "an array": "array",
-    "a boolean": "boolean",
-}
-
-
-def zod_issue(v: Violation) -> dict:
-    path = [p for p in v.loc if p != "body"] if v.loc and v.loc[0] == "body" else list(v.loc[1:])
-    if v.kind == "missing" and path and path[-1] in ("traceId", "sessionId", "datasetRunId"):
-        return {"code": "custom", "message": TARGET_RULE, "path": path[:-1]}
-    code, text = _ZOD.get(v.kind, ("custom", v.kind))
-    received = _js_type(v.input)
-    options = " | ".join(f"'{o}'" for o in (v.limit or ())) if v.kind == "one_of" else ""
-    text = text.format(
-        limit=v.limit, expected=_JS_TYPES.get(v.expected, v.expected), received=received, options=options, input=v.input
-    )
-    out: dict[str, Any] = {"code": code, "message": text, "path": path}
-    if v.kind in ("missing", "type"):
-        out.update(
-            expected=_JS_TYPES.get(v.expected, "string"), received="undefined" if v.kind == "missing" else received
-        )
-    return out
-
-
-def _js_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 # --- ids -------------------------------------------------------------------------------
@@ -192,7 +99,7 @@ def observation_type(value: Any, src: dict) -> Any:
 
 def score_errors(value: Any, src: dict) -> Any:
     """The errors of a 207 to a score array: one {"message"} per rejected score."""
-    return [{"message": _issue_text(violations)} for _, _, violations in value or []]
+    return [{"message": issue_text(violations)} for _, _, violations in value or []]
 
 
 def ingestion_successes(value: Any, src: dict) -> Any:
@@ -203,15 +110,8 @@ def ingestion_errors(value: Any, src: dict) -> Any:
     out = []
     for _, item, violations in value or []:
         eid = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else "unknown"
-        out.append({"id": eid, "status": 400, "message": "Invalid request data", "error": _issue_text(violations)})
+        out.append({"id": eid, "status": 400, "message": "Invalid request data", "error": issue_text(violations)})
     return out
-
-
-def _issue_text(violations: list[Violation]) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in issue['path']) or 'body'}: {issue['message']}"
-        for issue in (zod_issue(v) for v in violations)
-    )
 
 
 # --- decoding a score object (CreateScoreRequest / ScoreBody) -------------------------------
@@ -355,70 +255,3 @@ def subject_session(subject: Any, src: dict) -> Any:
 
 def subject_run(subject: Any, src: dict) -> Any:
     return _subject(subject, ("experiment", "dataset_run", "datasetRun"))
-
-
-# --- OTLP traces (POST /api/public/otel/v1/traces): read with the shared OTLP decoding -----------
-
-
-def read_otel_traces(raw: bytes, headers: dict, limits) -> dict:
-    """An OTLP trace export (protobuf or JSON; inflated by the ingress) as {"spans": [...]}: each
-    span with the attributes the Langfuse SDK writes lifted to plain keys (JSON texts parsed),
-    its times ISO 8601, and every other attribute kept as its metadata."""
-    try:
-        request = otlp.read_export("traces", raw, headers.get("content-type"), limits)
-    except RequestError as exc:
-        raise BadRequest(f"Failed to parse OTel Trace: {exc.message}") from None
-    if limits is not None:
-        ingress.check_shape(request, limits.max_depth + 8, limits.max_items, limits.max_string_length)
-    return {"spans": [_otel_span(s) for s in otlp.spans(request) if s.get("traceId") and s.get("spanId")]}
-
-
-_LIFTED = {
-    "langfuse.observation.type": "type", "langfuse.observation.input": "input", "langfuse.observation.output": "output",
-    "langfuse.observation.model.name": "model", "langfuse.observation.usage_details": "usage",
-    "langfuse.observation.level": "level", "langfuse.observation.status_message": "statusMessage",
-    "langfuse.observation.metadata": "observationMetadata", "langfuse.trace.name": "traceName",
-    "langfuse.trace.tags": "tags", "langfuse.trace.input": "traceInput", "langfuse.trace.output": "traceOutput",
-    "session.id": "sessionId", "langfuse.session.id": "sessionId", "user.id": "userId", "langfuse.user.id": "userId",
-    "langfuse.environment": "environment", "gen_ai.request.model": "model",
-}
-_JSON_TEXT = ("input", "output", "usage", "observationMetadata", "traceInput", "traceOutput")
-
-
-def _otel_span(span: dict) -> dict:
-    attrs = dict(span.get("attributes") or {})
-    out: dict[str, Any] = {k: span.get(k) for k in ("traceId", "spanId", "parentSpanId", "name") if span.get(k)}
-    for key, name in _LIFTED.items():
-        if key in attrs and name not in out:
-            value = attrs.pop(key)
-            out[name] = _json_or_text(value) if name in _JSON_TEXT else value
-        attrs.pop(key, None)
-    for key in ("startTimeUnixNano", "endTimeUnixNano"):
-        if isinstance(span.get(key), int) and span[key] > 0:
-            out[key[:-len("UnixNano")]] = core.iso_ms(span[key] / 1_000_000)
-    status = span.get("status") or {}
-    if status.get("code") == 2:
-        out["level"], out["statusMessage"] = "ERROR", out.get("statusMessage") or status.get("message")
-    rest = {k: v for k, v in attrs.items() if not k.startswith("langfuse.internal.")}
-    meta = out.pop("observationMetadata", None)
-    out["metadata"] = {**rest, **(meta if isinstance(meta, dict) else {})} or None
-    return out
-
-
-def _json_or_text(value: Any) -> Any:
-    """An object or array the SDK wrote as JSON text, parsed; any other text as it is (the SDK writes a
-    string output as the string itself: "4" stays the text "4")."""
-    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def otel_error(status: int, code: str, message: str, violations: list[Violation]) -> Reply:
-    """The OTLP route's own: {"error": <text>} (auth as elsewhere)."""
-    if status in (401, 403):
-        return error_body(status, code, message, violations)
-    text = "; ".join(zod_issue(v)["message"] for v in violations) if violations else message
-    return Reply(400 if status == 422 else status, {"error": text})

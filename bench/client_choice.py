@@ -11,7 +11,9 @@ import json
 
 from harness import Server, free_port, machine, versions, wrk
 
-BODY = json.dumps({"scores": [{"id": "01a20c41-cda1-7a06-b0a1-c98960495513", "name": "accuracy", "value": 0.9, "source": "sdk"}]})
+BODY = json.dumps(
+    {"scores": [{"id": "01a20c41-cda1-7a06-b0a1-c98960495513", "name": "accuracy", "value": 0.9, "source": "sdk"}]}
+)
 
 
 def main() -> None:
@@ -21,10 +23,16 @@ def main() -> None:
     args = ap.parse_args()
     rows = []
     with Server("upstream", free_port()) as up:
-        rows += [("upstream alone", c, wrk(up.url + "/x", BODY, c, args.seconds)) for c in map(int, args.connections.split(","))]
+        rows += [
+            ("upstream alone", c, wrk(up.url + "/x", BODY, c, args.seconds))
+            for c in map(int, args.connections.split(","))
+        ]
         for kind in ("httpx", "aiohttp"):
             with Server(f"naive-{kind}", free_port(), up.url) as fwd:
-                rows += [(f"forwarder, {kind}", c, wrk(fwd.url + "/x", BODY, c, args.seconds)) for c in map(int, args.connections.split(","))]
+                rows += [
+                    (f"forwarder, {kind}", c, wrk(fwd.url + "/x", BODY, c, args.seconds))
+                    for c in map(int, args.connections.split(","))
+                ]
     print(f"machine: {machine()}; {versions()}")
     print("| setup | connections | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
     for name, c, r in rows:

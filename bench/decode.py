@@ -38,17 +38,40 @@ PATH = "/api/v1/private/traces/feedback-scores"
 
 
 def batch(n: int = 1000) -> bytes:
-    return orjson.dumps({"scores": [{"id": f"01a20c41-cda1-7a06-b0a1-{i:012x}", "name": "accuracy", "value": 0.5 + (i % 5) / 10,
-                                     "source": "sdk", "reason": "bench", "project_name": "bench", "category_name": "good"} for i in range(n)]})
+    return orjson.dumps(
+        {
+            "scores": [
+                {
+                    "id": f"01a20c41-cda1-7a06-b0a1-{i:012x}",
+                    "name": "accuracy",
+                    "value": 0.5 + (i % 5) / 10,
+                    "source": "sdk",
+                    "reason": "bench",
+                    "project_name": "bench",
+                    "category_name": "good",
+                }
+                for i in range(n)
+            ]
+        }
+    )
 
 
 def span_batch(n: int = 1000) -> bytes:
     """What the Opik SDK sends for 1,000 LLM spans (its capture's span, with fresh ids)."""
-    span = {"project_name": "bench", "trace_id": "01a20c41-cda1-7a06-b0a1-c98960495513", "name": "bench-span",
-            "type": "llm", "start_time": "2026-11-24T06:32:48.802097Z", "input": {"prompt": "2+2?"},
-            "output": {"completion": "4"}, "model": "gpt-4o-mini", "provider": "openai",
-            "usage": {"completion_tokens": 1, "prompt_tokens": 3, "total_tokens": 4},
-            "last_updated_at": "2026-11-24T06:32:48.802833Z", "source": "sdk"}
+    span = {
+        "project_name": "bench",
+        "trace_id": "01a20c41-cda1-7a06-b0a1-c98960495513",
+        "name": "bench-span",
+        "type": "llm",
+        "start_time": "2026-11-24T06:32:48.802097Z",
+        "input": {"prompt": "2+2?"},
+        "output": {"completion": "4"},
+        "model": "gpt-4o-mini",
+        "provider": "openai",
+        "usage": {"completion_tokens": 1, "prompt_tokens": 3, "total_tokens": 4},
+        "last_updated_at": "2026-11-24T06:32:48.802833Z",
+        "source": "sdk",
+    }
     return orjson.dumps({"spans": [{"id": f"01a20c41-cda2-71b4-9594-{i:012x}", **span} for i in range(n)]})
 
 
@@ -109,10 +132,19 @@ def measure(runs: int) -> dict:
         "parse_ms": timed(Call(lambda _: orjson.loads(raw)), runs),
         "decode_ms": timed(Call(lambda body: endpoint.decode(req(body), dict(ctx)), parsed), runs),
         "decode_interpreted_ms": timed(Call(lambda body: slow_endpoint.decode(req(body), dict(ctx)), parsed), runs),
-        "decode_spans_ms": timed(Call(lambda body: spans.decode(WireRequest("POST", span_params, {}, {}, body),
-                                                                dict(ctx)), lambda: orjson.loads(spans_raw)), runs),
-        "ids_ms": timed(Call(lambda _: [make(i) for make in [ids.record_ids(secret, "bench", now)] for i in range(1000)]), runs),
-        "ids_per_record_ms": timed(Call(lambda _: [per_record_uuid7(secret, f"bench:{i}", now) for i in range(1000)]), runs),
+        "decode_spans_ms": timed(
+            Call(
+                lambda body: spans.decode(WireRequest("POST", span_params, {}, {}, body), dict(ctx)),
+                lambda: orjson.loads(spans_raw),
+            ),
+            runs,
+        ),
+        "ids_ms": timed(
+            Call(lambda _: [make(i) for make in [ids.record_ids(secret, "bench", now)] for i in range(1000)]), runs
+        ),
+        "ids_per_record_ms": timed(
+            Call(lambda _: [per_record_uuid7(secret, f"bench:{i}", now) for i in range(1000)]), runs
+        ),
     }
 
 

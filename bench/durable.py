@@ -34,16 +34,34 @@ from proxy.upstream import MockTransport, Response  # noqa: E402
 
 def records(mappings, n: int, tag: str) -> list:
     endpoint, params, _ = mappings["opik"].match("PUT", "/v1/private/traces/feedback-scores")
-    body = {"scores": [{"id": f"01a20c41-cda1-7a06-b0a1-{i:012x}", "name": "accuracy", "value": 0.75, "source": "sdk",
-                        "reason": "bench", "project_name": "bench"} for i in range(n)]}
+    body = {
+        "scores": [
+            {
+                "id": f"01a20c41-cda1-7a06-b0a1-{i:012x}",
+                "name": "accuracy",
+                "value": 0.75,
+                "source": "sdk",
+                "reason": "bench",
+                "project_name": "bench",
+            }
+            for i in range(n)
+        ]
+    }
     return endpoint.decode(WireRequest("PUT", params, {}, {}, body), {"request_id": tag})
 
 
 async def drive(store_url: str, sync: str, per_request: int, clients: int, seconds: float) -> dict:
-    cfg = config_mod.Config.model_validate({
-        "upstreams": {"opik": {"vendor": "opik", "base_url": "http://127.0.0.1:9/api"},
-                      "scale": {"vendor": "scale", "base_url": "http://127.0.0.1:9"}},
-        "routes": [{"from": "opik", "primary": "opik", "mirrors": ["scale"]}], "store": store_url, "store_sync": sync})
+    cfg = config_mod.Config.model_validate(
+        {
+            "upstreams": {
+                "opik": {"vendor": "opik", "base_url": "http://127.0.0.1:9/api"},
+                "scale": {"vendor": "scale", "base_url": "http://127.0.0.1:9"},
+            },
+            "routes": [{"from": "opik", "primary": "opik", "mirrors": ["scale"]}],
+            "store": store_url,
+            "store_sync": sync,
+        }
+    )
     mappings = load_all()
     store = open_store(cfg.store, cfg.store_sync)
     proxy = Proxy(cfg, mappings, store, MockTransport(lambda *a: Response(204)))  # workers not started: acceptance only
@@ -80,18 +98,26 @@ def main() -> None:
     os.sched_setaffinity(0, {cpu})
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for per in (1, 100):
-            for label, url, sync in (("memory://", "memory://", "normal"), ("SQLite, store_sync: normal", f"sqlite:///{tmp}/n{per}.db", "normal"),
-                                     ("SQLite, store_sync: full", f"sqlite:///{tmp}/f{per}.db", "full")):
+            for label, url, sync in (
+                ("memory://", "memory://", "normal"),
+                ("SQLite, store_sync: normal", f"sqlite:///{tmp}/n{per}.db", "normal"),
+                ("SQLite, store_sync: full", f"sqlite:///{tmp}/f{per}.db", "full"),
+            ):
                 r = asyncio.run(drive(url, sync, per, args.clients, args.seconds))
                 rows.append({"store": label, "per_request": per, "clients": args.clients, "cpu": cpu, **r})
                 if not args.json:
-                    print(f"{label:28} {per:3} per request: {r['records_per_s']:8.0f} records/s acknowledged, {r['cpu_us_per_record']:.0f} us CPU each", flush=True)
+                    print(
+                        f"{label:28} {per:3} per request: {r['records_per_s']:8.0f} records/s acknowledged, "
+                        f"{r['cpu_us_per_record']:.0f} us CPU each",
+                        flush=True,
+                    )
     if args.json:
         print(json.dumps(rows))
 

@@ -18,10 +18,14 @@ import sys
 
 _seq = itertools.count(1)
 _NO_CONTENT = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
-_TRACIA = (b'{"id":"eval_bench%08d","evaluatorKey":"quality","evaluatorName":"Quality","value":1,"source":"api",'
-           b'"note":null,"createdAt":"2026-01-01T00:00:00.000Z"}')
-_SCALE = (b'{"assessment_id":"bench-%08d","assessment_type":"metadata","trace_id":"t","created_by":"bench",'
-          b'"object":"span.assessment","created_at":"2026-01-01T00:00:00.000Z","updated_at":"2026-01-01T00:00:00.000Z"}')
+_TRACIA = (
+    b'{"id":"eval_bench%08d","evaluatorKey":"quality","evaluatorName":"Quality","value":1,"source":"api",'
+    b'"note":null,"createdAt":"2026-01-01T00:00:00.000Z"}'
+)
+_SCALE = (
+    b'{"assessment_id":"bench-%08d","assessment_type":"metadata","trace_id":"t","created_by":"bench",'
+    b'"object":"span.assessment","created_at":"2026-01-01T00:00:00.000Z","updated_at":"2026-01-01T00:00:00.000Z"}'
+)
 
 
 def answer(method: bytes, path: bytes) -> bytes:
@@ -53,7 +57,7 @@ class Upstream(asyncio.Protocol):
             if len(self.buffer) < end + 4 + length:
                 return  # the body is still coming
             method, path, _ = head.split(b"\r\n", 1)[0].split(b" ", 2)
-            self.buffer = self.buffer[end + 4 + length:]
+            self.buffer = self.buffer[end + 4 + length :]
             self.transport.write(answer(method, path.split(b"?", 1)[0]))
 
 

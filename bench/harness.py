@@ -42,9 +42,11 @@ class Server:
         if cpu is not None:
             cmd = ["taskset", "-c", str(cpu), *cmd]
         self._log = open(log, "ab") if log else None
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=self._log, stdout=self._log)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=self._log, stdout=self._log
+        )
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -73,8 +75,11 @@ class Server:
     def metric(self, name: str) -> float:
         """The sum of a Prometheus series of the proxy's /metrics (0 when absent)."""
         text = urllib.request.urlopen(self.url + "/metrics", timeout=5).read().decode()
-        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name) and not line.startswith("#")
-                   and (line[len(name)] in " {"))
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(name) and not line.startswith("#") and (line[len(name)] in " {")
+        )
 
 
 def _status_kb(pid: int, key: str) -> int:
@@ -92,10 +97,18 @@ def _lua_string(text: str) -> str:
 
 def wrk_script(method: str, path: str, body: str | None, headers: dict) -> str:
     """A wrk Lua script; `@ID@` in the path or body becomes a fresh value per request."""
-    head = f"wrk.method = {_lua_string(method)}\n" + "".join(f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}\n" for k, v in headers.items())
+    head = f"wrk.method = {_lua_string(method)}\n" + "".join(
+        f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}\n" for k, v in headers.items()
+    )
     if TOKEN not in path and TOKEN not in (body or ""):
-        return head + f"wrk.path = {_lua_string(path)}\n" + (f"wrk.body = {_lua_string(body)}\n" if body is not None else "")
-    return head + f"""
+        return (
+            head
+            + f"wrk.path = {_lua_string(path)}\n"
+            + (f"wrk.body = {_lua_string(body)}\n" if body is not None else "")
+        )
+    return (
+        head
+        + f"""
 local path_t, body_t = {_lua_string(path)}, {_lua_string(body or "")}
 local nonce, n = {random.randrange(1 << 16)}, 0
 local threads = 0
@@ -107,10 +120,18 @@ function request()
   return wrk.format(nil, p, nil, {"b" if body is not None else "nil"})
 end
 """
+    )
 
 
-def wrk(url: str, body: str | None, connections: int, seconds: float, method: str = "PUT", headers: dict | None = None,
-        path: str | None = None) -> dict:
+def wrk(
+    url: str,
+    body: str | None,
+    connections: int,
+    seconds: float,
+    method: str = "PUT",
+    headers: dict | None = None,
+    path: str | None = None,
+) -> dict:
     """Run wrk (one thread per 16 connections, at most 2) on `url` (+ `path`); parse req/s and latency percentiles."""
     headers = {"Content-Type": "application/json", **(headers or {})} if body is not None else dict(headers or {})
     if path is None:
@@ -120,16 +141,37 @@ def wrk(url: str, body: str | None, connections: int, seconds: float, method: st
         f.write(wrk_script(method, path, body, headers))
     threads = max(1, min(2, connections // 16))
     try:
-        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency", "-s", f.name, url],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "--latency",
+                "-s",
+                f.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         os.unlink(f.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {"rps": rps, "requests": total, "p50": _ms(out, "50%"), "p99": _ms(out, "99%"),
-            "non2xx": int(non2xx.group(1)) if non2xx else 0, "errors": sum(map(int, errors.groups())) if errors else 0}
+    return {
+        "rps": rps,
+        "requests": total,
+        "p50": _ms(out, "50%"),
+        "p99": _ms(out, "99%"),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "errors": sum(map(int, errors.groups())) if errors else 0,
+    }
 
 
 def _ms(out: str, pct: str) -> float:
@@ -141,7 +183,9 @@ def _ms(out: str, pct: str) -> float:
 def fill_ids(text: str, nonce: int, counter) -> str:
     """Python's side of the Lua `uid()`: each `@ID@` a fresh 12-hex-digit value."""
     parts = text.split(TOKEN)
-    return "".join(p + (f"{nonce:04x}ff{next(counter) % (1 << 24):06x}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
+    return "".join(
+        p + (f"{nonce:04x}ff{next(counter) % (1 << 24):06x}" if i < len(parts) - 1 else "") for i, p in enumerate(parts)
+    )
 
 
 def load_average() -> str:
@@ -150,7 +194,9 @@ def load_average() -> str:
 
 def busy_processes(exclude: set[int]) -> list[str]:
     """Other processes using a CPU now (from ps), to say in the results how busy the machine was."""
-    out = subprocess.run(["ps", "-eo", "pid,pcpu,comm", "--sort=-pcpu"], capture_output=True, text=True).stdout.splitlines()[1:]
+    out = subprocess.run(
+        ["ps", "-eo", "pid,pcpu,comm", "--sort=-pcpu"], capture_output=True, text=True
+    ).stdout.splitlines()[1:]
     busy = []
     for line in out:
         pid, pcpu, comm = line.split(None, 2)
@@ -160,26 +206,44 @@ def busy_processes(exclude: set[int]) -> list[str]:
 
 
 def versions() -> str:
-    import aiohttp, httpx, orjson, starlette, uvicorn  # noqa: E401
+    import aiohttp  # noqa: E401
+    import httpx
+    import orjson
+    import starlette
+    import uvicorn
 
     try:
         import uvloop
+
         loop = f"uvloop {uvloop.__version__}"
     except ImportError:
         loop = "no uvloop"
     try:
         import httptools
+
         parser = f"httptools {httptools.__version__}"
     except ImportError:
         parser = "no httptools"
     wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     wrk_v = (wrk_v.stdout + wrk_v.stderr).split("[")[0].strip() or "wrk"
-    return (f"Python {platform.python_version()}, starlette {starlette.__version__}, uvicorn {uvicorn.__version__} ({loop}, {parser}), "
-            f"aiohttp {aiohttp.__version__}, httpx {httpx.__version__}, orjson {orjson.__version__}, {wrk_v}")
+    return (
+        f"Python {platform.python_version()}, starlette {starlette.__version__}, uvicorn {uvicorn.__version__} "
+        f"({loop}, {parser}), "
+        f"aiohttp {aiohttp.__version__}, httpx {httpx.__version__}, orjson {orjson.__version__}, {wrk_v}"
+    )
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = _status_kb(os.getpid(), "VmRSS") and int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) // 1024
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = (
+        _status_kb(os.getpid(), "VmRSS")
+        and int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) // 1024
+    )
     return f"{os.cpu_count()} cores ({cpu}), {mem} MiB RAM, {platform.system()} {platform.release()}"

@@ -27,13 +27,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import TOKEN  # noqa: E402
+from scenarios import BY_KEY, proxy_config  # noqa: E402
+
 from proxy import config as config_mod  # noqa: E402
 from proxy.app import create_app  # noqa: E402
 from proxy.upstream import MockTransport, Response  # noqa: E402
-from scenarios import BY_KEY, proxy_config  # noqa: E402
 
-ANSWERS = {"opik": Response(204), "scale": Response(200, {"content-type": "application/json"}, b'{"id":"sa_1"}'),
-           "tracia": Response(200, {"content-type": "application/json"}, b'{"id":"eval_1"}')}
+ANSWERS = {
+    "opik": Response(204),
+    "scale": Response(200, {"content-type": "application/json"}, b'{"id":"sa_1"}'),
+    "tracia": Response(200, {"content-type": "application/json"}, b'{"id":"eval_1"}'),
+}
 
 
 def answer(method, url, headers, body) -> Response:
@@ -45,14 +49,25 @@ async def run(scenario, store: str, requests: int, clients: int, rate: float = 0
         cfg = config_mod.load(proxy_config(Path(tmp), "http://127.0.0.1:9", scenario.routes, store=store))
         app = create_app(cfg, transport=MockTransport(answer))
         counter = itertools.count()
-        headers = [(k.lower().encode(), v.encode()) for k, v in scenario.headers.items()] + [(b"content-type", b"application/json")]
+        headers = [(k.lower().encode(), v.encode()) for k, v in scenario.headers.items()] + [
+            (b"content-type", b"application/json")
+        ]
 
         async def one() -> None:
             n = next(counter)
             body, path = fresh(scenario.body, n), fresh(scenario.path, n).decode()
-            scope = {"type": "http", "method": scenario.method, "path": path, "raw_path": path.encode(), "query_string": b"",
-                     "headers": headers + [(b"content-length", str(len(body)).encode()), (b"host", b"127.0.0.1")],
-                     "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1), "root_path": ""}
+            scope = {
+                "type": "http",
+                "method": scenario.method,
+                "path": path,
+                "raw_path": path.encode(),
+                "query_string": b"",
+                "headers": headers + [(b"content-length", str(len(body)).encode()), (b"host", b"127.0.0.1")],
+                "scheme": "http",
+                "server": ("127.0.0.1", 80),
+                "client": ("127.0.0.1", 1),
+                "root_path": "",
+            }
             sent = []
 
             async def receive():
@@ -113,15 +128,22 @@ class lifespan:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("scenarios", nargs="*", help=f"any of {sorted(BY_KEY)}; default: tracia-opik")
-    ap.add_argument("--store", default="sqlite", choices=["sqlite", "memory", "postgres"],
-                    help="postgres: a fresh database per run on a throwaway cluster (as tests/conftest.py starts one)")
+    ap.add_argument(
+        "--store",
+        default="sqlite",
+        choices=["sqlite", "memory", "postgres"],
+        help="postgres: a fresh database per run on a throwaway cluster (as tests/conftest.py starts one)",
+    )
     ap.add_argument("--requests", type=int, default=4000)
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--rate", type=float, default=0, help="open loop at this many req/s: p50/p99 latency instead of CPU")
+    ap.add_argument(
+        "--rate", type=float, default=0, help="open loop at this many req/s: p50/p99 latency instead of CPU"
+    )
     args = ap.parse_args()
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass
@@ -129,6 +151,7 @@ def main() -> None:
     if store == "postgres":
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from scaleout import fresh_store
+
         from tests.conftest import PgCluster
 
         cluster = PgCluster()
@@ -145,14 +168,27 @@ def measure(args, store) -> None:
     for key in args.scenarios or ["tracia-opik"]:
         sc = BY_KEY[key]  # a KeyError names an unknown scenario
         if args.rate:
-            runs = [sorted(asyncio.run(run(sc, store() if callable(store) else store, args.requests, args.clients, args.rate))) for _ in range(args.reps)]
+            runs = [
+                sorted(
+                    asyncio.run(run(sc, store() if callable(store) else store, args.requests, args.clients, args.rate))
+                )
+                for _ in range(args.reps)
+            ]
             p = [(r[len(r) // 2] * 1e3, r[int(len(r) * 0.99)] * 1e3) for r in runs]
-            print(f"{key:<22} {name:<8} at {args.rate:g} req/s: p50 ms {[round(a, 2) for a, _ in p]}, p99 ms {[round(b, 2) for _, b in p]}")
+            print(
+                f"{key:<22} {name:<8} at {args.rate:g} req/s: p50 ms {[round(a, 2) for a, _ in p]}, p99 ms "
+                f"{[round(b, 2) for _, b in p]}"
+            )
             continue
-        per = [asyncio.run(run(sc, store() if callable(store) else store, args.requests // sc.records or 1, args.clients)) for _ in range(args.reps)]
+        per = [
+            asyncio.run(run(sc, store() if callable(store) else store, args.requests // sc.records or 1, args.clients))
+            for _ in range(args.reps)
+        ]
         cpu, rate = [c for c, _ in per], [r for _, r in per]
-        print(f"{key:<22} {name:<8} CPU µs/request: median {statistics.median(cpu):7.0f}   runs {[round(c) for c in cpu]}"
-              f"   req/s {[round(r) for r in rate]}")
+        print(
+            f"{key:<22} {name:<8} CPU µs/request: median {statistics.median(cpu):7.0f}   runs {[round(c) for c in cpu]}"
+            f"   req/s {[round(r) for r in rate]}"
+        )
 
 
 if __name__ == "__main__":

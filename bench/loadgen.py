@@ -17,7 +17,6 @@ import random
 import time
 
 import aiohttp
-
 from harness import fill_ids
 
 
@@ -34,6 +33,7 @@ async def run(url: str, rate: float, seconds: float, method: str, body: str | No
     failures = 0
     connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=30)
     async with aiohttp.ClientSession(connector=connector, skip_auto_headers=("User-Agent",)) as session:
+
         async def one(due: float, target: str, data: bytes | None) -> None:
             nonlocal failures
             try:
@@ -48,8 +48,17 @@ async def run(url: str, rate: float, seconds: float, method: str, body: str | No
                 failures += 1
 
         async def warm() -> None:  # open the connections a steady 200 req/s needs, outside the measurement
-            await asyncio.gather(*(one(time.perf_counter(), fill_ids(url, nonce, counter), fill_ids(body, nonce, counter).encode() if body else None)
-                                   for _ in range(8)))
+            await asyncio.gather(
+                *(
+                    one(
+                        time.perf_counter(),
+                        fill_ids(url, nonce, counter),
+                        fill_ids(body, nonce, counter).encode() if body else None,
+                    )
+                    for _ in range(8)
+                )
+            )
+
         await warm()
         latencies.clear()
         failures = 0
@@ -61,12 +70,23 @@ async def run(url: str, rate: float, seconds: float, method: str, body: str | No
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.ensure_future(one(due, fill_ids(url, nonce, counter), fill_ids(body, nonce, counter).encode() if body else None)))
+            tasks.append(
+                asyncio.ensure_future(
+                    one(due, fill_ids(url, nonce, counter), fill_ids(body, nonce, counter).encode() if body else None)
+                )
+            )
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
     ms = sorted(x * 1000 for x in latencies)
-    return {"sent": total, "ok": len(latencies), "errors": failures, "rate": round(total / elapsed, 1),
-            "p50": round(percentile(ms, 50), 3), "p99": round(percentile(ms, 99), 3), "max": round(ms[-1], 3) if ms else None}
+    return {
+        "sent": total,
+        "ok": len(latencies),
+        "errors": failures,
+        "rate": round(total / elapsed, 1),
+        "p50": round(percentile(ms, 50), 3),
+        "p99": round(percentile(ms, 99), 3),
+        "max": round(ms[-1], 3) if ms else None,
+    }
 
 
 def main() -> None:
@@ -83,6 +103,7 @@ def main() -> None:
         headers.setdefault("Content-Type", "application/json")
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass

@@ -24,7 +24,13 @@ from scenarios import BY_KEY, proxy_config
 
 
 def frame(name: str) -> str:
-    name = re.sub(r"\s*\((?:/[^()]*?/site-packages/|/[^()]*?/lib/python3\.\d+/|" + re.escape(str(Path(__file__).resolve().parents[1])) + "/)", " (", name)
+    name = re.sub(
+        r"\s*\((?:/[^()]*?/site-packages/|/[^()]*?/lib/python3\.\d+/|"
+        + re.escape(str(Path(__file__).resolve().parents[1]))
+        + "/)",
+        " (",
+        name,
+    )
     return re.sub(r":\d+\)", ")", name)
 
 
@@ -53,12 +59,33 @@ def main() -> None:
     sc = BY_KEY[args.scenario]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        with Server("upstream", free_port()) as up, \
-             Server("proxy", free_port(), str(proxy_config(tmp, up.url, sc.routes, store=args.store)), log=tmp / "log") as proxy:
+        with (
+            Server("upstream", free_port()) as up,
+            Server(
+                "proxy", free_port(), str(proxy_config(tmp, up.url, sc.routes, store=args.store)), log=tmp / "log"
+            ) as proxy,
+        ):
             wrk(proxy.url, sc.body, 32, 2, sc.method, sc.headers, sc.path)  # warm up
             raw = tmp / "profile.txt"
-            sampler = subprocess.Popen([spy, "record", "-p", str(proxy.proc.pid), "-d", str(args.seconds + 1), "-r", "250", "-f", "raw",
-                                        "-o", str(raw), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            sampler = subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "-p",
+                    str(proxy.proc.pid),
+                    "-d",
+                    str(args.seconds + 1),
+                    "-r",
+                    "250",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(raw),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(0.5)
             r = wrk(proxy.url, sc.body, 32, args.seconds, sc.method, sc.headers, sc.path)
             sampler.wait()

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -31,26 +30,48 @@ import time
 from pathlib import Path
 
 import yaml
-
 from harness import ROOT, Server, free_port, load_average, machine, versions, wrk
 
 sys.path.insert(0, str(ROOT))
 
-from scenarios import TRACIA_BODY, TRACIA_HEADERS, TRACIA_PATH, OPIK_BATCH_PATH, OPIK_HEADERS, opik_batch  # noqa: E402
+from scenarios import OPIK_BATCH_PATH, OPIK_HEADERS, TRACIA_BODY, TRACIA_HEADERS, TRACIA_PATH, opik_batch  # noqa: E402
 
 ROUTES = {
-    "tracia-opik": ("Tracia → Opik", "POST", TRACIA_PATH, TRACIA_BODY, TRACIA_HEADERS, 1, [{"from": "tracia", "primary": "opik"}]),
-    "opik10-scale": ("Opik 10-score batch → Opik + durable Scale mirror", "PUT", OPIK_BATCH_PATH, opik_batch(10), OPIK_HEADERS, 10,
-                     [{"from": "opik", "primary": "opik", "mirrors": ["scale"]}]),
+    "tracia-opik": (
+        "Tracia → Opik",
+        "POST",
+        TRACIA_PATH,
+        TRACIA_BODY,
+        TRACIA_HEADERS,
+        1,
+        [{"from": "tracia", "primary": "opik"}],
+    ),
+    "opik10-scale": (
+        "Opik 10-score batch → Opik + durable Scale mirror",
+        "PUT",
+        OPIK_BATCH_PATH,
+        opik_batch(10),
+        OPIK_HEADERS,
+        10,
+        [{"from": "opik", "primary": "opik", "mirrors": ["scale"]}],
+    ),
 }
 
 
 def config(directory: Path, upstream: str, routes: list, store: str) -> Path:
     cfg = {
         "upstreams": {
-            "opik": {"vendor": "opik", "base_url": f"{upstream}/api", "headers": {"Authorization": "up-opik", "Comet-Workspace": "bench"}},
+            "opik": {
+                "vendor": "opik",
+                "base_url": f"{upstream}/api",
+                "headers": {"Authorization": "up-opik", "Comet-Workspace": "bench"},
+            },
             "tracia": {"vendor": "tracia", "base_url": upstream, "headers": {"Authorization": "Bearer up-tracia"}},
-            "scale": {"vendor": "scale", "base_url": upstream, "headers": {"x-api-key": "up-scale", "x-selected-account-id": "acct_up"}},
+            "scale": {
+                "vendor": "scale",
+                "base_url": upstream,
+                "headers": {"x-api-key": "up-scale", "x-selected-account-id": "acct_up"},
+            },
         },
         "routes": routes,
         "store": store,
@@ -67,10 +88,25 @@ class Proxy:
     def __init__(self, cfg: Path, port: int, workers: int, log: Path):
         self.url, self.port = f"http://127.0.0.1:{port}", port
         self._log = open(log, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "proxy", "serve", "--config", str(cfg), "--port", str(port), "--workers", str(workers)],
-                                     cwd=ROOT, stdout=self._log, stderr=self._log)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "proxy",
+                "serve",
+                "--config",
+                str(cfg),
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=self._log,
+        )
 
-    def __enter__(self) -> "Proxy":
+    def __enter__(self) -> Proxy:
         import urllib.request
 
         deadline = time.time() + 60
@@ -138,7 +174,10 @@ def main() -> None:
     if not args.json:
         print(f"{machine()}\n{versions()}\nload average before: {load_average()}\n", flush=True)
     try:
-        with tempfile.TemporaryDirectory() as tmp, Server("upstream", free_port(), log=Path(tmp) / "upstream.log") as upstream:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            Server("upstream", free_port(), log=Path(tmp) / "upstream.log") as upstream,
+        ):
             tmp = Path(tmp)
             for key, (title, method, path, body, headers, records, routes) in ROUTES.items():
                 for kind in ("sqlite", "postgresql"):
@@ -146,21 +185,42 @@ def main() -> None:
                         runs = []
                         for _ in range(args.reps):
                             store = fresh_store(kind, tmp, pg_admin)
-                            with Proxy(config(tmp, upstream.url, routes, store), free_port(), workers, tmp / "proxy.log") as proxy:
+                            with Proxy(
+                                config(tmp, upstream.url, routes, store), free_port(), workers, tmp / "proxy.log"
+                            ) as proxy:
                                 wrk(proxy.url, body, 8, 2, method, headers, path)  # warm-up
                                 r = wrk(proxy.url, body, args.connections, args.seconds, method, headers, path)
                                 r["waiting"], r["drain_s"] = drained(store) if "mirrors" in routes[0] else (0, 0.0)
                             runs.append(r)
-                        row = {"route": key, "title": title, "store": kind, "processes": workers, "connections": args.connections,
-                               "rps": statistics.median(r["rps"] for r in runs), "records_per_s": statistics.median(r["rps"] for r in runs) * records,
-                               "p50": statistics.median(r["p50"] for r in runs), "p99": statistics.median(r["p99"] for r in runs),
-                               "bad": sum(r["non2xx"] + r["errors"] for r in runs), "runs": [round(r["rps"]) for r in runs],
-                               "waiting": max(r["waiting"] for r in runs), "drain_s": max(r["drain_s"] for r in runs)}
+                        row = {
+                            "route": key,
+                            "title": title,
+                            "store": kind,
+                            "processes": workers,
+                            "connections": args.connections,
+                            "rps": statistics.median(r["rps"] for r in runs),
+                            "records_per_s": statistics.median(r["rps"] for r in runs) * records,
+                            "p50": statistics.median(r["p50"] for r in runs),
+                            "p99": statistics.median(r["p99"] for r in runs),
+                            "bad": sum(r["non2xx"] + r["errors"] for r in runs),
+                            "runs": [round(r["rps"]) for r in runs],
+                            "waiting": max(r["waiting"] for r in runs),
+                            "drain_s": max(r["drain_s"] for r in runs),
+                        }
                         rows.append(row)
                         if not args.json:
-                            extra = f"; outbox after: {row['waiting']} waiting, drained in {row['drain_s']:.1f} s" if row["waiting"] or "mirror" in title else ""
-                            print(f"{title:52} {kind:10} {workers} process(es): {row['rps']:7.0f} req/s ({row['records_per_s']:.0f} records/s) "
-                                  f"p50 {row['p50']:.1f} ms p99 {row['p99']:.1f} ms, runs {row['runs']}, non-2xx/errors {row['bad']}{extra}", flush=True)
+                            extra = (
+                                f"; outbox after: {row['waiting']} waiting, drained in {row['drain_s']:.1f} s"
+                                if row["waiting"] or "mirror" in title
+                                else ""
+                            )
+                            print(
+                                f"{title:52} {kind:10} {workers} process(es): {row['rps']:7.0f} req/s "
+                                f"({row['records_per_s']:.0f} records/s) "
+                                f"p50 {row['p50']:.1f} ms p99 {row['p99']:.1f} ms, runs {row['runs']}, non-2xx/errors "
+                                f"{row['bad']}{extra}",
+                                flush=True,
+                            )
     finally:
         if cluster:
             cluster.stop()

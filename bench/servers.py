@@ -1,10 +1,10 @@
 """The servers the benchmarks start, one per process: `python bench/servers.py KIND PORT [ARG]`.
 
-    upstream        the fake upstream: raw asyncio, canned answers like each vendor's (bench/fast_upstream.py),
-                    >= 10x faster than the naive forwarder, so no ratio measures the fake
-    naive-httpx     Starlette forwarding the body unchanged with httpx (no parsing)
-    naive-aiohttp   the same with aiohttp: the ceiling of this stack
-    proxy CONFIG    feedback-proxy itself, exactly as `feedback-proxy serve --config CONFIG` runs it
+upstream        the fake upstream: raw asyncio, canned answers like each vendor's (bench/fast_upstream.py),
+                >= 10x faster than the naive forwarder, so no ratio measures the fake
+naive-httpx     Starlette forwarding the body unchanged with httpx (no parsing)
+naive-aiohttp   the same with aiohttp: the ceiling of this stack
+proxy CONFIG    feedback-proxy itself, exactly as `feedback-proxy serve --config CONFIG` runs it
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ def naive(kind: str, target: str):
 
     async def forward(request):
         body = await request.body()
-        resp = await transport.send(request.method, target + request.url.path, {"content-type": "application/json"}, body, 10)
+        resp = await transport.send(
+            request.method, target + request.url.path, {"content-type": "application/json"}, body, 10
+        )
         return Response(resp.body, status_code=resp.status)
 
     return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "PUT", "POST"])])

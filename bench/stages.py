@@ -27,7 +27,11 @@ STAGES = [
     (0, "request, ASGI in to answer out", ["proxy/app.py:App.__call__"]),
     (1, "body read (bounded, inflated)", ["proxy/app.py:read"]),
     (1, "decode to canonical records", ["proxy/mapping/decode.py:CompiledDecode.__call__"]),
-    (1, "ids and registry: resolve, remember", ["proxy/resolve.py:Resolver.resolve", "proxy/resolve.py:Resolver.remember"]),
+    (
+        1,
+        "ids and registry: resolve, remember",
+        ["proxy/resolve.py:Resolver.resolve", "proxy/resolve.py:Resolver.remember"],
+    ),
     (1, "translated send to the primary", ["proxy/delivery/primary.py:send_translated"]),
     (2, "encode for the upstream", ["proxy/delivery/target.py:Target.encode"]),
     (3, "ids translated into the upstream's", ["proxy/idspace.py:IdSpace.translate"]),
@@ -36,8 +40,11 @@ STAGES = [
     (1, "group commit, the request's wait", ["proxy/delivery/committer.py:GroupCommit.__call__"]),
     (1, "answer (respond rules, reply)", ["proxy/mapping/vendor.py:VendorMapping.respond", "proxy/app.py:send_reply"]),
     (1, "metrics and journal", ["proxy/metrics.py:Metrics.request", "proxy/observe/journal.py:Journal.begin"]),
-    (0, "store commit (its thread, shared by the requests of a group)", ["proxy/store/sql_store.py:SQLiteStore.commit",
-                                                                       "proxy/store/memory.py:MemoryStore.commit"]),
+    (
+        0,
+        "store commit (its thread, shared by the requests of a group)",
+        ["proxy/store/sql_store.py:SQLiteStore.commit", "proxy/store/memory.py:MemoryStore.commit"],
+    ),
 ]
 
 

@@ -45,8 +45,15 @@ def outbox(store: Outbox) -> str:
 
 def letter(d) -> dict:
     """A dead letter as data: what `dead-letters show` prints, and what the UI shows."""
-    return {"id": d.id, "upstream": d.upstream, "request_id": d.request_id, "attempts": d.attempts, "created_at": d.created_at,
-            "last_error": d.last_error, "record": json.loads(codec.dump(d.record))}
+    return {
+        "id": d.id,
+        "upstream": d.upstream,
+        "request_id": d.request_id,
+        "attempts": d.attempts,
+        "created_at": d.created_at,
+        "last_error": d.last_error,
+        "record": json.loads(codec.dump(d.record)),
+    }
 
 
 def settle(store: Outbox, action: str, ids: list[int]) -> int:
@@ -61,10 +68,14 @@ def settle(store: Outbox, action: str, ids: list[int]) -> int:
 def usage(action: str) -> str:
     """What `dead-letters show|replay|drop` with neither ids nor --all should have been given."""
     if action == "show":
-        return ("name a dead letter id: feedback-proxy dead-letters show ID [ID ...] --config FILE "
-                "(dead-letters list shows them)")
-    return (f"name dead letter ids, or --all: feedback-proxy dead-letters {action} ID [ID ...] | --all [--upstream U] "
-            "--config FILE")
+        return (
+            "name a dead letter id: feedback-proxy dead-letters show ID [ID ...] --config FILE "
+            "(dead-letters list shows them)"
+        )
+    return (
+        f"name dead letter ids, or --all: feedback-proxy dead-letters {action} ID [ID ...] | --all [--upstream U] "
+        "--config FILE"
+    )
 
 
 def dead_letters(store: Outbox, action: str, ids: list[int], upstream: str | None, every: bool) -> tuple[str, int]:
@@ -76,8 +87,12 @@ def dead_letters(store: Outbox, action: str, ids: list[int], upstream: str | Non
     if action == "list" or (every and not letters):  # --all with nothing to do: done
         if not letters:
             return none, 0
-        rows = [f"{d.id:>6}  {d.upstream:<12} {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(d.created_at))}  "
-                f"{d.record.op} {d.record.entity} {d.record.name or ''}  attempts={d.attempts}  {(d.last_error or '')[:100]}" for d in letters]
+        rows = [
+            f"{d.id:>6}  {d.upstream:<12} {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(d.created_at))}  "
+            f"{d.record.op} {d.record.entity} {d.record.name or ''}  attempts={d.attempts}  "
+            f"{(d.last_error or '')[:100]}"
+            for d in letters
+        ]
         return "\n".join(rows), 0
     unknown = sorted(set(chosen) - {d.id for d in letters})
     if unknown:

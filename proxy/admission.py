@@ -37,14 +37,28 @@ class Admission:
         route = self.router.route_for(mapping.vendor)
         try:
             named = found[1].name if found is not None else None  # a scoped key is taken on some endpoints only
-            client = self.gate.authenticate(mapping.spec.auth, req.headers, mapping.vendor,
-                                            route.index if route else None, named)
+            client = self.gate.authenticate(
+                mapping.spec.auth, req.headers, mapping.vendor, route.index if route else None, named
+            )
         except RequestError as exc:
             name = found[1].name if found is not None else "unknown"
-            log.warning("request %s: %s %s (%s %s) refused %d: %s", req.request_id, req.method, req.path, mapping.vendor, name, exc.status, exc.message)
+            log.warning(
+                "request %s: %s %s (%s %s) refused %d: %s",
+                req.request_id,
+                req.method,
+                req.path,
+                mapping.vendor,
+                name,
+                exc.status,
+                exc.message,
+            )
             self.metrics.request(mapping.vendor, name, exc.status)
             return mapping.error(exc.status, exc.code, exc.message, endpoint=named)
         req.client = client.name if client is not None else None
-        req.forward_credentials = bool(route and route.primary and route.primary.vendor == mapping.vendor
-                                       and self.config.routes[route.index].forward_client_credentials)
+        req.forward_credentials = bool(
+            route
+            and route.primary
+            and route.primary.vendor == mapping.vendor
+            and self.config.routes[route.index].forward_client_credentials
+        )
         return None

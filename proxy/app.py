@@ -13,7 +13,6 @@ import gc
 import logging
 import re
 from pathlib import Path
-
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -39,8 +38,13 @@ log = logging.getLogger("proxy")
 STOP_MARGIN = 5.0  # seconds a graceful stop allows beyond the longest upstream timeout, to commit what came back
 
 
-def create_app(config: Config, *, transport: Transport | None = None, store: Store | None = None,
-               mappings: dict[str, VendorMapping] | None = None) -> Starlette:
+def create_app(
+    config: Config,
+    *,
+    transport: Transport | None = None,
+    store: Store | None = None,
+    mappings: dict[str, VendorMapping] | None = None,
+) -> Starlette:
     mappings = mappings or load_all(Path(config.mappings_dir) if config.mappings_dir else None)
     own_store = store is None
     store = store or open_store(config.store, config.store_sync, config.store_busy_timeout)
@@ -69,7 +73,9 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
         incoming = Incoming(
             method=scope["method"],
             path=_raw_path(scope),
-            query=dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)) if scope["query_string"] else {},
+            query=dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+            if scope["query_string"]
+            else {},
             headers=headers,
             body=b"",
             url=url,
@@ -100,10 +106,13 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
         if own_store and hasattr(store, "close"):
             store.close()
 
-    own = [Route("/healthz", healthz, methods=["GET"]),
-           Route("/readyz", readyz(Readiness(store, proxy.outbox)), methods=["GET"]),
-           Route("/metrics", metrics(proxy), methods=["GET"]), Route("/openapi.json", described(mappings), methods=["GET"]),
-           *ui.routes(proxy, observer, config, mappings)]
+    own = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz(Readiness(store, proxy.outbox)), methods=["GET"]),
+        Route("/metrics", metrics(proxy), methods=["GET"]),
+        Route("/openapi.json", described(mappings), methods=["GET"]),
+        *ui.routes(proxy, observer, config, mappings),
+    ]
     app = Starlette(routes=own, lifespan=lifespan)
     # Everything else, whatever its method or path (a %0A in it too): the pipeline answers, in the vendor's shape.
     app.router.default = handle
@@ -114,7 +123,7 @@ def create_app(config: Config, *, transport: Transport | None = None, store: Sto
 CONFIG_ENV = "FEEDBACK_PROXY_CONFIG"
 
 
-def from_env() -> "App":
+def from_env() -> App:
     """An app factory for process managers that import the app in each worker they start:
     the config file is named by $FEEDBACK_PROXY_CONFIG. For example
     `FEEDBACK_PROXY_CONFIG=config.yaml uvicorn --factory proxy.app:from_env --workers 4`, or
@@ -211,8 +220,14 @@ def _url(scope, host: str | None) -> tuple[str, str]:
     key = (scope.get("scheme", "http"), host, scope.get("server"))
     base = _BASES.get(key)
     if base is None:
-        probe = {"type": "http", "scheme": key[0], "server": key[2], "path": "/", "query_string": b"",
-                 "headers": [(b"host", host.encode("latin-1"))] if host is not None else []}
+        probe = {
+            "type": "http",
+            "scheme": key[0],
+            "server": key[2],
+            "path": "/",
+            "query_string": b"",
+            "headers": [(b"host", host.encode("latin-1"))] if host is not None else [],
+        }
         base = str(URL(scope=probe))[:-1]  # "" when there is no netloc
         if len(_BASES) < 64:
             _BASES[key] = base

@@ -22,12 +22,12 @@ import hashlib
 import hmac
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from .config import Config
-from .mapping.spec import Auth
 from .errors import ConfigError, Forbidden, Unauthorized
+from .mapping.spec import Auth
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +52,18 @@ class Gate:
         for i, c in enumerate(config.clients or []):
             for v in c.vendors or []:
                 if v not in known:
-                    raise ConfigError(f"clients[{i}].vendors: no vendor format {v!r}; known: {', '.join(sorted(known))}")
+                    raise ConfigError(
+                        f"clients[{i}].vendors: no vendor format {v!r}; known: {', '.join(sorted(known))}"
+                    )
             routes = None
             if c.routes is not None:
-                missing = [r for r in c.routes if r not in by_name and not (isinstance(r, int) and 0 <= r < len(config.routes))]
+                missing = [
+                    r for r in c.routes if r not in by_name and not (isinstance(r, int) and 0 <= r < len(config.routes))
+                ]
                 if missing:
-                    raise ConfigError(f"clients[{i}].routes: no route {missing[0]!r}; named routes: {', '.join(by_name) or 'none'}")
+                    raise ConfigError(
+                        f"clients[{i}].routes: no route {missing[0]!r}; named routes: {', '.join(by_name) or 'none'}"
+                    )
                 routes = frozenset(by_name[r] if r in by_name else r for r in c.routes)
             digest = _digest(c.key) if c.key is not None else bytes.fromhex(c.key_sha256)
             if any(hmac.compare_digest(digest, other.digest) for other in self._clients):
@@ -65,8 +71,9 @@ class Gate:
             vendors = frozenset(c.vendors) if c.vendors is not None else None
             self._clients.append(Client(c.name, digest, routes, vendors, tuple(_digest(k) for k in c.scoped_keys)))
 
-    def authenticate(self, auth, headers: dict[str, str], vendor: str, route: int | None,
-                     endpoint: str | None = None) -> Client | None:
+    def authenticate(
+        self, auth, headers: dict[str, str], vendor: str, route: int | None, endpoint: str | None = None
+    ) -> Client | None:
         """`auth`: the mapping's {header, scheme}; `headers` with lower-case names;
         `route`: the index of the route the request would take (None: no route); `endpoint`: the
         mapping's endpoint it is for (None: a path with none), which a scoped key must be taken on."""
@@ -152,8 +159,10 @@ def anonymous_warning(config: Config, host: str) -> str | None:
     if config.clients is not None:
         return None
     where = "on loopback only" if is_loopback(host) else f"on {host}, because allow_anonymous: true"
-    return (f"NO CLIENT AUTHENTICATION: the config has no clients: section, so the proxy accepts ANY caller ({where}). "
-            "Add clients: with a key per application (see README, Security).")
+    return (
+        f"NO CLIENT AUTHENTICATION: the config has no clients: section, so the proxy accepts ANY caller ({where}). "
+        "Add clients: with a key per application (see README, Security)."
+    )
 
 
 # --- keeping secrets out of logs and error bodies ------------------------------

@@ -21,22 +21,33 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"feedback-proxy: {exc.message}", file=sys.stderr)
         return 2
-    parser = argparse.ArgumentParser(prog="feedback-proxy",
-                                     description="Translate LLM-feedback APIs between the vendors of proxy/vendors/.")
+    parser = argparse.ArgumentParser(
+        prog="feedback-proxy", description="Translate LLM-feedback APIs between the vendors of proxy/vendors/."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="run the proxy")
     p.add_argument("--config", required=True)
     p.add_argument("--host")
     p.add_argument("--port", type=int)
-    p.add_argument("--fake-upstreams", action="store_true", help="also run a local fake of every upstream whose base_url is on 127.0.0.1")
-    p.add_argument("--workers", type=int, default=1, help="worker processes sharing the port and the store (README, Deployment)")
+    p.add_argument(
+        "--fake-upstreams",
+        action="store_true",
+        help="also run a local fake of every upstream whose base_url is on 127.0.0.1",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="worker processes sharing the port and the store (README, Deployment)"
+    )
     p = sub.add_parser("check", help="validate a config and the mappings it uses")
     p.add_argument("--config", required=True)
     p = sub.add_parser("translate", help="translate a request body read on stdin; no network")
     p.add_argument("--from", dest="src", required=True, help="the client's vendor")
     p.add_argument("--to", dest="dst", required=True, help="the upstream's vendor")
-    p.add_argument("--endpoint", help="the source endpoint (default: matched from an envelope's path, else the vendor's first)")
-    p.add_argument("--explain", action="store_true", help="say, field by field, where each input field went and what was lost")
+    p.add_argument(
+        "--endpoint", help="the source endpoint (default: matched from an envelope's path, else the vendor's first)"
+    )
+    p.add_argument(
+        "--explain", action="store_true", help="say, field by field, where each input field went and what was lost"
+    )
     p.add_argument("--config", help="take mappings_dir and id_secret from this config")
     p = sub.add_parser("outbox", help="records waiting per upstream, oldest age, dead letters")
     p.add_argument("--config", required=True)
@@ -52,8 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     try:
-        commands = {"serve": serve, "check": check, "translate": translate, "outbox": outbox, "dead-letters": dead_letters, "fake-upstream": fake_upstream,
-                    "backfill": backfill_command.backfill}
+        commands = {
+            "serve": serve,
+            "check": check,
+            "translate": translate,
+            "outbox": outbox,
+            "dead-letters": dead_letters,
+            "fake-upstream": fake_upstream,
+            "backfill": backfill_command.backfill,
+        }
         return commands[args.command](args)
     except ConfigError as exc:
         print(f"feedback-proxy: {exc.message}", file=sys.stderr)
@@ -93,9 +111,11 @@ def anonymous_check(cfg, host: str, file: str) -> list[str]:
     from .auth import anonymous_warning, is_loopback
 
     if cfg.clients is None and not is_loopback(host) and not cfg.allow_anonymous:
-        raise ConfigError(f"{file}: refusing to listen on {host} with no clients: section: any caller could send feedback "
-                          "through the upstreams' credentials. Add clients: (README, Security), listen on 127.0.0.1, "
-                          "or set allow_anonymous: true")
+        raise ConfigError(
+            f"{file}: refusing to listen on {host} with no clients: section: any caller could send feedback "
+            "through the upstreams' credentials. Add clients: (README, Security), listen on 127.0.0.1, "
+            "or set allow_anonymous: true"
+        )
     warning = anonymous_warning(cfg, host)
     if warning is None:
         return []
@@ -124,8 +144,11 @@ def check(args) -> int:
     cfg, mappings, histories = validated(args.config)
     for line in anonymous_check(cfg, cfg.server.host, args.config):
         print(f"feedback-proxy: WARNING: {line}" if not line.startswith("!") else line, file=sys.stderr)
-    print(f"{args.config}: ok ({len(cfg.upstreams)} upstreams, {len(cfg.routes)} routes; mappings: {', '.join(sorted(mappings))}; "
-          f"back-fill histories: {', '.join(histories) or 'none'})")
+    print(
+        f"{args.config}: ok ({len(cfg.upstreams)} upstreams, {len(cfg.routes)} routes; mappings: "
+        f"{', '.join(sorted(mappings))}; "
+        f"back-fill histories: {', '.join(histories) or 'none'})"
+    )
     if cfg.clients is not None:
         print(f"{args.config}: {len(cfg.clients)} client(s) may call: {', '.join(c.name for c in cfg.clients)}")
     return 0
@@ -140,11 +163,23 @@ def translate(args) -> int:
         payload = json.loads(sys.stdin.read() or "null")
     except ValueError as exc:
         raise ConfigError(f"stdin is not JSON: {exc}") from None
-    result = run(mappings, args.src, args.dst, payload, args.endpoint, secret=cfg.id_secret if cfg else "feedback-proxy")
-    out = {"from": f"{result.source} {result.endpoint}", "to": result.target,
-           "requests": [{"method": r.method, "path": r.path, **({"query": r.query} if r.query else {}),
-                         "body": _as_sent(mappings[args.dst], r)} for r in result.requests],
-           "refused": [{"record": f"{rec.op} on a {rec.entity}", "why": why} for rec, why in result.refused]}
+    result = run(
+        mappings, args.src, args.dst, payload, args.endpoint, secret=cfg.id_secret if cfg else "feedback-proxy"
+    )
+    out = {
+        "from": f"{result.source} {result.endpoint}",
+        "to": result.target,
+        "requests": [
+            {
+                "method": r.method,
+                "path": r.path,
+                **({"query": r.query} if r.query else {}),
+                "body": _as_sent(mappings[args.dst], r),
+            }
+            for r in result.requests
+        ],
+        "refused": [{"record": f"{rec.op} on a {rec.entity}", "why": why} for rec, why in result.refused],
+    }
     print(json.dumps(out, indent=2, default=str))
     if args.explain:
         print(explain.render(result.report, result.source, result.endpoint, result.target))
@@ -203,8 +238,9 @@ def fake_upstream(args) -> int:
     try:
         sock = listening_socket(args.port)
     except OSError as exc:
-        raise ProxyError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): "
-                         f"no fake {args.vendor} upstream started") from None
+        raise ProxyError(
+            f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): no fake {args.vendor} upstream started"
+        ) from None
     print(f"fake {args.vendor} upstream on http://127.0.0.1:{args.port}", file=sys.stderr)
     uvicorn.Server(uvicorn.Config(FakeVendor(args.vendor).app, log_level="warning")).run(sockets=[sock])
     return 0

@@ -14,16 +14,16 @@ Errors name the file, line and key (`config.yaml:7:5: routes::0::primary: ...`).
 from __future__ import annotations
 
 import os
-from functools import partial
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from . import yamlsrc
-from .opsconfig import Admin, Log
 from .errors import ConfigError
+from .opsconfig import Admin, Log
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -49,9 +49,13 @@ class Delivery(Strict):
     batch_max: int = Field(1000, ge=1, le=1000, description="records claimed and encoded together")
     linger_ms: float = Field(5.0, ge=0)
     concurrency: int = Field(4, ge=1, description="requests in flight to one upstream")
-    lease_seconds: float = Field(30.0, gt=0, description="how long a claimed record is held before another worker may take it")
+    lease_seconds: float = Field(
+        30.0, gt=0, description="how long a claimed record is held before another worker may take it"
+    )
     poll_interval: float = Field(1.0, gt=0)
-    park_ttl: float = Field(600.0, ge=0, description="how long a record lacking a field (a score before its span) waits for it")
+    park_ttl: float = Field(
+        600.0, ge=0, description="how long a record lacking a field (a score before its span) waits for it"
+    )
     retry: Retry = Retry()
     breaker: BreakerSettings = BreakerSettings()
 
@@ -108,11 +112,15 @@ class Client(Strict):
 
 class Limits(Strict):
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
-    max_inflated_bytes: int = Field(20 * 1024 * 1024, gt=0, description="after gzip/deflate: a bomb stops inflating here")
+    max_inflated_bytes: int = Field(
+        20 * 1024 * 1024, gt=0, description="after gzip/deflate: a bomb stops inflating here"
+    )
     max_items: int = Field(1000, ge=1, description="items in any one JSON array (a vendor's batch holds up to 1000)")
     max_string_length: int = Field(1024 * 1024, ge=1, description="characters in any one JSON string or key")
     max_depth: int = Field(32, ge=1, description="nesting of JSON arrays and objects")
-    request_timeout: float = Field(30.0, gt=0, description="seconds to receive a request's body once its headers are in")
+    request_timeout: float = Field(
+        30.0, gt=0, description="seconds to receive a request's body once its headers are in"
+    )
     header_timeout: float = Field(10.0, gt=0, description="seconds to receive the request line and headers")
     max_header_bytes: int = Field(64 * 1024, ge=1024, description="request line and headers together")
     keep_alive_timeout: float = Field(5.0, gt=0, description="seconds an idle kept-alive connection stays open")
@@ -135,7 +143,9 @@ class Config(Strict):
     # that fails so is logged and tried again, and /readyz says not ready meanwhile
     store_busy_timeout: float = Field(30.0, gt=0)
     delivery: Delivery = Delivery()
-    dedupe_window: float = Field(300.0, ge=0, description="seconds a repeated request gets the first one's answer (0: off)")
+    dedupe_window: float = Field(
+        300.0, ge=0, description="seconds a repeated request gets the first one's answer (0: off)"
+    )
     id_secret: str = "feedback-proxy"  # key of the hash that derives one vendor's ids from another's
     mappings_dir: str | None = None
     log_level: str = "info"
@@ -154,7 +164,13 @@ def client_problems(cfg: Config) -> list[tuple[tuple, str]]:
     """(location, message) for a clients: section that cannot work as written."""
     out: list[tuple[tuple, str]] = []
     if cfg.clients is not None and not cfg.clients:
-        out.append((("clients",), "clients: is empty, so no one could call; remove it to accept any caller (on loopback), or name a client"))
+        out.append(
+            (
+                ("clients",),
+                "clients: is empty, so no one could call; remove it to accept any caller (on loopback), or name a "
+                "client",
+            )
+        )
     names = {r.name: i for i, r in enumerate(cfg.routes) if r.name}
     seen: set[str] = set()
     for i, client in enumerate(cfg.clients or []):
@@ -165,10 +181,21 @@ def client_problems(cfg: Config) -> list[tuple[tuple, str]]:
             known = ref in names or (isinstance(ref, int) and 0 <= ref < len(cfg.routes))
             if not known:
                 listed = ", ".join(names) or "none"
-                out.append((("clients", i, "routes", j), f"clients::{i}::routes::{j}: no route {ref!r}; named routes: {listed} (or an index below {len(cfg.routes)})"))
+                out.append(
+                    (
+                        ("clients", i, "routes", j),
+                        f"clients::{i}::routes::{j}: no route {ref!r}; named routes: {listed} (or an index below "
+                        f"{len(cfg.routes)})",
+                    )
+                )
     for i, route in enumerate(cfg.routes):
         if route.forward_client_credentials and route.primary is None:
-            out.append((("routes", i, "forward_client_credentials"), f"routes::{i}::forward_client_credentials: the route has no primary to forward them to"))
+            out.append(
+                (
+                    ("routes", i, "forward_client_credentials"),
+                    f"routes::{i}::forward_client_credentials: the route has no primary to forward them to",
+                )
+            )
     return out
 
 
@@ -181,7 +208,11 @@ def broken_references(cfg: Config) -> list[tuple[tuple, str]]:
     out = []
     known = ", ".join(cfg.upstreams) or "none"
     for i, route in enumerate(cfg.routes):
-        named = [("primary", route.primary)] + [(("mirrors", j), n) for j, n in enumerate(route.mirrors)] + [(("overrides", n), n) for n in route.overrides]
+        named = (
+            [("primary", route.primary)]
+            + [(("mirrors", j), n) for j, n in enumerate(route.mirrors)]
+            + [(("overrides", n), n) for n in route.overrides]
+        )
         for key, name in named:
             if name is not None and name not in cfg.upstreams:
                 loc = ("routes", i, *(key if isinstance(key, tuple) else (key,)))
@@ -207,8 +238,9 @@ def _variable(env, file: str, number: int, m: re.Match) -> str:
         return env[name]
     if default is not None:
         return default
-    raise ConfigError(f"environment variable {name} is not set (write ${{{name}:-}} for an empty default)",
-                      file=file, line=number)
+    raise ConfigError(
+        f"environment variable {name} is not set (write ${{{name}:-}} for an empty default)", file=file, line=number
+    )
 
 
 def split_comment(line: str) -> tuple[str, str]:
@@ -247,5 +279,9 @@ def load(path: str | Path, env: dict[str, str] | None = None) -> Config:
 def unknown_vendors(cfg: Config, known) -> list[str]:
     """Located errors for every upstream whose vendor has no mapping among `known`."""
     names = ", ".join(sorted(known))
-    return [f"{cfg.where(('upstreams', name, 'vendor'))}: upstreams::{name}::vendor: no mapping for vendor "
-            f"{up.vendor!r}; known: {names}" for name, up in cfg.upstreams.items() if up.vendor not in known]
+    return [
+        f"{cfg.where(('upstreams', name, 'vendor'))}: upstreams::{name}::vendor: no mapping for vendor "
+        f"{up.vendor!r}; known: {names}"
+        for name, up in cfg.upstreams.items()
+        if up.vendor not in known
+    ]

@@ -1,18 +1,18 @@
 """Errors, and how each becomes an answer in the client's own vendor shape.
 
-    ProxyError
-    ├── ConfigError            the config or a mapping file is wrong (file, key, line)
-    ├── RequestError           the client's fault: a 4xx in the client's vendor shape
-    │   ├── BadRequest         400: not JSON, broken gzip, unknown query
-    │   ├── Unauthorized       401: no client key, or one the proxy does not know
-    │   ├── Forbidden          403: a known client, on a route or vendor format it may not use
-    │   ├── NotFound           404: unknown path, unknown assessment id
-    │   ├── RequestTimeout     408: the body did not arrive in time
-    │   ├── PayloadTooLarge    413
-    │   ├── ValidationFailed   422: the body breaks the vendor's schema (carries Violations)
-    │   └── CheckFailed        a mapping check that declares its own status and message (Scale: 400, no trace or span id)
-    ├── EncodeError            a record cannot be written in a target vendor's format
-    └── UpstreamError          502: the primary upstream failed or answered 5xx
+ProxyError
+├── ConfigError            the config or a mapping file is wrong (file, key, line)
+├── RequestError           the client's fault: a 4xx in the client's vendor shape
+│   ├── BadRequest         400: not JSON, broken gzip, unknown query
+│   ├── Unauthorized       401: no client key, or one the proxy does not know
+│   ├── Forbidden          403: a known client, on a route or vendor format it may not use
+│   ├── NotFound           404: unknown path, unknown assessment id
+│   ├── RequestTimeout     408: the body did not arrive in time
+│   ├── PayloadTooLarge    413
+│   ├── ValidationFailed   422: the body breaks the vendor's schema (carries Violations)
+│   └── CheckFailed        a mapping check that declares its own status and message (Scale: 400, no trace or span id)
+├── EncodeError            a record cannot be written in a target vendor's format
+└── UpstreamError          502: the primary upstream failed or answered 5xx
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class Refusal(str):
     missing: str | None = None
 
     @classmethod
-    def of(cls, text: str, missing: str | None = None) -> "Refusal":
+    def of(cls, text: str, missing: str | None = None) -> Refusal:
         out = cls(text)
         out.missing = missing
         return out

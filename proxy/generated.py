@@ -8,7 +8,8 @@ dataclasses.replace) by tests.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def define(name: str, lines: list[str], scope: dict[str, Any], where: str) -> Callable:

@@ -60,7 +60,9 @@ def record_ids(secret: str, key: str, ms: int):
     One hash per request, not per record, and the first 64 bits written once: ids for a
     1,000-score batch cost ~0.3 ms, not ~10 (bench/RESULTS.md)."""
     base = int.from_bytes(digest(secret, key, 10), "big")
-    head = _text(((ms & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (((base >> 68) & 0xFFF) << 64))[:19]  # "tttttttt-tttt-7aaa-"
+    head = _text(((ms & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (((base >> 68) & 0xFFF) << 64))[
+        :19
+    ]  # "tttttttt-tttt-7aaa-"
     low = base & ((1 << 62) - 1)
     variant = 0b10 << 62
 

@@ -8,7 +8,6 @@ from .mapping import VendorMapping
 from .model import Ref, Span
 from .store import IdRegistry
 
-
 RECORD = "record"  # the id space of the proxy's own record keys: a vendor's assessment id is an alias of one
 
 

@@ -4,7 +4,8 @@ bounded depth, array lengths and string lengths (`limits:` in the config)."""
 from __future__ import annotations
 
 import zlib
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from . import jsonio
 from .errors import BadRequest, PayloadTooLarge, ValidationFailed, Violation, dotted
@@ -99,12 +100,14 @@ def _refuse(value: Any, max_depth: int, max_items: int, max_string: int) -> None
         kind = type(node)
         if kind is str:
             if len(node) > max_string:
-                raise PayloadTooLarge(f"a string of {len(node)} characters at {_where(loc)} is over the limit of {max_string}")
+                raise PayloadTooLarge(
+                    f"a string of {len(node)} characters at {_where(loc)} is over the limit of {max_string}"
+                )
             continue
         if kind is not list and kind is not dict:
             continue
         if len(loc) > max_depth:
-            raise BadRequest(f"body is nested deeper than {max_depth} levels at {_where(loc[:max_depth + 1])}")
+            raise BadRequest(f"body is nested deeper than {max_depth} levels at {_where(loc[: max_depth + 1])}")
         if kind is list:
             if len(node) > max_items:
                 raise ValidationFailed([Violation(loc, "max_items", max_items, f"[{len(node)} items]", "an array")])
@@ -112,7 +115,9 @@ def _refuse(value: Any, max_depth: int, max_items: int, max_string: int) -> None
         else:
             for key, item in node.items():
                 if len(key) > max_string:
-                    raise PayloadTooLarge(f"a key of {len(key)} characters at {_where(loc)} is over the limit of {max_string}")
+                    raise PayloadTooLarge(
+                        f"a key of {len(key)} characters at {_where(loc)} is over the limit of {max_string}"
+                    )
                 stack.append((item, (*loc, key)))
 
 

@@ -22,7 +22,12 @@ import time
 from . import auth, jsonio
 from .observe import context
 
-_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}  # uvicorn's ANSI copy
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}  # uvicorn's ANSI copy
 _handler: logging.Handler | None = None
 
 
@@ -41,7 +46,12 @@ def _ts(created: float) -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line = {"ts": _ts(record.created), "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
+        line = {
+            "ts": _ts(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
         line.update(line_fields(record))
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
@@ -57,7 +67,10 @@ def redacted(text: str) -> str:
     global _escaped
     text = auth.REDACTOR.text(text)
     if _escaped[0] != auth.REDACTOR.secrets:
-        _escaped = (frozenset(auth.REDACTOR.secrets), [e for e in (json.dumps(s)[1:-1] for s in auth.REDACTOR.secrets) if e not in auth.REDACTOR.secrets])
+        _escaped = (
+            frozenset(auth.REDACTOR.secrets),
+            [e for e in (json.dumps(s)[1:-1] for s in auth.REDACTOR.secrets) if e not in auth.REDACTOR.secrets],
+        )
     for secret in _escaped[1]:
         text = text.replace(secret, auth.REDACTOR.MASK)
     return text

@@ -16,12 +16,31 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 class Metrics:
     def __init__(self, store: Outbox | None = None, upstreams=()):
         r = self.registry = CollectorRegistry()
-        self.requests = Counter("feedback_proxy_requests", "Requests answered, by client vendor, endpoint and status", ["vendor", "endpoint", "status"], registry=r)
-        self.accepted_records = Counter("feedback_proxy_accepted_records", "Records committed to the outbox", registry=r)
-        self.deliveries = Counter("feedback_proxy_deliveries", "Outbox records settled, by upstream and outcome", ["upstream", "outcome"], registry=r)
-        self.retries = Counter("feedback_proxy_retries", "Failed delivery attempts that will be retried", ["upstream"], registry=r)
-        self.latency = Histogram("feedback_proxy_delivery_latency_seconds", "From acceptance to delivery", ["upstream"], registry=r,
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600))
+        self.requests = Counter(
+            "feedback_proxy_requests",
+            "Requests answered, by client vendor, endpoint and status",
+            ["vendor", "endpoint", "status"],
+            registry=r,
+        )
+        self.accepted_records = Counter(
+            "feedback_proxy_accepted_records", "Records committed to the outbox", registry=r
+        )
+        self.deliveries = Counter(
+            "feedback_proxy_deliveries",
+            "Outbox records settled, by upstream and outcome",
+            ["upstream", "outcome"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "feedback_proxy_retries", "Failed delivery attempts that will be retried", ["upstream"], registry=r
+        )
+        self.latency = Histogram(
+            "feedback_proxy_delivery_latency_seconds",
+            "From acceptance to delivery",
+            ["upstream"],
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600),
+        )
         if store is not None:
             r.register(_QueueCollector(store, upstreams))
         # the last minute, for the operator UI (proxy/ui/): requests answered, by vendor; records delivered, by upstream
@@ -75,8 +94,12 @@ class _QueueCollector:
         self.store, self.upstreams = store, tuple(upstreams)
 
     def collect(self):
-        depth = GaugeMetricFamily("feedback_proxy_queue_depth", "Outbox records waiting, by upstream", labels=["upstream"])
-        age = GaugeMetricFamily("feedback_proxy_queue_oldest_seconds", "Age of the oldest waiting record, by upstream", labels=["upstream"])
+        depth = GaugeMetricFamily(
+            "feedback_proxy_queue_depth", "Outbox records waiting, by upstream", labels=["upstream"]
+        )
+        age = GaugeMetricFamily(
+            "feedback_proxy_queue_oldest_seconds", "Age of the oldest waiting record, by upstream", labels=["upstream"]
+        )
         now = time.time()
         for upstream, (count, oldest) in {**{name: (0, None) for name in self.upstreams}, **self.store.depth()}.items():
             depth.add_metric([upstream], count)
@@ -92,8 +115,11 @@ class _WorkersUp:
         self.workers = workers
 
     def collect(self):
-        up = GaugeMetricFamily("feedback_proxy_worker_up",
-                               "1 while the upstream's delivery worker works, 0 while its rounds fail", labels=["upstream"])
+        up = GaugeMetricFamily(
+            "feedback_proxy_worker_up",
+            "1 while the upstream's delivery worker works, 0 while its rounds fail",
+            labels=["upstream"],
+        )
         for name, worker in self.workers.items():
             up.add_metric([name], 1 if worker.up else 0)
         yield up

@@ -15,10 +15,16 @@ from .mapping import VendorMapping, javaregex
 from .mapping.paths import parse
 from .mapping.rules import Rule
 
-_TYPES = {"string": {"type": "string"}, "number": {"type": "number"}, "integer": {"type": "integer"},
-          "boolean": {"type": "boolean"}, "uuid": {"type": "string", "format": "uuid"},
-          "datetime": {"type": "string", "format": "date-time"},
-          "object": {"type": "object"}, "array": {"type": "array"}}
+_TYPES = {
+    "string": {"type": "string"},
+    "number": {"type": "number"},
+    "integer": {"type": "integer"},
+    "boolean": {"type": "boolean"},
+    "uuid": {"type": "string", "format": "uuid"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "object": {"type": "object"},
+    "array": {"type": "array"},
+}
 _PARAM = re.compile(r"\{([^}]+)\}")
 _NO_BODY = {"GET", "DELETE", "HEAD"}
 
@@ -29,8 +35,11 @@ def build(mappings: dict[str, VendorMapping], version: str = "") -> dict:
     for vendor, m in sorted(mappings.items()):
         auth = m.spec.auth
         scheme = f"{vendor}_key"
-        schemes[scheme] = ({"type": "http", "scheme": auth.scheme.lower()} if auth.scheme
-                           else {"type": "apiKey", "in": "header", "name": _title(auth.header)})
+        schemes[scheme] = (
+            {"type": "http", "scheme": auth.scheme.lower()}
+            if auth.scheme
+            else {"type": "apiKey", "in": "header", "name": _title(auth.header)}
+        )
         for name, ep in m.endpoints.items():
             for prefix in m.spec.prefixes:
                 path = prefix.rstrip("/") + ep.spec.path
@@ -39,35 +48,54 @@ def build(mappings: dict[str, VendorMapping], version: str = "") -> dict:
                     "tags": [vendor],
                     "summary": f"{vendor} {name}",
                     "parameters": _parameters(ep.spec),
-                    "responses": {"default": {"description": f"{vendor}'s answer, or a rejection in {vendor}'s error shape"}},
+                    "responses": {
+                        "default": {"description": f"{vendor}'s answer, or a rejection in {vendor}'s error shape"}
+                    },
                 }
                 if ep.spec.op != "ping":
                     op["security"] = [{scheme: []}]
                     op["responses"]["401"] = {"description": "no key, or a key the proxy does not know"}
                     op["responses"]["403"] = {"description": "a known client on a route or vendor it may not use"}
                 if ep.spec.wire is not None and ep.spec.wire.request:  # a body its codec reads (spec.Wire)
-                    op["requestBody"] = {"required": False, "description": f"read by {ep.spec.wire.request}",
-                                         "content": {"*/*": {"schema": {}}}}
+                    op["requestBody"] = {
+                        "required": False,
+                        "description": f"read by {ep.spec.wire.request}",
+                        "content": {"*/*": {"schema": {}}},
+                    }
                 elif len(ep.spec.decodes) == 1 and ep.method not in _NO_BODY:
                     schema = body_schema(ep.spec.decodes[0])
                     op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
                 paths.setdefault(path, {})[ep.method.lower()] = op
-    return {"openapi": "3.0.3",
-            "info": {"title": "feedback-proxy ingress", "version": version or "1",
-                     "description": "The vendor endpoints this proxy answers, as the mappings declare them."},
-            "paths": dict(sorted(paths.items())),
-            "components": {"securitySchemes": schemes}}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "feedback-proxy ingress",
+            "version": version or "1",
+            "description": "The vendor endpoints this proxy answers, as the mappings declare them.",
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {"securitySchemes": schemes},
+    }
 
 
 def _parameters(spec) -> list[dict]:
-    out = [{"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}} for p in _PARAM.findall(spec.path)]
+    out = [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for p in _PARAM.findall(spec.path)
+    ]
     seen = set()
     for rule in [r for decode in spec.decodes for r in _rules(decode)]:
         for steps in _sources(rule):
             if steps[0] == "query" and len(steps) == 2 and steps[1] not in seen:
                 seen.add(steps[1])
-                out.append({"name": steps[1], "in": "query", "required": bool(rule.required and not rule.when and _single(rule)),
-                            "schema": _schema(rule) or {"type": "string"}})
+                out.append(
+                    {
+                        "name": steps[1],
+                        "in": "query",
+                        "required": bool(rule.required and not rule.when and _single(rule)),
+                        "schema": _schema(rule) or {"type": "string"},
+                    }
+                )
     return out
 
 
@@ -78,7 +106,11 @@ def body_schema(decode) -> dict:
         steps = parse(decode.each)
         if steps[0] == "body" and all(isinstance(s, str) for s in steps[1:]) and len(steps) > 1:
             array = _node(root, steps[1:-1])
-            spec = {"type": "array", "items": {"type": "object", "properties": {}}, **(_schema(decode.items) if decode.items else {})}
+            spec = {
+                "type": "array",
+                "items": {"type": "object", "properties": {}},
+                **(_schema(decode.items) if decode.items else {}),
+            }
             array["properties"][steps[-1]] = spec
             if decode.items is not None and decode.items.required:
                 _require(array, steps[-1])
@@ -153,8 +185,15 @@ def _schema(rule: Rule) -> dict:
             s["additionalProperties"] = _schema(rule.values)
     if rule.type == "array" and rule.items is not None:
         s["items"] = dict(_TYPES[rule.items]) if isinstance(rule.items, str) else _schema(rule.items)
-    for key, name in (("min", "minimum"), ("max", "maximum"), ("min_length", "minLength"), ("max_length", "maxLength"),
-                      ("pattern", "pattern"), ("min_items", "minItems"), ("max_items", "maxItems")):
+    for key, name in (
+        ("min", "minimum"),
+        ("max", "maximum"),
+        ("min_length", "minLength"),
+        ("max_length", "maxLength"),
+        ("pattern", "pattern"),
+        ("min_items", "minItems"),
+        ("max_items", "maxItems"),
+    ):
         value = getattr(rule, key)
         if value is not None:
             s[name] = value
@@ -168,7 +207,7 @@ def _schema(rule: Rule) -> dict:
 
 
 def _ecma(pattern: str) -> str:
-    """OpenAPI patterns are ECMA-262: no inline flags; (?s)'s dot becomes [\s\S]."""
+    r"""OpenAPI patterns are ECMA-262: no inline flags; (?s)'s dot becomes [\s\S]."""
     if pattern.startswith("(?s)"):
         pattern = re.sub(r"(?<!\\)\.", r"[\\s\\S]", pattern[4:])
     return pattern

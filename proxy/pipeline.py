@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from . import auth, ids, ingress, replies
 from .admission import Admission
@@ -59,8 +60,15 @@ class Proxy:
         self.router = Router(config, mappings, targets, store)
         self.resolver = Resolver(store)
         self.metrics = Metrics(store, config.upstreams)
-        self.outbox = Outbox(store, transport, list(targets), self.router.target, lambda name: delivery_for(config, name), self.metrics,
-                             replies_kept=config.dedupe_window)
+        self.outbox = Outbox(
+            store,
+            transport,
+            list(targets),
+            self.router.target,
+            lambda name: delivery_for(config, name),
+            self.metrics,
+            replies_kept=config.dedupe_window,
+        )
         self.admission = Admission(config, mappings, self.router, auth.Gate(config, mappings), self.metrics)
 
     async def handle(self, req: Incoming) -> Reply:
@@ -79,7 +87,14 @@ class Proxy:
         except EncodeError as exc:
             reply = mapping.error(422, exc.code, exc.message, endpoint=endpoint.name)
         except UpstreamError as exc:
-            log.warning("request %s: %s %s: primary %s failed: %s", req.request_id, mapping.vendor, endpoint.name, exc.upstream, exc.message)
+            log.warning(
+                "request %s: %s %s: primary %s failed: %s",
+                req.request_id,
+                mapping.vendor,
+                endpoint.name,
+                exc.upstream,
+                exc.message,
+            )
             reply = self._upstream_error(mapping, exc, endpoint.name)
         except ProxyError as exc:
             status = exc.status if exc.status < 500 else 502
@@ -91,7 +106,15 @@ class Proxy:
             reply.headers["retry-after"] = "1"
         reply = self._on_wire(endpoint, params, req, reply)
         self.metrics.request(mapping.vendor, endpoint.name, reply.status)
-        log.info("request %s: %s %s %s -> %d (%.1f ms)", req.request_id, req.method, req.path, endpoint.name, reply.status, (time.perf_counter() - started) * 1000)
+        log.info(
+            "request %s: %s %s %s -> %d (%.1f ms)",
+            req.request_id,
+            req.method,
+            req.path,
+            endpoint.name,
+            reply.status,
+            (time.perf_counter() - started) * 1000,
+        )
         return reply
 
     @staticmethod
@@ -109,7 +132,11 @@ class Proxy:
         if route is not None and route.primary is not None and route.primary.vendor == owner.vendor:
             return await self._pass_through(req, owner, route.primary)
         known = owner.path_known(req.path)
-        status, message = (405, f"{req.method} is not allowed on {req.path}") if known else (404, f"no endpoint at {req.method} {req.path}")
+        status, message = (
+            (405, f"{req.method} is not allowed on {req.path}")
+            if known
+            else (404, f"no endpoint at {req.method} {req.path}")
+        )
         return owner.error(status, "NOT_FOUND" if status == 404 else "METHOD_NOT_ALLOWED", message)
 
     async def _pass_through(self, req: Incoming, mapping: VendorMapping, primary) -> Reply:
@@ -122,16 +149,27 @@ class Proxy:
             return mapping.error(exc.status, exc.code, exc.message)
         except UpstreamError as exc:
             return self._upstream_error(mapping, exc)
-        log.info("request %s: %s %s passed through to %s -> %d", req.request_id, req.method, req.path, primary.name, reply.status)
+        log.info(
+            "request %s: %s %s passed through to %s -> %d",
+            req.request_id,
+            req.method,
+            req.path,
+            primary.name,
+            reply.status,
+        )
         return reply
 
-    async def _handle(self, req: Incoming, mapping: VendorMapping, endpoint: CompiledEndpoint, params: dict, prefix: str) -> Reply:
+    async def _handle(
+        self, req: Incoming, mapping: VendorMapping, endpoint: CompiledEndpoint, params: dict, prefix: str
+    ) -> Reply:
         ctx = self._reply_ctx(req)
         if endpoint.decode is None:
             return mapping.respond(endpoint, [], ctx)
         route = self.router.route_for(mapping.vendor)
         if route is None:
-            raise NotFound(f"feedback-proxy has no route for {mapping.vendor} clients; add one under routes: in the config")
+            raise NotFound(
+                f"feedback-proxy has no route for {mapping.vendor} clients; add one under routes: in the config"
+            )
         if req.read is not None:
             req.body, req.read = await req.read(), None
         raw = ingress.inflate(req.body, req.headers.get("content-encoding"), self.config.limits.max_inflated_bytes)
@@ -155,7 +193,9 @@ class Proxy:
         if retry:
             seen = await reading(self.store, self.store.reply_for, key, self.config.dedupe_window)
             if seen is not None:
-                log.info("request %s: a repeat of an accepted request; answered as before, nothing sent", req.request_id)
+                log.info(
+                    "request %s: a repeat of an accepted request; answered as before, nothing sent", req.request_id
+                )
                 return replies.load(seen)
         resolved = await reading(self.store, self.resolver.resolve, records, not same)
         if any(isinstance(r, Span) for r in resolved):  # their ids, where the route's upstreams take them as they are
@@ -168,7 +208,9 @@ class Proxy:
             reply = await forward(self.transport, route.primary, req, prefix)
             keys = self.resolver.keys_from_primary(mapping, endpoint, reply, resolved)
         elif route.primary is not None:
-            later = await send_translated(self.transport, route.primary, resolved, route.untranslatable, req.request_id, writes, fresh)
+            later = await send_translated(
+                self.transport, route.primary, resolved, route.untranslatable, req.request_id, writes, fresh
+            )
             reply, keys = self._synthesized(mapping, endpoint, resolved, records, ctx), None
         else:
             reply, keys = self._synthesized(mapping, endpoint, resolved, records, ctx), None
@@ -201,7 +243,9 @@ class Proxy:
         key = replies.request_key(mapping.vendor, req.method, req.path, req.raw_query, req.body, credential)
         return key, attempt is None or attempt.strip() != "0"
 
-    def _synthesized(self, mapping, endpoint, resolved: list[Assessment], records: list[Assessment], ctx: dict) -> Reply:
+    def _synthesized(
+        self, mapping, endpoint, resolved: list[Assessment], records: list[Assessment], ctx: dict
+    ) -> Reply:
         shown = self.resolver.as_shown(resolved, records)
         if shown:
             ctx["new_id"] = shown[0].id

@@ -36,7 +36,7 @@ class Readiness:
             self._probe = asyncio.get_running_loop().create_task(self._run_probe(), name="readyz-probe")
         try:
             return await asyncio.wait_for(asyncio.shield(self._probe), PROBE_WAIT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return f"no answer within {PROBE_WAIT:g} s (locked by another process?)"
 
     async def _run_probe(self) -> str:

@@ -8,7 +8,6 @@ remembers what was accepted so later requests (and reads) can find it.
 
 from __future__ import annotations
 
-
 from . import jsonio
 from .errors import NotFound
 from .idspace import RECORD, record_key
@@ -19,7 +18,9 @@ from .roots import remember_root
 from .store import IdRegistry, Lookups
 from .store.writes import Writes
 
-_MERGED = tuple(f for f in FIELDS if f not in ("op", "id", "origin", "entity", "trace_id", "span_id", "thread_id", "vendor_id"))
+_MERGED = tuple(
+    f for f in FIELDS if f not in ("op", "id", "origin", "entity", "trace_id", "span_id", "thread_id", "vendor_id")
+)
 
 
 class Resolver:
@@ -45,7 +46,11 @@ class Resolver:
                 # a client naming its own assessment by an id it chose: a re-send of that id is that assessment
                 _, stored = self.accepted(rec.origin.get("vendor"), rec.vendor_id)
                 out.append(replace(rec, id=stored.id) if stored is not None else rec)
-            elif (rec.op == "upsert" and rec.origin.get("overwrites") or rec.op == "delete") and rec.name and rec.entity_ref is not None:
+            elif (
+                (rec.op == "upsert" and rec.origin.get("overwrites") or rec.op == "delete")
+                and rec.name
+                and rec.entity_ref is not None
+            ):
                 # the same assessment as the one accepted before under this entity and name,
                 # so an upstream that gave it an id of its own can update or delete that one
                 prior = self.prior(rec)
@@ -93,9 +98,13 @@ class Resolver:
                     if gone is not None:
                         writes.records.append((gone.vendor_id or gone.id, None))
             elif rec.op in ("upsert", "update", "comment"):
-                writes.records.append((key, replace(rec, op="comment" if rec.op == "comment" else "upsert", vendor_id=key)))
+                writes.records.append(
+                    (key, replace(rec, op="comment" if rec.op == "comment" else "upsert", vendor_id=key))
+                )
 
-    def keys_from_primary(self, mapping: VendorMapping, endpoint: CompiledEndpoint, reply: Reply, resolved: list[Assessment]) -> list[str] | None:
+    def keys_from_primary(
+        self, mapping: VendorMapping, endpoint: CompiledEndpoint, reply: Reply, resolved: list[Assessment]
+    ) -> list[str] | None:
         """A same-vendor primary names what it created (its mapping's `learn: vendor_id`: Scale's assessment_id)."""
         if reply.status >= 300 or not endpoint.learn_fields or len(resolved) != 1:
             return None
@@ -108,9 +117,14 @@ class Resolver:
         """The records as the client's reply shows them: under the ids the client knows."""
         if len(resolved) != len(records):
             return records
-        return [replace(r, vendor_id=o.vendor_id) if getattr(o, "vendor_id", None) else r for r, o in zip(resolved, records, strict=True)]
+        return [
+            replace(r, vendor_id=o.vendor_id) if getattr(o, "vendor_id", None) else r
+            for r, o in zip(resolved, records, strict=True)
+        ]
 
-    def read(self, mapping: VendorMapping, endpoint: CompiledEndpoint, query: Assessment, ctx: dict, translate) -> Reply:
+    def read(
+        self, mapping: VendorMapping, endpoint: CompiledEndpoint, query: Assessment, ctx: dict, translate
+    ) -> Reply:
         ctx = {**ctx, "translate": translate}
         if query.op == "read":
             _, stored = self.accepted(mapping.vendor, query.vendor_id)
@@ -128,7 +142,9 @@ def merge_span(known: Span | None, news: Span) -> Span:
     """A span's create and updates, in whatever order they came, as one record."""
     if known is None:
         return news
-    changes = {f: getattr(news, f) for f in SPAN_FIELDS if f not in ("op", "id", "origin") and getattr(news, f) is not None}
+    changes = {
+        f: getattr(news, f) for f in SPAN_FIELDS if f not in ("op", "id", "origin") and getattr(news, f) is not None
+    }
     if isinstance(known.metadata, dict) and isinstance(news.metadata, dict):  # objects merge; a list or a text replaces
         changes["metadata"] = {**known.metadata, **news.metadata}
     return replace(known, **changes)
@@ -149,7 +165,9 @@ def with_trace(store: IdRegistry, rec):
         return rec
     span = store.get_span(span_key(rec.span_id.vendor, "span", rec.span_id.value))
     if span is None and (origin := store.origin_of(rec.span_id.vendor, rec.span_id.value)) is not None:
-        span = store.get_span(span_key(origin[0], "span", origin[1]))  # an id the proxy derived from the span's own vendor's
+        span = store.get_span(
+            span_key(origin[0], "span", origin[1])
+        )  # an id the proxy derived from the span's own vendor's
     if span is None or span.trace_id is None:
         return rec
     return replace(rec, trace_id=span.trace_id, project=rec.project or span.project)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Config, broken_references
-from .errors import ConfigError
 from .delivery.target import Target, event_ms
+from .errors import ConfigError
 from .idspace import IdSpace
 from .mapping import VendorMapping
 from .model import Span
@@ -23,8 +23,9 @@ class RouteTargets:
 
 
 class Router:
-    def __init__(self, config: Config, mappings: dict[str, VendorMapping], targets: dict[str, Target],
-                 store: IdRegistry):
+    def __init__(
+        self, config: Config, mappings: dict[str, VendorMapping], targets: dict[str, Target], store: IdRegistry
+    ):
         self._by_vendor: dict[str, RouteTargets] = {}
         self._routes: list[RouteTargets] = []
         self._targets = targets
@@ -33,7 +34,9 @@ class Router:
             raise ConfigError(message)
         for i, route in enumerate(config.routes):
             if route.src != "*" and route.src not in mappings:
-                raise ConfigError(f"routes[{i}].from: no vendor format {route.src!r}; known: {', '.join(mappings)}, or \"*\"")
+                raise ConfigError(
+                    f'routes[{i}].from: no vendor format {route.src!r}; known: {", ".join(mappings)}, or "*"'
+                )
             primary = _bind(targets, route, i, route.primary) if route.primary else None
             mirrors = tuple(_bind(targets, route, i, n) for n in route.mirrors)
             compiled = RouteTargets(i, primary, mirrors, route.untranslatable)

@@ -45,7 +45,10 @@ def uvicorn_options(config: Config, host: str, port: int, **extra: Any) -> dict[
     """Keyword arguments for `uvicorn.run` / `uvicorn.Config`."""
     lim = config.limits
     options: dict[str, Any] = dict(
-        host=host, port=port, log_level=log_level(config), access_log=False,
+        host=host,
+        port=port,
+        log_level=log_level(config),
+        access_log=False,
         log_config=None,  # uvicorn's own lines go through the proxy's handler too (proxy/logs.py)
         timeout_keep_alive=max(1, round(lim.keep_alive_timeout)),
         limit_concurrency=lim.max_connections,
@@ -59,11 +62,19 @@ def uvicorn_options(config: Config, host: str, port: int, **extra: Any) -> dict[
     return options
 
 
-def guarded(max_header_bytes: int, header_timeout: float, linger_seconds: float = 30.0,
-            linger_bytes: int = 40 << 20) -> type:
-    return type("GuardedHttpTools", (GuardedHttpTools,), {
-        "max_header_bytes": max_header_bytes, "header_timeout": header_timeout,
-        "linger_seconds": linger_seconds, "linger_bytes": linger_bytes})
+def guarded(
+    max_header_bytes: int, header_timeout: float, linger_seconds: float = 30.0, linger_bytes: int = 40 << 20
+) -> type:
+    return type(
+        "GuardedHttpTools",
+        (GuardedHttpTools,),
+        {
+            "max_header_bytes": max_header_bytes,
+            "header_timeout": header_timeout,
+            "linger_seconds": linger_seconds,
+            "linger_bytes": linger_bytes,
+        },
+    )
 
 
 class _EndOfLinger(Exception):
@@ -74,7 +85,7 @@ class LingeringTransport:
     """The connection's transport as uvicorn's request cycle sees it: `close()` while the
     request's body is still arriving lingers first (GuardedHttpTools._linger)."""
 
-    def __init__(self, transport: asyncio.Transport, protocol: "GuardedHttpTools"):
+    def __init__(self, transport: asyncio.Transport, protocol: GuardedHttpTools):
         self._transport, self._protocol = transport, protocol
 
     def close(self) -> None:
@@ -176,8 +187,10 @@ if HttpToolsProtocol is not None:
             if not self._too_large:
                 return super().send_400_response(msg)
             text = f"request line and headers are over the limit of {self.max_header_bytes} bytes".encode()
-            self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                                 b"content-length: " + str(len(text)).encode() + b"\r\nconnection: close\r\n\r\n" + text)
+            self.transport.write(
+                b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                b"content-length: " + str(len(text)).encode() + b"\r\nconnection: close\r\n\r\n" + text
+            )
             self.transport.close()
 
         def _count(self, n: int) -> None:

@@ -28,7 +28,9 @@ def serve_workers(cfg, mappings, host: str, port: int, workers: int, fakes: bool
 
     log = logging.getLogger("proxy")
     if cfg.store in ("", "memory://"):
-        raise ConfigError("serve --workers needs a store the processes share (sqlite:///... or postgresql://...), not memory://")
+        raise ConfigError(
+            "serve --workers needs a store the processes share (sqlite:///... or postgresql://...), not memory://"
+        )
     # the schema, created once before the workers start
     store = open_store(cfg.store, cfg.store_sync, cfg.store_busy_timeout)
     getattr(store, "close", lambda: None)()
@@ -55,7 +57,9 @@ def serve_workers(cfg, mappings, host: str, port: int, workers: int, fakes: bool
             os._exit(code)
 
     children = {start() for _ in range(workers)}
-    log.info("serving on %s:%d with %d worker processes (pids %s)", host, port, workers, " ".join(map(str, sorted(children))))
+    log.info(
+        "serving on %s:%d with %d worker processes (pids %s)", host, port, workers, " ".join(map(str, sorted(children)))
+    )
     stopping = False
 
     def stop(signum, frame) -> None:

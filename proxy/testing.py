@@ -69,18 +69,28 @@ class FakeVendor:
         self._answers = vendors.get(vendor).fake()
         self.received: list[Received] = []
         self.faults: list[Fault] = []
-        self.assessments: dict[str, dict] = {}  # feedback a fake keeps by the id it gave it (a vendor whose feedback has one)
+        self.assessments: dict[
+            str, dict
+        ] = {}  # feedback a fake keeps by the id it gave it (a vendor whose feedback has one)
         self.history = self._answers.history()
         self._seq = itertools.count(1)
         self.slow: tuple[float, float] | None = None
         self.answered: Any = None
-        self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])])
+        self.app = Starlette(
+            routes=[Route("/{path:path}", self._handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]
+        )
 
-    def fail_next(self, count: int, status: int, body: Any = None, headers: dict | None = None, delay: float = 0.0) -> None:
+    def fail_next(
+        self, count: int, status: int, body: Any = None, headers: dict | None = None, delay: float = 0.0
+    ) -> None:
         self.faults.extend(Fault(status, body, headers or {}, delay) for _ in range(count))
 
     def bodies(self, method: str | None = None, path: str | None = None) -> list[Any]:
-        return [r.body for r in self.received if (method is None or r.method == method) and (path is None or re.search(path, r.path))]
+        return [
+            r.body
+            for r in self.received
+            if (method is None or r.method == method) and (path is None or re.search(path, r.path))
+        ]
 
     async def _handle(self, request: Request) -> Response:
         raw = await request.body()
@@ -97,7 +107,11 @@ class FakeVendor:
             self.received.append(rec)  # on arrival: a slow answer must not land in a later test
             if fault.delay:
                 await asyncio.sleep(fault.delay)
-            return JSONResponse(fault.body, fault.status, fault.headers) if fault.body is not None else Response(status_code=fault.status, headers=fault.headers)
+            return (
+                JSONResponse(fault.body, fault.status, fault.headers)
+                if fault.body is not None
+                else Response(status_code=fault.status, headers=fault.headers)
+            )
         self.received.append(rec)
         if self.slow and rec.method == "POST":
             await asyncio.sleep(random.uniform(*self.slow))
@@ -150,9 +164,11 @@ class FakeServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # log_config=None: uvicorn leaves the process's logging as it is (proxy/logs.py, when `serve --fake-upstreams`)
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", log_config=None))
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", log_config=None)
+        )
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         sock = listening_socket(self.port)  # OSError here, in the caller's thread, when the port is taken
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
@@ -180,8 +196,10 @@ def start_fakes(cfg) -> list:
             except OSError as exc:
                 for fake in started:
                     fake.__exit__(None, None, None)
-                raise ProxyError(f"--fake-upstreams: cannot listen on port {url.port} ({exc.strerror}) for upstream "
-                                 f"{name!r}, a fake {up.vendor} at {up.base_url}: stop what uses the port, or change "
-                                 "its base_url") from None
+                raise ProxyError(
+                    f"--fake-upstreams: cannot listen on port {url.port} ({exc.strerror}) for upstream "
+                    f"{name!r}, a fake {up.vendor} at {up.base_url}: stop what uses the port, or change "
+                    "its base_url"
+                ) from None
             logging.getLogger("proxy").info("fake %s upstream %r on %s", up.vendor, name, up.base_url)
     return started

@@ -30,8 +30,15 @@ class Translation:
     report: list[dict]
 
 
-def translate(mappings: dict[str, VendorMapping], src: str, dst: str, payload: Any, endpoint: str | None = None,
-              overrides: list[dict] = (), secret: str = "feedback-proxy") -> Translation:
+def translate(
+    mappings: dict[str, VendorMapping],
+    src: str,
+    dst: str,
+    payload: Any,
+    endpoint: str | None = None,
+    overrides: list[dict] = (),
+    secret: str = "feedback-proxy",
+) -> Translation:
     for v in (src, dst):
         if v not in mappings:
             raise ConfigError(f"unknown vendor {v!r}; known: {', '.join(mappings)}")
@@ -57,10 +64,23 @@ def translate(mappings: dict[str, VendorMapping], src: str, dst: str, payload: A
 
 def _wire(payload: Any) -> dict:
     """stdin is a body, or {"body": ..., "params": {...}, "query": {...}, "path": "/...", "method": "..."}."""
-    envelope = isinstance(payload, dict) and "body" in payload and set(payload) <= {"body", "params", "query", "headers", "path", "method"}
+    envelope = (
+        isinstance(payload, dict)
+        and "body" in payload
+        and set(payload) <= {"body", "params", "query", "headers", "path", "method"}
+    )
     p = payload if envelope else {"body": payload}
-    return {"wire": WireRequest(p.get("method", ""), dict(p.get("params") or {}), dict(p.get("query") or {}), dict(p.get("headers") or {}), p.get("body")),
-            "path": p.get("path"), "method": p.get("method")}
+    return {
+        "wire": WireRequest(
+            p.get("method", ""),
+            dict(p.get("params") or {}),
+            dict(p.get("query") or {}),
+            dict(p.get("headers") or {}),
+            p.get("body"),
+        ),
+        "path": p.get("path"),
+        "method": p.get("method"),
+    }
 
 
 def _endpoint(mapping: VendorMapping, name: str | None, req: dict):
@@ -70,7 +90,7 @@ def _endpoint(mapping: VendorMapping, name: str | None, req: dict):
             raise ConfigError(f"{mapping.vendor} has no endpoint {name!r}; known: {', '.join(mapping.endpoints)}")
         return ep
     if req["path"]:
-        for method in ([req["method"]] if req["method"] else ["POST", "PUT", "PATCH", "DELETE", "GET"]):
+        for method in [req["method"]] if req["method"] else ["POST", "PUT", "PATCH", "DELETE", "GET"]:
             hit = mapping.match(method, req["path"])
             if hit:
                 req["wire"].method = method

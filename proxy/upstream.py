@@ -14,15 +14,27 @@ A connection failure or timeout raises UpstreamError with no status.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Protocol
+from typing import Protocol
 
 from .errors import UpstreamError
 
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-                        "transfer-encoding", "upgrade", "host", "content-length"})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -33,7 +45,9 @@ class Response:
 
 
 class Transport(Protocol):
-    async def send(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Response: ...
+    async def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> Response: ...
     async def close(self) -> None: ...
 
 
@@ -47,10 +61,14 @@ class AiohttpTransport:
         import aiohttp
 
         connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=30, ttl_dns_cache=300)
-        self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",))
+        self._session = aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
+        )
         return self._session
 
-    async def send(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Response:
+    async def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> Response:
         import aiohttp
 
         session = self._session or self._open()
@@ -58,14 +76,18 @@ class AiohttpTransport:
         if limit is None:
             limit = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
         try:
-            async with session.request(method, url, headers=headers, data=body, timeout=limit, allow_redirects=False) as r:
+            async with session.request(
+                method, url, headers=headers, data=body, timeout=limit, allow_redirects=False
+            ) as r:
                 data = await r.read()
                 return Response(r.status, {k.lower(): v for k, v in r.headers.items()}, data)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise UpstreamError(f"no answer within {timeout:g} s from {_origin(url)}") from None
         except aiohttp.ClientError as exc:
-            raise UpstreamError(f"cannot reach {_origin(url)}: {type(exc).__name__}: {exc}",
-                                unsent=isinstance(exc, aiohttp.ClientConnectorError)) from None
+            raise UpstreamError(
+                f"cannot reach {_origin(url)}: {type(exc).__name__}: {exc}",
+                unsent=isinstance(exc, aiohttp.ClientConnectorError),
+            ) from None
 
     async def close(self) -> None:
         if self._session is not None:
@@ -79,7 +101,9 @@ class HttpxTransport:
 
         self._client = httpx.AsyncClient(follow_redirects=False)
 
-    async def send(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Response:
+    async def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> Response:
         import httpx
 
         try:
@@ -87,8 +111,9 @@ class HttpxTransport:
         except httpx.TimeoutException:
             raise UpstreamError(f"no answer within {timeout:g} s from {_origin(url)}") from None
         except httpx.HTTPError as exc:
-            raise UpstreamError(f"cannot reach {_origin(url)}: {type(exc).__name__}: {exc}",
-                                unsent=isinstance(exc, httpx.ConnectError)) from None
+            raise UpstreamError(
+                f"cannot reach {_origin(url)}: {type(exc).__name__}: {exc}", unsent=isinstance(exc, httpx.ConnectError)
+            ) from None
         return Response(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content)
 
     async def close(self) -> None:
@@ -104,7 +129,9 @@ class MockTransport:
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
 
-    async def send(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Response:
+    async def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> Response:
         out = self.handler(method, url, headers, body)
         return await out if inspect.isawaitable(out) else out
 

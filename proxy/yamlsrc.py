@@ -8,13 +8,13 @@ maps a pydantic error location (("endpoints", "evaluate", "decode")) to
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from .errors import ConfigError
-
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -7,9 +7,10 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +21,6 @@ from proxy.config import Config
 from proxy.mapping import load_all
 from proxy.store import MemoryStore
 from proxy.testing import FakeServer, FakeVendor
-
 
 os.environ.setdefault("OPIK_ANALYTICS_ENABLE", "false")
 os.environ.setdefault("OPIK_SENTRY_ENABLE", "false")
@@ -91,9 +91,12 @@ def mappings():
 
 # Retries in tens of milliseconds rather than the production 5 s, so a test that
 # injects faults sees the outbox retry within its patience.
-FAST_DELIVERY = {"linger_ms": 1, "poll_interval": 0.05,
-                 "retry": {"initial_interval": 0.05, "multiplier": 1.5, "max_interval": 0.2, "max_elapsed": 30},
-                 "breaker": {"failures": 1000, "cooldown": 0.1}}
+FAST_DELIVERY = {
+    "linger_ms": 1,
+    "poll_interval": 0.05,
+    "retry": {"initial_interval": 0.05, "multiplier": 1.5, "max_interval": 0.2, "max_elapsed": 30},
+    "breaker": {"failures": 1000, "cooldown": 0.1},
+}
 
 
 @pytest.fixture
@@ -151,7 +154,10 @@ def parked(caplog, url: str, **waiting: int) -> None:
     exactly `waiting` (e.g. scale=1). Needs INFO records of `proxy.delivery`
     (caplog.set_level("INFO", logger="proxy.delivery"))."""
     for upstream in waiting:
-        wait_for(partial(_logged, caplog, f"for {upstream} waits for what it lacks"), what=f"a record parked by the {upstream} worker")
+        wait_for(
+            partial(_logged, caplog, f"for {upstream} waits for what it lacks"),
+            what=f"a record parked by the {upstream} worker",
+        )
     seen: list[dict] = [{}]
 
     def only_those() -> bool:
@@ -175,7 +181,9 @@ def assert_upstream_credentials(upstreams: dict) -> int:
     for vendor, fake in upstreams.items():
         for r in fake.received:
             for name, value in UPSTREAM_HEADERS[vendor].items():
-                assert r.headers.get(name.lower()) == value, f"{vendor} {r.method} {r.path}: {name}={r.headers.get(name.lower())!r}"
+                assert r.headers.get(name.lower()) == value, (
+                    f"{vendor} {r.method} {r.path}: {name}={r.headers.get(name.lower())!r}"
+                )
             leaked = [k for k, v in r.headers.items() for key in CLIENT_KEYS.values() if key in v]
             assert not leaked, f"{vendor} {r.method} {r.path}: client key in header(s) {leaked}"
             checked += 1
@@ -202,7 +210,10 @@ def _pg_bin(name: str) -> str | None:
     found = shutil.which(name)
     if found:
         return found
-    versions = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
+    versions = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
+    )
     return versions[-1] if versions else None
 
 
@@ -217,9 +228,14 @@ class PgCluster:
 
         initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
         if not initdb or not pg_ctl:
-            pytest.fail(f"PostgreSQL is needed by the PostgreSQL store's tests and is not installed (no initdb/pg_ctl on PATH or in "
-                        f"/usr/lib/postgresql/*/bin). Install it (Debian: apt-get install -y postgresql; .ci/run does), or point "
-                        f"{PG_ENV}=postgresql://user@host:port/db at a server where that user may create databases.", pytrace=False)
+            pytest.fail(
+                f"PostgreSQL is needed by the PostgreSQL store's tests and is not installed (no initdb/pg_ctl on PATH "
+                f"or in "
+                f"/usr/lib/postgresql/*/bin). Install it (Debian: apt-get install -y postgresql; .ci/run does), or "
+                f"point "
+                f"{PG_ENV}=postgresql://user@host:port/db at a server where that user may create databases.",
+                pytrace=False,
+            )
         self.dir = tempfile.mkdtemp(prefix="feedback-proxy-pg-")
         self.as_user: list[str] = []
         if os.geteuid() == 0:  # postgres will not run as root: the package's system user runs it
@@ -228,12 +244,19 @@ class PgCluster:
             try:
                 pw = pwd.getpwnam("postgres")
             except KeyError:
-                pytest.fail("running as root and there is no `postgres` user to run PostgreSQL as (Debian's postgresql package creates it)", pytrace=False)
+                pytest.fail(
+                    "running as root and there is no `postgres` user to run PostgreSQL as (Debian's postgresql package "
+                    "creates it)",
+                    pytrace=False,
+                )
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
             self.as_user = ["runuser", "-u", "postgres", "--"]
         self.pg_ctl, self.data, self.port = pg_ctl, f"{self.dir}/data", free_port()
         self.log = f"{self.dir}/server.log"
-        run = lambda *cmd: subprocess.run([*self.as_user, *cmd], capture_output=True, text=True, timeout=120)  # noqa: E731
+
+        def run(*cmd: str) -> subprocess.CompletedProcess:
+            return subprocess.run([*self.as_user, *cmd], capture_output=True, text=True, timeout=120)
+
         out = run(initdb, "-D", self.data, "-A", "trust", "-U", "proxy", "-E", "UTF8", "--no-sync", "--no-instructions")
         if out.returncode:
             pytest.fail(f"initdb failed: {out.stderr or out.stdout}", pytrace=False)
@@ -248,7 +271,11 @@ class PgCluster:
         import shutil
         import subprocess
 
-        subprocess.run([*self.as_user, self.pg_ctl, "-D", self.data, "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
+        subprocess.run(
+            [*self.as_user, self.pg_ctl, "-D", self.data, "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

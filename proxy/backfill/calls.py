@@ -4,13 +4,14 @@ with the upstream's own credentials, retried while the vendor says "later", pars
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from .. import jsonio, vendors
 from ..config import Upstream
-from ..errors import ProxyError, UpstreamError
 from ..delivery.retry import RETRYABLE, retry_after
+from ..errors import ProxyError, UpstreamError
 from ..mapping.conditions import compile_condition
 from ..mapping.paths import MISSING, compile_getter
 from ..mapping.rules import compile_rule
@@ -58,7 +59,9 @@ class CompiledCall:
         return await read_json(transport, upstream, self.method, url, headers, body)
 
 
-async def read_json(transport: Transport, upstream: Upstream, method: str, url: str, headers: dict, body: bytes | None) -> Any:
+async def read_json(
+    transport: Transport, upstream: Upstream, method: str, url: str, headers: dict, body: bytes | None
+) -> Any:
     """The answer's JSON; retried on connection errors, timeouts, 408, 429 and 5xx."""
     shown = url.split("?")[0]
     for attempt, wait in enumerate((*WAITS, None)):

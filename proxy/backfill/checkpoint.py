@@ -34,7 +34,7 @@ class Checkpoint:
     tally: dict = field(default_factory=dict)  # report.Tally, as saved
 
     @classmethod
-    def load(cls, store: Checkpoints, key: str) -> "Checkpoint":
+    def load(cls, store: Checkpoints, key: str) -> Checkpoint:
         saved = store.checkpoint(key)
         if saved is None:
             return cls(key)
@@ -60,5 +60,13 @@ class Checkpoint:
         if self.read_done:
             return "every page was read; delivering what is left"
         name = list_names[self.listing] if self.listing < len(list_names) else "?"
-        at = (f"page {self.state['page']}" if "page" in self.state else f"the page after cursor {self.state.get('cursor')}") if self.state else "its first page"
+        at = (
+            (
+                f"page {self.state['page']}"
+                if "page" in self.state
+                else f"the page after cursor {self.state.get('cursor')}"
+            )
+            if self.state
+            else "its first page"
+        )
         return f"{name}, {at}" + (f" (the last item committed: {self.last})" if self.last else "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import config as config_mod
@@ -14,7 +14,6 @@ from ..errors import ConfigError
 from ..mapping import load_all
 from ..store import open_store
 from ..upstream import open_transport
-
 
 
 def add_parser(sub) -> None:
@@ -25,8 +24,14 @@ def add_parser(sub) -> None:
     p.add_argument("--project", help="the source's project, as its history mapping reads it (ctx.project)")
     p.add_argument("--since", type=iso, help="read what happened from this date or time (ISO 8601, UTC if no zone)")
     p.add_argument("--until", type=iso, help="...up to this one (default: when the job first ran)")
-    p.add_argument("--dry-run", action="store_true", help="write nothing: print what would be written, and what would be lost")
-    p.add_argument("--queue-only", action="store_true", help="commit to the outbox and exit: a running serve on the same store delivers")
+    p.add_argument(
+        "--dry-run", action="store_true", help="write nothing: print what would be written, and what would be lost"
+    )
+    p.add_argument(
+        "--queue-only",
+        action="store_true",
+        help="commit to the outbox and exit: a running serve on the same store delivers",
+    )
     p.add_argument("--restart", action="store_true", help="forget this job's checkpoint and read from the start")
     p.add_argument("--quiet", action="store_true", help="no progress bar; only the summary")
 
@@ -48,7 +53,7 @@ def iso(text: str) -> str:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"not an ISO 8601 date or time: {text!r}") from None
-    when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 

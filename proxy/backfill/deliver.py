@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Callable
+from collections.abc import Callable
 
 POLL = 0.1
 
@@ -29,7 +29,9 @@ class Delivery:
 
     def count(self, outcome: str) -> int:
         """Records this process's worker settled so far: delivered, dead_letter."""
-        value = self.proxy.metrics.registry.get_sample_value("feedback_proxy_deliveries_total", {"upstream": self.upstream, "outcome": outcome})
+        value = self.proxy.metrics.registry.get_sample_value(
+            "feedback_proxy_deliveries_total", {"upstream": self.upstream, "outcome": outcome}
+        )
         return int(value or 0)
 
     @property

@@ -65,12 +65,18 @@ class Backfill:
             raise ConfigError("--from and --to name the same upstream: nothing to back-fill")
         self.job, self.store = job, store
         self.source = config.upstreams[job.source]
-        self.proxy = Proxy(config, mappings, store, transport)  # the router, resolver, outbox and workers live traffic uses
+        self.proxy = Proxy(
+            config, mappings, store, transport
+        )  # the router, resolver, outbox and workers live traffic uses
         route = self.proxy.router.route_for(self.source.vendor)
-        self.route = route.index if route is not None else None  # the source vendor's route: its overrides for the target apply
+        self.route = (
+            route.index if route is not None else None
+        )  # the source vendor's route: its overrides for the target apply
         self.target = self.proxy.router.target(job.target, self.route)
         self.history = load_history(self.source.vendor, config.mappings_dir)
-        self.writes = [[CompiledWrite(w, mappings[self.source.vendor]) for w in lst.writes] for lst in self.history.lists]
+        self.writes = [
+            [CompiledWrite(w, mappings[self.source.vendor]) for w in lst.writes] for lst in self.history.lists
+        ]
         self.drops = [ReadDrops(lst) for lst in self.history.lists]
         self.decoder = Decoder(self.source.vendor, config.id_secret, store)
         self.losses = RecordLosses(self.target)
@@ -134,8 +140,11 @@ class Backfill:
         records = [rec for rec, _ in decoded]
         resolved = self.proxy.resolver.resolve(records, strict=False)
         if len(resolved) != len(records):  # only updates and removals of unknown assessments are dropped
-            raise ConfigError(f"history of {self.source.vendor}: {req.write.name!r} writes to {req.write.spec.endpoint!r}, which names "
-                              "assessments by an id: a back-fill write must be one that creates")
+            raise ConfigError(
+                f"history of {self.source.vendor}: {req.write.name!r} writes to {req.write.spec.endpoint!r}, which "
+                f"names "
+                "assessments by an id: a back-fill write must be one that creates"
+            )
         echoes = [self._echo(rec) for rec in resolved]
         kept = [(rec, el.known_as) for rec, (_, el), echo in zip(resolved, decoded, echoes, strict=True) if not echo]
         commit.remember(self.proxy, [rec for rec, _ in kept], [key for _, key in kept], pending)

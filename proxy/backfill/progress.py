@@ -7,7 +7,15 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from .report import Tally
@@ -24,9 +32,17 @@ class RateColumn(ProgressColumn):
 class ProgressView:
     def __init__(self, console: Console | None = None):
         self.console = console or Console(stderr=True)
-        self.bar = Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-                            TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[note]}"),
-                            console=self.console, transient=False)
+        self.bar = Progress(
+            TextColumn("{task.description:<9}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RateColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[note]}"),
+            console=self.console,
+            transient=False,
+        )
         self.read = self.written = None
 
     def start(self, backfill, resumed: str | None) -> None:
@@ -43,11 +59,18 @@ class ProgressView:
         self._written(tally, written, None)
 
     def delivering(self, tally: Tally, written: int, waiting: int, error: str | None) -> None:
-        self._written(tally, written, f"{waiting:,} waiting" + (f"; last error: {error[:80]}" if error and waiting else ""))
+        self._written(
+            tally, written, f"{waiting:,} waiting" + (f"; last error: {error[:80]}" if error and waiting else "")
+        )
 
     def _written(self, tally: Tally, written: int, note: str | None) -> None:
         extra = f"{tally.present:,} present, {sum(tally.not_carried.values()):,} not carried"
-        self.bar.update(self.written, total=max(tally.queued, written) or None, completed=written, note=extra + (f"; {note}" if note else ""))
+        self.bar.update(
+            self.written,
+            total=max(tally.queued, written) or None,
+            completed=written,
+            note=extra + (f"; {note}" if note else ""),
+        )
 
     def stopping(self, now: bool) -> None:
         self.console.print(stopping_line(now))

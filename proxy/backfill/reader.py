@@ -9,8 +9,9 @@ it once the page's records are committed, and resume there.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from ..config import Upstream
 from ..mapping.paths import MISSING, compile_getter
@@ -47,11 +48,17 @@ class Reader:
                 follows = await self._follow(lst, items)
                 number += 1
                 nxt = lst.after(state, answer, items)
-                yield Page(index, number, list(zip(items, follows, strict=True)), nxt, lst.total(answer),
-                       lst.item_id(items[-1]) if items else None)
+                yield Page(
+                    index,
+                    number,
+                    list(zip(items, follows, strict=True)),
+                    nxt,
+                    lst.total(answer),
+                    lst.item_id(items[-1]) if items else None,
+                )
                 state = nxt
 
-    async def _follow(self, lst: "_CompiledListing", items: list[dict]) -> list[list | None]:
+    async def _follow(self, lst: _CompiledListing, items: list[dict]) -> list[list | None]:
         if lst.follow is None:
             return [None] * len(items)
         gate = asyncio.Semaphore(FOLLOWS_AT_ONCE)
@@ -128,4 +135,3 @@ def _getters(paths: str | list[str] | None, roots: frozenset = frozenset({"answe
         return None
 
     return first
-

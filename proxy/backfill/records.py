@@ -52,7 +52,10 @@ class Decoder:
         return out, bad
 
     def _decode(self, req: WriteRequest, elements: list[Element], wire=None) -> list:
-        ctx = {"request_id": "backfill", "make_id": lambda i: self._derived(elements[i].key if i < len(elements) else None, i)}
+        ctx = {
+            "request_id": "backfill",
+            "make_id": lambda i: self._derived(elements[i].key if i < len(elements) else None, i),
+        }
         if len(elements) == 1 and elements[0].at:
             ctx["now_iso"] = elements[0].at  # when it happened: what a decode reads as "now" (Tracia's span times)
         return req.write.endpoint.decode(wire or req.wire, ctx)
@@ -73,7 +76,12 @@ class Decoder:
                 return prior.id
         if rec.op == "comment" and rec.entity_ref is not None:
             for prior in self.store.records_about(str(rec.entity_ref)):
-                if prior.op == "comment" and prior.entity == rec.entity and prior.entity_ref == rec.entity_ref and prior.comment == rec.comment:
+                if (
+                    prior.op == "comment"
+                    and prior.entity == rec.entity
+                    and prior.entity_ref == rec.entity_ref
+                    and prior.comment == rec.comment
+                ):
                     return prior.id
         return None
 

@@ -33,7 +33,7 @@ class Tally:
     lost: dict[str, int] = field(default_factory=dict)  # "status\twhere\twhy" -> records
 
     @classmethod
-    def of(cls, saved: dict) -> "Tally":
+    def of(cls, saved: dict) -> Tally:
         return cls(**{k: v for k, v in saved.items() if k in cls.__dataclass_fields__})
 
     def saved(self) -> dict:
@@ -77,10 +77,9 @@ class RecordLosses:
                 continue
             where = row["input"] if row["input"] != "(whole record)" else f"(whole {row['canonical']})"
             for prefix in (f"body.{group}[*].", "body."):
-                where = where[len(prefix):] if where.startswith(prefix) else where
+                where = where[len(prefix) :] if where.startswith(prefix) else where
             out.append(f"{row['status']}\t{write_name}: {where}\t{row['note']}")
         return out
-
 
     def _explained(self, endpoint, wire, rec) -> list[dict]:
         """explain()'s rows; for a record two cases take (an `also` case: a root span that is an
@@ -100,11 +99,15 @@ class ReadDrops:
 
     def __init__(self, listing: Listing):
         self.name, self.ignored = listing.name, listing.ignored
-        self.followed = listing.follow.name if listing.follow and listing.follow.name else f"{listing.name} (read one by one)"
+        self.followed = (
+            listing.follow.name if listing.follow and listing.follow.name else f"{listing.name} (read one by one)"
+        )
         self.whole = bool(listing.follow and listing.follow.whole)  # then a followed item is reported as read whole
         self.used: set[str] = set()
         self.used_in_follow: set[str] = set()
-        self._seen: dict[tuple[str, bool], tuple[str, str] | None] = {}  # (leaf, in a follow) -> how it is reported, or None: carried
+        self._seen: dict[
+            tuple[str, bool], tuple[str, str] | None
+        ] = {}  # (leaf, in a follow) -> how it is reported, or None: carried
         for rule in (listing.follow.params | listing.follow.query).values() if listing.follow else ():
             self._use(rule, None)
         for w in listing.writes:

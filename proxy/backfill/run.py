@@ -83,8 +83,17 @@ async def run(job: Job, config, mappings: dict, store, transport, view) -> Outco
     skipped = delivery.count("skipped") if delivery is not None else 0
     elsewhere = 0 if job.dry_run else max(0, t.queued - t.written - t.dead - skipped - waiting)
     last_error = delivery.last_error if delivery and waiting else None
-    return Outcome(status, bf, time.monotonic() - started, waiting, resumed, error, last_error, elsewhere,
-                   delivery.abandoned if delivery is not None else 0)
+    return Outcome(
+        status,
+        bf,
+        time.monotonic() - started,
+        waiting,
+        resumed,
+        error,
+        last_error,
+        elsewhere,
+        delivery.abandoned if delivery is not None else 0,
+    )
 
 
 async def _read(bf: Backfill, transport, stops: Stops, view) -> tuple[str, str | None]:
@@ -104,6 +113,7 @@ async def _read(bf: Backfill, transport, stops: Stops, view) -> tuple[str, str |
 async def _deliver(bf: Backfill, delivery: Delivery, stops: Stops, view) -> int:
     """Until nothing for the target waits, or Ctrl-C: then the sends under way end (or, at a
     second Ctrl-C, are cut off) and no other starts; -> how many still wait."""
+
     def tick(left: int) -> None:
         view.delivering(bf.tally, bf.settled()[0], left, delivery.last_error)
 

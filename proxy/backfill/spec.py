@@ -55,7 +55,9 @@ class Paging(Strict):
     param: str  # the query parameter naming the page number or the cursor
     size: str  # the query parameter of the page size
     limit: int = Field(100, ge=1, le=1000)
-    next: str | list[str] | None = None  # cursor: where the next one is (`answer.nextCursor`, `last.id`: the page's last item)
+    next: str | list[str] | None = (
+        None  # cursor: where the next one is (`answer.nextCursor`, `last.id`: the page's last item)
+    )
     more: str | None = None  # whether more pages follow (`answer.has_more`)
     total: str | None = None  # how many items there are in all (`answer.total`), for the ETA
 
@@ -81,7 +83,9 @@ class Listing(Strict):
     follow: Call | None = None
     item_id: str | list[str] = "item.id"  # where a read item's own id is (a list: the first present), for the record
     writes: list[Write]
-    ignored: dict[str, str] = {}  # a read field (`feedback_scores[*].created_by`, or its last name) -> why it is not carried
+    ignored: dict[
+        str, str
+    ] = {}  # a read field (`feedback_scores[*].created_by`, or its last name) -> why it is not carried
 
 
 class History(Strict):

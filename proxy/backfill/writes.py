@@ -7,8 +7,9 @@ page go in one request (`group`) or one request each. Pure: no network, no store
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .. import vendors
 from ..errors import ConfigError
@@ -34,7 +35,7 @@ class Element:
 
 @dataclass(slots=True)
 class WriteRequest:
-    write: "CompiledWrite"
+    write: CompiledWrite
     wire: WireRequest
     elements: list[Element]  # in the order the decode makes its records
 
@@ -43,9 +44,15 @@ class CompiledWrite:
     def __init__(self, spec: Write, mapping: VendorMapping):
         endpoint = mapping.endpoints.get(spec.endpoint)
         if endpoint is None or endpoint.decode is None:
-            raise ConfigError(f"history of {mapping.vendor}: {spec.endpoint!r} is not an endpoint of {mapping.vendor}'s mapping that decodes")
+            raise ConfigError(
+                f"history of {mapping.vendor}: {spec.endpoint!r} is not an endpoint of {mapping.vendor}'s mapping that "
+                f"decodes"
+            )
         if endpoint.decode.kind is not Span and spec.key is None:
-            raise ConfigError(f"history of {mapping.vendor}: the write to {spec.endpoint!r} makes assessments, so it needs a `key` (what identifies one at every read)")
+            raise ConfigError(
+                f"history of {mapping.vendor}: the write to {spec.endpoint!r} makes assessments, so it needs a `key` "
+                f"(what identifies one at every read)"
+            )
         self.spec, self.endpoint, self.name = spec, endpoint, spec.name or spec.endpoint
         self.method = endpoint.spec.method
         self.body = _compiled(spec.body)
@@ -60,19 +67,30 @@ class CompiledWrite:
             for each in self.elements_of(item, follows):
                 src = {"ctx": ctx, "item": item, "each": each}
                 try:
-                    built.append(Element(_fill(self.body, src), _fill(self.params, src),
-                                         _text(self.key, src), _text(self.known_as, src), _text(self.at, src)))
+                    built.append(
+                        Element(
+                            _fill(self.body, src),
+                            _fill(self.params, src),
+                            _text(self.key, src),
+                            _text(self.known_as, src),
+                            _text(self.at, src),
+                        )
+                    )
                 except RuleViolation as v:
                     bad.append(f"{self.name}: {'.'.join(map(str, v.loc))} {v.kind}")
         if self.spec.group:
             groups: dict[tuple, list[Element]] = {}
             for el in built:
                 groups.setdefault(tuple(sorted(el.params.items())), []).append(el)
-            return [self._request(els[0].params, {self.spec.group: [e.body for e in els]}, els) for els in groups.values()], bad
+            return [
+                self._request(els[0].params, {self.spec.group: [e.body for e in els]}, els) for els in groups.values()
+            ], bad
         return [self._request(el.params, el.body, [el]) for el in built], bad
 
     def _request(self, params: dict, body: Any, elements: list[Element]) -> WriteRequest:
-        return WriteRequest(self, WireRequest(self.method, {k: str(v) for k, v in params.items()}, {}, {}, body), elements)
+        return WriteRequest(
+            self, WireRequest(self.method, {k: str(v) for k, v in params.items()}, {}, {}, body), elements
+        )
 
 
 def _compiled(rules: dict[str, Rule]) -> list[tuple[Callable, Callable]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json as _json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..model import MISSING
@@ -40,8 +40,22 @@ def ref_value(value: Any, src: dict) -> Any:
     return getattr(value, "value", value)
 
 
-_LABELS = {"pass": 1, "passed": 1, "fail": 0, "failed": 0, "yes": 1, "no": 0, "true": 1, "false": 0,
-           "approved": 1, "rejected": 0, "good": 1, "bad": 0, "correct": 1, "incorrect": 0}
+_LABELS = {
+    "pass": 1,
+    "passed": 1,
+    "fail": 0,
+    "failed": 0,
+    "yes": 1,
+    "no": 0,
+    "true": 1,
+    "false": 0,
+    "approved": 1,
+    "rejected": 0,
+    "good": 1,
+    "bad": 0,
+    "correct": 1,
+    "incorrect": 0,
+}
 
 
 def label_score(value: Any, src: dict) -> Any:
@@ -59,8 +73,13 @@ def label_score(value: Any, src: dict) -> Any:
     return None
 
 
-_USAGE_IN = {"prompt_tokens": "input_tokens", "completion_tokens": "output_tokens", "input_tokens": "input_tokens",
-             "output_tokens": "output_tokens", "total_tokens": "total_tokens"}
+_USAGE_IN = {
+    "prompt_tokens": "input_tokens",
+    "completion_tokens": "output_tokens",
+    "input_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "total_tokens": "total_tokens",
+}
 
 
 def usage_in(value: Any, src: dict) -> Any:
@@ -107,7 +126,7 @@ def now_iso(value: Any, src: dict) -> Any:
 
 def iso_ms(ms: float) -> str:
     """Milliseconds since the epoch as ISO 8601 UTC with milliseconds and `Z`."""
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def epoch_ms(iso: Any) -> float | None:
@@ -119,5 +138,5 @@ def epoch_ms(iso: Any) -> float | None:
     except ValueError:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.timestamp() * 1000

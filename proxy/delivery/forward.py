@@ -22,7 +22,7 @@ SERVER_WRITTEN = frozenset({"date", "server"})
 
 
 async def forward(transport: Transport, target: Target, req, prefix: str) -> Reply:
-    url = target.upstream.base_url + req.path[len(prefix):] + (f"?{req.raw_query}" if req.raw_query else "")
+    url = target.upstream.base_url + req.path[len(prefix) :] + (f"?{req.raw_query}" if req.raw_query else "")
     auth = target.mapping.spec.auth.header.lower()
     if getattr(req, "forward_credentials", False):
         headers = {k: v for k, v in req.headers.items() if k not in HOP_BY_HOP}

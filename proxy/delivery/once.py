@@ -15,8 +15,9 @@ from .target import Target
 log = logging.getLogger("proxy.delivery")
 
 
-async def before_a_create(commit, transport: Transport, upstream: str, target: Target, req: OutRequest,
-                          items: list[OutboxItem]) -> Response | None:
+async def before_a_create(
+    commit, transport: Transport, upstream: str, target: Target, req: OutRequest, items: list[OutboxItem]
+) -> Response | None:
     """Before a create that makes a new object at each call: a record marked as sent before
     (its outcome never committed: a crash, a timeout) is looked for at the vendor first, and
     what was found stands for the create's answer; otherwise the records are marked, durably,
@@ -31,9 +32,18 @@ async def before_a_create(commit, transport: Transport, upstream: str, target: T
             exc.unsent = False
             raise
         if found is not None:
-            log.info("%s already had %s (sent before a crash or a timeout): adopted, not sent again",
-                     upstream, ",".join(it.record.id for it in items))
+            log.info(
+                "%s already had %s (sent before a crash or a timeout): adopted, not sent again",
+                upstream,
+                ",".join(it.record.id for it in items),
+            )
         return found
-    log.warning("%s cannot be asked what it holds: %s %s sent again for %s, which it may have received already "
-                "(README, Delivery)", upstream, req.method, req.path, ",".join(it.record.id for it in items))
+    log.warning(
+        "%s cannot be asked what it holds: %s %s sent again for %s, which it may have received already "
+        "(README, Delivery)",
+        upstream,
+        req.method,
+        req.path,
+        ",".join(it.record.id for it in items),
+    )
     return None

@@ -13,9 +13,9 @@ import contextlib
 import logging
 
 from ..model import Assessment, Span, replace
-from ..upstream import Transport
 from ..store import Delivering
 from ..store.writes import Writes
+from ..upstream import Transport
 from .committer import GroupCommit
 from .target import Target
 from .worker import Worker
@@ -24,24 +24,48 @@ log = logging.getLogger("proxy.delivery")
 
 
 class Outbox:
-    def __init__(self, store: Delivering, transport: Transport, upstreams: list[str], target_for, settings_for, metrics,
-                 replies_kept: float = 0):
+    def __init__(
+        self,
+        store: Delivering,
+        transport: Transport,
+        upstreams: list[str],
+        target_for,
+        settings_for,
+        metrics,
+        replies_kept: float = 0,
+    ):
         self.store, self.metrics = store, metrics
         self.replies_kept = replies_kept  # seconds a repeated POST's answer is kept (config dedupe_window)
         self.commit = GroupCommit(store)
-        self.workers = {name: Worker(name, target_for, store, transport, settings_for(name), metrics, self.commit) for name in upstreams}
+        self.workers = {
+            name: Worker(name, target_for, store, transport, settings_for(name), metrics, self.commit)
+            for name in upstreams
+        }
         metrics.watch_workers(self.workers)
         self._tasks: list[asyncio.Task] = []
 
-    async def accept(self, targets: tuple[Target, ...], records: list[Assessment], request_id: str, route: int | None = None,
-                     reply: tuple[str, bytes] | None = None) -> None:
+    async def accept(
+        self,
+        targets: tuple[Target, ...],
+        records: list[Assessment],
+        request_id: str,
+        route: int | None = None,
+        reply: tuple[str, bytes] | None = None,
+    ) -> None:
         """Commit the records for each target (and the answer a retry must get); return once durable."""
         writes = Writes(replies=[reply] if reply else [])
         self.stage(targets, records, request_id, route, writes)
         await self.settle(writes)
 
-    def stage(self, targets: tuple[Target, ...], records: list[Assessment], request_id: str, route: int | None, writes: Writes,
-              fresh: frozenset[str] = frozenset()) -> None:
+    def stage(
+        self,
+        targets: tuple[Target, ...],
+        records: list[Assessment],
+        request_id: str,
+        route: int | None,
+        writes: Writes,
+        fresh: frozenset[str] = frozenset(),
+    ) -> None:
         """Add an outbox row per (target, record) to `writes`, but where the target's mapping
         declares it cannot take the record at all (a declared loss, not a failure). `fresh`: the
         ids of the records the request made (Target.ready)."""
@@ -57,7 +81,9 @@ class Outbox:
                     writes.outbox.append((t.name, rec, request_id))
                 else:
                     self.metrics.skipped(t.name)
-                    log.info("request %s: %s skipped for %s: %s", request_id, f"{rec.op} on a {rec.entity}", t.name, loss)
+                    log.info(
+                        "request %s: %s skipped for %s: %s", request_id, f"{rec.op} on a {rec.entity}", t.name, loss
+                    )
 
     def _after_its_create(self, t: Target, rec, fresh: frozenset[str]) -> bool:
         """A change of an assessment (a delete, removal or update) that this upstream could take once it has

@@ -27,8 +27,15 @@ from .target import Target
 log = logging.getLogger("proxy.primary")
 
 
-async def send_translated(transport: Transport, target: Target, records: list[Assessment], policy: str, request_id: str,
-                          writes: Writes, fresh: frozenset[str] = frozenset()) -> list[Assessment]:
+async def send_translated(
+    transport: Transport,
+    target: Target,
+    records: list[Assessment],
+    policy: str,
+    request_id: str,
+    writes: Writes,
+    fresh: frozenset[str] = frozenset(),
+) -> list[Assessment]:
     """Send; returns the records still to deliver after a partial failure (raises if nothing arrived).
     What the primary acknowledged is added to `writes`, for the request's commit. `fresh`: the
     ids of the records this request made (Target.ready)."""
@@ -42,8 +49,16 @@ async def send_translated(transport: Transport, target: Target, records: list[As
     if refused:
         why = "; ".join(sorted({reason for _, reason in refused}))
         if policy == "reject":
-            raise EncodeError(f"the primary upstream {target.name!r} ({target.vendor}) cannot take {len(refused)} record(s): {why}")
-        log.warning("request %s: dropped %d record(s) the primary %s cannot take: %s", request_id, len(refused), target.name, why)
+            raise EncodeError(
+                f"the primary upstream {target.name!r} ({target.vendor}) cannot take {len(refused)} record(s): {why}"
+            )
+        log.warning(
+            "request %s: dropped %d record(s) the primary %s cannot take: %s",
+            request_id,
+            len(refused),
+            target.name,
+            why,
+        )
     results = await asyncio.gather(*(target.send(transport, r) for r in requests), return_exceptions=True)
     failure: UpstreamError | None = None
     undelivered: list[Assessment] = []
@@ -66,9 +81,20 @@ async def send_translated(transport: Transport, target: Target, records: list[As
     missed = {id(r) for r in undelivered}  # a record in two requests arrived only if both did
     target.delivered(list({id(r): r for req in requests for r in req.records if id(r) not in missed}.values()), writes)
     if undelivered:
-        log.warning("request %s: primary %s took part of it; %d record(s) go to the outbox: %s", request_id, target.name, len(undelivered), failure.message)
+        log.warning(
+            "request %s: primary %s took part of it; %d record(s) go to the outbox: %s",
+            request_id,
+            target.name,
+            len(undelivered),
+            failure.message,
+        )
     if waiting:
-        log.info("request %s: %d record(s) wait in the outbox for what the primary %s needs", request_id, len(waiting), target.name)
+        log.info(
+            "request %s: %d record(s) wait in the outbox for what the primary %s needs",
+            request_id,
+            len(waiting),
+            target.name,
+        )
     return list({id(r): r for r in undelivered + waiting}.values())
 
 

@@ -20,7 +20,9 @@ class Settle:
         self.upstream, self.store, self.metrics, self.policy, self.park_ttl = upstream, store, metrics, policy, park_ttl
         self.last_error: str | None = None  # the last failure or refusal, for /ui and the back-fill's summary
 
-    def retry_all(self, items: list[OutboxItem], why: str, wait_hint: float | None, maybe_sent: bool, breaker: str) -> None:
+    def retry_all(
+        self, items: list[OutboxItem], why: str, wait_hint: float | None, maybe_sent: bool, breaker: str
+    ) -> None:
         for it in items:
             attempts = it.attempts + 1
             if self.policy.exhausted(attempts, it.created_at):
@@ -43,7 +45,12 @@ class Settle:
         waited = time.time() - it.created_at
         if getattr(why, "missing", None) and waited < self.park_ttl:
             # due again on its retry timer, or as soon as the span (or trace) it is about arrives
-            self.store.retry(it.id, time.time() + self.policy.delay(it.attempts + 1), f"waiting: {why}", waits_for=subject_key(it.record))
+            self.store.retry(
+                it.id,
+                time.time() + self.policy.delay(it.attempts + 1),
+                f"waiting: {why}",
+                waits_for=subject_key(it.record),
+            )
             log.info("record %s for %s waits for what it lacks: %s", it.record.id, self.upstream, why)
             return
         prefix = f"waited {waited:.0f} s; " if getattr(why, "missing", None) else ""

@@ -9,27 +9,34 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .. import jsonio
 from ..config import Upstream
 from ..errors import EncodeError, ProxyError, UpstreamError
-from ..mapping import VendorMapping
 from ..idspace import IdSpace, alias_record
+from ..mapping import VendorMapping
 from ..model import Assessment, OutRequest, Span, replace, span_key
 from ..roots import root_of
 from ..store import Lookups, codec
 from ..store.writes import Writes
 from ..upstream import Response, Transport
 
-
 KNOWN_CACHE = 100_000  # learned ids kept per upstream in each process; emptied when full
 
 
 class Target:
-    def __init__(self, name: str, upstream: Upstream, mapping: VendorMapping, store: Lookups, secret: str,
-                 overrides: list = (), known: dict[str, str] | None = None):
+    def __init__(
+        self,
+        name: str,
+        upstream: Upstream,
+        mapping: VendorMapping,
+        store: Lookups,
+        secret: str,
+        overrides: list = (),
+        known: dict[str, str] | None = None,
+    ):
         self.name, self.upstream, self.mapping, self.store = name, upstream, mapping, store
         self.vendor = mapping.vendor
         self.secret = secret
@@ -41,7 +48,7 @@ class Target:
         # the next request (the store has it only once the group commit ran), and never changed.
         self.known = known if known is not None else {}
 
-    def with_overrides(self, overrides: list) -> "Target":
+    def with_overrides(self, overrides: list) -> Target:
         if not overrides:
             return self
         return Target(self.name, self.upstream, self.mapping, self.store, self.secret, overrides, self.known)
@@ -117,7 +124,9 @@ class Target:
         case = self.mapping.pick(ready, self._ctx(ready, "named"), self.overrides)
         return case is not None and not case.spec.skip
 
-    def encode(self, records: list[Assessment], fresh: frozenset[str] = frozenset()) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
+    def encode(
+        self, records: list[Assessment], fresh: frozenset[str] = frozenset()
+    ) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
         """`fresh`: the ids of records the request at hand made (see ready)."""
         pairs = [self.ready(r, r.id in fresh) for r in records]
         contexts = {id(ready): ctx for ready, ctx in pairs}
@@ -155,7 +164,11 @@ class Target:
             return {}
         into = next((c.group.into for c in endpoint.spec.encode if c.group), None)
         sent = req.body.get(into) if isinstance(req.body, dict) and into else None
-        by_key = {item.get(spec.key): rec for item, rec in zip(sent or [], req.item_records) if isinstance(item, dict)}
+        by_key = {
+            item.get(spec.key): rec
+            for item, rec in zip(sent or [], req.item_records, strict=False)
+            if isinstance(item, dict)
+        }
         out: dict[str, str] = {}
         for error in errors:
             rec = by_key.get(error.get(spec.id)) if isinstance(error, dict) else None
@@ -186,11 +199,16 @@ class Target:
         query = {param: body[key] for param, key in spec.query.items() if body.get(key) is not None}
         resp = await self.send(transport, OutRequest(lister.method, lister.path, None, query, spec.list, req.records))
         if resp.status >= 300:
-            raise UpstreamError(f"{self.name} answered {resp.status} to the read-back {lister.method} {lister.path}: "
-                                f"{resp.body[:300].decode(errors='replace')}")
+            raise UpstreamError(
+                f"{self.name} answered {resp.status} to the read-back {lister.method} {lister.path}: "
+                f"{resp.body[:300].decode(errors='replace')}"
+            )
         listed = jsonio.parse_or_none(resp.body)
-        found = [item for item in (listed.get(spec.items) if isinstance(listed, dict) else None) or []
-                 if isinstance(item, dict) and all(item.get(k) == body[k] for k in spec.match if k in body)]
+        found = [
+            item
+            for item in (listed.get(spec.items) if isinstance(listed, dict) else None) or []
+            if isinstance(item, dict) and all(item.get(k) == body[k] for k in spec.match if k in body)
+        ]
         learn = self.mapping.endpoints[req.endpoint]
         for item in found:
             vendor_id = str(learn.learn(200, item, {}).get("vendor_id") or "")
@@ -240,5 +258,8 @@ def now_iso() -> str:
     global _last_iso
     ms = time.time_ns() // 1_000_000
     if _last_iso[0] != ms:
-        _last_iso = (ms, datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+        _last_iso = (
+            ms,
+            datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        )
     return _last_iso[1]

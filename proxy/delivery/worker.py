@@ -36,21 +36,37 @@ ROUND_BACKOFF_MAX = 10.0  # seconds after failed rounds in a row: the poll inter
 
 
 class Worker:
-    def __init__(self, upstream: str, target_for, store: Delivering, transport: Transport, settings, metrics,
-                 commit: GroupCommit | None = None):
+    def __init__(
+        self,
+        upstream: str,
+        target_for,
+        store: Delivering,
+        transport: Transport,
+        settings,
+        metrics,
+        commit: GroupCommit | None = None,
+    ):
         self.upstream, self.store, self.transport, self.metrics = upstream, store, transport, metrics
         self.commit = commit or GroupCommit(store)  # the requests' (committer.py): bookkeeping joins their transactions
         self.target_for = target_for  # (upstream, route index) -> Target with that route's overrides
         s = settings
         self.batch_max, self.linger, self.lease = s.batch_max, s.linger_ms / 1000, s.lease_seconds
-        self.policy = RetryPolicy(s.retry.initial_interval, s.retry.multiplier, s.retry.max_interval, s.retry.max_elapsed, s.retry.max_attempts)
+        self.policy = RetryPolicy(
+            s.retry.initial_interval,
+            s.retry.multiplier,
+            s.retry.max_interval,
+            s.retry.max_elapsed,
+            s.retry.max_attempts,
+        )
         self.breaker = Breaker(s.breaker.failures, s.breaker.cooldown)
         self.sending = asyncio.Semaphore(s.concurrency)
         self.wake = asyncio.Event()
         self.poll = s.poll_interval
         self.settle = Settle(upstream, store, metrics, self.policy, s.park_ttl)  # what is not delivered
         self.problem: str | None = None  # why its last round failed; None: it works
-        self._unreleased: list[int] = []  # what a failed round claimed: given back by the next round, not left to its lease
+        self._unreleased: list[
+            int
+        ] = []  # what a failed round claimed: given back by the next round, not left to its lease
         self.paused_until = 0.0  # Retry-After pauses the whole upstream: nothing is sent to it before (monotonic)
         self.stopping = False  # stop(): no new claim, no new send; what is in flight ends and is settled
         self.in_flight = 0  # sends made whose outcome is not committed yet (what cancelling the worker cuts off)
@@ -82,8 +98,14 @@ class Worker:
                 failures += 1
                 self.problem = f"{type(exc).__name__}: {exc}"
                 wait = min(ROUND_BACKOFF_MAX, self.poll * 2 ** min(failures - 1, 30))  # no float overflow, however long
-                log.error("delivery round for %s failed (%d in a row), next in %.1f s: %s",
-                          self.upstream, failures, wait, self.problem, exc_info=failures == 1)
+                log.error(
+                    "delivery round for %s failed (%d in a row), next in %.1f s: %s",
+                    self.upstream,
+                    failures,
+                    wait,
+                    self.problem,
+                    exc_info=failures == 1,
+                )
                 await self._idle(wait)
             else:
                 if failures:
@@ -134,7 +156,9 @@ class Worker:
         """What to send for the claimed items (each request with the items it carries); the
         items with nothing to send are settled here. It reads the store throughout."""
         # refreshed first: what was delivered is printed as sent, i.e. refreshed
-        items = self._not_yet_delivered([dataclasses.replace(it, record=refresh(self.store, it.record)) for it in items])
+        items = self._not_yet_delivered(
+            [dataclasses.replace(it, record=refresh(self.store, it.record)) for it in items]
+        )
         by_route: dict = {}
         for it in items:
             by_route.setdefault(it.record.origin.get("route"), []).append(it)
@@ -154,7 +178,9 @@ class Worker:
         after a crash between the answer and the bookkeeping) is settled without a send."""
         fresh, already = [], []
         for it in items:
-            (already if self.store.delivered(self.upstream, it.record.id) == codec.fingerprint(it.record) else fresh).append(it)
+            (
+                already if self.store.delivered(self.upstream, it.record.id) == codec.fingerprint(it.record) else fresh
+            ).append(it)
         if already:
             self.store.done([it.id for it in already])
             log.info("%d record(s) already delivered to %s: not sent again", len(already), self.upstream)
@@ -177,13 +203,19 @@ class Worker:
     async def _attempt(self, target: Target, req: OutRequest, items: list[OutboxItem], tally: Tally) -> None:
         """Send one request and commit its outcome."""
         try:
-            resp = await before_a_create(self.commit, self.transport, self.upstream, target, req, items) if target.creates(req) else None
+            resp = (
+                await before_a_create(self.commit, self.transport, self.upstream, target, req, items)
+                if target.creates(req)
+                else None
+            )
             if resp is None:
                 resp = await target.send(self.transport, req)
         except UpstreamError as exc:  # no answer: a create may have arrived all the same, unless it never left
             return await self._failed(tally.unsettled(items), exc.message, None, maybe_sent=not exc.unsent)
         except EncodeError as exc:  # its bytes could not be written (a mapping's wire.send): never sent, never will be
-            return await asyncio.to_thread(self.settle.bury_all, tally.unsettled(items), f"{self.upstream}: {exc.message}")
+            return await asyncio.to_thread(
+                self.settle.bury_all, tally.unsettled(items), f"{self.upstream}: {exc.message}"
+            )
         if resp.status < 300:
             refused = target.rejected(req, resp)  # a 207: some items refused, each with its message
             if refused:
@@ -211,8 +243,15 @@ class Worker:
         now = time.time()
         for it in items:
             self.metrics.delivered(self.upstream, now - it.created_at)
-        log.info("delivered %d record(s) to %s: %s %s -> %d (requests %s)", len(items), self.upstream, req.method, req.path, resp.status,
-                 ",".join(sorted({it.request_id for it in items}))[:200])
+        log.info(
+            "delivered %d record(s) to %s: %s %s -> %d (requests %s)",
+            len(items),
+            self.upstream,
+            req.method,
+            req.path,
+            resp.status,
+            ",".join(sorted({it.request_id for it in items}))[:200],
+        )
 
     async def _hold(self, breaker: bool = True) -> None:
         """Wait while a Retry-After the upstream asked for (paused_until) runs, and with `breaker`
@@ -226,14 +265,16 @@ class Worker:
             await self._idle(left)
             self.wake.clear()
 
-    async def _failed(self, items: list[OutboxItem], why: str, wait_hint: float | None,
-                      maybe_sent: bool = False) -> None:
+    async def _failed(
+        self, items: list[OutboxItem], why: str, wait_hint: float | None, maybe_sent: bool = False
+    ) -> None:
         self.breaker.failure()
         self.settle.last_error = why
         if wait_hint:  # the upstream asked for a pause: it applies to everything sent to it, not only these records
             self.paused_until = max(self.paused_until, time.monotonic() + wait_hint)
-            log.warning("%s asked to wait %g s (Retry-After): nothing is sent to it until then",
-                        self.upstream, wait_hint)
+            log.warning(
+                "%s asked to wait %g s (Retry-After): nothing is sent to it until then", self.upstream, wait_hint
+            )
         await asyncio.to_thread(self.settle.retry_all, items, why, wait_hint, maybe_sent, self.breaker.state)
 
     def _waits_for_its_span(self, target: Target, it: OutboxItem) -> bool:
@@ -245,7 +286,13 @@ class Worker:
             return False
         kind = "span" if rec.span_id is not None else "trace"
         span = self.store.get_span(key)
-        if span is None or target.mapping.declared_loss(span) is not None or self.store.delivered(self.upstream, key) is not None:
+        if (
+            span is None
+            or target.mapping.declared_loss(span) is not None
+            or self.store.delivered(self.upstream, key) is not None
+        ):
             return False
-        self.settle.refused(it, Refusal.of(f"waiting for the {kind} it is about ({key}) to reach {self.upstream}", kind))
+        self.settle.refused(
+            it, Refusal.of(f"waiting for the {kind} it is about ({key}) to reach {self.upstream}", kind)
+        )
         return True

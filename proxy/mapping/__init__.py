@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from .. import vendors, yamlsrc
 from ..errors import ConfigError
 from .decode import WireRequest
-from .vendor_spec import VendorSpec
 from .vendor import VendorMapping
+from .vendor_spec import VendorSpec
 
 __all__ = ["VendorMapping", "WireRequest", "load_vendor", "load_all"]
 

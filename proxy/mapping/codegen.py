@@ -13,8 +13,9 @@ answer; proxy/generated.py runs the source.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from ..generated import define
 from ..model import Ref
@@ -35,9 +36,18 @@ class Names:
 
     def __init__(self, **fixed: Any) -> None:
         self.ns: dict[str, Any] = {
-            "MISSING": MISSING, "Bail": Bail, "_step": _step, "_isfinite": math.isfinite, "_is_uuid": is_uuid,
-            "_is_datetime": is_datetime, "_uuid_form": canonical_uuid, "_tuple_new": tuple.__new__,
-            "_slotted": _slotted, "_is_slotted": slotted, **fixed}
+            "MISSING": MISSING,
+            "Bail": Bail,
+            "_step": _step,
+            "_isfinite": math.isfinite,
+            "_is_uuid": is_uuid,
+            "_is_datetime": is_datetime,
+            "_uuid_form": canonical_uuid,
+            "_tuple_new": tuple.__new__,
+            "_slotted": _slotted,
+            "_is_slotted": slotted,
+            **fixed,
+        }
 
     def add(self, obj: Any, hint: str = "k") -> str:
         name = f"_{hint}{len(self.ns)}"
@@ -54,8 +64,10 @@ def emit_get(steps: Path, ind: str) -> list[str]:
     if isinstance(key, int):
         lines = [f"{ind}v = _step(src.get({root!r}), {key!r})"]
     else:  # the roots are read once, at the top of the generated function (see hoist_roots)
-        lines = [f"{ind}v = _r_{root}.get({key!r}) if _d_{root} else getattr(_r_{root}, {key!r}, None) if _o_{root} "
-                 f"else _step(_r_{root}, {key!r})"]
+        lines = [
+            f"{ind}v = _r_{root}.get({key!r}) if _d_{root} else getattr(_r_{root}, {key!r}, None) if _o_{root} "
+            f"else _step(_r_{root}, {key!r})"
+        ]
     for key in rest:  # _step(None | MISSING, k) is MISSING, so a gap anywhere carries through
         if isinstance(key, int):
             lines.append(f"{ind}v = _step(v, {key!r})")
@@ -69,10 +81,17 @@ def hoist_roots(roots: frozenset[str], code: list[str], ind: str) -> list[str]:
     """The lines that read each root `code` uses once, for emit_get: `_r_<root>`, and is it
     a dict (`_d_<root>`) or a record read by attribute (`_o_<root>`, as paths._step decides)."""
     text = "\n".join(code)
-    return [line for r in sorted(roots) if f"_r_{r}" in text for line in (
-        f"{ind}_r_{r} = src.get({r!r})", f"{ind}_d_{r} = _r_{r}.__class__ is dict",
-        f"{ind}_o_{r} = not _d_{r} and (_slotted.get(_r_{r}.__class__) or (_r_{r}.__class__ not in _slotted "
-        f"and _is_slotted(_r_{r}.__class__)))")]
+    return [
+        line
+        for r in sorted(roots)
+        if f"_r_{r}" in text
+        for line in (
+            f"{ind}_r_{r} = src.get({r!r})",
+            f"{ind}_d_{r} = _r_{r}.__class__ is dict",
+            f"{ind}_o_{r} = not _d_{r} and (_slotted.get(_r_{r}.__class__) or (_r_{r}.__class__ not in _slotted "
+            f"and _is_slotted(_r_{r}.__class__)))",
+        )
+    ]
 
 
 def emit_tests(when: tuple[Test, ...], ind: str, names: Names, fail: str) -> list[str]:
@@ -103,13 +122,21 @@ _TYPE_EXPR = {
     "datetime": "isinstance(v, str) and _is_datetime(v)",
     "scalar": "isinstance(v, (str, int, float, bool))",
 }
-_GUARDS = {"num": "isinstance(v, (int, float)) and not isinstance(v, bool)", "str": "isinstance(v, str)",
-           "list": "isinstance(v, list)"}
+_GUARDS = {
+    "num": "isinstance(v, (int, float)) and not isinstance(v, bool)",
+    "str": "isinstance(v, str)",
+    "list": "isinstance(v, list)",
+}
 # a type that passed implies its guard
 _IMPLIED = {"string": "str", "uuid": "str", "number": "num", "integer": "num", "array": "list"}
-_BOUNDS = {"min": ("num", "not v >= {b}"), "max": ("num", "not v <= {b}"),
-           "min_length": ("str", "not len(v.strip({blank})) >= {b}"), "max_length": ("str", "not len(v) <= {b}"),
-           "min_items": ("list", "not len(v) >= {b}"), "max_items": ("list", "not len(v) <= {b}")}
+_BOUNDS = {
+    "min": ("num", "not v >= {b}"),
+    "max": ("num", "not v <= {b}"),
+    "min_length": ("str", "not len(v.strip({blank})) >= {b}"),
+    "max_length": ("str", "not len(v) <= {b}"),
+    "min_items": ("list", "not len(v) >= {b}"),
+    "max_items": ("list", "not len(v) <= {b}"),
+}
 
 
 def emit_checks(c: Checks | None, names: Names, ind: str) -> list[str]:
@@ -141,8 +168,13 @@ def _emit_tests(c: Checks, names: Names, inner: str) -> list[str]:
         lines.append(f"{inner}if {' or '.join(f'({b})' for b in bad)}: raise Bail")
     if c.matches is not None:  # one regex search per distinct text: a batch repeats its project names
         rx, seen = names.add(c.matches, "rx"), names.add({}, "seen")
-        body = [f"ok = {seen}.get(v)", "if ok is None:", f" ok = {rx}(v) is not None",
-                f" if len({seen}) < 4096: {seen}[v] = ok", "if not ok: raise Bail"]
+        body = [
+            f"ok = {seen}.get(v)",
+            "if ok is None:",
+            f" ok = {rx}(v) is not None",
+            f" if len({seen}) < 4096: {seen}[v] = ok",
+            "if not ok: raise Bail",
+        ]
         if known == "str":
             lines += [inner + b for b in body]
         else:
@@ -193,11 +225,16 @@ def emit_rule(form: Form, names: Names, ind: str) -> list[str]:
         return body
     inner = ind + " "
     gate = names.add(partial(interpret.holds, form.when), "when")
-    return [f"{ind}if not {gate}(src):", f"{inner}v = {default or 'MISSING'}", f"{ind}else:",
-            *[inner + line[len(ind):] for line in body]]
+    return [
+        f"{ind}if not {gate}(src):",
+        f"{inner}v = {default or 'MISSING'}",
+        f"{ind}else:",
+        *[inner + line[len(ind) :] for line in body],
+    ]
 
 
 # --- whole functions: a decode, an encode field list, an encode case gate ------------------
+
 
 def encode_fields(forms: dict[str, Form], roots: frozenset, carried: Callable) -> Callable | None:
     """engine.fill over these rules as one function; it answers None where a rule refuses
@@ -210,16 +247,25 @@ def encode_fields(forms: dict[str, Form], roots: frozenset, carried: Callable) -
         lines += emit_rule(form, names, "  ")
         if form.carry:
             kept = names.add(list(form.carry), "carry")
-            lines += [f"  v = _attach(None if v is MISSING else v, _carried(rec, {kept}))",
-                      "  if v is None: v = MISSING"]
+            lines += [
+                f"  v = _attach(None if v is MISSING else v, _carried(rec, {kept}))",
+                "  if v is None: v = MISSING",
+            ]
         if form.id:
             lines.append(f"  if isinstance(v, Ref): v = ctx['translate'](v, {form.id!r})")
         else:
             lines.append("  if isinstance(v, Ref): v = v.value")
         put = f"out[{name!r}] = v" if "." not in name else f"{names.add(setter(name), 'put')}(out, v)"
         lines.append(f"  if v is not MISSING: {put}")
-    lines = ["def fill(src, rec, ctx):", " try:", *hoist_roots(roots, lines, "  "), *lines, "  return out",
-             " except Bail:", "  return None"]
+    lines = [
+        "def fill(src, rec, ctx):",
+        " try:",
+        *hoist_roots(roots, lines, "  "),
+        *lines,
+        "  return out",
+        " except Bail:",
+        "  return None",
+    ]
     return define("fill", lines, names.ns, "encode rules")
 
 

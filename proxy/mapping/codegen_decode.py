@@ -20,8 +20,9 @@ def _always_present(form: Form) -> bool:
     return bool(form.checks is not None and form.checks.required and form.when is None and not form.transforms)
 
 
-def decode_records(kind: type, fields: dict[str, Form], checks: list[Form], roots: frozenset, vendor: str,
-                   uncarry: str | None) -> Callable | None:
+def decode_records(
+    kind: type, fields: dict[str, Form], checks: list[Form], roots: frozenset, vendor: str, uncarry: str | None
+) -> Callable | None:
     """The whole decode of a request's elements as one function: each element's rules in one
     loop, the roots other than `item` read once, each record (an Assessment or a Span) built
     with its fields in order (no dict of values, no `**`). It answers None where any element
@@ -39,8 +40,10 @@ def decode_records(kind: type, fields: dict[str, Form], checks: list[Form], root
             if plain and form.checks.types in (("uuid",), ("string",)):  # a text, present: a Ref of it
                 lines.append(f"   v = _tuple_new(Ref, ({vendor!r}, v))")
             else:
-                lines.append(f"   if v is not MISSING and not isinstance(v, Ref): v = _tuple_new(Ref, ({vendor!r}, "
-                             "v if v.__class__ is str else str(v)))")
+                lines.append(
+                    f"   if v is not MISSING and not isinstance(v, Ref): v = _tuple_new(Ref, ({vendor!r}, "
+                    "v if v.__class__ is str else str(v)))"
+                )
         lines.append(f"   f_{name} = v")
         if plain:
             always.add(name)
@@ -52,13 +55,27 @@ def decode_records(kind: type, fields: dict[str, Form], checks: list[Form], root
     if kind is Assessment:
         made = [f"   out.append(_kind({', '.join(args)}))"]
     else:  # a span's record is the span itself: its key is its id
-        made = [f"   r = _kind({', '.join(args)})",
-                f"   r.id = _span_key({vendor!r}, r.entity, r.entity_ref.value if r.entity_ref else index)",
-                "   out.append(r)"]
+        made = [
+            f"   r = _kind({', '.join(args)})",
+            f"   r.id = _span_key({vendor!r}, r.entity, r.entity_ref.value if r.entity_ref else index)",
+            "   out.append(r)",
+        ]
     outer = hoist_roots(roots - {"item"}, lines, "  ")
-    lines = ["def records_of(src, elements, make_id, origin):", " out = []", " _d_item, _o_item = True, False", " try:",
-             *outer, "  for index, _r_item in enumerate(elements):", "   if _r_item.__class__ is not dict: return None",
-             "   src['item'] = _r_item", *lines, *made, " except Bail:", "  return None", " return out"]
+    lines = [
+        "def records_of(src, elements, make_id, origin):",
+        " out = []",
+        " _d_item, _o_item = True, False",
+        " try:",
+        *outer,
+        "  for index, _r_item in enumerate(elements):",
+        "   if _r_item.__class__ is not dict: return None",
+        "   src['item'] = _r_item",
+        *lines,
+        *made,
+        " except Bail:",
+        "  return None",
+        " return out",
+    ]
     return define("records_of", lines, names.ns, f"decode loop of {vendor}")
 
 

@@ -7,8 +7,9 @@ Several fields are AND-ed; each field's tests (exists, eq, ne, in) are AND-ed to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 

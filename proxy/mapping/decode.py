@@ -10,11 +10,12 @@ rules instead and words every refusal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .. import ids, vendors
-from ..errors import Violation, ValidationFailed
+from ..errors import ValidationFailed, Violation
 from ..model import ID_FIELDS, KINDS, Assessment, Ref, Span, span_key
 from . import carry, codegen_decode
 from .checks import RuleViolation
@@ -59,8 +60,9 @@ class CompiledDecode:
         self.list_body = spec.list_body and self.each_loc == ("body",)
         self.key = spec.key
         self.kind = KINDS[spec.record]
-        self.records_of = codegen_decode.decode_records(self.kind, fields.forms, list(checks.forms.values()), DECODE_ROOTS,
-                                                 vendor, spec.uncarry)
+        self.records_of = codegen_decode.decode_records(
+            self.kind, fields.forms, list(checks.forms.values()), DECODE_ROOTS, vendor, spec.uncarry
+        )
 
     def __call__(self, req: WireRequest, ctx: dict) -> list[Assessment]:
         records = self._decode(req, ctx)
@@ -208,8 +210,16 @@ class CasesDecode(CompiledDecode):
         super().__init__(spec.model_copy(update={"fields": {}, "checks": {}, "cases": []}), vendor, endpoint)
         self.cases = []
         for case in spec.cases:
-            sub = spec.model_copy(update={"record": case.record, "fields": {**spec.fields, **case.fields}, "cases": [],
-                                          "checks": case.checks, "ignored": case.ignored, "partial": False})
+            sub = spec.model_copy(
+                update={
+                    "record": case.record,
+                    "fields": {**spec.fields, **case.fields},
+                    "cases": [],
+                    "checks": case.checks,
+                    "ignored": case.ignored,
+                    "partial": False,
+                }
+            )
             self.cases.append((compile_condition(case.when, DECODE_ROOTS, None), CompiledDecode(sub, vendor, endpoint)))
 
     def elements(self, src: dict, elements: list, indexes, ctx: dict, origin: dict, listed: bool) -> list:
@@ -262,5 +272,3 @@ def compile_decode(spec, vendor: str, endpoint: str) -> CompiledDecode:
     if refuse is None:
         return CompiledDecode(spec, vendor, endpoint)
     return CheckedDecode(spec.model_copy(update={"checks": plain}), vendor, endpoint, refuse)
-
-

@@ -12,23 +12,33 @@ Every function here is pure: ids, time and the registry come in through `ctx`.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote, unquote
 
 from .. import vendors
-from ..errors import EncodeError, Violation, ValidationFailed
+from ..errors import EncodeError, ValidationFailed, Violation
 from ..model import Assessment, Reply
 from . import codegen, ir
+from .checks import RuleViolation
 from .conditions import compile_condition
 from .decode import DECODE_ROOTS, WireRequest, compile_decodes, sources
 from .fields import compile_fields, fill
 from .paths import MISSING, compile_getter
-from .checks import RuleViolation
 from .spec import EncodeCase, Endpoint, Respond
 from .where import compile_where
 
-__all__ = ["DECODE_ROOTS", "ENCODE_ROOTS", "CompiledCase", "CompiledEndpoint", "WireRequest", "compile_path", "fill",
-           "sources", "unquote_params"]
+__all__ = [
+    "DECODE_ROOTS",
+    "ENCODE_ROOTS",
+    "CompiledCase",
+    "CompiledEndpoint",
+    "WireRequest",
+    "compile_path",
+    "fill",
+    "sources",
+    "unquote_params",
+]
 
 ENCODE_ROOTS = frozenset({"rec", "item", "ctx"})
 RESPOND_ROOTS = ENCODE_ROOTS | {"header"}  # a reply may read the request's headers (ctx["header"]: lower-case names)
@@ -61,7 +71,9 @@ class CompiledCase:
             elif isinstance(found, (list, tuple)) or not found:
                 elements = list(found or [])
             else:  # a record no decode makes (hypothesis's): refused, never a TypeError
-                raise EncodeError(f"{self.each_path} is {type(found).__name__}, not a list or a mapping to send one request each")
+                raise EncodeError(
+                    f"{self.each_path} is {type(found).__name__}, not a list or a mapping to send one request each"
+                )
         out = []
         for item in elements:
             src["item"] = item
@@ -109,7 +121,9 @@ class CompiledEndpoint:
         """The default reply's `where` (a list's filter), or None."""
         return self.answers[-1].where if self.answers else None
 
-    def respond(self, records: list[Assessment], ctx: dict, encode_own: Callable | None = None, asked: Assessment | None = None) -> Reply:
+    def respond(
+        self, records: list[Assessment], ctx: dict, encode_own: Callable | None = None, asked: Assessment | None = None
+    ) -> Reply:
         """The answer the client gets when it is synthesized rather than forwarded.
 
         `encode_own(rec, ctx)` gives the body this vendor's encoder makes for a
@@ -138,7 +152,9 @@ class CompiledEndpoint:
             if answer.where is not None and asked is not None:
                 items = answer.where(items, asked, ctx)
             return Reply(r.status, {r.each: items, **r.list_body}, headers)
-        if first is None and r.encoded:  # a reply made from the record, and none came: nothing to answer about (nothing was sent)
+        if (
+            first is None and r.encoded
+        ):  # a reply made from the record, and none came: nothing to answer about (nothing was sent)
             raise ValidationFailed([Violation(("body",), "type", input=[], expected="an object")])
         return Reply(r.status, one(first), headers)
 

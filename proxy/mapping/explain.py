@@ -48,14 +48,26 @@ def explain(endpoint, wire, records, target, requests, refused) -> list[dict]:
             why = ignored.get(leaf) or _ignored_above(leaf, ignored) or "the proxy does not read it"
             rows.append({"input": leaf, "canonical": None, "output": None, "status": "dropped", "note": why})
         elif canonical in reaches:
-            rows.append({"input": leaf, "canonical": canonical, "output": ", ".join(reaches[canonical]), "status": "kept"})
+            rows.append(
+                {"input": leaf, "canonical": canonical, "output": ", ".join(reaches[canonical]), "status": "kept"}
+            )
         elif canonical in lost:
-            rows.append({"input": leaf, "canonical": canonical, "output": None, "status": "lost", "note": lost[canonical]})
+            rows.append(
+                {"input": leaf, "canonical": canonical, "output": None, "status": "lost", "note": lost[canonical]}
+            )
     for rec, why in refused:
         # skipped: nothing to send now, by design; waits: for what only a later request gives (the live
         # proxy holds it in the outbox, e.g. a score until its span, a trace's score until its root span)
         status = "skipped" if getattr(why, "skip", False) else "waits" if getattr(why, "missing", None) else "lost"
-        rows.append({"input": "(whole record)", "canonical": f"{rec.op} on a {rec.entity}" + (f" named {rec.name!r}" if rec.name else ""), "output": None, "status": status, "note": why})
+        rows.append(
+            {
+                "input": "(whole record)",
+                "canonical": f"{rec.op} on a {rec.entity}" + (f" named {rec.name!r}" if rec.name else ""),
+                "output": None,
+                "status": status,
+                "note": why,
+            }
+        )
     return rows
 
 

@@ -1,13 +1,14 @@
 """A list of target fields, each with its rule compiled, filled into one dict.
 
-    fields = compile_fields(spec.body, ENCODE_ROOTS, "rec")
-    body = fill(fields, {"rec": rec, "ctx": ctx}, rec, ctx)
+fields = compile_fields(spec.body, ENCODE_ROOTS, "rec")
+body = fill(fields, {"rec": rec, "ctx": ctx}, rec, ctx)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from .. import vendors
 from ..errors import EncodeError
@@ -48,8 +49,10 @@ def fill(fields: list, src: dict, rec: Assessment, ctx: dict) -> dict:
             v = run(src)
         except RuleViolation as v_:
             source = rule.src if isinstance(rule.src, str) else None
-            raise EncodeError(f"{name}: {v_.kind} (from {rule.src or rule.template or rule.const})",
-                              source if v_.kind == "missing" else None) from None
+            raise EncodeError(
+                f"{name}: {v_.kind} (from {rule.src or rule.template or rule.const})",
+                source if v_.kind == "missing" else None,
+            ) from None
         if rule.carry:
             v = carry.attach(None if v is MISSING else v, carried(rec, rule.carry))
             v = MISSING if v is None else v

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from . import checks as check_kinds
 from .paths import MISSING, rooted
@@ -54,6 +55,7 @@ class ConditionSpec(Protocol):
     ne: Any
     isin: Any
 
+
 Path = tuple  # rooted steps: ('body', 'scores', 0, 'id')
 
 
@@ -82,14 +84,22 @@ class Checks:
     matches: Callable[[str], Any] | None  # the pattern as its vendor applies it
     one_of: list | None
     items_type: str | None  # the type every element of an array must have
-    items: "Checks | None"  # or the checks each element keeps
-    values: "Checks | None"  # the checks each value of an object keeps
+    items: Checks | None  # or the checks each element keeps
+    values: Checks | None  # the checks each value of an object keeps
     unique: bool
 
     @property
     def empty(self) -> bool:
-        return not (self.types or self.bounds or self.pattern or self.one_of is not None or self.items_type
-                    or self.items or self.values or self.unique)
+        return not (
+            self.types
+            or self.bounds
+            or self.pattern
+            or self.one_of is not None
+            or self.items_type
+            or self.items
+            or self.values
+            or self.unique
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,7 +128,9 @@ class Form:
     id: str | None  # encode: "trace" | "span", an id to translate into the target's id space
 
 
-def build(rule: RuleSpec, roots: frozenset[str], fns: Callable[[str], Callable], record_root: str | None = None) -> Form:
+def build(
+    rule: RuleSpec, roots: frozenset[str], fns: Callable[[str], Callable], record_root: str | None = None
+) -> Form:
     src = [rule.src] if isinstance(rule.src, str) else rule.src or []
     paths = tuple(rooted(p, roots, record_root) for p in src)
     template = build_template(rule.template, roots, record_root) if not src and rule.template is not None else None
@@ -131,19 +143,27 @@ def build(rule: RuleSpec, roots: frozenset[str], fns: Callable[[str], Callable],
     enum = {enum_key(k): v for k, v in rule.enum.items()} if rule.enum is not None else None
     rounding = rule.round is not None and rule.round is not False
     return Form(
-        loc=paths[0] if paths else None, paths=paths, template=template, const=const,
+        loc=paths[0] if paths else None,
+        paths=paths,
+        template=template,
+        const=const,
         default=MISSING if rule.default is None else rule.default,
         fn=fns(rule.fn) if rule.fn else None,
         checks=build_checks(rule, required=rule.required),
         rescale=(tuple(rule.rescale.to), tuple(rule.rescale.src) if isinstance(rule.rescale.src, list) else None)
-        if rule.rescale else None,
+        if rule.rescale
+        else None,
         rounding=rounding,
         digits=None if rule.round is None or isinstance(rule.round, bool) else int(rule.round),
-        clamp=clamp, threshold=rule.threshold, enum=enum,
+        clamp=clamp,
+        threshold=rule.threshold,
+        enum=enum,
         enum_fallback=enum.get("*", MISSING) if enum is not None else MISSING,
         transforms=bool(rule.rescale or rounding or clamp or rule.threshold is not None or enum is not None),
         when=build_when(rule.when, roots, record_root) if rule.when else None,
-        carry=tuple(rule.carry) if rule.carry else None, id=rule.id)
+        carry=tuple(rule.carry) if rule.carry else None,
+        id=rule.id,
+    )
 
 
 def build_checks(rule: RuleSpec, required: bool) -> Checks | None:
@@ -152,14 +172,20 @@ def build_checks(rule: RuleSpec, required: bool) -> Checks | None:
     bounds = tuple((kind, getattr(rule, kind)) for kind in kinds if getattr(rule, kind) is not None)
     each = rule.items if rule.items is not None and not isinstance(rule.items, str) else None  # a rule each keeps
     checks = Checks(
-        required=required, types=types, type_ok=check_kinds.type_test(types)[0] if types else None,
-        expected=check_kinds.type_test(types)[1] if types else "", bounds=bounds,
-        blank=check_kinds.blank_of(rule._dialect), pattern=rule.pattern or None,
+        required=required,
+        types=types,
+        type_ok=check_kinds.type_test(types)[0] if types else None,
+        expected=check_kinds.type_test(types)[1] if types else "",
+        bounds=bounds,
+        blank=check_kinds.blank_of(rule._dialect),
+        pattern=rule.pattern or None,
         matches=check_kinds.pattern_test(rule.pattern, rule._dialect) if rule.pattern else None,
-        one_of=rule.one_of, items_type=rule.items if isinstance(rule.items, str) else None,
+        one_of=rule.one_of,
+        items_type=rule.items if isinstance(rule.items, str) else None,
         items=build_checks(each, each.required) if each is not None else None,
         values=build_checks(rule.values, rule.values.required) if rule.values is not None else None,
-        unique=rule.unique)
+        unique=rule.unique,
+    )
     return None if checks.empty and not required else checks
 
 
@@ -171,7 +197,7 @@ _REF = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 
 
 def build_template(text: str, roots: frozenset[str], record_root: str | None) -> tuple:
-    """"{name}: {comment}" -> (path, ': ', path); `{{` and `}}` are literal braces."""
+    """ "{name}: {comment}" -> (path, ': ', path); `{{` and `}}` are literal braces."""
     pieces: list[Any] = []
     pos = 0
     for m in _REF.finditer(text):

@@ -77,7 +77,7 @@ class _Translator:
         return ValueError(f"Java pattern {self.p!r}: {what} is not supported")
 
     def _group(self) -> str:
-        rest = self.p[self.i:]
+        rest = self.p[self.i :]
         if not rest.startswith("?"):
             return "("
         for opener in ("?:", "?=", "?!", "?<=", "?<!"):
@@ -110,23 +110,23 @@ class _Translator:
             return self._end_but_final_terminator()
         if c == "A":
             return r"\A" if self.target == "python" else "^"
-        if c == "k" and self.p[self.i:self.i + 1] == "<" and ">" in self.p[self.i:]:  # a named back-reference
+        if c == "k" and self.p[self.i : self.i + 1] == "<" and ">" in self.p[self.i :]:  # a named back-reference
             end = self.p.index(">", self.i)
-            name, self.i = self.p[self.i + 1:end], end + 1
+            name, self.i = self.p[self.i + 1 : end], end + 1
             return f"(?P={name})" if self.target == "python" else f"\\k<{name}>"
         if c == "Q":
             end = self.p.find(r"\E", self.i)
             end = len(self.p) if end < 0 else end
-            quoted, self.i = self.p[self.i:end], end + 2
+            quoted, self.i = self.p[self.i : end], end + 2
             return "".join("\\" + q if q in _META else q for q in quoted)
         return self._code(c, "outside a class")
 
     def _code(self, c: str, where: str) -> str:
         """An escape that means the same in Java, Python and ECMA: a character by its code, an
         escaped punctuation mark, a back-reference."""
-        if c == "x" and self.p[self.i:self.i + 1] == "{":
+        if c == "x" and self.p[self.i : self.i + 1] == "{":
             end = self.p.find("}", self.i)
-            code = int(self.p[self.i + 1:end], 16) if end > 0 else 0x110000
+            code = int(self.p[self.i + 1 : end], 16) if end > 0 else 0x110000
             if code > 0xFFFF:
                 raise self._unsupported(r"\x{...} beyond U+FFFF")
             self.i = end + 1
@@ -141,7 +141,7 @@ class _Translator:
 
     def _class(self) -> str:
         out = ["["]
-        if self.p[self.i:self.i + 1] == "^":
+        if self.p[self.i : self.i + 1] == "^":
             out.append("^")
             self.i += 1
         first = True
@@ -154,12 +154,12 @@ class _Translator:
                 out.append("]")
                 return "".join(out)
             first = False
-            if c == "]" or c == "[" or (c == "&" and self.p[self.i:self.i + 1] == "&"):
+            if c == "]" or c == "[" or (c == "&" and self.p[self.i : self.i + 1] == "&"):
                 raise self._unsupported("a nested class, an intersection or a leading ']'")
             if c != "\\":
                 out.append(c)
                 continue
-            e = self.p[self.i:self.i + 1]
+            e = self.p[self.i : self.i + 1]
             self.i += 1
             if e in _CLASSES:
                 out.append(_CLASSES[e])

@@ -9,8 +9,9 @@ the delivery context. Getters return MISSING when any step is absent or null.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from ..model import MISSING
 
@@ -69,7 +70,9 @@ _slotted: dict[type, bool] = {}
 
 def slotted(cls: type) -> bool:
     """Does _step read a `cls` instance by attribute (a record such as Assessment)? Asked once per class."""
-    _slotted[cls] = answer = hasattr(cls, "__slots__") and not issubclass(cls, dict) and cls is not type(MISSING) and cls is not type(None)
+    _slotted[cls] = answer = (
+        hasattr(cls, "__slots__") and not issubclass(cls, dict) and cls is not type(MISSING) and cls is not type(None)
+    )
     return answer
 
 

@@ -17,7 +17,7 @@ the vendor's error shape (CheckFailed), instead of a 422 naming the field.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .. import vendors
 from ..errors import CheckFailed, ConfigError
@@ -39,7 +39,9 @@ def split_checks(checks: dict[str, Check]) -> tuple[dict[str, Check], Refuse | N
         try:
             run, _ = compile_rule(check, REQUEST_ROOTS, vendors.function)
         except ValueError as exc:
-            raise ConfigError(f"checks.{name}: a check with a status is about the whole request, not an element: {exc}") from None
+            raise ConfigError(
+                f"checks.{name}: a check with a status is about the whole request, not an element: {exc}"
+            ) from None
         declared.append((run, check.status, check.message))
     if not declared:
         return plain, None

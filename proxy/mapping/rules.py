@@ -16,15 +16,17 @@ resolved once into its intermediate form (ir.py), which the interpreter
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from .. import vendors
 from ..errors import ConfigError
 from . import interpret, ir
-from .checks import TYPES as _TYPES, RuleViolation
+from .checks import TYPES as _TYPES
+from .checks import RuleViolation
 from .conditions import Condition
 from .paths import parse
 
@@ -56,8 +58,8 @@ class Rule(BaseModel):
     min_items: int | None = None
     max_items: int | None = None
     unique: bool = False
-    items: "str | Rule | None" = None  # the type every element of an array must have, or a rule each keeps
-    values: "Rule | None" = None  # a rule each value of an object keeps (e.g. Opik's usage: int32 counts)
+    items: str | Rule | None = None  # the type every element of an array must have, or a rule each keeps
+    values: Rule | None = None  # a rule each value of an object keeps (e.g. Opik's usage: int32 counts)
     fn: str | None = None  # "<codec>.<function>": a named pure function
     rescale: Rescale | None = None
     round: bool | int | None = None
@@ -99,8 +101,9 @@ class Rule(BaseModel):
 Rule.model_rebuild()
 
 
-def compile_rule(rule: Rule, roots: frozenset[str], fns: Callable[[str], Callable],
-                 record_root: str | None = None) -> tuple[Closure, tuple | None]:
+def compile_rule(
+    rule: Rule, roots: frozenset[str], fns: Callable[[str], Callable], record_root: str | None = None
+) -> tuple[Closure, tuple | None]:
     """Compile a rule; returns (closure, source location or None)."""
     form = ir.build(rule, roots, fns, record_root)
     return partial(interpret.run, form), form.loc

@@ -8,7 +8,8 @@
       evaluate:
         method: POST
         path: /api/v1/spans/{spanId}/evaluations
-        decode:   {each?, items?, fields: {canonical: rule}, checks?: {name: rule, status?, message?}, ignored?, uncarry?}
+        decode:   {each?, items?, fields: {canonical: rule},
+                   checks?: {name: rule, status?, message?}, ignored?, uncarry?}
         also_decode: [{...as decode}]   # more decodes of the same request: other kinds of records (OTLP)
         wire:     {request?, reply?, send?}  # codec functions for a body that is not JSON (Wire)
         respond:  {status, body?: {wire: rule}, headers?: {name: rule}, each?: key, where?: {wire: rule}}
@@ -46,7 +47,7 @@ class Check(Rule):
     message: str | None = None
 
     @model_validator(mode="after")
-    def _status_and_message(self) -> "Check":
+    def _status_and_message(self) -> Check:
         if (self.status is None) != (self.message is None):
             raise ValueError("a check's status and message go together: give both, or neither")
         return self
@@ -68,7 +69,7 @@ class Decode(Strict):
     list_body: bool = False  # with `each: body`: the body may also be a list of such objects (ctx.listed says it was)
     # Elements of different kinds in one list: the first case whose `when` holds decodes an element
     # (its record, fields, checks); `fields` above is then what every case shares.
-    cases: list["DecodeCase"] = []
+    cases: list[DecodeCase] = []
     # canonical fields that identify a record: the same values on any request are the same record
     # (its id made from them), however close together two requests carrying it come (OTel's results)
     key: list[str] = []
@@ -109,22 +110,26 @@ class EncodeCase(Strict):
     also: bool = False  # the record goes on to the next case that takes it too (one record, two requests)
     reuse: str | None = None  # body: what this vendor's encoder makes for the record as an upsert...
     omit: list[str] = []  # ...less these keys (e.g. an update that cannot move an assessment)
-    skip: str | None = None  # settle the record without sending anything, for this reason (e.g. Tracia takes a span once)
+    skip: str | None = (
+        None  # settle the record without sending anything, for this reason (e.g. Tracia takes a span once)
+    )
 
 
 class Respond(Strict):
     status: int
     when: dict[str, Condition] = {}  # in `cases`: when this answer is the one (ctx.listed, ctx.rejected, rec.)
-    cases: list["Respond"] = []  # answers tried first, in order: the first whose `when` holds is given
+    cases: list[Respond] = []  # answers tried first, in order: the first whose `when` holds is given
     encoded: bool = False  # start from the body this vendor's own encoder makes for the record
     body: dict[str, Rule] | None = None
     headers: dict[str, Rule] = {}
     each: str | None = None  # the body is {each: [one body per record], **list_body}
     list_body: dict[str, Any] = {}
-    where: dict[str, Rule] = {}  # a list keeps the items whose wire key equals what the rule reads from the request's record (where.py)
+    where: dict[
+        str, Rule
+    ] = {}  # a list keeps the items whose wire key equals what the rule reads from the request's record (where.py)
 
     @model_validator(mode="after")
-    def _where_needs_a_list(self) -> "Respond":
+    def _where_needs_a_list(self) -> Respond:
         if self.where and self.each is None:
             raise ValueError("where: filters the items of a list: it needs each")
         return self
@@ -204,13 +209,13 @@ class Endpoint(Strict):
         return [] if self.decode is None else [self.decode, *self.also_decode]
 
     @model_validator(mode="after")
-    def _also_after_a_decode(self) -> "Endpoint":
+    def _also_after_a_decode(self) -> Endpoint:
         if self.also_decode and self.decode is None:
             raise ValueError("also_decode: comes after a decode: give the first as decode")
         return self
 
     @model_validator(mode="after")
-    def _reconcile_a_create(self) -> "Endpoint":
+    def _reconcile_a_create(self) -> Endpoint:
         if self.reconcile is not None and not self.creates:
             raise ValueError("reconcile: reads back what a create made: the endpoint needs creates: true")
         return self
@@ -236,6 +241,7 @@ class Auth(Strict):
 class Retries(Strict):
     """How this vendor's clients mark a repeated create as a retry: only a retry gets the first
     answer within `dedupe_window` (README); an identical new call is a new record."""
+
     key_header: str | None = "idempotency-key"  # a client's key of its own: the same key is the same request
     count_header: str | None = None  # the attempt: "0" the first, n the n-th retry (Stainless: x-stainless-retry-count)
     unmarked: bool = False  # its SDK retries creates with no mark: an identical POST within the window is a retry

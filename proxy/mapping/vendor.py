@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -39,8 +40,10 @@ class VendorMapping:
         self._owns = [re.compile(p) for p in spec.owns]
         for name, e in spec.endpoints.items():
             if e.reconcile is not None and e.reconcile.list not in spec.endpoints:
-                raise ConfigError(f"{spec.vendor} {name}: reconcile.list names no endpoint {e.reconcile.list!r}; "
-                                  f"known: {', '.join(spec.endpoints)}")
+                raise ConfigError(
+                    f"{spec.vendor} {name}: reconcile.list names no endpoint {e.reconcile.list!r}; "
+                    f"known: {', '.join(spec.endpoints)}"
+                )
 
     def match(self, method: str, path: str) -> tuple[CompiledEndpoint, dict[str, str], str] | None:
         """-> (endpoint, path params, the prefix the client used) or None."""
@@ -55,7 +58,9 @@ class VendorMapping:
 
     def prefix_of(self, path: str) -> str:
         """The longest of this vendor's prefixes that `path` starts with."""
-        return max((p.rstrip("/") for p in self.spec.prefixes if path.startswith(p.rstrip("/") + "/")), key=len, default="")
+        return max(
+            (p.rstrip("/") for p in self.spec.prefixes if path.startswith(p.rstrip("/") + "/")), key=len, default=""
+        )
 
     def owns(self, path: str) -> int:
         """How strongly this vendor claims a path it has no endpoint for (0: not at all)."""
@@ -70,8 +75,17 @@ class VendorMapping:
                 raise ConfigError(f"{where}[{i}]: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
             endpoint = self.endpoints.get(case.endpoint)
             if endpoint is None:
-                raise ConfigError(f"{where}[{i}].endpoint: {self.vendor} has no endpoint {case.endpoint!r}; known: {', '.join(self.endpoints)}")
-            out.append(CompiledCase(EncodeCase.model_validate(case.model_dump(exclude={"endpoint"}, by_alias=True, exclude_unset=True)), endpoint.spec, endpoint.name))
+                raise ConfigError(
+                    f"{where}[{i}].endpoint: {self.vendor} has no endpoint {case.endpoint!r}; known: "
+                    f"{', '.join(self.endpoints)}"
+                )
+            out.append(
+                CompiledCase(
+                    EncodeCase.model_validate(case.model_dump(exclude={"endpoint"}, by_alias=True, exclude_unset=True)),
+                    endpoint.spec,
+                    endpoint.name,
+                )
+            )
         return out
 
     def pick(self, rec: Assessment, ctx: dict, overrides: list[CompiledCase] = ()) -> CompiledCase | None:
@@ -89,7 +103,9 @@ class VendorMapping:
                     break
         return out
 
-    def encode(self, records: list[Assessment], ctx_for: CtxFor, overrides: list[CompiledCase] = ()) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
+    def encode(
+        self, records: list[Assessment], ctx_for: CtxFor, overrides: list[CompiledCase] = ()
+    ) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
         """Canonical records -> requests; records it cannot write come back with the reason.
 
         A record taken by a `skip` case comes back too, its reason marked `skip`
@@ -136,7 +152,9 @@ class VendorMapping:
         body = self.own_body(rec, ctx) or {}
         return {k: v for k, v in body.items() if k not in case.spec.omit}
 
-    def respond(self, endpoint: CompiledEndpoint, records: list[Assessment], ctx: dict, asked: Assessment | None = None) -> Reply:
+    def respond(
+        self, endpoint: CompiledEndpoint, records: list[Assessment], ctx: dict, asked: Assessment | None = None
+    ) -> Reply:
         """`asked`: the record of a read answered from the proxy's records (a list's `where` reads it)."""
         return endpoint.respond(records, ctx, self.own_body, asked)
 
@@ -146,7 +164,11 @@ class VendorMapping:
         return u.get(f"{rec.op}:{rec.entity}") or u.get(rec.op)
 
     def why_not(self, rec) -> str:
-        return self.declared_loss(rec) or self._closest_miss(rec) or f"{self.vendor} has no endpoint for {rec.op} on a {rec.entity}"
+        return (
+            self.declared_loss(rec)
+            or self._closest_miss(rec)
+            or f"{self.vendor} has no endpoint for {rec.op} on a {rec.entity}"
+        )
 
     def _closest_miss(self, rec) -> str | None:
         """For a record of an op and entity some case takes: the conditions it failed."""
@@ -161,7 +183,8 @@ class VendorMapping:
         if not misses:
             return None
         _, case, failed = min(misses, key=lambda m: m[0])
-        return f"{self.vendor} {case.name} needs a record with {', '.join(f'{k} {_say(case.spec.accepts[k])}' for k in failed)}"
+        needs = ", ".join(f"{k} {_say(case.spec.accepts[k])}" for k in failed)
+        return f"{self.vendor} {case.name} needs a record with {needs}"
 
     def _collect(self, case: CompiledCase, rec, ctx: dict, made: list, out: list, groups: dict) -> None:
         method = self.endpoints[case.name].method
@@ -174,8 +197,9 @@ class VendorMapping:
             else:
                 out.append(OutRequest(method, path, body, query, case.name, [rec]))
 
-    def error(self, status: int, code: str, message: str, violations: list[Violation] = (),
-              endpoint: str | None = None) -> Reply:
+    def error(
+        self, status: int, code: str, message: str, violations: list[Violation] = (), endpoint: str | None = None
+    ) -> Reply:
         """The error in this vendor's shape: `endpoint`'s own where its mapping gives it one."""
         body = self._errors.get(endpoint, self._error)(status, code, message, list(violations))
         return body if isinstance(body, Reply) else Reply(status, body)

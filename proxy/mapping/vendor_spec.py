@@ -26,7 +26,7 @@ class VendorSpec(Strict):
     endpoints: dict[str, Endpoint] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _checks_in_the_vendors_dialect(self) -> "VendorSpec":
+    def _checks_in_the_vendors_dialect(self) -> VendorSpec:
         for rule in _rules(self.endpoints):
             rule._dialect = self.dialect
         return self

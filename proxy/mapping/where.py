@@ -17,7 +17,8 @@ records it holds. Compiled once with the mapping.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import vendors
 from ..errors import EncodeError

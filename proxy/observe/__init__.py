@@ -13,6 +13,17 @@ they cannot disagree. Knows no vendor by name.
 from .context import Attempt, RequestEntry, delivering, fields, note_request
 from .journal import Journal
 from .rates import RateWindow
-from .transport import Observer, ObservedTransport, Seen
+from .transport import ObservedTransport, Observer, Seen
 
-__all__ = ["Attempt", "Journal", "ObservedTransport", "Observer", "RateWindow", "RequestEntry", "Seen", "delivering", "fields", "note_request"]
+__all__ = [
+    "Attempt",
+    "Journal",
+    "ObservedTransport",
+    "Observer",
+    "RateWindow",
+    "RequestEntry",
+    "Seen",
+    "delivering",
+    "fields",
+    "note_request",
+]

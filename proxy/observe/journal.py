@@ -66,5 +66,16 @@ class Journal:
 
 
 def _haystack(entry: RequestEntry) -> str:
-    return " ".join(str(v) for v in (entry.request_id, entry.client_request_id, entry.method, entry.path,
-                                     entry.vendor, entry.endpoint, entry.status) if v is not None).lower()
+    return " ".join(
+        str(v)
+        for v in (
+            entry.request_id,
+            entry.client_request_id,
+            entry.method,
+            entry.path,
+            entry.vendor,
+            entry.endpoint,
+            entry.status,
+        )
+        if v is not None
+    ).lower()

@@ -34,11 +34,15 @@ class Observer:
     def __init__(self, upstreams: dict, journal_size: int = 200):
         self.journal = Journal(journal_size)
         self.seen = {name: Seen() for name in upstreams}
-        self.answered_ok = RateWindow()  # requests each upstream answered 2xx in the last minute, inline and by the outbox
+        self.answered_ok = (
+            RateWindow()
+        )  # requests each upstream answered 2xx in the last minute, inline and by the outbox
         # longest base URL first: "http://h/api" before "http://h"
-        self._bases = sorted(((up.base_url, name, up.vendor) for name, up in upstreams.items()), key=lambda b: -len(b[0]))
+        self._bases = sorted(
+            ((up.base_url, name, up.vendor) for name, up in upstreams.items()), key=lambda b: -len(b[0])
+        )
 
-    def watch(self, transport: Transport) -> "ObservedTransport":
+    def watch(self, transport: Transport) -> ObservedTransport:
         return transport if isinstance(transport, ObservedTransport) else ObservedTransport(transport, self)
 
     def begin(self, request_id: str, method: str, path: str, client_id: str | None = None) -> RequestEntry:
@@ -51,8 +55,10 @@ class Observer:
         """(upstream name, its vendor, the path below its base URL) for a URL sent to."""
         delivery = DELIVERY.get()
         for base, name, vendor in self._bases:
-            if url.startswith(base) and (delivery is None or delivery.upstream == name or not _same_base(self._bases, base)):
-                return name, vendor, url[len(base):] or "/"
+            if url.startswith(base) and (
+                delivery is None or delivery.upstream == name or not _same_base(self._bases, base)
+            ):
+                return name, vendor, url[len(base) :] or "/"
         return (delivery.upstream if delivery else "?"), None, url
 
     def attempted(self, attempt: Attempt) -> None:
@@ -70,12 +76,28 @@ class Observer:
 
     @staticmethod
     def _log(level: int, attempt: Attempt) -> None:
-        log.log(level, "%s %s %s%s -> %s (%.1f ms)", attempt.upstream, attempt.method, attempt.path,
-                f" (attempt {attempt.attempt})" if attempt.attempt > 1 else "", attempt.status or "no answer", attempt.duration_ms,
-                extra={"event": "upstream.attempt", "upstream": attempt.upstream, "upstream_vendor": attempt.upstream_vendor,
-                       "via": attempt.via, "method": attempt.method, "path": attempt.path,
-                       "status": attempt.status, "attempt": attempt.attempt, "duration_ms": attempt.duration_ms,
-                       **({"error": attempt.error} if attempt.error else {})})
+        log.log(
+            level,
+            "%s %s %s%s -> %s (%.1f ms)",
+            attempt.upstream,
+            attempt.method,
+            attempt.path,
+            f" (attempt {attempt.attempt})" if attempt.attempt > 1 else "",
+            attempt.status or "no answer",
+            attempt.duration_ms,
+            extra={
+                "event": "upstream.attempt",
+                "upstream": attempt.upstream,
+                "upstream_vendor": attempt.upstream_vendor,
+                "via": attempt.via,
+                "method": attempt.method,
+                "path": attempt.path,
+                "status": attempt.status,
+                "attempt": attempt.attempt,
+                "duration_ms": attempt.duration_ms,
+                **({"error": attempt.error} if attempt.error else {}),
+            },
+        )
 
 
 class ObservedTransport:
@@ -84,7 +106,9 @@ class ObservedTransport:
     def __init__(self, inner: Transport, observer: Observer):
         self.inner, self.observer = inner, observer
 
-    async def send(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Response:
+    async def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
+    ) -> Response:
         started = time.perf_counter()
         try:
             resp = await self.inner.send(method, url, headers, body, timeout)
@@ -104,10 +128,24 @@ class ObservedTransport:
             status = resp.status if resp is not None else None
             answer = resp.body[:ANSWER_KEPT] if resp is not None and resp.status >= 300 else b""
             encoding = next((v for k, v in headers.items() if k.lower() == "content-encoding"), None)
-            self.observer.attempted(Attempt(
-                name, vendor, "outbox" if delivery is not None else "inline", method, path,
-                delivery.attempt if delivery is not None else 1, time.time(), round((time.perf_counter() - started) * 1000, 2),
-                status, bytes(body[:BODY_KEPT]) if body else b"", len(body) if body else 0, encoding, bytes(answer), error))
+            self.observer.attempted(
+                Attempt(
+                    name,
+                    vendor,
+                    "outbox" if delivery is not None else "inline",
+                    method,
+                    path,
+                    delivery.attempt if delivery is not None else 1,
+                    time.time(),
+                    round((time.perf_counter() - started) * 1000, 2),
+                    status,
+                    bytes(body[:BODY_KEPT]) if body else b"",
+                    len(body) if body else 0,
+                    encoding,
+                    bytes(answer),
+                    error,
+                )
+            )
         except Exception:  # watching must never break a delivery
             log.exception("could not record an upstream attempt")
 

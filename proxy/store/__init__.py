@@ -8,14 +8,27 @@ embedded default, `sqlite:///./data/proxy.db`), `PostgresStore`
 """
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .interfaces import Checkpoints, Delivering, IdRegistry, Lookups, Outbox, Records, Storage, Store
 from .memory import MemoryStore
 
-__all__ = ["Checkpoints", "Delivering", "IdRegistry", "Lookups", "MemoryStore", "Outbox", "Records", "Storage", "Store",
-           "missing", "open_store", "reading"]
+__all__ = [
+    "Checkpoints",
+    "Delivering",
+    "IdRegistry",
+    "Lookups",
+    "MemoryStore",
+    "Outbox",
+    "Records",
+    "Storage",
+    "Store",
+    "missing",
+    "open_store",
+    "reading",
+]
 
 
 async def reading(store: Storage, fn: Callable, *args) -> Any:
@@ -26,7 +39,7 @@ async def reading(store: Storage, fn: Callable, *args) -> Any:
 
 
 def sqlite_path(url: str) -> str:
-    path = url[len("sqlite://"):]
+    path = url[len("sqlite://") :]
     return (path[1:] if path.startswith("/") else path) or ":memory:"  # sqlite:///rel/path, sqlite:////abs/path
 
 
@@ -50,5 +63,9 @@ def open_store(url: str | None = None, sync: str = "normal", busy_timeout: float
     if url.startswith(("postgresql://", "postgres://")):
         from .postgres import PostgresStore
 
-        return PostgresStore(url)  # store_sync does not apply: a commit is as durable as the server's synchronous_commit
-    raise ValueError(f"unsupported store {url!r}: use sqlite:///path/to/file.db, postgresql://user:pass@host/db or memory://")
+        return PostgresStore(
+            url
+        )  # store_sync does not apply: a commit is as durable as the server's synchronous_commit
+    raise ValueError(
+        f"unsupported store {url!r}: use sqlite:///path/to/file.db, postgresql://user:pass@host/db or memory://"
+    )

@@ -26,11 +26,14 @@ class IdRegistry(Storage, Protocol):
     def id_for(self, vendor: str, value: str, target: str) -> str | None: ...
     def remember_id(self, vendor: str, value: str, target: str, native: str) -> str:
         """Keep the first mapping ever made for this foreign id; returns the one kept."""
+
     def alias_id(self, vendor: str, value: str, target: str, native: str) -> None:
         """remember_id for a mapping no instance can make otherwise (an id a vendor takes as it is,
         the id a vendor gave a record): seen by this process at once, stored with the next commit."""
+
     def origin_of(self, target: str, native: str) -> tuple[str, str] | None:
         """Reverse: which (vendor, id) a native id was made from."""
+
     def lookup_id(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None]:
         """(id_for(vendor, value, target), None), or (None, origin_of(vendor, value)) where the first
         finds nothing: what a translation asks first, in one query where the store has to ask."""
@@ -72,20 +75,28 @@ class Outbox(Storage, Protocol):
     def commit(self, writes: Writes) -> None:
         """Write everything in `writes` (outbox rows, answers, records, learned ids, prints, marks, rows done,
         and the id registry's aliases kept since the last commit) in one transaction."""
+
     def enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]] = ()) -> None:
         """`commit` of outbox rows and answers only (store/writes.py `Enqueue`)."""
+
     def claim(self, upstream: str, limit: int, lease: float) -> list[OutboxItem]:
         """Due rows, oldest first, at most one per record (so a record's changes keep their order), leased."""
+
     def done(self, ids: list[int]) -> None: ...
     def release(self, ids: list[int]) -> None:
         """Give claimed items back before their lease runs out (a round that failed, a stop): due again at once."""
-    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False, waits_for: str | None = None) -> None:
+
+    def retry(
+        self, item_id: int, next_at: float, error: str, maybe_sent: bool = False, waits_for: str | None = None
+    ) -> None:
         """Due again at `next_at`, one attempt more. `maybe_sent`: the attempt may have reached the vendor
         (a timeout): its mark (OutboxItem.sent_at) stays; else it goes (an error answer, a refused connection).
         `waits_for`: the key of the span (or trace) it waits for; its arrival makes the row due at once
         (Writes.arrived), before `next_at`."""
+
     def bury(self, item_id: int, error: str, maybe_sent: bool = False) -> None:
         """Make an item a dead letter, keeping the last error (and its mark only if `maybe_sent`, as retry)."""
+
     def depth(self) -> dict[str, tuple[int, float | None]]: ...
     def dead_letters(self, upstream: str | None = None, limit: int = 100) -> list[DeadLetter]: ...
     def replay(self, ids: list[int]) -> int: ...

@@ -21,9 +21,19 @@ class MemoryOutbox:
             self._replies[key] = (reply, now)
         for upstream, rec, request_id in rows:
             i = next(self._next_id)
-            self._rows[i] = {"id": i, "upstream": upstream, "record": rec, "request_id": request_id, "created_at": now,
-                             "state": "pending", "attempts": 0, "next_at": now, "claimed_until": 0.0,
-                             "last_error": None, "sent_at": None}
+            self._rows[i] = {
+                "id": i,
+                "upstream": upstream,
+                "record": rec,
+                "request_id": request_id,
+                "created_at": now,
+                "state": "pending",
+                "attempts": 0,
+                "next_at": now,
+                "claimed_until": 0.0,
+                "last_error": None,
+                "sent_at": None,
+            }
 
     def reply_for(self, key: str, max_age: float) -> bytes | None:
         hit = self._replies.get(key)
@@ -67,10 +77,18 @@ class MemoryOutbox:
             if i in self._rows:
                 self._rows[i]["claimed_until"] = 0.0
 
-    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False, waits_for: str | None = None) -> None:
+    def retry(
+        self, item_id: int, next_at: float, error: str, maybe_sent: bool = False, waits_for: str | None = None
+    ) -> None:
         row = self._rows[item_id]
-        row.update(attempts=row["attempts"] + 1, next_at=next_at, claimed_until=0.0, last_error=error,
-                   sent_at=row["sent_at"] if maybe_sent else None, waits_for=waits_for)
+        row.update(
+            attempts=row["attempts"] + 1,
+            next_at=next_at,
+            claimed_until=0.0,
+            last_error=error,
+            sent_at=row["sent_at"] if maybe_sent else None,
+            waits_for=waits_for,
+        )
 
     def _arrived(self, arrivals: list[tuple[str | None, str]]) -> None:
         now = time.time()
@@ -81,15 +99,23 @@ class MemoryOutbox:
 
     def bury(self, item_id: int, error: str, maybe_sent: bool = False) -> None:
         row = self._rows[item_id]
-        row.update(state="dead", attempts=row["attempts"] + 1, claimed_until=0.0, last_error=error,
-                   sent_at=row["sent_at"] if maybe_sent else None)
+        row.update(
+            state="dead",
+            attempts=row["attempts"] + 1,
+            claimed_until=0.0,
+            last_error=error,
+            sent_at=row["sent_at"] if maybe_sent else None,
+        )
 
     def depth(self) -> dict[str, tuple[int, float | None]]:
         out: dict[str, tuple[int, float | None]] = {}
         for row in self._rows.values():
             if row["state"] == "pending":
                 count, oldest = out.get(row["upstream"], (0, None))
-                out[row["upstream"]] = (count + 1, row["created_at"] if oldest is None else min(oldest, row["created_at"]))
+                out[row["upstream"]] = (
+                    count + 1,
+                    row["created_at"] if oldest is None else min(oldest, row["created_at"]),
+                )
         return out
 
     def dead_letters(self, upstream: str | None = None, limit: int = 100) -> list[DeadLetter]:
@@ -113,5 +139,13 @@ class MemoryOutbox:
 
     @staticmethod
     def _item(row: dict, cls):
-        return cls(row["id"], row["upstream"], row["record"], row["request_id"], row["attempts"], row["created_at"],
-                   row["last_error"], row["sent_at"])
+        return cls(
+            row["id"],
+            row["upstream"],
+            row["record"],
+            row["request_id"],
+            row["attempts"],
+            row["created_at"],
+            row["last_error"],
+            row["sent_at"],
+        )

@@ -41,7 +41,9 @@ try:
     import psycopg
     from psycopg_pool import ConnectionPool
 except ImportError as exc:  # pragma: no cover - a dependency of the package
-    raise ImportError("store: postgresql:// needs psycopg 3 and psycopg_pool: pip install 'psycopg[binary]' psycopg_pool") from exc
+    raise ImportError(
+        "store: postgresql:// needs psycopg 3 and psycopg_pool: pip install 'psycopg[binary]' psycopg_pool"
+    ) from exc
 
 LOCK_KEY = 0x66656564  # pg_advisory_xact_lock key for schema changes: "feed"
 
@@ -53,7 +55,8 @@ MIGRATIONS: list[str] = [
       PRIMARY KEY (vendor, value, target));
     CREATE INDEX ids_native ON ids (target, native);
     CREATE TABLE records (
-      key TEXT PRIMARY KEY, seq BIGSERIAL NOT NULL, record BYTEA NOT NULL, trace TEXT, span TEXT, entity TEXT, name TEXT);
+      key TEXT PRIMARY KEY, seq BIGSERIAL NOT NULL, record BYTEA NOT NULL,
+      trace TEXT, span TEXT, entity TEXT, name TEXT);
     CREATE INDEX records_trace ON records (trace, seq);
     CREATE INDEX records_span ON records (span, seq);
     CREATE INDEX records_named ON records (entity, name, seq);
@@ -97,8 +100,15 @@ class PostgresStore(SQLStore):
     def __init__(self, url: str, pool_size: int = 8, connect_timeout: float = 10.0):
         self.url = url
         self._id_caches()
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, timeout=connect_timeout,
-                                    name="feedback-proxy", open=False)
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            timeout=connect_timeout,
+            name="feedback-proxy",
+            open=False,
+        )
         self._pool.open(wait=True, timeout=connect_timeout)
         try:
             self.schema_version = self._migrate()
@@ -112,7 +122,10 @@ class PostgresStore(SQLStore):
             conn.execute("CREATE TABLE IF NOT EXISTS feedback_proxy_schema (version INTEGER NOT NULL)")
             version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM feedback_proxy_schema").fetchone()[0]
             if version > len(MIGRATIONS):
-                raise RuntimeError(f"the database's schema is version {version}, newer than this proxy's ({len(MIGRATIONS)}): upgrade the proxy")
+                raise RuntimeError(
+                    f"the database's schema is version {version}, newer than this proxy's ({len(MIGRATIONS)}): upgrade "
+                    f"the proxy"
+                )
             for number, sql in enumerate(MIGRATIONS[version:], version + 1):
                 conn.execute(sql)
                 conn.execute("INSERT INTO feedback_proxy_schema VALUES (%s)", (number,))

@@ -53,16 +53,24 @@ class Dialect:
 
 
 SQLITE = Dialect(param="?", replaces=True, arrival="rowid", skip_locked="", origins="", id_array=False)
-POSTGRES = Dialect(param="%s", replaces=False, arrival="seq", skip_locked=" FOR UPDATE SKIP LOCKED",
-                   origins=" ORDER BY vendor, value", id_array=True)
+POSTGRES = Dialect(
+    param="%s",
+    replaces=False,
+    arrival="seq",
+    skip_locked=" FOR UPDATE SKIP LOCKED",
+    origins=" ORDER BY vendor, value",
+    id_array=True,
+)
 
 
 # due rows, oldest first, at most one per record: a later row of a record waits while an earlier one is
 # pending, whoever holds it (parameters: upstream, now, now, limit)
-_DUE = ("FROM outbox o WHERE upstream=? AND state='pending' AND next_at<=?"
-        " AND (claimed_until IS NULL OR claimed_until<?)"
-        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.upstream=o.upstream AND p.record_id=o.record_id"
-        " AND p.state='pending' AND p.id<o.id) ORDER BY id LIMIT ?")
+_DUE = (
+    "FROM outbox o WHERE upstream=? AND state='pending' AND next_at<=?"
+    " AND (claimed_until IS NULL OR claimed_until<?)"
+    " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.upstream=o.upstream AND p.record_id=o.record_id"
+    " AND p.state='pending' AND p.id<o.id) ORDER BY id LIMIT ?"
+)
 
 
 class Statements:
@@ -84,8 +92,8 @@ def _statements(d: Dialect) -> dict[str, str]:
         "select_origin": f"SELECT vendor, value FROM ids WHERE target=? AND native=?{d.origins} LIMIT 1",
         # rows (0, native, NULL) and (1, vendor, value): cached_ids.id_and_origin
         "select_id_and_origin": "SELECT 0, native, NULL FROM ids WHERE vendor=? AND value=? AND target=?"
-                                " UNION ALL SELECT * FROM (SELECT 1, vendor, value FROM ids WHERE target=? AND native=?"
-                                " ORDER BY vendor, value LIMIT 1) AS origin",
+        " UNION ALL SELECT * FROM (SELECT 1, vendor, value FROM ids WHERE target=? AND native=?"
+        " ORDER BY vendor, value LIMIT 1) AS origin",
         "get_span": "SELECT span FROM spans WHERE key=?",
         "put_span": d.upsert("spans", "key, span", "key"),
         # accepted records, what the upstreams have of them, answers
@@ -104,26 +112,27 @@ def _statements(d: Dialect) -> dict[str, str]:
         "prune_replies": "DELETE FROM replies WHERE created_at<?",
         # the outbox
         "enqueue": "INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at)"
-                   " VALUES (?,?,?,?,?,?)",
+        " VALUES (?,?,?,?,?,?)",
         "due": f"SELECT {ITEM} {_DUE}",  # then "lease", in one write transaction (SQLite)
         "lease": f"UPDATE outbox SET claimed_until=? WHERE {ids}",
         "claim": f"WITH due AS (SELECT id {_DUE}{d.skip_locked})"  # the due rows locked and leased at once
-                 f" UPDATE outbox SET claimed_until=? WHERE id IN (SELECT id FROM due) RETURNING {ITEM}",
+        f" UPDATE outbox SET claimed_until=? WHERE id IN (SELECT id FROM due) RETURNING {ITEM}",
         "sending": f"UPDATE outbox SET sent_at=? WHERE {ids}",
         "done": f"DELETE FROM outbox WHERE {ids}",
         "release": f"UPDATE outbox SET claimed_until=NULL WHERE {ids}",
         "retry": "UPDATE outbox SET attempts=attempts+1, next_at=?, claimed_until=NULL, last_error=?,"
-                 " sent_at=CASE WHEN ? THEN sent_at END, waits_for=? WHERE id=?",
+        " sent_at=CASE WHEN ? THEN sent_at END, waits_for=? WHERE id=?",
         # rows waiting for a span (or trace) that has arrived: due now (Writes.arrived)
         "arrived": "UPDATE outbox SET next_at=?, waits_for=NULL WHERE waits_for=? AND state='pending'",
-        "arrived_at": "UPDATE outbox SET next_at=?, waits_for=NULL WHERE waits_for=? AND upstream=? AND state='pending'",
+        "arrived_at": "UPDATE outbox SET next_at=?, waits_for=NULL"
+        " WHERE waits_for=? AND upstream=? AND state='pending'",
         "bury": "UPDATE outbox SET state='dead', attempts=attempts+1, claimed_until=NULL, last_error=?,"
-                " sent_at=CASE WHEN ? THEN sent_at END WHERE id=?",
+        " sent_at=CASE WHEN ? THEN sent_at END WHERE id=?",
         "depth": "SELECT upstream, COUNT(*), MIN(created_at) FROM outbox WHERE state='pending' GROUP BY upstream",
         "dead_letters": f"SELECT {ITEM} FROM outbox WHERE state='dead' ORDER BY id LIMIT ?",
         "dead_letters_of": f"SELECT {ITEM} FROM outbox WHERE state='dead' AND upstream=? ORDER BY id LIMIT ?",
         "replay": "UPDATE outbox SET state='pending', attempts=0, next_at=?, created_at=?, claimed_until=NULL"
-                  f" WHERE {ids} AND state='dead'",
+        f" WHERE {ids} AND state='dead'",
         "drop": f"DELETE FROM outbox WHERE {ids} AND state='dead'",
         # back-fill checkpoints
         "checkpoint": "SELECT state FROM checkpoints WHERE key=?",

@@ -149,7 +149,9 @@ class SQLStore(CachedIds, Enqueue):
         if ids:
             self._transaction([(self.sql.release, self.sql.dialect.ids(ids))])
 
-    def retry(self, item_id: int, next_at: float, error: str, maybe_sent: bool = False, waits_for: str | None = None) -> None:
+    def retry(
+        self, item_id: int, next_at: float, error: str, maybe_sent: bool = False, waits_for: str | None = None
+    ) -> None:
         self._write(self.sql.retry, (next_at, error, maybe_sent, waits_for, item_id))
 
     def bury(self, item_id: int, error: str, maybe_sent: bool = False) -> None:
@@ -159,8 +161,11 @@ class SQLStore(CachedIds, Enqueue):
         return {r[0]: (r[1], r[2]) for r in self._all(self.sql.depth)}
 
     def dead_letters(self, upstream: str | None = None, limit: int = 100) -> list[DeadLetter]:
-        rows = (self._all(self.sql.dead_letters_of, (upstream, limit)) if upstream
-                else self._all(self.sql.dead_letters, (limit,)))
+        rows = (
+            self._all(self.sql.dead_letters_of, (upstream, limit))
+            if upstream
+            else self._all(self.sql.dead_letters, (limit,))
+        )
         return [DeadLetter(*r[:2], codec.load(r[2]), *r[3:]) for r in rows]
 
     def replay(self, ids: list[int]) -> int:
@@ -181,8 +186,14 @@ class SQLStore(CachedIds, Enqueue):
 
 def _record_row(key: str, record: Assessment) -> tuple:
     entity = record.entity_ref
-    return (key, codec.dump(record), _value(record.trace_id), _value(record.span_id),
-            None if entity is None else str(entity), record.name)
+    return (
+        key,
+        codec.dump(record),
+        _value(record.trace_id),
+        _value(record.span_id),
+        None if entity is None else str(entity),
+        record.name,
+    )
 
 
 def _value(ref) -> str | None:

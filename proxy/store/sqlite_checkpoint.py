@@ -12,10 +12,11 @@ Under writes without a pause the WAL is never started over (a writer restarts it
 when it begins right after a checkpoint copied everything) and only grows: once it holds
 more than LIMIT frames (as the last passive checkpoint counted, or, when that thread lags on
 a busy machine, as the WAL file's growth past its size at the last restart says), the
-committing thread runs a RESTART checkpoint itself after its commit: the periodic passive ones copied nearly all of the WAL already, so what it waits for
-is the last frames and one fsync (~4-5 ms here). The WAL file is not cut back when it starts
-over (sqlite.py's journal_size_limit is above what LIMIT lets it reach): the write that cut
-it paid 4-14 ms, and that write was often the event loop's.
+committing thread runs a RESTART checkpoint itself after its commit: the periodic passive
+ones copied nearly all of the WAL already, so what it waits for is the last frames and one
+fsync (~4-5 ms here). The WAL file is not cut back when it starts over (sqlite.py's
+journal_size_limit is above what LIMIT lets it reach): the write that cut it paid 4-14 ms,
+and that write was often the event loop's.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ class Checkpointer:
     def _checkpoint(self, mode: str) -> None:
         try:
             busy, frames, _ = self._db.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-            self.frames = 0 if mode == "RESTART" and not busy else max(frames, 0)  # restarted: the next writer starts it over
+            self.frames = (
+                0 if mode == "RESTART" and not busy else max(frames, 0)
+            )  # restarted: the next writer starts it over
             if mode == "RESTART" and not busy:
                 self._wal_size_at_restart = os.stat(self._wal).st_size
         except (sqlite3.Error, OSError) as exc:  # the next one will try again; the WAL only grows meanwhile

@@ -30,10 +30,18 @@ class Writes:
     arrived: list[tuple[str | None, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.outbox or self.replies or self.records or self.learned or self.delivered or self.done
-                    or self.sending or self.arrived)
+        return bool(
+            self.outbox
+            or self.replies
+            or self.records
+            or self.learned
+            or self.delivered
+            or self.done
+            or self.sending
+            or self.arrived
+        )
 
-    def extend(self, other: "Writes") -> None:
+    def extend(self, other: Writes) -> None:
         for name in self.__slots__:
             getattr(self, name).extend(getattr(other, name))
 

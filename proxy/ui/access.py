@@ -18,8 +18,8 @@ OFF = "the operator UI is off: set admin.key in the proxy's config (README, Oper
 
 # On every /ui answer: nothing from elsewhere runs in the page, nothing frames it, nothing is cached.
 SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-                               "form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+    "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
@@ -47,10 +47,17 @@ class AdminGate:
             return answer({"error": OFF}, 404)
         key = presented(request.headers)
         if key is None:
-            return answer({"error": "the admin key is required: send Authorization: Bearer <key> or X-Admin-Key: <key>"}, 401,
-                          {"www-authenticate": 'Bearer realm="feedback-proxy admin"'})
+            return answer(
+                {"error": "the admin key is required: send Authorization: Bearer <key> or X-Admin-Key: <key>"},
+                401,
+                {"www-authenticate": 'Bearer realm="feedback-proxy admin"'},
+            )
         if not hmac.compare_digest(_digest(key), self.digest):
-            return answer({"error": "the admin key is not valid"}, 401, {"www-authenticate": 'Bearer realm="feedback-proxy admin"'})
+            return answer(
+                {"error": "the admin key is not valid"},
+                401,
+                {"www-authenticate": 'Bearer realm="feedback-proxy admin"'},
+            )
         return None
 
 

@@ -38,7 +38,8 @@ def routes(proxy, observer, config, mappings) -> list[Route]:
     api = OperatorApi(proxy, observer, config, mappings)
     page = _static("index.html", "text/html; charset=utf-8", api.gate)
     return [
-        Route("/ui", page, methods=["GET"]), Route("/ui/", page, methods=["GET"]),
+        Route("/ui", page, methods=["GET"]),
+        Route("/ui/", page, methods=["GET"]),
         Route("/ui/app.js", _static("app.js", "text/javascript; charset=utf-8", api.gate), methods=["GET"]),
         Route("/ui/app.css", _static("app.css", "text/css; charset=utf-8", api.gate), methods=["GET"]),
         Route("/ui/favicon.svg", _static("favicon.svg", "image/svg+xml", api.gate), methods=["GET"]),
@@ -79,21 +80,40 @@ class OperatorApi:
 
     async def status(self, request: Request) -> Response:
         try:
-            queues, store = await asyncio.to_thread(admin.queues, self.proxy.store, list(self.config.upstreams), views.DEAD_COUNTED + 1), "ok"
+            queues, store = (
+                await asyncio.to_thread(
+                    admin.queues, self.proxy.store, list(self.config.upstreams), views.DEAD_COUNTED + 1
+                ),
+                "ok",
+            )
         except Exception as exc:  # the page must still show the upstreams when the store does not answer
             queues, store = {}, f"{type(exc).__name__}: {exc}"
         now = time.time()
         workers, metrics = self.proxy.outbox.workers, self.proxy.metrics
-        ups = [views.upstream_health(name, up, workers.get(name), self.observer, queues.get(name, {}), metrics, now)
-               for name, up in self.config.upstreams.items()]
-        return answer({"now": now, "started": self.started, "store": store, "requests_last_minute": metrics.recent_requests.total(now),
-                       "upstreams": ups})
+        ups = [
+            views.upstream_health(name, up, workers.get(name), self.observer, queues.get(name, {}), metrics, now)
+            for name, up in self.config.upstreams.items()
+        ]
+        return answer(
+            {
+                "now": now,
+                "started": self.started,
+                "store": store,
+                "requests_last_minute": metrics.recent_requests.total(now),
+                "upstreams": ups,
+            }
+        )
 
     async def requests(self, request: Request) -> Response:
         limit = _int(request.query_params.get("limit"), 50, 1, self.observer.journal.size)
         entries = self.observer.journal.recent(limit, request.query_params.get("q", ""))
-        return answer({"requests": [views.request_summary(e) for e in entries], "kept": len(self.observer.journal),
-                       "size": self.observer.journal.size})
+        return answer(
+            {
+                "requests": [views.request_summary(e) for e in entries],
+                "kept": len(self.observer.journal),
+                "size": self.observer.journal.size,
+            }
+        )
 
     async def request(self, request: Request) -> Response:
         entry = self.observer.journal.get(request.query_params.get("id", ""))
@@ -114,7 +134,9 @@ class OperatorApi:
                 return refused
             ids = body.get("ids") if isinstance(body, dict) else None
             if isinstance(body, dict) and body.get("all") is True:
-                letters = await asyncio.to_thread(self.proxy.store.dead_letters, body.get("upstream") or None, admin.LETTERS_MAX)
+                letters = await asyncio.to_thread(
+                    self.proxy.store.dead_letters, body.get("upstream") or None, admin.LETTERS_MAX
+                )
                 ids = [d.id for d in letters]
             if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
                 return answer({"error": 'send {"ids": [dead letter ids]} or {"all": true, "upstream": "<name>"}'}, 400)
@@ -127,8 +149,13 @@ class OperatorApi:
         return run
 
     async def vendors(self, request: Request) -> Response:
-        out = {name: [{"name": e.name, "method": e.method, "path": e.spec.path, "feedback": e.decode is not None} for e in m.endpoints.values()]
-               for name, m in sorted(self.mappings.items())}
+        out = {
+            name: [
+                {"name": e.name, "method": e.method, "path": e.spec.path, "feedback": e.decode is not None}
+                for e in m.endpoints.values()
+            ]
+            for name, m in sorted(self.mappings.items())
+        }
         return answer({"vendors": out, "prefixes": {name: m.spec.prefixes for name, m in self.mappings.items()}})
 
     async def translate(self, request: Request) -> Response:
@@ -139,27 +166,51 @@ class OperatorApi:
         if refused is not None:
             return refused
         if not isinstance(body, dict) or not body.get("from") or not body.get("to") or "payload" not in body:
-            return answer({"error": 'send {"from": vendor, "to": vendor, "endpoint": name or "", "payload": request body or envelope}'}, 400)
+            return answer(
+                {
+                    "error": 'send {"from": vendor, "to": vendor, "endpoint": name or "", "payload": request body or '
+                    "envelope}"
+                },
+                400,
+            )
         try:
-            result = await asyncio.to_thread(translate, self.mappings, str(body["from"]), str(body["to"]), body["payload"],
-                                             body.get("endpoint") or None, secret=self.config.id_secret)
+            result = await asyncio.to_thread(
+                translate,
+                self.mappings,
+                str(body["from"]),
+                str(body["to"]),
+                body["payload"],
+                body.get("endpoint") or None,
+                secret=self.config.id_secret,
+            )
         except ConfigError as exc:
             return answer({"error": exc.message}, 400)
         except ProxyError as exc:  # the payload is not a valid request of that vendor
             return answer({"error": exc.message}, 422)
-        return answer({
-            "from": f"{result.source} {result.endpoint}", "to": result.target,
-            "requests": [{"method": r.method, "path": r.path, "query": r.query or None, "body": r.body} for r in result.requests],
-            "refused": [{"record": f"{rec.op} on a {rec.entity}", "why": str(why)} for rec, why in result.refused],
-            "report": [{k: (str(v) if k == "note" and v is not None else v) for k, v in row.items()} for row in result.report],
-            "report_text": render(result.report, result.source, result.endpoint, result.target),
-        })
+        return answer(
+            {
+                "from": f"{result.source} {result.endpoint}",
+                "to": result.target,
+                "requests": [
+                    {"method": r.method, "path": r.path, "query": r.query or None, "body": r.body}
+                    for r in result.requests
+                ],
+                "refused": [{"record": f"{rec.op} on a {rec.entity}", "why": str(why)} for rec, why in result.refused],
+                "report": [
+                    {k: (str(v) if k == "note" and v is not None else v) for k, v in row.items()}
+                    for row in result.report
+                ],
+                "report_text": render(result.report, result.source, result.endpoint, result.target),
+            }
+        )
 
     async def _json(self, request: Request):
         """The request's JSON body, held to the config's limits; (body, None) or (None, the refusal)."""
         limits = self.config.limits
         try:
-            raw = await ingress.read_bounded(request.stream(), limits.max_body_bytes, request.headers.get("content-length"))
+            raw = await ingress.read_bounded(
+                request.stream(), limits.max_body_bytes, request.headers.get("content-length")
+            )
             return ingress.parse_json(raw, limits), None
         except ProxyError as exc:
             return None, answer({"error": exc.message}, exc.status)

@@ -21,10 +21,11 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -89,8 +90,9 @@ def _read_vendor(folder: Path, package: str | None) -> Vendor:
     if not mapping.is_file():
         raise ConfigError(f"vendor folder {folder}: no mapping.yaml (every vendor folder holds its mapping)")
     if not name.isidentifier() or name in RESERVED:
-        raise ConfigError(f"vendor folder {folder}: {name!r} cannot name a vendor "
-                          f"(a Python identifier, not {', '.join(RESERVED)})")
+        raise ConfigError(
+            f"vendor folder {folder}: {name!r} cannot name a vendor (a Python identifier, not {', '.join(RESERVED)})"
+        )
     try:
         said = (yaml.safe_load(mapping.read_text()) or {}).get("vendor")
     except (yaml.YAMLError, AttributeError) as exc:
@@ -118,8 +120,9 @@ def discover(extra: str | None = None) -> dict[str, Vendor]:
         for folder in _folders(directory):
             vendor = _read_vendor(folder, None)
             if vendor.name in found:
-                raise ConfigError(f"{ENV}: {folder} names vendor {vendor.name!r}, "
-                                  f"which {found[vendor.name].folder} is already")
+                raise ConfigError(
+                    f"{ENV}: {folder} names vendor {vendor.name!r}, which {found[vendor.name].folder} is already"
+                )
             found[vendor.name] = vendor
     return dict(sorted(found.items()))
 

@@ -9,13 +9,13 @@ import shutil
 
 import pytest
 
+from proxy import vendors
 from proxy.backfill.command import iso
 from proxy.backfill.spec import load_history
 from proxy.backfill.writes import CompiledWrite
-from proxy.errors import ConfigError
-from proxy import vendors
-from proxy.mapping import load_all
 from proxy.cli import main
+from proxy.errors import ConfigError
+from proxy.mapping import load_all
 
 from .conftest import write_config
 
@@ -60,11 +60,17 @@ def test_dates_are_read_as_utc():
         iso("last tuesday")
 
 
-@pytest.mark.parametrize("args, says", [
-    (("--from", "opik", "--to", "nowhere"), "no upstream 'nowhere' in the config; known: opik, scale"),
-    (("--from", "opik", "--to", "opik"), "--from and --to name the same upstream"),
-    (("--from", "opik", "--to", "scale", "--since", "2026-02-01", "--until", "2026-01-01"), "is not before --until"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (("--from", "opik", "--to", "nowhere"), "no upstream 'nowhere' in the config; known: opik, scale"),
+        (("--from", "opik", "--to", "opik"), "--from and --to name the same upstream"),
+        (
+            ("--from", "opik", "--to", "scale", "--since", "2026-02-01", "--until", "2026-01-01"),
+            "is not before --until",
+        ),
+    ],
+)
 def test_the_command_refuses_a_job_that_cannot_be(fakes, tmp_path, capsys, args, says):
     opik, scale = fakes("opik", "scale")
     cfg = write_config(tmp_path, {"opik": opik, "scale": scale})
@@ -105,8 +111,10 @@ def test_check_refuses_a_broken_history_file_beside_the_mappings(tmp_path, capsy
     broken = mappings / "history" / "tracia.yaml"
     broken.write_text(broken.read_text().replace("style: cursor", "style: sideways"))
     cfg = tmp_path / "proxy.yaml"
-    cfg.write_text(f"mappings_dir: {mappings}\nupstreams:\n  opik: {{vendor: opik, base_url: 'http://127.0.0.1:9/api'}}\n"
-                   "routes:\n  - {from: tracia, primary: opik}\n")
+    cfg.write_text(
+        f"mappings_dir: {mappings}\nupstreams:\n  opik: {{vendor: opik, base_url: 'http://127.0.0.1:9/api'}}\n"
+        "routes:\n  - {from: tracia, primary: opik}\n"
+    )
     assert main(["check", "--config", str(cfg)]) == 2
     assert "tracia.yaml:" in capsys.readouterr().err
 

@@ -23,7 +23,9 @@ def test_pages_shorter_than_asked_for_are_read_to_the_end(fakes, tmp_path, capsy
     opik, scale = fakes("opik", "scale")
     tids = seed_opik(opik.vendor.history, 130, comment_every=0)
     serve = opik.vendor.history.serve
-    opik.vendor.history.serve = lambda method, path, query: serve(method, path, {**query, "size": str(min(int(query.get("size", 10)), 40))})
+    opik.vendor.history.serve = lambda method, path, query: serve(
+        method, path, {**query, "size": str(min(int(query.get("size", 10)), 40))}
+    )
     cfg = write_config(tmp_path, {"opik": opik, "scale": scale})
     code, out = backfill(capsys, cfg, *ARGS)
     assert code == 0 and "read         130 traces, 0 spans in 5 page(s) (the source has 130)" in out, out
@@ -34,9 +36,15 @@ def test_pages_shorter_than_asked_for_are_read_to_the_end(fakes, tmp_path, capsy
 def test_an_item_the_sources_own_mapping_refuses_is_counted_and_the_rest_go(fakes, tmp_path, capsys):
     opik, scale = fakes("opik", "scale")
     tids = seed_opik(opik.vendor.history, 3, comment_every=0)
-    opik.vendor.history.put_score("trace", tids[1], {"name": "tone", "value": 1, "source": "dashboard"})  # not a source Opik's write API takes
+    opik.vendor.history.put_score(
+        "trace", tids[1], {"name": "tone", "value": 1, "source": "dashboard"}
+    )  # not a source Opik's write API takes
     cfg = write_config(tmp_path, {"opik": opik, "scale": scale})
     code, out = backfill(capsys, cfg, *ARGS)
-    assert code == 0 and "unreadable   1\n             1  trace scores: scores[0].source must be one of ui, sdk, online_scoring" in out, out
+    assert (
+        code == 0
+        and "unreadable   1\n             1  trace scores: scores[0].source must be one of ui, sdk, online_scoring"
+        in out
+    ), out
     assert "records      3 traces, 6 trace scores" in out and len(scale_assessments(scale.vendor)) == 6
     assert {a["metadata"]["name"] for a in scale_assessments(scale.vendor)} == {"accuracy", "helpfulness"}

@@ -12,8 +12,17 @@ import pytest
 
 from tests.conftest import wait_for
 
-from .conftest import (PROJECT, as_key, backfill, backfill_process, expected_at_scale, outbox_settled, scale_assessments,
-                       seed_opik, write_config)
+from .conftest import (
+    PROJECT,
+    as_key,
+    backfill,
+    backfill_process,
+    expected_at_scale,
+    outbox_settled,
+    scale_assessments,
+    seed_opik,
+    write_config,
+)
 from .test_opik_to_scale import hold_page
 
 ARGS = ("--from", "opik", "--to", "scale", "--project", PROJECT)
@@ -32,6 +41,7 @@ def test_a_page_the_source_refuses_stops_the_job_and_a_later_run_resumes_there(f
     def page_2_refused(method, path, query):
         if query.get("page") == "2" and refusing[0]:
             from starlette.responses import JSONResponse
+
             return JSONResponse({"code": 401, "message": "API key expired"}, 401)
         return serve(method, path, query)
 
@@ -39,7 +49,10 @@ def test_a_page_the_source_refuses_stops_the_job_and_a_later_run_resumes_there(f
     cfg = write_config(tmp_path, {"opik": opik, "scale": scale})
     code, out = backfill(capsys, cfg, *ARGS)
     assert code == 1 and ": stopped" in out, out
-    assert "stopped by   GET http://127.0.0.1" in out and "/api/v1/private/traces answered 401: {\"code\":401,\"message\":\"API key expired\"}" in out
+    assert (
+        "stopped by   GET http://127.0.0.1" in out
+        and '/api/v1/private/traces answered 401: {"code":401,"message":"API key expired"}' in out
+    )
     assert "read         100 traces" in out and "written      310 to scale" in out  # what was committed is delivered
     refusing[0] = False
     code, out = backfill(capsys, cfg, *ARGS)
@@ -70,8 +83,14 @@ def test_resume_on_postgresql(fakes, tmp_path, capsys, pg_database):
     cfg = write_config(tmp_path, {"opik": opik, "scale": scale}, store=store, timeout=30)
     first = backfill_process(cfg, *ARGS)
     try:
-        wait_for(lambda: len(scale_assessments(scale.vendor)) == 210 and any(r.query.get("page") == "2" for r in opik.vendor.received),
-                 timeout=60, what="page 1 at Scale")
+        wait_for(
+            lambda: (
+                len(scale_assessments(scale.vendor)) == 210
+                and any(r.query.get("page") == "2" for r in opik.vendor.received)
+            ),
+            timeout=60,
+            what="page 1 at Scale",
+        )
         outbox_settled(store)  # page 1's records settled before the kill
     finally:
         first.send_signal(signal.SIGKILL)
@@ -102,7 +121,12 @@ def test_records_the_target_refuses_become_dead_letters_and_the_job_says_so(fake
     answer = scale.vendor.respond
 
     def refuse_one(r, url):  # a permanent refusal (not retried) of one assessment
-        if r.method == "POST" and r.path == "/v5/span-assessments" and r.body["trace_id"] == tids[2] and r.body["metadata"]["name"] == "accuracy":
+        if (
+            r.method == "POST"
+            and r.path == "/v5/span-assessments"
+            and r.body["trace_id"] == tids[2]
+            and r.body["metadata"]["name"] == "accuracy"
+        ):
             return JSONResponse({"detail": "assessment rejected"}, 400)
         return answer(r, url)
 

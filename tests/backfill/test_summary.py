@@ -19,8 +19,9 @@ def test_what_a_serve_on_the_same_store_delivered_is_counted_as_written_by_anoth
     opik, scale = fakes("opik", "scale")
     seed_opik(opik.vendor.history, 10)  # 10 root spans, 20 scores, 1 comment: 31 records for Scale
     scale_answers_slowly(scale, [0.05])
-    cfg = write_config(tmp_path, {"opik": opik, "scale": scale}, routes=[{"from": "opik", "mirrors": ["scale"]}],
-                       delivery=DELIVERY)
+    cfg = write_config(
+        tmp_path, {"opik": opik, "scale": scale}, routes=[{"from": "opik", "mirrors": ["scale"]}], delivery=DELIVERY
+    )
     code, out = backfill(capsys, cfg, *ARGS, "--queue-only")
     assert code == 0 and "queued       31 for scale" in out, out
 
@@ -28,8 +29,11 @@ def test_what_a_serve_on_the_same_store_delivered_is_counted_as_written_by_anoth
     with FakeServer(app):  # `serve` on the same store delivers some of them, then stops
         served = app.starlette.state.proxy.metrics.registry.get_sample_value
         delivered = {"upstream": "scale", "outcome": "delivered"}
-        wait_for(lambda: (served("feedback_proxy_deliveries_total", delivered) or 0) >= 15, timeout=30,
-                 what="serve delivering part of the queue")
+        wait_for(
+            lambda: (served("feedback_proxy_deliveries_total", delivered) or 0) >= 15,
+            timeout=30,
+            what="serve delivering part of the queue",
+        )
     store = SQLiteStore(str(tmp_path / "proxy.db"))
     by_serve = 31 - store.depth().get("scale", (0, None))[0]  # what left the outbox while serve ran
     store.close()

@@ -14,8 +14,20 @@ def setup(tmp_path):
     cfg = tmp_path / "config.yaml"
     cfg.write_text(f'store: "sqlite:///{db}"\nupstreams: {{}}\n')
     store = SQLiteStore(str(db))
-    recs = [Assessment(op="upsert", entity="span", span_id=Ref("tracia", f"sp_{i:016x}"), name="quality", value=1, id=f"r{i}") for i in range(4)]
-    store.enqueue([("scale", recs[0], "req-a"), ("scale", recs[1], "req-b"), ("opik", recs[2], "req-c"), ("opik", recs[3], "req-d")])
+    recs = [
+        Assessment(
+            op="upsert", entity="span", span_id=Ref("tracia", f"sp_{i:016x}"), name="quality", value=1, id=f"r{i}"
+        )
+        for i in range(4)
+    ]
+    store.enqueue(
+        [
+            ("scale", recs[0], "req-a"),
+            ("scale", recs[1], "req-b"),
+            ("opik", recs[2], "req-c"),
+            ("opik", recs[3], "req-d"),
+        ]
+    )
     claimed = store.claim("scale", 10, lease=30)
     store.bury(claimed[0].id, "scale answered 422: rating out of range")
     return str(cfg), store, claimed[0].id
@@ -34,9 +46,18 @@ def test_outbox_shows_depth_age_and_dead_letters(tmp_path):
 def test_dead_letters_list_show_replay_drop(tmp_path):
     cfg, store, dead_id = setup(tmp_path)
     out = run("dead-letters", "list", "--config", cfg)
-    assert out.returncode == 0 and str(dead_id) in out.stdout and "rating out of range" in out.stdout and "attempts=1" in out.stdout
+    assert (
+        out.returncode == 0
+        and str(dead_id) in out.stdout
+        and "rating out of range" in out.stdout
+        and "attempts=1" in out.stdout
+    )
     shown = json.loads(run("dead-letters", "show", str(dead_id), "--config", cfg).stdout)
-    assert shown["upstream"] == "scale" and shown["request_id"] == "req-a" and shown["record"]["span_id"] == ["tracia", "sp_0000000000000000"]
+    assert (
+        shown["upstream"] == "scale"
+        and shown["request_id"] == "req-a"
+        and shown["record"]["span_id"] == ["tracia", "sp_0000000000000000"]
+    )
     assert run("dead-letters", "show", "999", "--config", cfg).returncode == 1
     out = run("dead-letters", "replay", str(dead_id), "--config", cfg)
     assert out.returncode == 0 and "replayed 1" in out.stdout
@@ -63,8 +84,10 @@ def test_show_with_no_id_says_what_to_name(tmp_path):
     cfg, _, _ = setup(tmp_path)
     out = run("dead-letters", "show", "--config", cfg)
     assert out.returncode == 1 and out.stdout == ""
-    assert out.stderr == ("name a dead letter id: feedback-proxy dead-letters show ID [ID ...] --config FILE "
-                          "(dead-letters list shows them)\n")
+    assert out.stderr == (
+        "name a dead letter id: feedback-proxy dead-letters show ID [ID ...] --config FILE "
+        "(dead-letters list shows them)\n"
+    )
     out = run("dead-letters", "replay", "12345", "--config", cfg)
     assert (out.returncode, out.stderr) == (1, "no dead letter with id 12345\n")
 

@@ -15,31 +15,89 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # One representative request per vendor; ids chosen so every pair has a target.
 REQUESTS = {
-    "opik": {"path": "/api/v1/private/spans/feedback-scores",
-             "body": {"scores": [{"id": "01a20c41-d6da-7a19-be11-55c7e051992f", "name": "accuracy", "value": 0.9, "reason": "close",
-                                  "category_name": "good", "source": "sdk", "project_name": "p1", "author": "someone"}]}},
-    "tracia": {"path": "/api/v1/spans/sp_0123456789abcdef/evaluations", "body": {"evaluatorKey": "quality", "value": 1, "note": "looks right"}},
-    "scale": {"path": "/v5/span-assessments", "body": {"assessment_type": "rating", "trace_id": "trace-1", "span_id": "span-1", "rating": 4, "comment": "why 4"}},
-    "langfuse": {"path": "/api/public/scores", "body": {"id": "s-1", "traceId": "trace-1", "observationId": "span-1", "name": "accuracy",
-                                                        "value": 0.9, "comment": "close", "environment": "prod"}},
-    "otel": {"path": "/v1/logs", "body": {"resourceLogs": [{"scopeLogs": [{"logRecords": [  # OTLP JSON
-        {"eventName": "gen_ai.evaluation.result",
-         "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa", "spanId": "9d0f26da9c6b6d23",
-         "attributes": [{"key": "gen_ai.evaluation.name", "value": {"stringValue": "Relevance"}},
-                        {"key": "gen_ai.evaluation.score.value", "value": {"intValue": "4"}}]}]}]}]}},
+    "opik": {
+        "path": "/api/v1/private/spans/feedback-scores",
+        "body": {
+            "scores": [
+                {
+                    "id": "01a20c41-d6da-7a19-be11-55c7e051992f",
+                    "name": "accuracy",
+                    "value": 0.9,
+                    "reason": "close",
+                    "category_name": "good",
+                    "source": "sdk",
+                    "project_name": "p1",
+                    "author": "someone",
+                }
+            ]
+        },
+    },
+    "tracia": {
+        "path": "/api/v1/spans/sp_0123456789abcdef/evaluations",
+        "body": {"evaluatorKey": "quality", "value": 1, "note": "looks right"},
+    },
+    "scale": {
+        "path": "/v5/span-assessments",
+        "body": {
+            "assessment_type": "rating",
+            "trace_id": "trace-1",
+            "span_id": "span-1",
+            "rating": 4,
+            "comment": "why 4",
+        },
+    },
+    "langfuse": {
+        "path": "/api/public/scores",
+        "body": {
+            "id": "s-1",
+            "traceId": "trace-1",
+            "observationId": "span-1",
+            "name": "accuracy",
+            "value": 0.9,
+            "comment": "close",
+            "environment": "prod",
+        },
+    },
+    "otel": {
+        "path": "/v1/logs",
+        "body": {
+            "resourceLogs": [
+                {
+                    "scopeLogs": [
+                        {
+                            "logRecords": [  # OTLP JSON
+                                {
+                                    "eventName": "gen_ai.evaluation.result",
+                                    "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa",
+                                    "spanId": "9d0f26da9c6b6d23",
+                                    "attributes": [
+                                        {"key": "gen_ai.evaluation.name", "value": {"stringValue": "Relevance"}},
+                                        {"key": "gen_ai.evaluation.score.value", "value": {"intValue": "4"}},
+                                    ],
+                                }
+                            ]
+                        }
+                    ]
+                }
+            ]
+        },
+    },
 }
 
 
 def run(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "proxy", *args], input=stdin, capture_output=True, text=True, cwd=cwd,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "proxy", *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=60
+    )
 
 
 def test_check_accepts_the_example_config():
     out = run("check", "--config", "config.example.yaml")
     assert out.returncode == 0, out.stderr
-    assert ("ok (3 upstreams, 3 routes; mappings: langfuse, opik, otel, scale, tracia; "
-            "back-fill histories: langfuse, opik, scale, tracia)") in out.stdout
+    assert (
+        "ok (3 upstreams, 3 routes; mappings: langfuse, opik, otel, scale, tracia; "
+        "back-fill histories: langfuse, opik, scale, tracia)"
+    ) in out.stdout
 
 
 def test_check_names_file_and_key_of_a_bad_override(tmp_path):
@@ -81,7 +139,12 @@ def test_translate_tracia_to_opik_sends_a_v7_span_score():
     (req,) = result["requests"]
     assert (req["method"], req["path"]) == ("PUT", "/v1/private/spans/feedback-scores")
     (item,) = req["body"]["scores"]
-    assert {k: item[k] for k in ("name", "value", "source", "reason")} == {"name": "quality", "value": 1, "source": "sdk", "reason": "looks right"}
+    assert {k: item[k] for k in ("name", "value", "source", "reason")} == {
+        "name": "quality",
+        "value": 1,
+        "source": "sdk",
+        "reason": "looks right",
+    }
     assert item["id"][14] == "7"
     assert "kept     path.spanId" in out.stdout and "id translated" in out.stdout
     assert "4 kept, 0 lost or dropped" in out.stdout
@@ -113,11 +176,20 @@ def test_translate_opik_to_tracia_reports_what_is_carried_and_dropped():
 
 def test_translate_opik_trace_score_to_tracia_is_reported_waiting_for_the_root_span():
     body = {"scores": [{"id": "01a20c41-d6da-7a19-be11-55c7e051992f", "name": "a", "value": 1, "source": "sdk"}]}
-    out = run("translate", "--from", "opik", "--to", "tracia", "--explain", stdin=json.dumps({"path": "/v1/private/traces/feedback-scores", "body": body}))
+    out = run(
+        "translate",
+        "--from",
+        "opik",
+        "--to",
+        "tracia",
+        "--explain",
+        stdin=json.dumps({"path": "/v1/private/traces/feedback-scores", "body": body}),
+    )
     result = json.loads(out.stdout.partition("\nloss report: ")[0])
     assert result["requests"] == []  # offline, no span of the trace seen: the live proxy holds it for the root span
     assert result["refused"] == [
-        {"record": "upsert on a trace", "why": "tracia evaluate: spanId: missing (from root_span_id)"}]
+        {"record": "upsert on a trace", "why": "tracia evaluate: spanId: missing (from root_span_id)"}
+    ]
     assert "waits    (whole record)" in out.stdout
 
 
@@ -126,5 +198,12 @@ def test_translate_rejects_bad_input_cleanly():
     assert out.returncode == 2 and "unknown vendor 'nowhere'" in out.stderr
     out = run("translate", "--from", "tracia", "--to", "opik", stdin="{not json")
     assert out.returncode == 2 and "stdin is not JSON" in out.stderr
-    out = run("translate", "--from", "tracia", "--to", "opik", stdin=json.dumps({"path": "/api/v1/spans/x/evaluations", "body": {"value": "high"}}))
+    out = run(
+        "translate",
+        "--from",
+        "tracia",
+        "--to",
+        "opik",
+        stdin=json.dumps({"path": "/api/v1/spans/x/evaluations", "body": {"value": "high"}}),
+    )
     assert out.returncode == 1 and "evaluatorKey is required" in out.stderr and "Traceback" not in out.stderr

@@ -7,7 +7,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -24,11 +23,22 @@ TOTAL = 1000
 def write_config(tmp_path: Path, mirror_port: int) -> Path:
     cfg = {
         "store": f"sqlite:///{tmp_path}/proxy.db",
-        "upstreams": {"scale": {"vendor": "scale", "base_url": f"http://127.0.0.1:{mirror_port}", "headers": UPSTREAM_HEADERS["scale"], "timeout": 2}},
+        "upstreams": {
+            "scale": {
+                "vendor": "scale",
+                "base_url": f"http://127.0.0.1:{mirror_port}",
+                "headers": UPSTREAM_HEADERS["scale"],
+                "timeout": 2,
+            }
+        },
         "routes": [{"from": "opik", "mirrors": ["scale"]}],
-        "delivery": {"linger_ms": 2, "poll_interval": 0.1, "concurrency": 8,
-                     "retry": {"initial_interval": 0.1, "multiplier": 2, "max_interval": 0.5, "max_elapsed": 3600},
-                     "breaker": {"failures": 5, "cooldown": 0.3}},
+        "delivery": {
+            "linger_ms": 2,
+            "poll_interval": 0.1,
+            "concurrency": 8,
+            "retry": {"initial_interval": 0.1, "multiplier": 2, "max_interval": 0.5, "max_elapsed": 3600},
+            "breaker": {"failures": 5, "cooldown": 0.3},
+        },
         "log_level": "warning",
     }
     path = tmp_path / "config.yaml"
@@ -41,7 +51,17 @@ def start_proxy(config: Path, port: int) -> subprocess.Popen:
 
 
 def body(i: int) -> dict:
-    return {"scores": [{"id": f"01a20c41-cda1-7a06-b0a1-{i:012x}", "name": "accuracy", "value": 0.5, "source": "sdk", "project_name": "crash"}]}
+    return {
+        "scores": [
+            {
+                "id": f"01a20c41-cda1-7a06-b0a1-{i:012x}",
+                "name": "accuracy",
+                "value": 0.5,
+                "source": "sdk",
+                "project_name": "crash",
+            }
+        ]
+    }
 
 
 async def send_all(port: int, ids: list[int], acked: set[int], stop_after: int | None = None, on_stop=None) -> None:
@@ -54,7 +74,9 @@ async def send_all(port: int, ids: list[int], acked: set[int], stop_after: int |
         while queue and not stopped:
             i = queue.pop(0)
             try:
-                r = await client.put(f"http://127.0.0.1:{port}/api/v1/private/traces/feedback-scores", json=body(i), timeout=5)
+                r = await client.put(
+                    f"http://127.0.0.1:{port}/api/v1/private/traces/feedback-scores", json=body(i), timeout=5
+                )
             except httpx.HTTPError:
                 continue
             if r.status_code == 204:
@@ -74,7 +96,15 @@ def test_sigkill_under_load_then_restart_delivers_every_acknowledged_record_once
 
     proc = start_proxy(config, port)
     try:
-        asyncio.run(send_all(port, list(range(TOTAL)), acked, stop_after=TOTAL // 2, on_stop=lambda: os.kill(proc.pid, signal.SIGKILL)))
+        asyncio.run(
+            send_all(
+                port,
+                list(range(TOTAL)),
+                acked,
+                stop_after=TOTAL // 2,
+                on_stop=lambda: os.kill(proc.pid, signal.SIGKILL),
+            )
+        )
     finally:
         if proc.poll() is None and len(acked) < TOTAL // 2:  # the test failed before the kill: leave nothing running
             proc.kill()

@@ -39,10 +39,15 @@ def write_config(tmp_path: Path, scale: FakeServer, tracia: FakeServer) -> Path:
         },
         "routes": [{"from": "opik", "mirrors": ["scale", "tracia"]}],
         # park_ttl 0: a span score (no trace_id) is a dead letter for Scale at once, not a wait
-        "delivery": {"linger_ms": 2, "poll_interval": 0.1, "concurrency": CONCURRENCY, "lease_seconds": 1.5,
-                     "park_ttl": 0,
-                     "retry": {"initial_interval": 0.1, "multiplier": 2, "max_interval": 0.5, "max_elapsed": 3600},
-                     "breaker": {"failures": 1000, "cooldown": 0.1}},
+        "delivery": {
+            "linger_ms": 2,
+            "poll_interval": 0.1,
+            "concurrency": CONCURRENCY,
+            "lease_seconds": 1.5,
+            "park_ttl": 0,
+            "retry": {"initial_interval": 0.1, "multiplier": 2, "max_interval": 0.5, "max_elapsed": 3600},
+            "breaker": {"failures": 1000, "cooldown": 0.1},
+        },
         "log_level": "info",
     }
     path = tmp_path / "config.yaml"
@@ -131,8 +136,11 @@ def run_with_stops(tmp_path: Path, stops: list, sig: int) -> tuple[FakeVendor, F
                 proc = start(config, port, log)
             client.thread.join(60)
             assert client.acked == set(range(TRACES + SPANS))
-            wait_for(lambda: len(creates(scale.vendor)) >= TRACES and len(creates(tracia.vendor)) >= SPANS
-                     and settled(port), timeout=60, what="every write at both fakes and an empty outbox")
+            wait_for(
+                lambda: len(creates(scale.vendor)) >= TRACES and len(creates(tracia.vendor)) >= SPANS and settled(port),
+                timeout=60,
+                what="every write at both fakes and an empty outbox",
+            )
         finally:
             proc.terminate()
             try:
@@ -145,14 +153,17 @@ def run_with_stops(tmp_path: Path, stops: list, sig: int) -> tuple[FakeVendor, F
 
 def after_creates(n: int):
     """A moment: once the fakes together have received `n` more creates."""
+
     def wait(scale: FakeVendor, tracia: FakeVendor, proc) -> None:
         target = sum(len(creates(f)) for f in (scale, tracia)) + n
         wait_for(lambda: sum(len(creates(f)) for f in (scale, tracia)) >= target, timeout=30, what=f"{n} more creates")
+
     return wait
 
 
 def right_after_a_2xx(fake_name: str):
     """A moment: within a few ms after the next 2xx answer to a create of that fake."""
+
     def wait(scale: FakeVendor, tracia: FakeVendor, proc) -> None:
         fake = scale if fake_name == "scale" else tracia
         answered = threading.Event()
@@ -169,6 +180,7 @@ def right_after_a_2xx(fake_name: str):
             proc.wait(10)
         finally:
             fake.answered = None
+
     return wait
 
 
@@ -182,19 +194,28 @@ def check(scale: FakeVendor, tracia: FakeVendor) -> tuple[int, int]:
 def test_sigterm_mid_delivery_lets_the_creates_in_flight_finish_none_twice_none_lost(tmp_path):
     scale, tracia, figures = run_with_stops(tmp_path, [after_creates(120)], signal.SIGTERM)
     assert check(scale, tracia) == (0, 0), figures
-    print(f"\nSIGTERM after 120 creates: {TRACES} Scale and {SPANS} Tracia creates, 0 duplicates, 0 lost "
-          f"({figures['seconds']} s)")
+    print(
+        f"\nSIGTERM after 120 creates: {TRACES} Scale and {SPANS} Tracia creates, 0 duplicates, 0 lost "
+        f"({figures['seconds']} s)"
+    )
 
 
 def test_repeated_sigkills_mid_delivery_scale_never_twice_tracia_within_the_bound(tmp_path):
     random.seed(os.getpid())
-    stops = [after_creates(random.randint(20, 60)), right_after_a_2xx("scale"), after_creates(random.randint(20, 60)),
-             right_after_a_2xx("tracia"), right_after_a_2xx("scale")]
+    stops = [
+        after_creates(random.randint(20, 60)),
+        right_after_a_2xx("scale"),
+        after_creates(random.randint(20, 60)),
+        right_after_a_2xx("tracia"),
+        right_after_a_2xx("scale"),
+    ]
     scale, tracia, figures = run_with_stops(tmp_path, stops, signal.SIGKILL)
     scale_twice, tracia_twice = check(scale, tracia)
     reads = sum(1 for r in scale.received if r.method == "GET")
     assert scale_twice == 0, figures
     assert tracia_twice <= figures["stops"] * CONCURRENCY, (tracia_twice, figures)
-    print(f"\n{figures['stops']} SIGKILLs: {TRACES} Scale creates (0 twice, {reads} read-backs), "
-          f"{SPANS} Tracia evaluations "
-          f"({tracia_twice} twice; bound {figures['stops'] * CONCURRENCY}), {figures['seconds']} s")
+    print(
+        f"\n{figures['stops']} SIGKILLs: {TRACES} Scale creates (0 twice, {reads} read-backs), "
+        f"{SPANS} Tracia evaluations "
+        f"({tracia_twice} twice; bound {figures['stops'] * CONCURRENCY}), {figures['seconds']} s"
+    )

@@ -13,11 +13,24 @@ from tests.conftest import UPSTREAM_HEADERS, settled, wait_for
 
 
 def trace_scores(n: int, start: int = 0) -> dict:
-    return {"scores": [{"id": f"01a20c41-cda1-7a06-b0a1-{i:012x}", "name": "accuracy", "value": 0.5, "source": "sdk", "project_name": "p"} for i in range(start, start + n)]}
+    return {
+        "scores": [
+            {
+                "id": f"01a20c41-cda1-7a06-b0a1-{i:012x}",
+                "name": "accuracy",
+                "value": 0.5,
+                "source": "sdk",
+                "project_name": "p",
+            }
+            for i in range(start, start + n)
+        ]
+    }
 
 
 def opik_to_scale(live_proxy, tmp_path, **delivery):
-    return live_proxy([{"from": "opik", "mirrors": ["scale"]}], store=f"sqlite:///{tmp_path}/proxy.db", delivery={**FAST, **delivery})
+    return live_proxy(
+        [{"from": "opik", "mirrors": ["scale"]}], store=f"sqlite:///{tmp_path}/proxy.db", delivery={**FAST, **delivery}
+    )
 
 
 def put(url: str, body: dict) -> httpx.Response:
@@ -32,13 +45,19 @@ def retries(url: str, upstream: str) -> float:
 
 def test_mirror_down_then_up_gets_everything_once(live_proxy, tmp_path):
     port = free_port()
-    url = live_proxy([{"from": "opik", "mirrors": ["scale"]}], upstream_patch={"scale": {"base_url": f"http://127.0.0.1:{port}", "timeout": 1}},
-                     store=f"sqlite:///{tmp_path}/proxy.db", delivery=FAST)
+    url = live_proxy(
+        [{"from": "opik", "mirrors": ["scale"]}],
+        upstream_patch={"scale": {"base_url": f"http://127.0.0.1:{port}", "timeout": 1}},
+        store=f"sqlite:///{tmp_path}/proxy.db",
+        delivery=FAST,
+    )
     for i in range(5):
         assert put(url, trace_scores(10, i * 10)).status_code == 204
     wait_for(lambda: retries(url, "scale") >= 1, what="a failed attempt at the mirror while it is down")
     with FakeServer(FakeVendor("scale"), port=port) as late:
-        received = wait_for(lambda: len(late.vendor.received) >= 50 and late.vendor.received, what="50 creates at the late mirror")
+        received = wait_for(
+            lambda: len(late.vendor.received) >= 50 and late.vendor.received, what="50 creates at the late mirror"
+        )
         settled(url)
         ids = [r.body["trace_id"] for r in late.vendor.received]
     assert len(ids) == 50 and len(set(ids)) == 50
@@ -75,8 +94,12 @@ def test_retry_after_pauses_the_whole_upstream(upstreams, live_proxy, tmp_path):
 def test_500s_and_timeouts_are_retried(upstreams, live_proxy, tmp_path):
     """A create that timed out may have arrived: before it is sent again Scale is asked (here it
     has nothing: the slow answer was a fault, never kept)."""
-    url = live_proxy([{"from": "opik", "mirrors": ["scale"]}], upstream_patch={"scale": {"timeout": 0.3}},
-                     store=f"sqlite:///{tmp_path}/proxy.db", delivery=FAST)
+    url = live_proxy(
+        [{"from": "opik", "mirrors": ["scale"]}],
+        upstream_patch={"scale": {"timeout": 0.3}},
+        store=f"sqlite:///{tmp_path}/proxy.db",
+        delivery=FAST,
+    )
     upstreams["scale"].fail_next(2, 500, {"detail": "boom"})
     upstreams["scale"].fail_next(1, 200, {"assessment_id": "slow"}, delay=1.0)
     assert put(url, trace_scores(1)).status_code == 204
@@ -91,7 +114,9 @@ def test_500s_and_timeouts_are_retried(upstreams, live_proxy, tmp_path):
 
 def test_permanent_4xx_is_a_dead_letter_and_replay_delivers_it(upstreams, live_proxy, tmp_path):
     url = opik_to_scale(live_proxy, tmp_path)
-    upstreams["scale"].fail_next(1, 422, {"detail": [{"type": "missing", "loc": ["body", "trace_id"], "msg": "Field required"}]})
+    upstreams["scale"].fail_next(
+        1, 422, {"detail": [{"type": "missing", "loc": ["body", "trace_id"], "msg": "Field required"}]}
+    )
     assert put(url, trace_scores(1)).status_code == 204
     from proxy.store.sqlite import SQLiteStore
 
@@ -99,7 +124,10 @@ def test_permanent_4xx_is_a_dead_letter_and_replay_delivers_it(upstreams, live_p
     (dead,) = wait_for(lambda: store.dead_letters(), what="a dead letter")
     assert dead.upstream == "scale" and "answered 422" in dead.last_error and "Field required" in dead.last_error
     assert len(upstreams["scale"].received) == 1
-    assert 'feedback_proxy_deliveries_total{outcome="dead_letter",upstream="scale"} 1.0' in httpx.get(url + "/metrics").text
+    assert (
+        'feedback_proxy_deliveries_total{outcome="dead_letter",upstream="scale"} 1.0'
+        in httpx.get(url + "/metrics").text
+    )
     assert store.replay([dead.id]) == 1
     wait_for(lambda: len(upstreams["scale"].received) == 2, what="the replayed delivery")
     assert upstreams["scale"].received[1].body["trace_id"] == "01a20c41-cda1-7a06-b0a1-000000000000"

@@ -26,13 +26,24 @@ def worker(fakes, upstreams, mappings, tmp_path):
     cfg = Config.model_validate({"upstreams": upstream_config(fakes), "delivery": FAST_DELIVERY})
     target = Target("scale", cfg.upstreams["scale"], mappings["scale"], store, cfg.id_secret)
     transport = open_transport()
-    yield Worker("scale", lambda name, route: target, store, transport, delivery_for(cfg, "scale"), Metrics(store)), store
+    yield (
+        Worker("scale", lambda name, route: target, store, transport, delivery_for(cfg, "scale"), Metrics(store)),
+        store,
+    )
     store.close()
 
 
 def record(value: float) -> Assessment:
-    return Assessment(op="upsert", entity="trace", trace_id=Ref("opik", "01a20c41-cda1-7a06-b0a1-000000000001"), name="accuracy", value=value,
-                      source="sdk", id="rec-1", origin={"vendor": "opik", "overwrites": True})
+    return Assessment(
+        op="upsert",
+        entity="trace",
+        trace_id=Ref("opik", "01a20c41-cda1-7a06-b0a1-000000000001"),
+        name="accuracy",
+        value=value,
+        source="sdk",
+        id="rec-1",
+        origin={"vendor": "opik", "overwrites": True},
+    )
 
 
 async def test_a_row_claimed_again_after_delivery_is_not_sent_twice(worker, upstreams):
@@ -81,8 +92,16 @@ async def test_a_record_sent_as_two_requests_is_settled_only_when_both_arrived(f
     cfg = Config.model_validate({"upstreams": upstream_config(fakes), "delivery": FAST_DELIVERY})
     target = Target("opik", cfg.upstreams["opik"], mappings["opik"], store, cfg.id_secret)
     w = Worker("opik", lambda name, route: target, store, open_transport(), delivery_for(cfg, "opik"), Metrics(store))
-    root = Span(entity="span", root=True, trace_id=Ref("scale", "trace-9"), span_id=Ref("scale", "span-9"), name="root",
-                start_time="2026-11-25T01:00:00+00:00", end_time="2026-11-25T01:00:01+00:00", id="scale:span:span-9")
+    root = Span(
+        entity="span",
+        root=True,
+        trace_id=Ref("scale", "trace-9"),
+        span_id=Ref("scale", "span-9"),
+        name="root",
+        start_time="2026-11-25T01:00:00+00:00",
+        end_time="2026-11-25T01:00:01+00:00",
+        id="scale:span:span-9",
+    )
     store.put_span(root.id, root)
     upstreams["opik"].fail_next(1, 503, {"code": 503, "message": "busy"})
     store.enqueue([("opik", root, "req-9")])

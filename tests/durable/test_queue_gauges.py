@@ -18,14 +18,23 @@ def gauges(url: str) -> dict[str, float]:
 
 
 def test_queue_gauges_are_0_per_upstream_while_the_outbox_is_empty(upstreams, live_proxy):
-    url = live_proxy([{"from": "opik", "mirrors": ["scale"]}],
-                     delivery={**FAST_DELIVERY, "retry": {"initial_interval": 30}})
-    empty = {f'feedback_proxy_queue_{g}{{upstream="{u}"}}': 0.0
-             for g in ("depth", "oldest_seconds") for u in VENDORS}
+    url = live_proxy(
+        [{"from": "opik", "mirrors": ["scale"]}], delivery={**FAST_DELIVERY, "retry": {"initial_interval": 30}}
+    )
+    empty = {f'feedback_proxy_queue_{g}{{upstream="{u}"}}': 0.0 for g in ("depth", "oldest_seconds") for u in VENDORS}
     assert gauges(url) == empty
     upstreams["scale"].fail_next(1, 503, {"detail": "later"})  # the record waits, retried in 30 s
-    score = {"scores": [{"id": "01a20c41-cda1-7a06-b0a1-000000000001", "name": "q", "value": 1, "source": "sdk",
-                         "project_name": "p"}]}
+    score = {
+        "scores": [
+            {
+                "id": "01a20c41-cda1-7a06-b0a1-000000000001",
+                "name": "q",
+                "value": 1,
+                "source": "sdk",
+                "project_name": "p",
+            }
+        ]
+    }
     assert httpx.put(url + "/api/v1/private/traces/feedback-scores", json=score).status_code == 204
     wait_for(lambda: upstreams["scale"].received, what="the mirror's first attempt")
     depth = 'feedback_proxy_queue_depth{{upstream="{}"}}'.format

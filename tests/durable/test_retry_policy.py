@@ -29,7 +29,9 @@ def test_exhausted_by_age_or_attempts():
 
 def test_retry_after_header_values():
     assert retry_after("2") == 2.0 and retry_after("0.5") == 0.5
-    assert retry_after(None) is None and retry_after("Wed, 21 Oct 2015 07:28:00 GMT") is None and retry_after("-3") == 0.0
+    assert (
+        retry_after(None) is None and retry_after("Wed, 21 Oct 2015 07:28:00 GMT") is None and retry_after("-3") == 0.0
+    )
 
 
 def test_breaker_opens_after_failures_in_a_row_and_half_opens_after_cooldown():

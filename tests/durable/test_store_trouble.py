@@ -31,8 +31,12 @@ db.execute("ROLLBACK")
 
 
 def scores(n: int) -> dict:
-    return {"scores": [{"id": f"01a20c41-cda1-7a06-b0a1-{i:012x}", "name": "accuracy", "value": 0.5, "source": "sdk"}
-                       for i in range(n)]}
+    return {
+        "scores": [
+            {"id": f"01a20c41-cda1-7a06-b0a1-{i:012x}", "name": "accuracy", "value": 0.5, "source": "sdk"}
+            for i in range(n)
+        ]
+    }
 
 
 def timed_get(url: str) -> tuple[httpx.Response, float]:
@@ -42,20 +46,29 @@ def timed_get(url: str) -> tuple[httpx.Response, float]:
 
 
 def test_a_store_locked_past_its_busy_timeout_stalls_deliveries_visibly_and_they_resume_by_themselves(
-        live_proxy, tmp_path):
+    live_proxy, tmp_path
+):
     db, port = tmp_path / "proxy.db", free_port()
-    url = live_proxy([{"from": "opik", "mirrors": ["scale"]}],
-                     upstream_patch={"scale": {"base_url": f"http://127.0.0.1:{port}", "timeout": 1}},
-                     store=f"sqlite:///{db}", store_busy_timeout=2, delivery=FAST_DELIVERY, admin={"key": ADMIN_KEY})
+    url = live_proxy(
+        [{"from": "opik", "mirrors": ["scale"]}],
+        upstream_patch={"scale": {"base_url": f"http://127.0.0.1:{port}", "timeout": 1}},
+        store=f"sqlite:///{db}",
+        store_busy_timeout=2,
+        delivery=FAST_DELIVERY,
+        admin={"key": ADMIN_KEY},
+    )
     r = httpx.put(url + PUT, json=scores(10), timeout=10)
     assert r.status_code == 204  # acknowledged: queued for Scale, which is down for now
-    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True)
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert locker.stdout.readline().strip() == "locked"
         # a write meanwhile waits its busy timeout (2 s), then is refused: the event loop is not held meanwhile
         refused = []
-        writer = threading.Thread(target=lambda: refused.append(httpx.put(url + PUT, json=scores(20), timeout=10).status_code))
+        writer = threading.Thread(
+            target=lambda: refused.append(httpx.put(url + PUT, json=scores(20), timeout=10).status_code)
+        )
         writer.start()
         answers = []
 
@@ -81,8 +94,10 @@ def test_a_store_locked_past_its_busy_timeout_stalls_deliveries_visibly_and_they
             wait_for(lambda: len(fake.vendor.assessments) == 10, timeout=20, what="the 10 queued writes at Scale")
             arrived = sorted(r.body["trace_id"] for r in fake.vendor.received if r.method == "POST")
             assert arrived == sorted(s["id"] for s in scores(10)["scores"])
-            ok = wait_for(lambda: (r := httpx.get(url + "/readyz", timeout=5)).status_code == 200 and r,
-                          what="/readyz ready again")
+            ok = wait_for(
+                lambda: (r := httpx.get(url + "/readyz", timeout=5)).status_code == 200 and r,
+                what="/readyz ready again",
+            )
             workers = dict.fromkeys(VENDORS, "ok")  # every upstream of the suite: one per vendor folder
             assert ok.json() == {"status": "ok", "store": "ok", "workers": workers}
             assert 'feedback_proxy_worker_up{upstream="scale"} 1.0' in httpx.get(url + "/metrics", timeout=10).text
@@ -96,8 +111,13 @@ def test_a_store_refusing_writes_is_not_ready_until_a_write_goes_through_again(f
     ready, so a load balancer sends the traffic elsewhere; once there is room it is ready again
     by itself (its probe writes), with no request needed to find out."""
     store = SQLiteStore(str(tmp_path / "proxy.db"))
-    cfg = Config.model_validate({"upstreams": upstream_config(fakes), "delivery": FAST_DELIVERY,
-                                 "routes": [{"from": "opik", "mirrors": ["scale"]}]})
+    cfg = Config.model_validate(
+        {
+            "upstreams": upstream_config(fakes),
+            "delivery": FAST_DELIVERY,
+            "routes": [{"from": "opik", "mirrors": ["scale"]}],
+        }
+    )
     try:
         with FakeServer(create_app(cfg, mappings=mappings, store=store)) as server:
             url = server.url + PUT
@@ -113,8 +133,9 @@ def test_a_store_refusing_writes_is_not_ready_until_a_write_goes_through_again(f
             assert r.status_code == 503 and "full" in r.json()["store"] and took < 1.0, (r.json(), took)
             with store._lock:  # room again
                 store._db.execute("PRAGMA max_page_count=1073741823")
-            wait_for(lambda: httpx.get(server.url + "/readyz", timeout=5).status_code == 200,
-                     what="/readyz ready again")
+            wait_for(
+                lambda: httpx.get(server.url + "/readyz", timeout=5).status_code == 200, what="/readyz ready again"
+            )
             assert httpx.put(url, json=big, timeout=10).status_code == 204
             # what was acknowledged, at Scale: trace 0's score twice (the second an update of the first), 199 others
             wait_for(lambda: len(upstreams["scale"].assessments) == 200, what="what was acknowledged, at Scale")

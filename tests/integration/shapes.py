@@ -13,22 +13,56 @@ UUID7 = "01a2105d-41f8-77e4-83f2-4905344d3b48"
 SPAN = "sp_0123456789abcdef"
 # one valid request per client vendor: (method, path, body)
 VALID = {
-    "opik": ("PUT", "/api/v1/private/spans/feedback-scores", {"scores": [{"id": UUID7, "name": "quality", "value": 1, "source": "sdk"}]}),
+    "opik": (
+        "PUT",
+        "/api/v1/private/spans/feedback-scores",
+        {"scores": [{"id": UUID7, "name": "quality", "value": 1, "source": "sdk"}]},
+    ),
     "tracia": ("POST", f"/api/v1/spans/{SPAN}/evaluations", {"evaluatorKey": "quality", "value": 1}),
-    "scale": ("POST", "/v5/span-assessments", {"assessment_type": "approval", "trace_id": "trace-1", "span_id": "span-1", "approval": "approved"}),
-    "langfuse": ("POST", "/api/public/scores", {"traceId": "trace-1", "observationId": "span-1", "name": "quality", "value": 1}),
-    "otel": ("POST", "/v1/logs", {"resourceLogs": [{"scopeLogs": [{"logRecords": [  # OTLP JSON
-        {"eventName": "gen_ai.evaluation.result",
-         "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa", "spanId": "9d0f26da9c6b6d23",
-         "attributes": [{"key": "gen_ai.evaluation.name", "value": {"stringValue": "quality"}},
-                        {"key": "gen_ai.evaluation.score.value", "value": {"doubleValue": 1.0}}]}]}]}]}),
+    "scale": (
+        "POST",
+        "/v5/span-assessments",
+        {"assessment_type": "approval", "trace_id": "trace-1", "span_id": "span-1", "approval": "approved"},
+    ),
+    "langfuse": (
+        "POST",
+        "/api/public/scores",
+        {"traceId": "trace-1", "observationId": "span-1", "name": "quality", "value": 1},
+    ),
+    "otel": (
+        "POST",
+        "/v1/logs",
+        {
+            "resourceLogs": [
+                {
+                    "scopeLogs": [
+                        {
+                            "logRecords": [  # OTLP JSON
+                                {
+                                    "eventName": "gen_ai.evaluation.result",
+                                    "traceId": "fff5fdfd76f7dc2a4b39478468ffe4aa",
+                                    "spanId": "9d0f26da9c6b6d23",
+                                    "attributes": [
+                                        {"key": "gen_ai.evaluation.name", "value": {"stringValue": "quality"}},
+                                        {"key": "gen_ai.evaluation.score.value", "value": {"doubleValue": 1.0}},
+                                    ],
+                                }
+                            ]
+                        }
+                    ]
+                }
+            ]
+        },
+    ),
 }
 
 
 HTTP = httpx.Client(timeout=20)  # one for the session: making a client costs ~0.1 s
 
 
-def send(url: str, vendor: str, method: str, path: str, body: Any = None, content: bytes | None = None, **headers: str) -> httpx.Response:
+def send(
+    url: str, vendor: str, method: str, path: str, body: Any = None, content: bytes | None = None, **headers: str
+) -> httpx.Response:
     hdrs = {**CLIENT_HEADERS[vendor], **headers}
     if content is not None:
         resp = HTTP.request(method, url + path, content=content, headers={"content-type": "application/json", **hdrs})
@@ -104,8 +138,19 @@ def error_of(vendor: str, resp: httpx.Response, status: int) -> str:
         assert set(body) <= {"message", "error"} and isinstance(body["message"], str), body
         return body["message"]
     if vendor == "tracia":
-        return tracia_error(resp, status, {400: "INVALID_REQUEST", 404: "NOT_FOUND", 405: "INVALID_REQUEST", 409: "CONFLICT", 413: "INVALID_REQUEST",
-                                           422: "INVALID_REQUEST", 429: "RATE_LIMITED"}.get(status, "PROVIDER_ERROR"))
+        return tracia_error(
+            resp,
+            status,
+            {
+                400: "INVALID_REQUEST",
+                404: "NOT_FOUND",
+                405: "INVALID_REQUEST",
+                409: "CONFLICT",
+                413: "INVALID_REQUEST",
+                422: "INVALID_REQUEST",
+                429: "RATE_LIMITED",
+            }.get(status, "PROVIDER_ERROR"),
+        )
     detail = scale_detail(resp, status)
     assert isinstance(detail, str)
     return detail

@@ -17,7 +17,9 @@ def test_an_opik_delete_right_after_its_score_deletes_the_scale_assessment(live_
     try:
         url = live_proxy([{"from": "opik", "mirrors": ["scale"]}])
         score = {"id": TRACE, "name": "accuracy", "value": 0.5, "source": "sdk"}
-        assert send(url, "opik", "PUT", "/api/v1/private/traces/feedback-scores", {"scores": [score]}).status_code == 204
+        assert (
+            send(url, "opik", "PUT", "/api/v1/private/traces/feedback-scores", {"scores": [score]}).status_code == 204
+        )
         wait_for(lambda: scale.received, what="the create on its way")
         path = f"/api/v1/private/traces/{TRACE}/feedback-scores/delete"
         assert send(url, "opik", "POST", path, {"name": "accuracy"}).status_code == 204

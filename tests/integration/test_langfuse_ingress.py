@@ -297,18 +297,34 @@ def test_the_sdk5_otlp_export_protobuf_gzip_becomes_spans_at_opik(live_proxy, up
     capture = vendors.get("langfuse").fixtures / "POST_api_public_otel_v1_traces.json"
     raw = base64.b64decode(__import__("json").loads(capture.read_text())["body_info"]["body_base64"])
     url = live_proxy([{"from": "langfuse", "mirrors": ["opik"]}])
-    resp = send(url, "langfuse", "POST", "/api/public/otel/v1/traces", content=gzip.compress(raw),
-                **{"content-type": "application/x-protobuf", "content-encoding": "gzip"})
+    resp = send(
+        url,
+        "langfuse",
+        "POST",
+        "/api/public/otel/v1/traces",
+        content=gzip.compress(raw),
+        **{"content-type": "application/x-protobuf", "content-encoding": "gzip"},
+    )
     assert resp.status_code == 200, resp.text
     settled(url)
     [trace] = [t for b in upstreams["opik"].bodies("POST", r"/traces/batch$") for t in b["traces"]]
     spans = {s["name"]: s for b in upstreams["opik"].bodies("POST", r"/spans/batch$") for s in b["spans"]}
     assert (trace["name"], trace["input"], trace["output"], trace["thread_id"]) == (
-        "root-span", {"q": "hi"}, {"a": "hello"}, "sess-1")
+        "root-span",
+        {"q": "hi"},
+        {"a": "hello"},
+        "sess-1",
+    )
     llm = spans["llm-call"]
     assert (llm["trace_id"], llm["type"], llm["model"], llm["output"]) == (trace["id"], "llm", "gpt-x", "hello")
     assert llm["input"] == [{"role": "user", "content": "hi"}]
     assert llm["usage"] == {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8}
-    resp = send(url, "langfuse", "POST", "/api/public/otel/v1/traces", content=b"\x00garbage",
-                **{"content-type": "application/x-protobuf"})
+    resp = send(
+        url,
+        "langfuse",
+        "POST",
+        "/api/public/otel/v1/traces",
+        content=b"\x00garbage",
+        **{"content-type": "application/x-protobuf"},
+    )
     assert resp.status_code == 400 and list(resp.json()) == ["error"]

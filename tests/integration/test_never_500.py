@@ -5,36 +5,103 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tests.integration.shapes import UUID7, HTTP, assert_clean
 from tests.conftest import CLIENT_HEADERS
+from tests.integration.shapes import HTTP, UUID7, assert_clean
 
 SCORE = {"id": UUID7, "name": "accuracy", "value": 0.5, "source": "sdk"}
 # (client vendor, method, path, a valid body to start from)
 ENDPOINTS = [
-    ("tracia", "POST", "/api/v1/spans/sp_0123456789abcdef/evaluations", {"evaluatorKey": "quality", "value": 1, "note": "n"}),
+    (
+        "tracia",
+        "POST",
+        "/api/v1/spans/sp_0123456789abcdef/evaluations",
+        {"evaluatorKey": "quality", "value": 1, "note": "n"},
+    ),
     ("opik", "PUT", "/api/v1/private/traces/feedback-scores", {"scores": [SCORE]}),
     ("opik", "PUT", "/v1/private/spans/feedback-scores", {"scores": [SCORE]}),
     ("opik", "PUT", "/opik/api/v1/private/traces/threads/feedback-scores", {"scores": [{**SCORE, "thread_id": "t-1"}]}),
-    ("opik", "PUT", f"/api/v1/private/traces/{UUID7}/feedback-scores", {"name": "accuracy", "value": 1, "source": "ui"}),
+    (
+        "opik",
+        "PUT",
+        f"/api/v1/private/traces/{UUID7}/feedback-scores",
+        {"name": "accuracy", "value": 1, "source": "ui"},
+    ),
     ("opik", "POST", f"/api/v1/private/traces/{UUID7}/feedback-scores/delete", {"name": "accuracy"}),
-    ("opik", "POST", "/api/v1/private/traces/threads/feedback-scores/delete", {"project_name": "p", "thread_id": "t-1", "names": ["a"]}),
+    (
+        "opik",
+        "POST",
+        "/api/v1/private/traces/threads/feedback-scores/delete",
+        {"project_name": "p", "thread_id": "t-1", "names": ["a"]},
+    ),
     ("opik", "POST", f"/api/v1/private/traces/{UUID7}/comments", {"text": "hello"}),
-    ("opik", "POST", "/api/v1/private/manual-evaluation/spans", {"project_id": UUID7, "entity_ids": [UUID7], "rule_ids": [UUID7], "entity_type": "span"}),
-    ("scale", "POST", "/v5/span-assessments", {"assessment_type": "rating", "trace_id": "t-1", "span_id": "s-1", "rating": 3}),
-    ("scale", "POST", "/v5/span-assessments", {"assessment_type": "rubric", "trace_id": "t-1", "rubric": {"a": "pass"}}),
+    (
+        "opik",
+        "POST",
+        "/api/v1/private/manual-evaluation/spans",
+        {"project_id": UUID7, "entity_ids": [UUID7], "rule_ids": [UUID7], "entity_type": "span"},
+    ),
+    (
+        "scale",
+        "POST",
+        "/v5/span-assessments",
+        {"assessment_type": "rating", "trace_id": "t-1", "span_id": "s-1", "rating": 3},
+    ),
+    (
+        "scale",
+        "POST",
+        "/v5/span-assessments",
+        {"assessment_type": "rubric", "trace_id": "t-1", "rubric": {"a": "pass"}},
+    ),
     ("scale", "PATCH", "/v5/span-assessments/a-1", {"rating": 2}),
     ("scale", "GET", "/v5/span-assessments", None),
     ("scale", "DELETE", "/v5/span-assessments/a-1", None),
 ]
-KEYS = ["scores", "id", "name", "value", "source", "thread_id", "text", "evaluatorKey", "note", "assessment_type", "trace_id",
-        "span_id", "rating", "approval", "rubric", "metadata", "overwrite", "comment", "names", "project_name", "entity_ids",
-        "rule_ids", "project_id", "entity_type", "category_name", "reason"]
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=False), st.text(max_size=6),
-                    st.sampled_from([UUID7, "sdk", "rating", "approval", "approved", "comment", "rubric", "metadata", "overwrite", "trace"]))
-BODIES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=6)),
-                      max_leaves=16)
+KEYS = [
+    "scores",
+    "id",
+    "name",
+    "value",
+    "source",
+    "thread_id",
+    "text",
+    "evaluatorKey",
+    "note",
+    "assessment_type",
+    "trace_id",
+    "span_id",
+    "rating",
+    "approval",
+    "rubric",
+    "metadata",
+    "overwrite",
+    "comment",
+    "names",
+    "project_name",
+    "entity_ids",
+    "rule_ids",
+    "project_id",
+    "entity_type",
+    "category_name",
+    "reason",
+]
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False),
+    st.text(max_size=6),
+    st.sampled_from(
+        [UUID7, "sdk", "rating", "approval", "approved", "comment", "rubric", "metadata", "overwrite", "trace"]
+    ),
+)
+BODIES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=6)),
+    max_leaves=16,
+)
 
 
 @st.composite
@@ -56,9 +123,13 @@ QUERIES = st.dictionaries(st.sampled_from(["trace_id", "span_id", "assessment_ty
 
 
 def test_no_body_gets_a_500_or_a_stack_trace(live_proxy, upstreams):
-    url = live_proxy([{"from": "opik", "primary": "scale", "mirrors": ["tracia"]},
-                      {"from": "scale", "primary": "opik", "mirrors": ["tracia"], "untranslatable": "drop"},
-                      {"from": "tracia", "primary": "opik", "mirrors": ["scale"]}])
+    url = live_proxy(
+        [
+            {"from": "opik", "primary": "scale", "mirrors": ["tracia"]},
+            {"from": "scale", "primary": "opik", "mirrors": ["tracia"], "untranslatable": "drop"},
+            {"from": "tracia", "primary": "opik", "mirrors": ["scale"]},
+        ]
+    )
     seen: set[int] = set()
 
     @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -67,8 +138,13 @@ def test_no_body_gets_a_500_or_a_stack_trace(live_proxy, upstreams):
         vendor, method, path, valid = data.draw(st.sampled_from(ENDPOINTS))
         body = data.draw(bodies(valid))
         content = json.dumps(body).encode()[: -1 if raw else None]  # raw: cut short
-        resp = HTTP.request(method, url + path, params=query, content=content,
-                             headers={**CLIENT_HEADERS[vendor], "content-type": "application/json"})
+        resp = HTTP.request(
+            method,
+            url + path,
+            params=query,
+            content=content,
+            headers={**CLIENT_HEADERS[vendor], "content-type": "application/json"},
+        )
         assert_clean(resp)
         seen.add(resp.status_code)
 

@@ -12,18 +12,30 @@ import pytest
 
 from proxy import ids
 from tests.conftest import parked, settled, wait_for
-from tests.integration.shapes import UUID7, opik_errors, scale_detail, send, send_valid, tracia_error
+from tests.integration.shapes import UUID7, opik_errors, scale_detail, send, send_valid
 
-THREAD_SCORES = ("PUT", "/api/v1/private/traces/threads/feedback-scores",
-                 {"scores": [{"thread_id": "thread-1", "name": "accuracy", "value": 1, "source": "sdk"}]})
-TRACE_SCORES = ("PUT", "/api/v1/private/traces/feedback-scores", {"scores": [{"id": UUID7, "name": "accuracy", "value": 1, "source": "sdk"}]})
-OVERWRITE = ("POST", "/v5/span-assessments", {"assessment_type": "overwrite", "trace_id": "t-1", "span_id": "s-1", "overwrite": {"output": "fixed"}})
+THREAD_SCORES = (
+    "PUT",
+    "/api/v1/private/traces/threads/feedback-scores",
+    {"scores": [{"thread_id": "thread-1", "name": "accuracy", "value": 1, "source": "sdk"}]},
+)
+TRACE_SCORES = (
+    "PUT",
+    "/api/v1/private/traces/feedback-scores",
+    {"scores": [{"id": UUID7, "name": "accuracy", "value": 1, "source": "sdk"}]},
+)
+OVERWRITE = (
+    "POST",
+    "/v5/span-assessments",
+    {"assessment_type": "overwrite", "trace_id": "t-1", "span_id": "s-1", "overwrite": {"output": "fixed"}},
+)
 
 
 def test_rejected_opik_scores_are_opik_validation_errors(live_proxy, upstreams):
     url = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["opik"]}])
     assert opik_errors(send(url, "opik", *THREAD_SCORES)) == [
-        "the primary upstream 'tracia' (tracia) cannot take 1 record(s): Tracia has no thread (session) evaluations"]
+        "the primary upstream 'tracia' (tracia) cannot take 1 record(s): Tracia has no thread (session) evaluations"
+    ]
     settled(url)
     assert all(not fake.received for fake in upstreams.values())  # refused whole: the mirror gets nothing either
 
@@ -33,8 +45,10 @@ def test_dropped_opik_scores_are_a_204_and_the_mirror_still_gets_them(live_proxy
     resp = send(url, "opik", *THREAD_SCORES)
     assert (resp.status_code, resp.content) == (204, b"")
     [mirrored] = wait_for(lambda: upstreams["opik"].received, what="the Opik mirror")
-    assert (mirrored.path, mirrored.body) == ("/api/v1/private/traces/threads/feedback-scores", {"scores": [
-        {"thread_id": "thread-1", "name": "accuracy", "value": 1, "source": "sdk"}]})
+    assert (mirrored.path, mirrored.body) == (
+        "/api/v1/private/traces/threads/feedback-scores",
+        {"scores": [{"thread_id": "thread-1", "name": "accuracy", "value": 1, "source": "sdk"}]},
+    )
     assert upstreams["tracia"].received == []
 
 
@@ -49,14 +63,26 @@ def test_a_trace_score_waits_for_the_root_span_tracia_evaluates_it_on(live_proxy
     parked(caplog, url, tracia=1)
     assert upstreams["tracia"].received == []  # no span of the trace yet: nothing to evaluate
     root = "01a20c41-cda2-71b4-9594-4a914fb72968"
-    spans = {"spans": [{"id": root, "trace_id": UUID7, "name": "llm", "start_time": "2025-01-01T00:00:00.000Z",
-                        "end_time": "2025-01-01T00:00:00.250Z", "model": "gpt-4o"}]}
+    spans = {
+        "spans": [
+            {
+                "id": root,
+                "trace_id": UUID7,
+                "name": "llm",
+                "start_time": "2025-01-01T00:00:00.000Z",
+                "end_time": "2025-01-01T00:00:00.250Z",
+                "model": "gpt-4o",
+            }
+        ]
+    }
     assert send(url, "opik", "POST", "/api/v1/private/spans/batch", spans).status_code == 204
     sp = "sp_" + ids.derived_hex("feedback-proxy", f"opik:{root}")
     evaluated = wait_for(lambda: upstreams["tracia"].bodies("POST", r"/evaluations$"), what="the trace score at Tracia")
     assert evaluated == [{"evaluatorKey": "accuracy", "value": 1}]
     assert [(r.method, r.path) for r in upstreams["tracia"].received] == [
-        ("POST", "/api/v1/spans"), ("POST", f"/api/v1/spans/{sp}/evaluations")]
+        ("POST", "/api/v1/spans"),
+        ("POST", f"/api/v1/spans/{sp}/evaluations"),
+    ]
 
 
 def test_a_tracia_evaluation_waits_for_its_span_before_a_scale_primary(live_proxy, upstreams, caplog):
@@ -67,7 +93,9 @@ def test_a_tracia_evaluation_waits_for_its_span_before_a_scale_primary(live_prox
     resp = send_valid(url, "tracia")
     assert resp.status_code == 200
     body = resp.json()
-    assert re.fullmatch(r"eval_[0-9a-f]{16}", body.pop("id")) and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", body.pop("createdAt"))
+    assert re.fullmatch(r"eval_[0-9a-f]{16}", body.pop("id")) and re.fullmatch(
+        r"\d{4}-\d\d-\d\dT[\d:.]+Z", body.pop("createdAt")
+    )
     assert body.pop("note", None) is None
     assert body == {"evaluatorKey": "quality", "evaluatorName": "Quality", "value": 1, "source": "api"}
     [mirrored] = wait_for(lambda: upstreams["opik"].received, what="the Opik mirror")
@@ -82,9 +110,15 @@ def test_a_record_the_primary_can_never_hold_is_rejected_or_dropped(live_proxy, 
     path = "/api/v1/private/spans/01a20c41-cda2-71b4-9594-4a914fb72968/comments"
     rejecting = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"]}])
     resp = httpx.post(rejecting + path, json=comment)
-    assert (resp.status_code, resp.json()) == (422, {"errors": [
-        "the primary upstream 'tracia' (tracia) cannot take 1 record(s): "
-        "Tracia has no comments; only an evaluation's note"]})
+    assert (resp.status_code, resp.json()) == (
+        422,
+        {
+            "errors": [
+                "the primary upstream 'tracia' (tracia) cannot take 1 record(s): "
+                "Tracia has no comments; only an evaluation's note"
+            ]
+        },
+    )
     settled(rejecting)
     assert all(not fake.received for fake in upstreams.values())
 
@@ -100,11 +134,18 @@ def test_a_scale_overwrite_opik_cannot_hold(live_proxy, upstreams, policy):
     url = live_proxy([{"from": "scale", "primary": "opik", "untranslatable": policy}])
     resp = send(url, "scale", *OVERWRITE)
     if policy == "reject":
-        assert scale_detail(resp, 422) == "the primary upstream 'opik' (opik) cannot take 1 record(s): opik spans_scores needs a record with value present"
+        assert (
+            scale_detail(resp, 422)
+            == "the primary upstream 'opik' (opik) cannot take 1 record(s): opik spans_scores needs a record with "
+            "value present"
+        )
     else:
         assert resp.status_code == 200
         body = resp.json()
         assert {k: body[k] for k in ("assessment_type", "trace_id", "span_id", "overwrite")} == {
-            "assessment_type": "overwrite", "trace_id": "t-1", "span_id": "s-1", "overwrite": {"output": "fixed"}}
+            "assessment_type": "overwrite",
+            "trace_id": "t-1",
+            "span_id": "s-1",
+            "overwrite": {"output": "fixed"},
+        }
     assert upstreams["opik"].received == []
-

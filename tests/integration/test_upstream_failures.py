@@ -19,7 +19,10 @@ OTHER = {"opik": "tracia", "tracia": "opik", "scale": "opik", "langfuse": "opik"
 @pytest.mark.parametrize("same", [False, True], ids=["translated", "forwarded"])
 def test_a_primary_that_is_down_is_a_502(live_proxy, upstreams, vendor, same):
     primary = vendor if same else OTHER[vendor]
-    url = live_proxy([{"from": vendor, "primary": primary}], upstream_patch={primary: {"base_url": f"http://127.0.0.1:{free_port()}{BASE_PATHS[primary]}"}})
+    url = live_proxy(
+        [{"from": vendor, "primary": primary}],
+        upstream_patch={primary: {"base_url": f"http://127.0.0.1:{free_port()}{BASE_PATHS[primary]}"}},
+    )
     message = error_of(vendor, send_valid(url, vendor), 502)
     assert message.startswith("cannot reach http://127.0.0.1:") and "Connect call failed" in message
 
@@ -59,7 +62,10 @@ def test_an_upstream_429_keeps_its_retry_after(live_proxy, upstreams):
 def test_an_upstream_401_is_the_proxys_problem_not_the_clients(live_proxy, upstreams):
     upstreams["opik"].fail_next(1, 401, {"code": 401, "message": "API key should be provided"})
     resp = send_valid(live_proxy([{"from": "scale", "primary": "opik"}]), "scale")
-    assert error_of("scale", resp, 502) == """the primary upstream 'opik' answered 401: {"code":401,"message":"API key should be provided"}"""
+    assert (
+        error_of("scale", resp, 502)
+        == """the primary upstream 'opik' answered 401: {"code":401,"message":"API key should be provided"}"""
+    )
 
 
 def test_an_upstream_422_reaches_an_opik_client_as_opik_validation_errors(live_proxy, upstreams):
@@ -71,10 +77,13 @@ def test_an_upstream_422_reaches_an_opik_client_as_opik_validation_errors(live_p
 
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_a_same_vendor_primary_error_is_returned_as_it_came(live_proxy, upstreams, vendor):
-    body = {"opik": {"code": 503, "message": "down for maintenance"}, "tracia": {"error": {"code": "PROVIDER_ERROR", "message": "x"}},
-            "scale": {"detail": "upstream unavailable"},
-            "langfuse": {"message": "Ingestion suspended", "error": "ServiceUnavailableError"},
-            "otel": {"code": 14, "message": "collector unavailable"}}[vendor]
+    body = {
+        "opik": {"code": 503, "message": "down for maintenance"},
+        "tracia": {"error": {"code": "PROVIDER_ERROR", "message": "x"}},
+        "scale": {"detail": "upstream unavailable"},
+        "langfuse": {"message": "Ingestion suspended", "error": "ServiceUnavailableError"},
+        "otel": {"code": 14, "message": "collector unavailable"},
+    }[vendor]
     upstreams[vendor].fail_next(1, 503, body, {"x-vendor-trace": "abc"})
     resp = send_valid(live_proxy([{"from": vendor, "primary": vendor}]), vendor)
     assert (resp.status_code, resp.json(), resp.headers["x-vendor-trace"]) == (503, body, "abc")

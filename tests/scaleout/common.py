@@ -19,11 +19,24 @@ PATH = "/api/v1/private/traces/feedback-scores"
 def write_config(path: Path, store: str, mirror_port: int, **delivery) -> Path:
     cfg = {
         "store": store,
-        "upstreams": {"scale": {"vendor": "scale", "base_url": f"http://127.0.0.1:{mirror_port}", "headers": UPSTREAM_HEADERS["scale"], "timeout": 2}},
+        "upstreams": {
+            "scale": {
+                "vendor": "scale",
+                "base_url": f"http://127.0.0.1:{mirror_port}",
+                "headers": UPSTREAM_HEADERS["scale"],
+                "timeout": 2,
+            }
+        },
         "routes": [{"from": "opik", "mirrors": ["scale"]}],
-        "delivery": {"linger_ms": 2, "poll_interval": 0.1, "concurrency": 4, "lease_seconds": 5,
-                     "retry": {"initial_interval": 0.1, "multiplier": 2, "max_interval": 0.5, "max_elapsed": 3600},
-                     "breaker": {"failures": 5, "cooldown": 0.3}, **delivery},
+        "delivery": {
+            "linger_ms": 2,
+            "poll_interval": 0.1,
+            "concurrency": 4,
+            "lease_seconds": 5,
+            "retry": {"initial_interval": 0.1, "multiplier": 2, "max_interval": 0.5, "max_elapsed": 3600},
+            "breaker": {"failures": 5, "cooldown": 0.3},
+            **delivery,
+        },
         "log_level": "info",
     }
     path.write_text(yaml.safe_dump(cfg))
@@ -32,8 +45,12 @@ def write_config(path: Path, store: str, mirror_port: int, **delivery) -> Path:
 
 def start(config: Path, port: int, log: Path, *extra: str) -> subprocess.Popen:
     out = open(log, "ab")  # a file, not a pipe: nobody drains a pipe while the test runs
-    proc = subprocess.Popen([sys.executable, "-m", "proxy", "serve", "--config", str(config), "--port", str(port), *extra], cwd=ROOT,
-                            stdout=out, stderr=out)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxy", "serve", "--config", str(config), "--port", str(port), *extra],
+        cwd=ROOT,
+        stdout=out,
+        stderr=out,
+    )
     wait_for(lambda: up(port) or proc.poll() is not None, timeout=30, what=f"the proxy on port {port} to listen")
     assert proc.poll() is None, log.read_text()[-3000:]
     return proc
@@ -57,10 +74,14 @@ def score_id(i: int) -> str:
 
 
 def body(i: int) -> dict:
-    return {"scores": [{"id": score_id(i), "name": "accuracy", "value": 0.5, "source": "sdk", "project_name": "scaleout"}]}
+    return {
+        "scores": [{"id": score_id(i), "name": "accuracy", "value": 0.5, "source": "sdk", "project_name": "scaleout"}]
+    }
 
 
-async def send_all(ports: list[int], ids: list[int], acked: set[int], per_port: dict[int, int], on_progress=None, clients: int = 16) -> None:
+async def send_all(
+    ports: list[int], ids: list[int], acked: set[int], per_port: dict[int, int], on_progress=None, clients: int = 16
+) -> None:
     """One PUT per id, `clients` at a time, id i first to ports[i % len(ports)]; a request that
     fails (an instance gone) is tried on the next instance, as a client behind a load balancer
     would. Records which ids were acknowledged (204) and by which port."""
@@ -88,5 +109,8 @@ async def send_all(ports: list[int], ids: list[int], acked: set[int], per_port: 
 
 def delivered_metric(port: int) -> float:
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("feedback_proxy_deliveries_total{") and 'outcome="delivered"' in line)
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("feedback_proxy_deliveries_total{") and 'outcome="delivered"' in line
+    )

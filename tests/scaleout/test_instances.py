@@ -42,8 +42,9 @@ def test_instances_sharing_postgresql_deliver_every_acknowledged_record_once_des
         assert killed_at is not None and acked == set(range(TOTAL)), f"{TOTAL - len(acked)} never acknowledged"
         assert all(per_port.get(p) for p in ports), f"not every instance took requests: {per_port}"
         with FakeServer(FakeVendor("scale"), port=mirror_port) as mirror:
-            wait_for(lambda: len(set(creates(mirror.vendor))) >= TOTAL, timeout=90,
-                     what=f"{TOTAL} records at the mirror")
+            wait_for(
+                lambda: len(set(creates(mirror.vendor))) >= TOTAL, timeout=90, what=f"{TOTAL} records at the mirror"
+            )
             settled(f"http://127.0.0.1:{ports[1]}", timeout=60)  # the shared outbox settled: nothing extra can come
             trace_ids = creates(mirror.vendor)
         by_instance = {p: delivered_metric(p) for p in ports[1:]}
@@ -56,7 +57,12 @@ def test_instances_sharing_postgresql_deliver_every_acknowledged_record_once_des
     twice = {t: n for t, n in Counter(trace_ids).items() if n > 1}
     assert not twice, f"{len(twice)} records delivered more than once"
     assert set(trace_ids) == {body(i)["scores"][0]["id"] for i in range(TOTAL)}
-    assert sum(1 for n in by_instance.values() if n) == INSTANCES - 1, f"the surviving instances did not share the backlog: {by_instance}"
-    print(f"\n{INSTANCES} instances on PostgreSQL; SIGKILL of one after {killed_at} acknowledged; acknowledged per instance "
-          f"{[per_port.get(p, 0) for p in ports]}; {len(acked)} acknowledged in all; {len(trace_ids)} delivered "
-          f"(by the survivors: {[int(n) for n in by_instance.values()]}), 0 twice")
+    assert sum(1 for n in by_instance.values() if n) == INSTANCES - 1, (
+        f"the surviving instances did not share the backlog: {by_instance}"
+    )
+    print(
+        f"\n{INSTANCES} instances on PostgreSQL; SIGKILL of one after {killed_at} acknowledged; acknowledged per "
+        f"instance "
+        f"{[per_port.get(p, 0) for p in ports]}; {len(acked)} acknowledged in all; {len(trace_ids)} delivered "
+        f"(by the survivors: {[int(n) for n in by_instance.values()]}), 0 twice"
+    )

@@ -49,14 +49,21 @@ def test_worker_processes_on_one_store_deliver_every_acknowledged_record_once(tm
             os.kill(killed[0], signal.SIGKILL)
 
     try:
-        workers = wait_for(lambda: len(children(parent.pid)) == 2 and children(parent.pid), timeout=20, what="2 worker processes")
+        workers = wait_for(
+            lambda: len(children(parent.pid)) == 2 and children(parent.pid), timeout=20, what="2 worker processes"
+        )
         asyncio.run(send_all([port], list(range(TOTAL)), acked, {}, on_progress=kill_one))
         assert killed and acked == set(range(TOTAL)), f"{TOTAL - len(acked)} never acknowledged"
-        respawned = wait_for(lambda: len(children(parent.pid)) == 2 and children(parent.pid), timeout=20, what="the killed worker to be replaced")
+        respawned = wait_for(
+            lambda: len(children(parent.pid)) == 2 and children(parent.pid),
+            timeout=20,
+            what="the killed worker to be replaced",
+        )
         assert killed[0] not in respawned and killed[0] in workers
         with FakeServer(FakeVendor("scale"), port=mirror_port) as mirror:
-            wait_for(lambda: len(set(creates(mirror.vendor))) >= TOTAL, timeout=90,
-                     what=f"{TOTAL} records at the mirror")
+            wait_for(
+                lambda: len(set(creates(mirror.vendor))) >= TOTAL, timeout=90, what=f"{TOTAL} records at the mirror"
+            )
             settled(f"http://127.0.0.1:{port}", timeout=60)  # the shared outbox settled: nothing extra can come
             trace_ids = creates(mirror.vendor)
     finally:
@@ -66,5 +73,7 @@ def test_worker_processes_on_one_store_deliver_every_acknowledged_record_once(tm
     twice = {t: n for t, n in Counter(trace_ids).items() if n > 1}
     assert not twice, f"{len(twice)} records delivered more than once"
     assert set(trace_ids) == {body(i)["scores"][0]["id"] for i in range(TOTAL)}
-    print(f"\nserve --workers 2 on {backend}: worker {killed[0]} SIGKILLed mid-load and replaced; "
-          f"{len(acked)} acknowledged, {len(trace_ids)} delivered, 0 twice")
+    print(
+        f"\nserve --workers 2 on {backend}: worker {killed[0]} SIGKILLed mid-load and replaced; "
+        f"{len(acked)} acknowledged, {len(trace_ids)} delivered, 0 twice"
+    )

@@ -85,8 +85,12 @@ def node_project() -> Path:
         pytest.fail(f"the Node.js SDK tests need {' and '.join(missing)} on PATH (Debian: apt-get install nodejs npm)")
     digest = node_lock_digest()
     if not INSTALLED_FROM.exists() or INSTALLED_FROM.read_text().strip() != digest:
-        done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(NODE_PROJECT)],
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(NODE_PROJECT)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if done.returncode != 0:
             pytest.fail(f"npm ci in {NODE_PROJECT} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         INSTALLED_FROM.write_text(digest + "\n")
@@ -100,7 +104,13 @@ def node_script(node_project):
 
     def run(script: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("OPIK_")}  # only what the test gives
-        return subprocess.run(["node", str(node_project / script)], cwd=node_project, env={**clean, **env},
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            ["node", str(node_project / script)],
+            cwd=node_project,
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     return run

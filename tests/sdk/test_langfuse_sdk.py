@@ -67,7 +67,8 @@ def check_upstreams(upstreams, url: str, made: dict) -> None:
     traces = [s for b in upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$") for s in b["scores"]]
     threads = [s for b in upstreams["opik"].bodies("PUT", r"/threads/feedback-scores$") for s in b["scores"]]
     assert [(s["name"], s["value"], s.get("reason")) for s in spans if s["name"] != "correct"] == [
-        ("relevance", 0.9, "on topic")]
+        ("relevance", 0.9, "on topic")
+    ]
     assert sorted((s["name"], s["value"], s.get("category_name")) for s in traces) == [
         ("helpful", 1, "True"),
         ("tone", 0, "polite"),

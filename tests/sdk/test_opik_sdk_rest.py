@@ -22,29 +22,43 @@ def test_an_opik_primary_answers_every_call_and_a_scale_mirror_follows(live_prox
     trace = generate_id()
 
     rest.traces.add_trace_feedback_score(trace, name="accuracy", value=0.5, source="ui", reason="half")
-    assert (opik.received[0].method, opik.received[0].path) == ("PUT", f"/api/v1/private/traces/{trace}/feedback-scores")
+    assert (opik.received[0].method, opik.received[0].path) == (
+        "PUT",
+        f"/api/v1/private/traces/{trace}/feedback-scores",
+    )
     assert opik.received[0].body == {"name": "accuracy", "value": 0.5, "source": "ui", "reason": "half"}
     [created] = wait_for(lambda: scale.received, what="the Scale mirror of the score")
-    assert created.body == {"trace_id": trace, "assessment_type": "metadata", "comment": "half",
-                            "metadata": {"name": "accuracy", "value": 0.5, "source": "ui"}}
+    assert created.body == {
+        "trace_id": trace,
+        "assessment_type": "metadata",
+        "comment": "half",
+        "metadata": {"name": "accuracy", "value": 0.5, "source": "ui"},
+    }
     [scale_id] = scale.assessments
     settled(url)  # the proxy learns the Scale id from the fake's answer, in the commit that settles the record
 
     rest.traces.delete_trace_feedback_score(trace, name="accuracy")
-    assert (opik.received[1].path, opik.received[1].body) == (f"/api/v1/private/traces/{trace}/feedback-scores/delete", {"name": "accuracy"})
+    assert (opik.received[1].path, opik.received[1].body) == (
+        f"/api/v1/private/traces/{trace}/feedback-scores/delete",
+        {"name": "accuracy"},
+    )
     wait_for(lambda: len(scale.received) == 2, what="the Scale mirror of the delete")
     assert (scale.received[1].method, scale.received[1].path) == ("DELETE", f"{ASSESSMENT}/{scale_id}")
     assert scale.assessments == {}
 
     raw = rest.traces.with_raw_response.add_trace_comment(trace, text="looked at it")
     assert raw._response.status_code == 201
-    assert re.fullmatch(rf"{fakes['opik'].url}/api/v1/private/traces/{trace}/comments/[0-9a-f-]{{36}}", raw.headers["location"])
+    assert re.fullmatch(
+        rf"{fakes['opik'].url}/api/v1/private/traces/{trace}/comments/[0-9a-f-]{{36}}", raw.headers["location"]
+    )
     assert opik.received[2].body == {"text": "looked at it"}
     wait_for(lambda: len(scale.received) == 3, what="the Scale mirror of the comment")
     assert scale.received[2].body == {"trace_id": trace, "assessment_type": "comment", "comment": "looked at it"}
 
     project, rule = generate_id(), generate_id()
-    result = rest.manual_evaluation.evaluate_traces(project_id=project, entity_ids=[trace, generate_id()], rule_ids=[rule], entity_type="trace")
+    result = rest.manual_evaluation.evaluate_traces(
+        project_id=project, entity_ids=[trace, generate_id()], rule_ids=[rule], entity_type="trace"
+    )
     assert (result.entities_queued, result.rules_applied) == (2, 1)  # the fake's answer
     assert opik.received[3].path == "/api/v1/private/manual-evaluation/traces"
     assert opik.received[3].body["project_id"] == project and opik.received[3].body["rule_ids"] == [rule]
@@ -61,11 +75,18 @@ def test_a_scale_primary_holds_single_scores_deletes_and_comments(live_proxy, up
 
     rest.traces.add_trace_feedback_score(trace, name="accuracy", value=0.7, source="sdk", reason="r")
     [scale_id] = scale.assessments
-    assert scale.received[0].body == {"trace_id": trace, "assessment_type": "metadata", "comment": "r",
-                                      "metadata": {"name": "accuracy", "value": 0.7, "source": "sdk"}}
+    assert scale.received[0].body == {
+        "trace_id": trace,
+        "assessment_type": "metadata",
+        "comment": "r",
+        "metadata": {"name": "accuracy", "value": 0.7, "source": "sdk"},
+    }
     rest.traces.add_trace_feedback_score(trace, name="accuracy", value=0.8, source="sdk")  # Opik overwrites by name
     assert (scale.received[1].method, scale.received[1].path) == ("PATCH", f"{ASSESSMENT}/{scale_id}")
-    assert scale.received[1].body == {"assessment_type": "metadata", "metadata": {"name": "accuracy", "value": 0.8, "source": "sdk"}}
+    assert scale.received[1].body == {
+        "assessment_type": "metadata",
+        "metadata": {"name": "accuracy", "value": 0.8, "source": "sdk"},
+    }
     rest.traces.delete_trace_feedback_score(trace, name="accuracy")
     assert (scale.received[2].method, scale.received[2].path) == ("DELETE", f"{ASSESSMENT}/{scale_id}")
     assert scale.assessments == {}
@@ -93,9 +114,11 @@ def test_a_tracia_primary_takes_a_span_score_and_refuses_what_it_cannot_do(live_
     assert re.fullmatch(r"/api/v1/spans/sp_[0-9a-f]{16}/evaluations", got.path)
     assert got.body == {"evaluatorKey": "quality", "value": 0, "note": "off topic"}
 
-    for refused in (lambda: rest.spans.add_span_comment(span, text="hi"),
-                    lambda: rest.spans.delete_span_feedback_score(span, name="quality"),
-                    lambda: rest.traces.delete_thread_feedback_scores(project_name="p", thread_id="t-1", names=["quality"])):
+    for refused in (
+        lambda: rest.spans.add_span_comment(span, text="hi"),
+        lambda: rest.spans.delete_span_feedback_score(span, name="quality"),
+        lambda: rest.traces.delete_thread_feedback_scores(project_name="p", thread_id="t-1", names=["quality"]),
+    ):
         with pytest.raises(ApiError) as err:
             refused()
         assert err.value.status_code == 422
@@ -107,8 +130,12 @@ def test_manual_evaluation_without_a_primary_is_answered_with_its_counts(live_pr
     url = live_proxy([{"from": "opik", "mirrors": ["scale"]}])
     rest = opik_sdk(url).rest_client
     call = getattr(rest.manual_evaluation.with_raw_response, f"evaluate_{entity}")
-    raw = call(project_id=generate_id(), entity_ids=[generate_id() for _ in range(3)], rule_ids=[generate_id(), generate_id()],
-               entity_type=entity.rstrip("s"))
+    raw = call(
+        project_id=generate_id(),
+        entity_ids=[generate_id() for _ in range(3)],
+        rule_ids=[generate_id(), generate_id()],
+        entity_type=entity.rstrip("s"),
+    )
     assert raw._response.status_code == 202
     assert (raw.data.entities_queued, raw.data.rules_applied) == (3, 2)
     settled(url)

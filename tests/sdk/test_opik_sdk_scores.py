@@ -10,7 +10,6 @@ import pytest
 from opik.id_helpers import generate_id
 
 from proxy import ids
-
 from tests.conftest import parked, settled, wait_for
 
 TRACIA_EVAL = re.compile(r"^/api/v1/spans/(sp_[0-9a-f]{16})/evaluations$")
@@ -27,17 +26,50 @@ def test_an_opik_primary_gets_the_scores_verbatim_on_every_prefix(live_proxy, up
     assert client.flush() is True
 
     opik = upstreams["opik"]
-    assert opik.bodies("PUT", r"^/api/v1/private/traces/feedback-scores$") == [{"scores": [
-        {"project_name": "proj-a", "name": "accuracy", "value": 0.9, "reason": "ok", "source": "sdk", "id": trace, "category_name": None}]}]
-    assert opik.bodies("PUT", r"^/api/v1/private/spans/feedback-scores$") == [{"scores": [
-        {"project_name": "proj-a", "name": "helpful", "value": 1.0, "source": "sdk", "id": span, "category_name": None, "reason": None}]}]
-    assert {r.path for r in opik.received} == {"/api/v1/private/traces/feedback-scores", "/api/v1/private/spans/feedback-scores"}
+    assert opik.bodies("PUT", r"^/api/v1/private/traces/feedback-scores$") == [
+        {
+            "scores": [
+                {
+                    "project_name": "proj-a",
+                    "name": "accuracy",
+                    "value": 0.9,
+                    "reason": "ok",
+                    "source": "sdk",
+                    "id": trace,
+                    "category_name": None,
+                }
+            ]
+        }
+    ]
+    assert opik.bodies("PUT", r"^/api/v1/private/spans/feedback-scores$") == [
+        {
+            "scores": [
+                {
+                    "project_name": "proj-a",
+                    "name": "helpful",
+                    "value": 1.0,
+                    "source": "sdk",
+                    "id": span,
+                    "category_name": None,
+                    "reason": None,
+                }
+            ]
+        }
+    ]
+    assert {r.path for r in opik.received} == {
+        "/api/v1/private/traces/feedback-scores",
+        "/api/v1/private/spans/feedback-scores",
+    }
     assert all(r.headers["x-opik-debug-sdk-version"] == "2.2.122" for r in opik.received)
 
     [trace_mirror] = wait_for(lambda: upstreams["scale"].received, what="the Scale mirror")
     assert (trace_mirror.method, trace_mirror.path) == ("POST", "/v5/span-assessments")
-    assert trace_mirror.body == {"trace_id": trace, "assessment_type": "metadata", "comment": "ok",
-                                 "metadata": {"name": "accuracy", "value": 0.9, "source": "sdk", "project": "proj-a"}}
+    assert trace_mirror.body == {
+        "trace_id": trace,
+        "assessment_type": "metadata",
+        "comment": "ok",
+        "metadata": {"name": "accuracy", "value": 0.9, "source": "sdk", "project": "proj-a"},
+    }
     [span_mirror] = wait_for(lambda: upstreams["tracia"].received, what="the Tracia mirror")
     assert TRACIA_EVAL.match(span_mirror.path) and span_mirror.body == {"evaluatorKey": "helpful", "value": 1.0}
     # the other half of each pair waits: trace scores for a root span at Tracia, span scores for their trace at Scale
@@ -48,7 +80,9 @@ def test_an_opik_primary_gets_the_scores_verbatim_on_every_prefix(live_proxy, up
 def test_gzip_bodies_are_inflated_for_translation_and_forwarded_as_sent(live_proxy, upstreams, opik_sdk):
     client = opik_sdk(live_proxy([{"from": "opik", "primary": "opik", "mirrors": ["scale"]}]))
     traces = [generate_id() for _ in range(4)]
-    client.log_traces_feedback_scores([{"id": t, "name": f"metric-{i}", "value": i / 4, "reason": "r" * 80} for i, t in enumerate(traces)])
+    client.log_traces_feedback_scores(
+        [{"id": t, "name": f"metric-{i}", "value": i / 4, "reason": "r" * 80} for i, t in enumerate(traces)]
+    )
     assert client.flush() is True
 
     [put] = upstreams["opik"].received
@@ -57,7 +91,8 @@ def test_gzip_bodies_are_inflated_for_translation_and_forwarded_as_sent(live_pro
     wait_for(lambda: len(upstreams["scale"].received) == 4, what="four Scale creates")
     made = sorted(upstreams["scale"].bodies("POST"), key=lambda b: b["metadata"]["name"])
     assert [(b["trace_id"], b["metadata"]["name"], b["metadata"]["value"], b["comment"]) for b in made] == [
-        (t, f"metric-{i}", i / 4, "r" * 80) for i, t in enumerate(traces)]
+        (t, f"metric-{i}", i / 4, "r" * 80) for i, t in enumerate(traces)
+    ]
     assert all("content-encoding" not in r.headers for r in upstreams["scale"].received)
 
 
@@ -66,16 +101,27 @@ def test_trace_scores_to_a_scale_primary(live_proxy, upstreams, opik_sdk, caplog
     url = live_proxy([{"from": "opik", "primary": "scale", "mirrors": ["tracia"]}])
     client = opik_sdk(url, project="proj-s")
     first, second = generate_id(), generate_id()
-    client.log_traces_feedback_scores([{"id": first, "name": "accuracy", "value": 0.25, "category_name": "poor"},
-                                       {"id": second, "name": "tone", "value": 3, "reason": "fine"}])
+    client.log_traces_feedback_scores(
+        [
+            {"id": first, "name": "accuracy", "value": 0.25, "category_name": "poor"},
+            {"id": second, "name": "tone", "value": 3, "reason": "fine"},
+        ]
+    )
     assert client.flush() is True
 
     made = sorted(upstreams["scale"].bodies("POST", r"^/v5/span-assessments$"), key=lambda b: b["metadata"]["name"])
     assert made == [
-        {"trace_id": first, "assessment_type": "metadata",
-         "metadata": {"name": "accuracy", "value": 0.25, "label": "poor", "source": "sdk", "project": "proj-s"}},
-        {"trace_id": second, "assessment_type": "metadata", "comment": "fine",
-         "metadata": {"name": "tone", "value": 3, "source": "sdk", "project": "proj-s"}},
+        {
+            "trace_id": first,
+            "assessment_type": "metadata",
+            "metadata": {"name": "accuracy", "value": 0.25, "label": "poor", "source": "sdk", "project": "proj-s"},
+        },
+        {
+            "trace_id": second,
+            "assessment_type": "metadata",
+            "comment": "fine",
+            "metadata": {"name": "tone", "value": 3, "source": "sdk", "project": "proj-s"},
+        },
     ]
     parked(caplog, url, tracia=2)
     assert upstreams["tracia"].received == []  # Tracia evaluates spans: they wait for a root span of their trace
@@ -86,8 +132,12 @@ def test_span_scores_to_a_tracia_primary(live_proxy, upstreams, opik_sdk, caplog
     url = live_proxy([{"from": "opik", "primary": "tracia", "mirrors": ["scale"]}])
     client = opik_sdk(url)
     good, unsure = generate_id(), generate_id()
-    client.log_spans_feedback_scores([{"id": good, "name": "quality", "value": 1, "reason": "spot on"},
-                                      {"id": unsure, "name": "quality", "value": 0.75}])
+    client.log_spans_feedback_scores(
+        [
+            {"id": good, "name": "quality", "value": 1, "reason": "spot on"},
+            {"id": unsure, "name": "quality", "value": 0.75},
+        ]
+    )
     assert client.flush() is True
 
     got = {TRACIA_EVAL.match(r.path).group(1): r.body for r in upstreams["tracia"].received}
@@ -101,7 +151,9 @@ def test_span_scores_to_a_tracia_primary(live_proxy, upstreams, opik_sdk, caplog
 
 
 @pytest.mark.parametrize("policy, flushed", [("reject", False), ("drop", True)])
-def test_scores_tracia_cannot_hold_are_refused_or_dropped_as_the_route_says(live_proxy, upstreams, opik_sdk, policy, flushed):
+def test_scores_tracia_cannot_hold_are_refused_or_dropped_as_the_route_says(
+    live_proxy, upstreams, opik_sdk, policy, flushed
+):
     client = opik_sdk(live_proxy([{"from": "opik", "primary": "tracia", "untranslatable": policy}]))
     client.log_threads_feedback_scores([{"id": "thread-1", "name": "accuracy", "value": 1}])  # Tracia has no threads
     assert client.flush() is flushed
@@ -115,8 +167,19 @@ def test_thread_scores_reach_an_opik_primary_and_no_mirror(live_proxy, upstreams
     assert client.flush() is True
     [put] = upstreams["opik"].received
     assert (put.method, put.path) == ("PUT", "/api/v1/private/traces/threads/feedback-scores")
-    assert put.body == {"scores": [{"project_name": "proj-t", "name": "satisfaction", "value": 0.5, "reason": "meh",
-                                    "source": "sdk", "thread_id": "thread-1", "category_name": None}]}
+    assert put.body == {
+        "scores": [
+            {
+                "project_name": "proj-t",
+                "name": "satisfaction",
+                "value": 0.5,
+                "reason": "meh",
+                "source": "sdk",
+                "thread_id": "thread-1",
+                "category_name": None,
+            }
+        ]
+    }
     settled(url)
     assert upstreams["scale"].received == [] and upstreams["tracia"].received == []
 
@@ -139,11 +202,16 @@ def test_a_trace_with_a_scored_span_to_a_tracia_primary_logs_no_error(live_proxy
     secret = "feedback-proxy"
     sp, tr = "sp_" + ids.derived_hex(secret, f"opik:{span.id}"), "tr_" + ids.derived_hex(secret, f"opik:{trace.id}")
     tracia = upstreams["tracia"]
-    received = wait_for(lambda: len(tracia.bodies("POST", TRACIA_EVAL.pattern)) == 2 and tracia.received,
-                        what="both evaluations")
+    received = wait_for(
+        lambda: len(tracia.bodies("POST", TRACIA_EVAL.pattern)) == 2 and tracia.received, what="both evaluations"
+    )
     [created] = tracia.bodies("POST", r"^/api/v1/spans$")
     assert (created["spanId"], created["traceId"], created["model"], created["output"]) == (
-        sp, tr, "gpt-4o", '{"completion": "4"}')
+        sp,
+        tr,
+        "gpt-4o",
+        '{"completion": "4"}',
+    )
     evaluations = [r for r in received if TRACIA_EVAL.match(r.path)]
     assert sorted((r.path, r.body["evaluatorKey"], r.body["value"], r.body.get("note")) for r in evaluations) == [
         (f"/api/v1/spans/{sp}/evaluations", "quality", 1, 'right, but terse\n[feedback-proxy] {"value": 0.8}'),

@@ -23,8 +23,15 @@ def tracia_id(prefix: str, opik_id: str) -> str:
 
 def test_the_typescript_sdk_logs_no_error_and_tracia_gets_the_span_and_both_scores(live_proxy, upstreams, node_script):
     url = live_proxy([{"from": "opik", "primary": "tracia"}])
-    run = node_script("opik_trace.mjs", {"OPIK_URL_OVERRIDE": url + "/api", "OPIK_API_KEY": CLIENT_KEYS["opik"],
-                                         "OPIK_WORKSPACE": "default", "OPIK_PROJECT_NAME": "ts-project"})
+    run = node_script(
+        "opik_trace.mjs",
+        {
+            "OPIK_URL_OVERRIDE": url + "/api",
+            "OPIK_API_KEY": CLIENT_KEYS["opik"],
+            "OPIK_WORKSPACE": "default",
+            "OPIK_PROJECT_NAME": "ts-project",
+        },
+    )
     said = run.stdout + run.stderr
     assert run.returncode == 0, said
     assert "ERROR" not in said and "Failed to flush" not in said, said
@@ -36,16 +43,31 @@ def test_the_typescript_sdk_logs_no_error_and_tracia_gets_the_span_and_both_scor
     [created] = tracia.bodies("POST", r"^/api/v1/spans$")  # the span, once: the trace itself has no object at Tracia
     latency = created.pop("latencyMs")
     assert isinstance(latency, int) and 0 <= latency < 60_000
-    assert created == {"spanId": span, "traceId": trace, "model": "gpt-4o", "provider": "openai",
-                       "input": {"messages": [{"role": "user", "content": '{"prompt": "2+2?"}'}]},
-                       "output": '{"completion": "4"}', "status": "SUCCESS",
-                       "inputTokens": 3, "outputTokens": 1, "totalTokens": 4, "spanKind": "LLM"}
-    evaluations = {(TRACIA_EVAL.match(r.path).group(1), r.body["evaluatorKey"]): r.body
-                   for r in tracia.received if TRACIA_EVAL.match(r.path)}
+    assert created == {
+        "spanId": span,
+        "traceId": trace,
+        "model": "gpt-4o",
+        "provider": "openai",
+        "input": {"messages": [{"role": "user", "content": '{"prompt": "2+2?"}'}]},
+        "output": '{"completion": "4"}',
+        "status": "SUCCESS",
+        "inputTokens": 3,
+        "outputTokens": 1,
+        "totalTokens": 4,
+        "spanKind": "LLM",
+    }
+    evaluations = {
+        (TRACIA_EVAL.match(r.path).group(1), r.body["evaluatorKey"]): r.body
+        for r in tracia.received
+        if TRACIA_EVAL.match(r.path)
+    }
     assert evaluations == {
         # the trace's score, on the trace's root span: 0.8 is 1 at Tracia, the 0.8 carried in the note
-        (span, "quality"): {"evaluatorKey": "quality", "value": 1,
-                            "note": 'right, but terse\n[feedback-proxy] {"value": 0.8}'},
+        (span, "quality"): {
+            "evaluatorKey": "quality",
+            "value": 1,
+            "note": 'right, but terse\n[feedback-proxy] {"value": 0.8}',
+        },
         (span, "relevance"): {"evaluatorKey": "relevance", "value": 1},
     }
     at = f"/api/v1/spans/{span}/evaluations"

@@ -5,8 +5,7 @@ and with a Scale primary (forwarded as is)."""
 from __future__ import annotations
 
 import re
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -22,21 +21,46 @@ CARRIED = "[feedback-proxy] "
 # assessment_type -> (create kwargs, what Opik gets: (method, path after the span id or None, body without ids),
 #                     what the Tracia mirror gets, or None when Tracia cannot hold it)
 CASES = {
-    "comment": ({"comment": "free text"},
-                ("POST", "/comments", {"text": "free text"}), None),
-    "rating": ({"rating": 4, "comment": "why 4"},
-               ("PUT", None, [{"name": "rating", "value": 4, "source": "sdk", "reason": "why 4"}]),
-               {"evaluatorKey": "rating", "value": 1, "note": 'why 4\n' + CARRIED + '{"value": 4, "scale": [1, 5]}'}),
-    "approval": ({"approval": "rejected", "comment": "wrong"},
-                 ("PUT", None, [{"name": "approval", "value": 0, "source": "sdk", "reason": "wrong", "category_name": "rejected"}]),
-                 {"evaluatorKey": "approval", "value": 0, "note": 'wrong\n' + CARRIED + '{"value": 0, "scale": [0, 1], "label": "rejected"}'}),
-    "rubric": ({"rubric": {"accuracy": "pass", "tone": "fail"}},
-               ("PUT", None, [{"name": "accuracy", "value": 1, "category_name": "pass", "source": "sdk"},
-                              {"name": "tone", "value": 0, "category_name": "fail", "source": "sdk"}]), None),
-    "metadata": ({"metadata": {"name": "accuracy", "value": 0.9, "nested": {"k": [1, 2]}}},
-                 ("PUT", None, [{"name": "accuracy", "value": 0.9, "source": "sdk"}]),
-                 {"evaluatorKey": "accuracy", "value": 1,
-                  "note": CARRIED + '{"value": 0.9, "metadata": {"name": "accuracy", "value": 0.9, "nested": {"k": [1, 2]}}}'}),
+    "comment": ({"comment": "free text"}, ("POST", "/comments", {"text": "free text"}), None),
+    "rating": (
+        {"rating": 4, "comment": "why 4"},
+        ("PUT", None, [{"name": "rating", "value": 4, "source": "sdk", "reason": "why 4"}]),
+        {"evaluatorKey": "rating", "value": 1, "note": "why 4\n" + CARRIED + '{"value": 4, "scale": [1, 5]}'},
+    ),
+    "approval": (
+        {"approval": "rejected", "comment": "wrong"},
+        (
+            "PUT",
+            None,
+            [{"name": "approval", "value": 0, "source": "sdk", "reason": "wrong", "category_name": "rejected"}],
+        ),
+        {
+            "evaluatorKey": "approval",
+            "value": 0,
+            "note": "wrong\n" + CARRIED + '{"value": 0, "scale": [0, 1], "label": "rejected"}',
+        },
+    ),
+    "rubric": (
+        {"rubric": {"accuracy": "pass", "tone": "fail"}},
+        (
+            "PUT",
+            None,
+            [
+                {"name": "accuracy", "value": 1, "category_name": "pass", "source": "sdk"},
+                {"name": "tone", "value": 0, "category_name": "fail", "source": "sdk"},
+            ],
+        ),
+        None,
+    ),
+    "metadata": (
+        {"metadata": {"name": "accuracy", "value": 0.9, "nested": {"k": [1, 2]}}},
+        ("PUT", None, [{"name": "accuracy", "value": 0.9, "source": "sdk"}]),
+        {
+            "evaluatorKey": "accuracy",
+            "value": 1,
+            "note": CARRIED + '{"value": 0.9, "metadata": {"name": "accuracy", "value": 0.9, "nested": {"k": [1, 2]}}}',
+        },
+    ),
 }
 
 
@@ -45,13 +69,13 @@ def test_each_assessment_type_reaches_an_opik_primary_and_a_tracia_mirror(live_p
     kwargs, (method, tail, opik_body), tracia_body = CASES[kind]
     url = live_proxy(OPIK_FIRST)
     client = scale_sdk(url)
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     a = client.span_assessments.create(assessment_type=kind, trace_id="trace-1", span_id="span-1", **kwargs)
 
     assert (a.assessment_type, a.trace_id, a.span_id, a.object) == (kind, "trace-1", "span-1", "span.assessment")
     assert (a.created_by, a.account_id) == ("feedback-proxy", "acct_client")
     assert ids.is_uuid7(a.assessment_id)
-    assert before <= a.created_at <= datetime.now(timezone.utc) and before <= a.updated_at
+    assert before <= a.created_at <= datetime.now(UTC) and before <= a.updated_at
     for field in ("comment", "rating", "approval", "rubric"):
         assert getattr(a, field) == kwargs.get(field), field
     if kind == "metadata":  # see the report: the echo also shows a "source" the client never sent
@@ -97,12 +121,16 @@ def test_an_overwrite_opik_cannot_hold_is_rejected_or_dropped_as_the_route_says(
     body = {"output": {"completion": "corrected"}}
     rejecting = scale_sdk(live_proxy(OPIK_FIRST))
     with pytest.raises(UnprocessableEntityError) as err:
-        rejecting.span_assessments.create(assessment_type="overwrite", trace_id="trace-1", span_id="span-1", overwrite=body)
+        rejecting.span_assessments.create(
+            assessment_type="overwrite", trace_id="trace-1", span_id="span-1", overwrite=body
+        )
     assert err.value.status_code == 422 and "opik" in err.value.body["detail"]
 
     url = live_proxy([{**OPIK_FIRST[0], "untranslatable": "drop"}])
     dropping = scale_sdk(url)
-    a = dropping.span_assessments.create(assessment_type="overwrite", trace_id="trace-1", span_id="span-1", overwrite=body)
+    a = dropping.span_assessments.create(
+        assessment_type="overwrite", trace_id="trace-1", span_id="span-1", overwrite=body
+    )
     assert (a.assessment_type, a.overwrite, a.rating) == ("overwrite", body, None)
     settled(url)
     assert upstreams["opik"].received == [] and upstreams["tracia"].received == []
@@ -112,18 +140,34 @@ def test_a_rating_out_of_range_is_a_422_the_sdk_raises(live_proxy, upstreams, sc
     client = scale_sdk(live_proxy(OPIK_FIRST))
     with pytest.raises(UnprocessableEntityError) as err:
         client.span_assessments.create(assessment_type="rating", trace_id="trace-1", span_id="span-1", rating=7)
-    assert err.value.body == {"detail": [{"type": "less_than_equal", "loc": ["body", "rating"],
-                                          "msg": "Input should be less than or equal to 5", "input": 7, "ctx": {"le": 5}}]}
+    assert err.value.body == {
+        "detail": [
+            {
+                "type": "less_than_equal",
+                "loc": ["body", "rating"],
+                "msg": "Input should be less than or equal to 5",
+                "input": 7,
+                "ctx": {"le": 5},
+            }
+        ]
+    }
     assert all(not fake.received for fake in upstreams.values())
 
 
 def test_a_scale_primary_gets_the_create_verbatim_and_its_id_comes_back(live_proxy, upstreams, scale_sdk):
     client = scale_sdk(live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}]))
-    a = client.span_assessments.create(assessment_type="approval", trace_id="trace-1", span_id="span-1", approval="approved")
+    a = client.span_assessments.create(
+        assessment_type="approval", trace_id="trace-1", span_id="span-1", approval="approved"
+    )
 
     [got] = upstreams["scale"].received
     assert (got.method, got.path) == ("POST", "/v5/span-assessments")
-    assert got.body == {"assessment_type": "approval", "trace_id": "trace-1", "approval": "approved", "span_id": "span-1"}
+    assert got.body == {
+        "assessment_type": "approval",
+        "trace_id": "trace-1",
+        "approval": "approved",
+        "span_id": "span-1",
+    }
     assert got.headers["user-agent"] == "SGPClient/Python 0.7.0" and got.headers["x-stainless-retry-count"] == "0"
     assert list(upstreams["scale"].assessments) == [a.assessment_id]  # the fake's id, not the proxy's
     assert (a.created_by, a.approval, a.account_id) == ("fake-user", "approved", None)
@@ -185,5 +229,12 @@ def test_a_create_repeated_with_the_same_idempotency_key_is_one_assessment(live_
     assert len(upstreams["opik"].bodies("PUT")) == 2  # the primary got the first and the other, once each
     wait_for(lambda: len(upstreams["tracia"].bodies("POST")) == 2, what="the first and the other at the Tracia mirror")
     [one, two] = upstreams["tracia"].bodies("POST")
-    assert one == two == {"evaluatorKey": "approval", "value": 1,
-                          "note": CARRIED + '{"value": 1, "scale": [0, 1], "label": "approved"}'}
+    assert (
+        one
+        == two
+        == {
+            "evaluatorKey": "approval",
+            "value": 1,
+            "note": CARRIED + '{"value": 1, "scale": [0, 1], "label": "approved"}',
+        }
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from tracia import EvaluateOptions, TraciaError
@@ -28,7 +28,13 @@ def test_tracia_primary_gets_the_request_verbatim_and_its_answer_goes_back(live_
     result = tracia_sdk(url).spans.evaluate(SPAN, EvaluateOptions(evaluator="quality", value=1, note="looks right"))
 
     assert re.fullmatch(r"eval_fake\d{6}", result.id)  # the fake's own id, not one the proxy made
-    assert (result.evaluator_key, result.evaluator_name, result.value, result.source, result.note) == ("quality", "Quality", 1.0, "api", "looks right")
+    assert (result.evaluator_key, result.evaluator_name, result.value, result.source, result.note) == (
+        "quality",
+        "Quality",
+        1.0,
+        "api",
+        "looks right",
+    )
     [got] = upstreams["tracia"].received
     assert (got.method, got.path) == ("POST", f"/api/v1/spans/{SPAN}/evaluations")
     assert got.body == {"evaluatorKey": "quality", "value": 1, "note": "looks right"}
@@ -53,12 +59,18 @@ def test_tracia_primary_keeps_a_percent_encoded_span_id_one_segment(live_proxy, 
 def test_opik_primary_gets_a_span_score_and_the_sdk_a_full_evaluate_result(live_proxy, upstreams, tracia_sdk, caplog):
     caplog.set_level("INFO", logger="proxy.delivery")
     url = live_proxy([{"from": "tracia", "primary": "opik", "mirrors": ["scale"]}])
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     result = tracia_sdk(url).spans.evaluate(SPAN, EvaluateOptions(evaluator="quality", value=1, note="good"))
 
     assert re.fullmatch(r"eval_[0-9a-f]{16}", result.id)
-    assert (result.evaluator_key, result.evaluator_name, result.value, result.source, result.note) == ("quality", "Quality", 1.0, "api", "good")
-    assert before.replace(microsecond=0) <= result.created_at <= datetime.now(timezone.utc)
+    assert (result.evaluator_key, result.evaluator_name, result.value, result.source, result.note) == (
+        "quality",
+        "Quality",
+        1.0,
+        "api",
+        "good",
+    )
+    assert before.replace(microsecond=0) <= result.created_at <= datetime.now(UTC)
     [got] = upstreams["opik"].received  # the primary is synchronous: there before the answer
     assert (got.method, got.path) == ("PUT", "/api/v1/private/spans/feedback-scores")
     [score] = got.body["scores"]

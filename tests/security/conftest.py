@@ -51,8 +51,20 @@ CLIENTS = [
     {"name": "tracia-only", "key": APP_KEYS["tracia-only"], "vendors": ["tracia"]},
 ]
 # which client each vendor's own app is, and one that may not use that vendor's route
-OWN_APP = {"opik": "opik-app", "tracia": "tracia-app", "scale": "scale-app", "langfuse": "langfuse-app", "otel": "otel-app"}
-OTHER_APP = {"opik": "tracia-app", "tracia": "scale-app", "scale": "opik-app", "langfuse": "opik-app", "otel": "opik-app"}
+OWN_APP = {
+    "opik": "opik-app",
+    "tracia": "tracia-app",
+    "scale": "scale-app",
+    "langfuse": "langfuse-app",
+    "otel": "otel-app",
+}
+OTHER_APP = {
+    "opik": "tracia-app",
+    "tracia": "scale-app",
+    "scale": "opik-app",
+    "langfuse": "opik-app",
+    "otel": "opik-app",
+}
 WRONG_KEY = "fp_not_a_key_anyone_has_000000"
 
 UUID7 = "01a2105d-41f8-77e4-83f2-4905344d3b48"
@@ -91,8 +103,14 @@ def is_open(vendor: str, endpoint: str) -> bool:
 
 # --- the vendors' error shapes ----------------------------------------------------
 
-TRACIA_CODES = {400: "INVALID_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT",
-                429: "RATE_LIMITED"}
+TRACIA_CODES = {
+    400: "INVALID_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    429: "RATE_LIMITED",
+}
 
 
 def assert_shape(vendor: str | None, resp: httpx.Response, status: int | None = None) -> Any:
@@ -110,7 +128,11 @@ def assert_shape(vendor: str | None, resp: httpx.Response, status: int | None = 
         if status in (409, 422):
             assert list(body) == ["errors"] and body["errors"] and all(isinstance(e, str) for e in body["errors"]), body
             return body["errors"]
-        assert body == {"code": status, "message": body.get("message")} and isinstance(body["message"], str) and body["message"], body
+        assert (
+            body == {"code": status, "message": body.get("message")}
+            and isinstance(body["message"], str)
+            and body["message"]
+        ), body
         return body["message"]
     if vendor == "tracia":
         code = TRACIA_CODES.get(status, "PROVIDER_ERROR" if status >= 500 else "INVALID_REQUEST")
@@ -156,6 +178,7 @@ def owner_of(path: str) -> str | None:
 
 # --- a proxy under serve's own uvicorn settings ----------------------------------
 
+
 @dataclass
 class Running:
     url: str
@@ -179,7 +202,7 @@ class Served:
         self.server = uvicorn.Server(serving.uvicorn_config(app, config, "127.0.0.1", self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "Served":
+    def __enter__(self) -> Served:
         self.thread.start()
         deadline = time.time() + 10
         while not self.server.started:
@@ -193,10 +216,18 @@ class Served:
         self.thread.join(timeout=10)
 
 
-def build(upstreams_cfg: dict, routes: list[dict] | None = None, clients: list[dict] | None = CLIENTS, **extra: Any) -> tuple[Config, Any]:
+def build(
+    upstreams_cfg: dict, routes: list[dict] | None = None, clients: list[dict] | None = CLIENTS, **extra: Any
+) -> tuple[Config, Any]:
     extra.setdefault("delivery", FAST_DELIVERY)
-    cfg = Config.model_validate({"upstreams": upstreams_cfg, "routes": ROUTES if routes is None else routes,
-                                 **({"clients": clients} if clients is not None else {}), **extra})
+    cfg = Config.model_validate(
+        {
+            "upstreams": upstreams_cfg,
+            "routes": ROUTES if routes is None else routes,
+            **({"clients": clients} if clients is not None else {}),
+            **extra,
+        }
+    )
     return cfg, MemoryStore()
 
 
@@ -205,7 +236,12 @@ def secure_proxy(fakes, upstreams, mappings):
     """secure_proxy(routes=ROUTES, clients=CLIENTS, upstream_patch=None, **config) -> Running."""
     running = []
 
-    def start(routes: list[dict] | None = None, clients: list[dict] | None = CLIENTS, upstream_patch: dict | None = None, **extra: Any) -> Running:
+    def start(
+        routes: list[dict] | None = None,
+        clients: list[dict] | None = CLIENTS,
+        upstream_patch: dict | None = None,
+        **extra: Any,
+    ) -> Running:
         ups = upstream_config(fakes)
         for name, fields in (upstream_patch or {}).items():
             ups[name].update(fields)
@@ -240,8 +276,10 @@ def module_proxy(private_fakes, mappings):
     running = []
 
     def start(routes: list[dict], clients: list[dict] | None = CLIENTS, **extra: Any) -> Running:
-        ups = {n: {"vendor": n, "base_url": s.url + BASE_PATHS[n], "headers": UPSTREAM_HEADERS[n], "timeout": 5}
-               for n, s in private_fakes.items()}
+        ups = {
+            n: {"vendor": n, "base_url": s.url + BASE_PATHS[n], "headers": UPSTREAM_HEADERS[n], "timeout": 5}
+            for n, s in private_fakes.items()
+        }
         return serve(running, mappings, ups, routes, clients, **extra)
 
     yield start

@@ -57,7 +57,11 @@ def test_allow_anonymous_lets_it_listen_anywhere_and_still_says_so(tmp_path):
 
 
 def test_with_clients_a_non_loopback_address_is_fine_and_quiet(tmp_path):
-    path = variant(tmp_path, "server:\n  host: 127.0.0.1\n", 'clients:\n  - {name: app, key: "${APP_KEY:-an-example-key-0000}"}\nserver:\n  host: 0.0.0.0\n')
+    path = variant(
+        tmp_path,
+        "server:\n  host: 127.0.0.1\n",
+        'clients:\n  - {name: app, key: "${APP_KEY:-an-example-key-0000}"}\nserver:\n  host: 0.0.0.0\n',
+    )
     out = cli("check", "--config", path)
     assert out.returncode == 0, out.stderr
     assert LOUD not in out.stderr and "1 client(s) may call: app" in out.stdout
@@ -65,8 +69,14 @@ def test_with_clients_a_non_loopback_address_is_fine_and_quiet(tmp_path):
 
 def test_serve_on_loopback_without_clients_warns_at_start():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "proxy", "serve", "--config", "config.example.yaml", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxy", "serve", "--config", "config.example.yaml", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         deadline = time.time() + 20
         while True:
@@ -80,13 +90,27 @@ def test_serve_on_loopback_without_clients_warns_at_start():
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=20)
-    lines = [json.loads(line) for line in output.splitlines()]  # not a terminal: JSON lines (README, Operator UI and logs)
+    lines = [
+        json.loads(line) for line in output.splitlines()
+    ]  # not a terminal: JSON lines (README, Operator UI and logs)
     at = next(i for i, line in enumerate(lines) if LOUD in line["msg"])
     assert lines[at]["level"] == "warning" and set(lines[at - 1]["msg"]) == {"!"} and set(lines[at + 1]["msg"]) == {"!"}
     assert at < next(i for i, line in enumerate(lines) if "Uvicorn running" in line["msg"])  # before it listens
 
 
-@pytest.mark.parametrize("host,loopback", [("127.0.0.1", True), ("127.1.2.3", True), ("localhost", True), ("::1", True), ("[::1]", True),
-                                           ("0.0.0.0", False), ("::", False), ("10.0.0.5", False), ("example.com", False)])
+@pytest.mark.parametrize(
+    "host,loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.0.0.5", False),
+        ("example.com", False),
+    ],
+)
 def test_what_counts_as_loopback(host, loopback):
     assert is_loopback(host) is loopback

@@ -9,8 +9,19 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import UPSTREAM_HEADERS, VENDORS
-from tests.security.conftest import (APP_KEYS, HTTP, MAPPINGS, OTHER_APP, OWN_APP, ROUTES, WRONG_KEY, assert_shape, is_open,
-                                     key_headers, operations)
+from tests.security.conftest import (
+    APP_KEYS,
+    HTTP,
+    MAPPINGS,
+    OTHER_APP,
+    OWN_APP,
+    ROUTES,
+    WRONG_KEY,
+    assert_shape,
+    is_open,
+    key_headers,
+    operations,
+)
 
 OPERATIONS = operations()
 # Primaries only: nothing reaches an upstream later (a mirror would), so "nothing was
@@ -38,8 +49,12 @@ def received(private_fakes):
 
 
 def call(url: str, method: str, path: str, headers: dict, body: bytes = b"{}"):
-    return HTTP.request(method, url + path, headers={"content-type": "application/json", **headers},
-                        content=body if method not in ("GET", "DELETE") else None)
+    return HTTP.request(
+        method,
+        url + path,
+        headers={"content-type": "application/json", **headers},
+        content=body if method not in ("GET", "DELETE") else None,
+    )
 
 
 def nothing_sent(received) -> None:
@@ -52,16 +67,24 @@ def test_every_endpoint_of_every_mapping_is_in_the_matrix():
     assert len(OPERATIONS) == sum(len(m.endpoints) * len(m.spec.prefixes) for m in MAPPINGS.values()) >= 45
 
 
-@pytest.mark.parametrize("vendor,endpoint,prefix,method,path", [op for op in OPERATIONS if not is_open(op[0], op[1])],
-                         ids=lambda v: v if isinstance(v, str) else None)
-def test_no_key_a_wrong_key_or_another_routes_key_is_refused_in_the_vendors_shape(url, received, vendor, endpoint, prefix, method, path):
+@pytest.mark.parametrize(
+    "vendor,endpoint,prefix,method,path",
+    [op for op in OPERATIONS if not is_open(op[0], op[1])],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_no_key_a_wrong_key_or_another_routes_key_is_refused_in_the_vendors_shape(
+    url, received, vendor, endpoint, prefix, method, path
+):
     auth = MAPPINGS[vendor].spec.auth
     header = auth.header
     refused = {
         "no key": ({}, 401),
         "empty key": ({header: ""}, 401),
         "wrong key": (key_headers(vendor, WRONG_KEY), 401),
-        "right key, wrong header": ({("x-api-key" if header.lower() == "authorization" else "authorization"): APP_KEYS[OWN_APP[vendor]]}, 401),
+        "right key, wrong header": (
+            {("x-api-key" if header.lower() == "authorization" else "authorization"): APP_KEYS[OWN_APP[vendor]]},
+            401,
+        ),
         "another route's key": (key_headers(vendor, APP_KEYS[OTHER_APP[vendor]]), 403),
     }
     if auth.scheme:
@@ -75,14 +98,20 @@ def test_no_key_a_wrong_key_or_another_routes_key_is_refused_in_the_vendors_shap
         message = assert_shape(vendor, resp, status)
         assert WRONG_KEY not in resp.text and all(k not in resp.text for k in APP_KEYS.values()), (case, resp.text)
         if status == 401:
-            assert message in ("API key is not valid", f"API key should be provided ({_title(header)}: {auth.scheme + ' ' if auth.scheme else ''}<key>)"), (case, message)
+            assert message in (
+                "API key is not valid",
+                f"API key should be provided ({_title(header)}: {auth.scheme + ' ' if auth.scheme else ''}<key>)",
+            ), (case, message)
         else:
             assert message.startswith("client '") and "may not use" in message, (case, message)
     nothing_sent(received)
 
 
-@pytest.mark.parametrize("vendor,endpoint,prefix,method,path", [op for op in OPERATIONS if not is_open(op[0], op[1])],
-                         ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "vendor,endpoint,prefix,method,path",
+    [op for op in OPERATIONS if not is_open(op[0], op[1])],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
 def test_the_right_key_in_the_vendors_own_header_gets_through(url, received, vendor, endpoint, prefix, method, path):
     for client in (OWN_APP[vendor], "ops"):
         resp = call(url, method, path, key_headers(vendor, APP_KEYS[client]))
@@ -106,14 +135,21 @@ def test_the_proxys_own_probes_stay_open(url):
 
 
 # Paths a vendor owns that carry no feedback: passed through to a same-vendor primary.
-PASS_THROUGH = {"opik": ("GET", "/api/v1/private/projects"), "tracia": ("GET", "/api/v1/prompts"),
-                "scale": ("GET", "/v5/models"), "otel": ("POST", "/v1/metrics"), "langfuse": ("GET", "/api/public/v3/scores")}
+PASS_THROUGH = {
+    "opik": ("GET", "/api/v1/private/projects"),
+    "tracia": ("GET", "/api/v1/prompts"),
+    "scale": ("GET", "/v5/models"),
+    "otel": ("POST", "/v1/metrics"),
+    "langfuse": ("GET", "/api/public/v3/scores"),
+}
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_pass_through_paths_need_the_key_too(url, received, vendor):
     method, path = PASS_THROUGH[vendor]
-    assert not MAPPINGS[vendor].path_known(path) and MAPPINGS[vendor].owns(path)  # owned, and no endpoint of the mapping
+    assert not MAPPINGS[vendor].path_known(path) and MAPPINGS[vendor].owns(
+        path
+    )  # owned, and no endpoint of the mapping
     assert_shape(vendor, call(url, method, path, {}), 401)
     assert_shape(vendor, call(url, method, path, key_headers(vendor, WRONG_KEY)), 401)
     assert_shape(vendor, call(url, method, path, key_headers(vendor, APP_KEYS[OTHER_APP[vendor]])), 403)
@@ -129,8 +165,16 @@ def test_an_unknown_path_of_a_vendor_is_refused_before_it_is_answered(secure_pro
     """Without a key, a caller cannot even learn which paths exist (404 vs 405)."""
     url = secure_proxy(routes=[{"name": r["name"], "from": r["from"]} for r in ROUTES]).url  # no primary to pass it to
     assert_shape("opik", call(url, "DELETE", "/api/v1/private/spans/feedback-scores", {}), 401)
-    assert_shape("opik", call(url, "DELETE", "/api/v1/private/spans/feedback-scores", key_headers("opik", APP_KEYS["tracia-app"])), 403)
-    assert_shape("opik", call(url, "DELETE", "/api/v1/private/spans/feedback-scores", key_headers("opik", APP_KEYS["opik-app"])), 405)
+    assert_shape(
+        "opik",
+        call(url, "DELETE", "/api/v1/private/spans/feedback-scores", key_headers("opik", APP_KEYS["tracia-app"])),
+        403,
+    )
+    assert_shape(
+        "opik",
+        call(url, "DELETE", "/api/v1/private/spans/feedback-scores", key_headers("opik", APP_KEYS["opik-app"])),
+        405,
+    )
     assert_shape("opik", call(url, "GET", "/api/v1/private/nothing", key_headers("opik", APP_KEYS["opik-app"])), 404)
     nothing_sent(upstreams)
 
@@ -146,7 +190,13 @@ def test_keys_are_case_sensitive_and_the_scheme_is_not(url, received):
     assert_shape("tracia", call(url, "POST", path, {"authorization": "Bearer " + APP_KEYS["tracia-app"][:-1]}), 401)
     assert_shape("tracia", call(url, "POST", path, {"authorization": "Bearer " + APP_KEYS["tracia-app"] + "0"}), 401)
     nothing_sent(received)
-    resp = call(url, "POST", path, {"authorization": "bearer  " + APP_KEYS["tracia-app"]}, b'{"evaluatorKey": "quality", "value": 1}')
+    resp = call(
+        url,
+        "POST",
+        path,
+        {"authorization": "bearer  " + APP_KEYS["tracia-app"]},
+        b'{"evaluatorKey": "quality", "value": 1}',
+    )
     assert resp.status_code == 200, resp.text  # the scheme is case-insensitive, as RFC 9110 says
 
 

@@ -14,12 +14,25 @@ import zlib
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import sample, sample_wire
-from tests.security.conftest import (APP_KEYS, HTTP, MAPPINGS, OTHER_APP, OWN_APP, PARAMS, UUID7, WRONG_KEY, assert_shape, healthy,
-                                     is_open, key_headers, owner_of)
-
+from tests.security.conftest import (
+    APP_KEYS,
+    HTTP,
+    MAPPINGS,
+    OTHER_APP,
+    OWN_APP,
+    PARAMS,
+    UUID7,
+    WRONG_KEY,
+    assert_shape,
+    healthy,
+    is_open,
+    key_headers,
+    owner_of,
+)
 
 # Mirrors only: every answer is the proxy's own, so every 4xx is a rejection by the proxy.
 ROUTES = [
@@ -29,15 +42,23 @@ ROUTES = [
     {"name": "langfuse-route", "from": "langfuse", "mirrors": ["opik"]},
     {"name": "otel-route", "from": "otel", "mirrors": ["opik"]},
 ]
-TEMPLATES = [(v, n, m.spec.prefixes, ep.method, ep.spec.path) for v, m in sorted(MAPPINGS.items()) for n, ep in m.endpoints.items()]
+TEMPLATES = [
+    (v, n, m.spec.prefixes, ep.method, ep.spec.path)
+    for v, m in sorted(MAPPINGS.items())
+    for n, ep in m.endpoints.items()
+]
 SCORE = {"id": UUID7, "name": "accuracy", "value": 0.5, "source": "sdk"}
 VALID = {  # a valid body per endpoint name where one is needed; a new endpoint starts from {} and junk
-    "traces_scores": {"scores": [SCORE]}, "spans_scores": {"scores": [SCORE]},
+    "traces_scores": {"scores": [SCORE]},
+    "spans_scores": {"scores": [SCORE]},
     "threads_scores": {"scores": [{**SCORE, "thread_id": "t-1", "project_name": "p"}]},
-    "trace_score": {"name": "accuracy", "value": 1, "source": "ui"}, "span_score": {"name": "accuracy", "value": 1, "source": "ui"},
-    "trace_score_delete": {"name": "accuracy"}, "span_score_delete": {"name": "accuracy"},
+    "trace_score": {"name": "accuracy", "value": 1, "source": "ui"},
+    "span_score": {"name": "accuracy", "value": 1, "source": "ui"},
+    "trace_score_delete": {"name": "accuracy"},
+    "span_score_delete": {"name": "accuracy"},
     "threads_score_delete": {"project_name": "p", "thread_id": "t-1", "names": ["accuracy"]},
-    "trace_comment": {"text": "hello"}, "span_comment": {"text": "hello"},
+    "trace_comment": {"text": "hello"},
+    "span_comment": {"text": "hello"},
     "evaluate_traces": {"project_id": UUID7, "entity_ids": [UUID7], "rule_ids": [UUID7], "entity_type": "trace"},
     "evaluate_spans": {"project_id": UUID7, "entity_ids": [UUID7], "rule_ids": [UUID7], "entity_type": "span"},
     "evaluate_threads": {"project_id": UUID7, "entity_ids": ["t-1"], "rule_ids": [UUID7], "entity_type": "thread"},
@@ -45,32 +66,96 @@ VALID = {  # a valid body per endpoint name where one is needed; a new endpoint 
     "update": {"rating": 2},
     "evaluate": {"evaluatorKey": "quality", "value": 1, "note": "n"},
     "scores": {"traceId": "t-1", "name": "accuracy", "value": 0.5},
-    "ingestion": {"batch": [{"id": "e-1", "type": "score-create", "timestamp": "2026-01-01T00:00:00Z",
-                             "body": {"traceId": "t-1", "name": "accuracy", "value": 1}}]},
+    "ingestion": {
+        "batch": [
+            {
+                "id": "e-1",
+                "type": "score-create",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "body": {"traceId": "t-1", "name": "accuracy", "value": 1},
+            }
+        ]
+    },
     # OTLP JSON (the JS SDK's captures); as protobuf: VALID_PB
     "traces": sample("otel", "js_otlp_json__traces.json")["body"],
     "logs": sample("otel", "js_otlp_json__logs.json")["body"],
 }
-VALID_PB = {"traces": sample_wire("otel", "openlit_log_score__traces.json")[0],
-            "logs": sample_wire("otel", "openlit_log_score__logs.4.json")[0]}
+VALID_PB = {
+    "traces": sample_wire("otel", "openlit_log_score__traces.json")[0],
+    "logs": sample_wire("otel", "openlit_log_score__logs.4.json")[0],
+}
 PROTOBUF = "application/x-protobuf"
 OTLP_KEYS = {"resourceSpans", "resourceLogs", "scopeLogs", "logRecords", "traceId"}
-KEYS = sorted({k for b in VALID.values() for k in b} | OTLP_KEYS
-              | {"metadata", "rubric", "overwrite", "approval", "comment", "reason", "category_name",
-                 "project_id", "author", "source_queue_id", "thread_id", "value_by_author"})
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=False, allow_infinity=False),
-                    st.text(max_size=12), st.sampled_from([UUID7, "sdk", "ui", "rating", "approved", "trace", "span", "", " ", "\u0000", "\ud7ff"]))
-JSON = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=6)), inner, max_size=6)),
-                    max_leaves=20)
-SEGMENT = st.one_of(st.sampled_from([UUID7, "sp_0123456789abcdef", "a-1", "..", "%2F", "%00", "%ZZ", "x" * 300]),
-                    st.text(min_size=1, max_size=12).map(lambda t: quote(t, safe="")))
+KEYS = sorted(
+    {k for b in VALID.values() for k in b}
+    | OTLP_KEYS
+    | {
+        "metadata",
+        "rubric",
+        "overwrite",
+        "approval",
+        "comment",
+        "reason",
+        "category_name",
+        "project_id",
+        "author",
+        "source_queue_id",
+        "thread_id",
+        "value_by_author",
+    }
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from([UUID7, "sdk", "ui", "rating", "approved", "trace", "span", "", " ", "\u0000", "\ud7ff"]),
+)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=6)), inner, max_size=6),
+    ),
+    max_leaves=20,
+)
+SEGMENT = st.one_of(
+    st.sampled_from([UUID7, "sp_0123456789abcdef", "a-1", "..", "%2F", "%00", "%ZZ", "x" * 300]),
+    st.text(min_size=1, max_size=12).map(lambda t: quote(t, safe="")),
+)
 TOKEN = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-_0123456789", min_size=1, max_size=12)
 HEADER_VALUE = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40).map(str.strip)
-AUTH = ["none", "right", "ops", "wrong", "other route", "other format", "no scheme", "extra scheme", "empty", "huge", "wrong header", "tab"]
+AUTH = [
+    "none",
+    "right",
+    "ops",
+    "wrong",
+    "other route",
+    "other format",
+    "no scheme",
+    "extra scheme",
+    "empty",
+    "huge",
+    "wrong header",
+    "tab",
+]
 UNAUTHENTICATED = st.sampled_from(tuple(a for a in AUTH if a not in ("right", "ops")))
-MOSTLY_AUTHENTICATED = st.sampled_from(("right",) * 6 + ("ops",) * 2 + tuple(a for a in AUTH if a not in ("right", "ops")))
+MOSTLY_AUTHENTICATED = st.sampled_from(
+    ("right",) * 6 + ("ops",) * 2 + tuple(a for a in AUTH if a not in ("right", "ops"))
+)
 OWN = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE", "PROPFIND"]  # an unknown method is the HTTP parser's 400, before any app
+METHODS = [
+    "GET",
+    "POST",
+    "PUT",
+    "PATCH",
+    "DELETE",
+    "OPTIONS",
+    "HEAD",
+    "TRACE",
+    "PROPFIND",
+]  # an unknown method is the HTTP parser's 400, before any app
 
 
 def auth_headers(vendor: str | None, how: str) -> dict[str, str]:
@@ -84,7 +169,9 @@ def auth_headers(vendor: str | None, how: str) -> dict[str, str]:
         "ops": key_headers(vendor, APP_KEYS["ops"]),
         "wrong": key_headers(vendor, WRONG_KEY),
         "other route": key_headers(vendor, APP_KEYS[OTHER_APP[vendor]]),
-        "other format": key_headers(vendor, APP_KEYS["tracia-only"]) if vendor != "tracia" else key_headers(vendor, APP_KEYS["opik-app"]),
+        "other format": key_headers(vendor, APP_KEYS["tracia-only"])
+        if vendor != "tracia"
+        else key_headers(vendor, APP_KEYS["opik-app"]),
         "no scheme": {auth.header: own} if auth.scheme else {auth.header: "Basic " + own},
         "extra scheme": {auth.header: f"Bearer Bearer {own}"},
         "empty": {auth.header: ""},
@@ -117,13 +204,27 @@ SHAPE = st.sampled_from(("endpoint", "endpoint", "endpoint", "junk tail", "junk 
 SEGMENTS = st.lists(SEGMENT, min_size=1, max_size=4)
 METHOD = st.sampled_from(tuple(METHODS))
 KIND = st.sampled_from(("valid", "changed", "changed", "json", "bytes", "empty", "deep", "wide", "long"))
-CHANGES = st.lists(st.tuples(st.sampled_from(tuple(KEYS)), st.one_of(st.none(), JSON)), min_size=1, max_size=3)  # None: the key goes
+CHANGES = st.lists(
+    st.tuples(st.sampled_from(tuple(KEYS)), st.one_of(st.none(), JSON)), min_size=1, max_size=3
+)  # None: the key goes
 BYTES = st.binary(max_size=64)
 ENCODING = st.sampled_from((None, None, "gzip", "gzip-lie", "deflate", "br", "identity", "GZIP", "gzip, deflate"))
-CTYPE = st.sampled_from(("application/json", "application/json", "text/plain", "application/x-www-form-urlencoded",
-                         None, "application/json; charset=latin-1", PROTOBUF, PROTOBUF))
+CTYPE = st.sampled_from(
+    (
+        "application/json",
+        "application/json",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        None,
+        "application/json; charset=latin-1",
+        PROTOBUF,
+        PROTOBUF,
+    )
+)
 EXTRA = st.dictionaries(TOKEN.map(lambda t: "x-" + t), HEADER_VALUE, max_size=3)
-QUERY = st.dictionaries(st.sampled_from(("trace_id", "span_id", "assessment_type", "workspace_name", "x")), st.text(max_size=6), max_size=2)
+QUERY = st.dictionaries(
+    st.sampled_from(("trace_id", "span_id", "assessment_type", "workspace_name", "x")), st.text(max_size=6), max_size=2
+)
 COIN, D5, D10 = st.booleans(), st.integers(0, 4), st.integers(0, 9)
 # (where, byte): changes to a protobuf
 FLIPS = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4)
@@ -133,7 +234,9 @@ FLIPS = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size
 def hostile(draw, auths: st.SearchStrategy):
     vendor, name, prefix, method, template = draw(OPERATION)
     shape = draw(SHAPE)
-    path = prefix.rstrip("/") + re.sub(r"\{[^}]+\}", lambda _: draw(SEGMENT) if draw(COIN) else PARAMS[vendor], template)
+    path = prefix.rstrip("/") + re.sub(
+        r"\{[^}]+\}", lambda _: draw(SEGMENT) if draw(COIN) else PARAMS[vendor], template
+    )
     if shape == "junk tail":
         path += "/" + "/".join(draw(SEGMENTS)[:3])
     elif shape == "junk path":
@@ -191,7 +294,9 @@ def proxy(module_proxy):
 
 
 def send(url: str, method: str, path: str, query: dict, headers: dict, body: bytes):
-    return HTTP.request(method, url + path, params=query, headers=headers, content=body if method not in ("GET", "HEAD") else None)
+    return HTTP.request(
+        method, url + path, params=query, headers=headers, content=body if method not in ("GET", "HEAD") else None
+    )
 
 
 def check(proxy, seen: dict, example) -> None:
@@ -230,7 +335,9 @@ def test_unauthenticated_junk_is_refused_and_nothing_is_stored_or_delivered(prox
     one()
     assert proxy.accepted() == before
     print(f"unauthenticated junk: {sum(seen.values())} requests, statuses {dict(sorted(seen.items()))}")
-    assert sum(seen.values()) >= 600 and set(seen) <= {401, 403, 404, 405, 200}, seen  # 200: a ping; 404/405: a path no vendor owns
+    assert sum(seen.values()) >= 600 and set(seen) <= {401, 403, 404, 405, 200}, (
+        seen
+    )  # 200: a ping; 404/405: a path no vendor owns
     assert seen[401] > 250 and seen[403] > 20, seen
     assert [r.path for s in private_fakes.values() for r in s.vendor.received] == []
     assert proxy.store.depth() == {}
@@ -247,8 +354,17 @@ def test_authenticated_junk_gets_a_clean_4xx_and_the_proxy_stays_healthy(proxy, 
 
     one()
     assert sum(seen.values()) >= 1400
-    print(f"authenticated junk: {sum(seen.values())} requests, statuses {dict(sorted(seen.items()))}; outbox {proxy.store.depth()}")
-    assert {400, 401, 403, 404} <= set(seen) and seen.keys() & {200, 201, 202, 204}, seen  # both sides of the line reached
+    print(
+        f"authenticated junk: {sum(seen.values())} requests, statuses {dict(sorted(seen.items()))}; outbox "
+        f"{proxy.store.depth()}"
+    )
+    assert {400, 401, 403, 404} <= set(seen) and seen.keys() & {200, 201, 202, 204}, (
+        seen
+    )  # both sides of the line reached
     healthy(proxy.url)
-    resp = HTTP.post(proxy.url + "/api/v1/spans/sp_0123456789abcdef/evaluations", json=VALID["evaluate"], headers=key_headers("tracia", APP_KEYS["tracia-app"]))
+    resp = HTTP.post(
+        proxy.url + "/api/v1/spans/sp_0123456789abcdef/evaluations",
+        json=VALID["evaluate"],
+        headers=key_headers("tracia", APP_KEYS["tracia-app"]),
+    )
     assert resp.status_code == 200

@@ -48,30 +48,47 @@ def refused(running, method: str, path: str, body, status: int) -> list[str] | s
 
 
 def test_what_opiks_spec_forbids_in_a_trace_or_span_is_refused_in_opiks_shape(secure_proxy, upstreams):
-    running = secure_proxy(routes=MIRROR_ONLY,
-                           clients=[{"name": "opik-app", "key": APP_KEYS["opik-app"], "routes": ["opik-route"]}])
+    running = secure_proxy(
+        routes=MIRROR_ONLY, clients=[{"name": "opik-app", "key": APP_KEYS["opik-app"], "routes": ["opik-route"]}]
+    )
     jackson = "Unable to process JSON. Cannot deserialize value of type "
     # what Jackson cannot bind: 400 {"code", "message"}
-    assert refused(running, "POST", "/spans/batch", {"spans": [span(environment={"stage": "prod"})]}, 400) == \
-        jackson + "`java.lang.String` from {'stage': 'prod'} at spans[0].environment"
-    assert refused(running, "POST", "/traces", {"start_time": START, "source": "robot"}, 400) == \
-        jackson + "`enum ['sdk', 'experiment', 'playground', 'optimization', 'evaluator']` from 'robot' at source"
-    assert refused(running, "PATCH", f"/spans/{SPAN}", {"trace_id": TRACE, "metadata": 42}, 400) == \
-        jackson + "`com.comet.opik.api.JsonListString` from 42 at metadata"
-    assert refused(running, "POST", "/spans", span(start_time="2026-01-02T25:00:00Z"), 400) == \
-        jackson + "`java.time.Instant` from '2026-01-02T25:00:00Z' at startTime"
-    assert refused(running, "POST", "/spans", span(usage={"prompt_tokens": "many"}), 400) == \
-        jackson + "`java.lang.Integer` from 'many' at usage.promptTokens"
+    assert (
+        refused(running, "POST", "/spans/batch", {"spans": [span(environment={"stage": "prod"})]}, 400)
+        == jackson + "`java.lang.String` from {'stage': 'prod'} at spans[0].environment"
+    )
+    assert (
+        refused(running, "POST", "/traces", {"start_time": START, "source": "robot"}, 400)
+        == jackson + "`enum ['sdk', 'experiment', 'playground', 'optimization', 'evaluator']` from 'robot' at source"
+    )
+    assert (
+        refused(running, "PATCH", f"/spans/{SPAN}", {"trace_id": TRACE, "metadata": 42}, 400)
+        == jackson + "`com.comet.opik.api.JsonListString` from 42 at metadata"
+    )
+    assert (
+        refused(running, "POST", "/spans", span(start_time="2026-01-02T25:00:00Z"), 400)
+        == jackson + "`java.time.Instant` from '2026-01-02T25:00:00Z' at startTime"
+    )
+    assert (
+        refused(running, "POST", "/spans", span(usage={"prompt_tokens": "many"}), 400)
+        == jackson + "`java.lang.Integer` from 'many' at usage.promptTokens"
+    )
     # what binds but breaks a constraint: 422 {"errors": [...]}
     no_trace = {k: v for k, v in span().items() if k != "trace_id"}
     assert refused(running, "POST", "/spans/batch", {"spans": [span(), no_trace]}, 422) == [
-        "spans[1].traceId must not be null"]
+        "spans[1].traceId must not be null"
+    ]
     assert refused(running, "PATCH", f"/traces/{TRACE}", {"environment": "e" * 151, "tags": ["a", "a"]}, 422) == [
-        "tags must only contain unique elements", "environment size must be between 0 and 150"]
+        "tags must only contain unique elements",
+        "environment size must be between 0 and 150",
+    ]
     no_type = {"traces": [{"start_time": START, "error_info": {"message": "boom"}}]}
     assert refused(running, "POST", "/traces/batch", no_type, 422) == [
-        "traces[0].errorInfo.exceptionType must not be null", "traces[0].errorInfo.traceback must not be null"]
+        "traces[0].errorInfo.exceptionType must not be null",
+        "traces[0].errorInfo.traceback must not be null",
+    ]
     assert refused(running, "PATCH", f"/traces/{TRACE}", None, 422) == ["must not be null"]
     assert refused(running, "POST", "/spans", span(usage={"prompt_tokens": 2**31}), 422) == [
-        "usage.promptTokens must be less than or equal to 2147483647"]
+        "usage.promptTokens must be less than or equal to 2147483647"
+    ]
     assert running.accepted() == 0 and upstreams["scale"].received == []

@@ -70,8 +70,10 @@ def opik_spec() -> dict:
     return java(copy.deepcopy(spec))
 
 
-SCHEMA = schemathesis.openapi.from_dict(opik_spec(), config=schemathesis.Config.from_dict(
-    {"phases": {"coverage": {"enabled": False}, "examples": {"enabled": False}}}))
+SCHEMA = schemathesis.openapi.from_dict(
+    opik_spec(),
+    config=schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": False}, "examples": {"enabled": False}}}),
+)
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +92,11 @@ def test_opiks_trace_and_span_writes_as_its_spec_has_them(case, proxy):
     response = case.call(base_url=proxy.url, headers=KEY, session=SESSION)
     COUNTS[str(response.status_code)] = COUNTS.get(str(response.status_code), 0) + 1
     if case.meta.generation.mode.is_negative:
-        case.validate_response(response, checks=[checks.not_a_server_error, checks.negative_data_rejection],
-                               headers=KEY)
+        case.validate_response(
+            response, checks=[checks.not_a_server_error, checks.negative_data_rejection], headers=KEY
+        )
         assert_shape("opik", Answer(response))
     else:
-        case.validate_response(response, checks=[checks.not_a_server_error, openapi_checks.status_code_conformance],
-                               headers=KEY)
-
+        case.validate_response(
+            response, checks=[checks.not_a_server_error, openapi_checks.status_code_conformance], headers=KEY
+        )

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from proxy import openapi
-from tests.security.conftest import APP_KEYS, Answer, HTTP, MAPPINGS, assert_shape, healthy, key_headers, owner_of
+from tests.security.conftest import APP_KEYS, HTTP, MAPPINGS, Answer, assert_shape, healthy, key_headers, owner_of
 
 ROUTES = [  # mirrors only: every answer is the proxy's own
     {"name": "opik-route", "from": "opik", "mirrors": ["scale"]},
@@ -23,12 +23,16 @@ ROUTES = [  # mirrors only: every answer is the proxy's own
 ]
 # Fuzzed examples only (the coverage phase's boundary cases cost ~10 times as much), and
 # Opik's operations on one path prefix (every prefix is in the auth matrix and the junk).
-SCHEMA = schemathesis.openapi.from_dict(openapi.build(MAPPINGS), config=schemathesis.Config.from_dict(
-    {"phases": {"coverage": {"enabled": False}, "examples": {"enabled": False}}})).exclude(path_regex=r"^/(v1/private|opik/api|is-alive)/")
+SCHEMA = schemathesis.openapi.from_dict(
+    openapi.build(MAPPINGS),
+    config=schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": False}, "examples": {"enabled": False}}}),
+).exclude(path_regex=r"^/(v1/private|opik/api|is-alive)/")
 EXAMPLES = 8
 COUNTS: dict[str, int] = {}
 SESSION = requests.Session()  # one connection pool for every case
-pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")  # schemathesis's own use of random
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::hypothesis.errors.HypothesisDeprecationWarning"
+)  # schemathesis's own use of random
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +55,8 @@ def test_the_ingress_as_described(case, proxy):
     key = key_headers(vendor, APP_KEYS["ops"])
     response = case.call(base_url=proxy.url, headers=key, session=SESSION)
     COUNTS[str(response.status_code)] = COUNTS.get(str(response.status_code), 0) + 1
-    case.validate_response(response, checks=[checks.not_a_server_error, checks.ignored_auth], headers=key)  # key: ours, not generated
+    case.validate_response(
+        response, checks=[checks.not_a_server_error, checks.ignored_auth], headers=key
+    )  # key: ours, not generated
     if response.status_code >= 400:
         assert_shape(vendor, Answer(response))
-

@@ -52,7 +52,9 @@ def test_tracia_sdk(secure_proxy, upstreams):
 
     url = secure_proxy().url
     with Tracia(api_key=APP_KEYS["tracia-app"], base_url=url) as client:
-        result = client.spans.evaluate("sp_0123456789abcdef", EvaluateOptions(evaluator="quality", value=1, note="fine"))
+        result = client.spans.evaluate(
+            "sp_0123456789abcdef", EvaluateOptions(evaluator="quality", value=1, note="fine")
+        )
     assert result.evaluator_key == "quality" and result.id.startswith("eval_fake")
     [got] = upstreams["tracia"].received
     assert got.body == {"evaluatorKey": "quality", "value": 1, "note": "fine"}
@@ -77,13 +79,19 @@ def test_scale_sdk(secure_proxy, upstreams, monkeypatch):
     a = client.span_assessments.create(assessment_type="rating", trace_id="trace-1", span_id="span-1", rating=4)
     assert a.rating == 4 and a.assessment_id
     assert client.span_assessments.retrieve(a.assessment_id).rating == 4
-    assert [(r.method, r.path) for r in upstreams["scale"].received] == [("POST", "/v5/span-assessments"), ("GET", f"/v5/span-assessments/{a.assessment_id}")]
+    assert [(r.method, r.path) for r in upstreams["scale"].received] == [
+        ("POST", "/v5/span-assessments"),
+        ("GET", f"/v5/span-assessments/{a.assessment_id}"),
+    ]
 
     with pytest.raises(AuthenticationError) as err:
         SGPClient(api_key=WRONG_KEY, account_id="acct_client", max_retries=0).span_assessments.create(
-            assessment_type="rating", trace_id="trace-1", rating=4)
+            assessment_type="rating", trace_id="trace-1", rating=4
+        )
     assert err.value.status_code == 401 and set(err.value.body) == {"detail"}
     with pytest.raises(PermissionDeniedError) as err:
-        SGPClient(api_key=APP_KEYS["tracia-app"], account_id="acct_client", max_retries=0).span_assessments.retrieve(a.assessment_id)
+        SGPClient(api_key=APP_KEYS["tracia-app"], account_id="acct_client", max_retries=0).span_assessments.retrieve(
+            a.assessment_id
+        )
     assert err.value.status_code == 403
     assert len(upstreams["scale"].received) == 2

@@ -7,7 +7,6 @@ history and answered as `Span` objects).
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.conftest import assert_upstream_credentials

@@ -4,7 +4,7 @@ trace, the spans and the scores name the same UUIDv7 ids."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from proxy import ids
 from proxy.codecs.core import epoch_ms
@@ -17,7 +17,7 @@ TRACE, ROOT, CHILD = "trace-s1", "span-root", "span-child"
 
 
 def iso(seconds_ago: float) -> str:
-    return (datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)).isoformat()
+    return (datetime.now(UTC) - timedelta(seconds=seconds_ago)).isoformat()
 
 
 def opik_id(value: str, start: str) -> str:
@@ -37,33 +37,65 @@ def test_spans_and_assessments_reach_opik_on_agreeing_ids(live_proxy, upstreams,
     url = live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}])
     client = scale_sdk(url)
     root_start, child_start, child_end = iso(3), iso(2), iso(1)
-    root = client.spans.create(name="root", trace_id=TRACE, id=ROOT, start_timestamp=root_start, type="TRACER", input={"q": "2+2?"})
+    root = client.spans.create(
+        name="root", trace_id=TRACE, id=ROOT, start_timestamp=root_start, type="TRACER", input={"q": "2+2?"}
+    )
     assert (root.id, root.trace_id) == (ROOT, TRACE)  # Scale's own answer, forwarded
-    started = {"name": "child", "trace_id": TRACE, "id": CHILD, "parent_id": ROOT, "start_timestamp": child_start, "type": "COMPLETION",
-               "input": {"p": "2+2?"}, "metadata": {"model": "gpt-4o"}}
+    started = {
+        "name": "child",
+        "trace_id": TRACE,
+        "id": CHILD,
+        "parent_id": ROOT,
+        "start_timestamp": child_start,
+        "type": "COMPLETION",
+        "input": {"p": "2+2?"},
+        "metadata": {"model": "gpt-4o"},
+    }
     ended = {**started, "end_timestamp": child_end, "output": {"c": "4"}, "status": "SUCCESS"}
-    listed = client.spans.upsert_batch(items=[started, ended])  # the tracing helper reports a span at its start and at its end
+    listed = client.spans.upsert_batch(
+        items=[started, ended]
+    )  # the tracing helper reports a span at its start and at its end
     assert [s.id for s in listed.items] == [CHILD, CHILD]
     client.spans.update(ROOT, end_timestamp=iso(0), output={"a": "4"}, status="SUCCESS")
-    rated = client.span_assessments.create(assessment_type="rating", trace_id=TRACE, span_id=CHILD, rating=4, comment="fine")
-    client.span_assessments.create(assessment_type="approval", trace_id=TRACE, approval="approved")  # the trace: its root span
+    rated = client.span_assessments.create(
+        assessment_type="rating", trace_id=TRACE, span_id=CHILD, rating=4, comment="fine"
+    )
+    client.span_assessments.create(
+        assessment_type="approval", trace_id=TRACE, approval="approved"
+    )  # the trace: its root span
     assert rated.assessment_id in upstreams["scale"].assessments
 
     trace_id, root_id, child_id = opik_id(TRACE, root_start), opik_id(ROOT, root_start), opik_id(CHILD, child_start)
-    span_scores = wait_for(lambda: upstreams["opik"].bodies("PUT", r"/spans/feedback-scores$"), what="the Opik span score")
-    trace_scores = wait_for(lambda: upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$"), what="the Opik trace score")
+    span_scores = wait_for(
+        lambda: upstreams["opik"].bodies("PUT", r"/spans/feedback-scores$"), what="the Opik span score"
+    )
+    trace_scores = wait_for(
+        lambda: upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$"), what="the Opik trace score"
+    )
     wait_for(lambda: opik_spans(upstreams).get(root_id, {}).get("end_time"), what="the root span's end at Opik")
     settled(url)
-    assert span_scores == [{"scores": [{"id": child_id, "name": "rating", "value": 4, "source": "sdk", "reason": "fine"}]}]
-    assert trace_scores == [{"scores": [{"id": trace_id, "name": "approval", "value": 1, "source": "sdk", "category_name": "approved"}]}]
+    assert span_scores == [
+        {"scores": [{"id": child_id, "name": "rating", "value": 4, "source": "sdk", "reason": "fine"}]}
+    ]
+    assert trace_scores == [
+        {"scores": [{"id": trace_id, "name": "approval", "value": 1, "source": "sdk", "category_name": "approved"}]}
+    ]
 
     traces = {t["id"]: t for b in upstreams["opik"].bodies("POST", OPIK_TRACES) for t in b["traces"]}
     assert set(traces) == {trace_id} and traces[trace_id]["name"] == "root"
     spans = opik_spans(upstreams)
     assert set(spans) == {root_id, child_id}
     assert (spans[root_id]["trace_id"], spans[root_id].get("parent_span_id")) == (trace_id, None)
-    assert (spans[child_id]["trace_id"], spans[child_id]["parent_span_id"], spans[child_id]["type"]) == (trace_id, root_id, "llm")
-    assert (spans[child_id]["end_time"], spans[child_id]["output"], spans[child_id]["model"]) == (child_end, {"c": "4"}, "gpt-4o")
+    assert (spans[child_id]["trace_id"], spans[child_id]["parent_span_id"], spans[child_id]["type"]) == (
+        trace_id,
+        root_id,
+        "llm",
+    )
+    assert (spans[child_id]["end_time"], spans[child_id]["output"], spans[child_id]["model"]) == (
+        child_end,
+        {"c": "4"},
+        "gpt-4o",
+    )
     assert spans[root_id]["output"] == {"a": "4"}  # the PATCH, merged into what the create said
     assert all(ids.is_uuid7(i) and ids.uuid7_ms(i) > 0 for i in (trace_id, root_id, child_id))
     assert ids.uuid7_ms(child_id) == int(epoch_ms(child_start))
@@ -72,8 +104,16 @@ def test_spans_and_assessments_reach_opik_on_agreeing_ids(live_proxy, upstreams,
 def test_an_opik_primary_names_a_span_sent_without_an_id_and_scores_it(live_proxy, upstreams, scale_sdk):
     client = scale_sdk(live_proxy([{"from": "scale", "primary": "opik"}]))
     start = iso(1)
-    span = client.spans.create(name="root", trace_id=TRACE, start_timestamp=start)  # no id: the proxy names it, as Scale would
-    assert span.id and span.trace_id == TRACE and span.name == "root" and span.account_id == "acct_client" and span.object == "span"
+    span = client.spans.create(
+        name="root", trace_id=TRACE, start_timestamp=start
+    )  # no id: the proxy names it, as Scale would
+    assert (
+        span.id
+        and span.trace_id == TRACE
+        and span.name == "root"
+        and span.account_id == "acct_client"
+        and span.object == "span"
+    )
     again = client.spans.create(name="root", trace_id=TRACE, start_timestamp=start)  # a new call: a second span
     assert again.id != span.id and again.trace_id == TRACE
     client.span_assessments.create(assessment_type="rating", trace_id=TRACE, span_id=span.id, rating=5)
@@ -89,8 +129,17 @@ def test_a_scale_patch_before_its_create_waits_for_it(live_proxy, upstreams, sca
     url = live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik"]}])
     client = scale_sdk(url)
     start = iso(2)
-    scale_spans[ROOT] = {"id": ROOT, "trace_id": TRACE, "name": "root", "start_timestamp": start, "account_id": "a", "object": "span"}
-    client.spans.update(ROOT, output={"a": "4"}, end_timestamp=iso(1))  # Scale has it (made elsewhere); the proxy has not seen it
+    scale_spans[ROOT] = {
+        "id": ROOT,
+        "trace_id": TRACE,
+        "name": "root",
+        "start_timestamp": start,
+        "account_id": "a",
+        "object": "span",
+    }
+    client.spans.update(
+        ROOT, output={"a": "4"}, end_timestamp=iso(1)
+    )  # Scale has it (made elsewhere); the proxy has not seen it
     parked(caplog, url, opik=1)
     assert upstreams["opik"].received == []  # waiting for a trace id and a start
     client.spans.upsert_batch(items=[{"name": "root", "trace_id": TRACE, "id": ROOT, "start_timestamp": start}])

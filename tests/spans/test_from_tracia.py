@@ -12,7 +12,7 @@ from proxy import ids
 from proxy.codecs.core import epoch_ms
 from tests.conftest import parked, settled, wait_for
 
-from .conftest import delivery, OPIK_SPAN_SCORES, OPIK_SPANS, OPIK_TRACES, SCALE_ASSESSMENTS, TRACIA_SPANS
+from .conftest import OPIK_SPAN_SCORES, OPIK_SPANS, OPIK_TRACES, SCALE_ASSESSMENTS, TRACIA_SPANS, delivery
 
 SECRET = "feedback-proxy"
 ROUTE = {"from": "tracia", "primary": "tracia", "mirrors": ["opik", "scale"]}
@@ -22,9 +22,22 @@ ROOT, CHILD, TRACE = "sp_00000000000000aa", "sp_00000000000000cc", "tr_000000000
 def payload(span_id: str, parent: str | None = None, **over):
     from tracia import CreateSpanPayload
 
-    fields = dict(span_id=span_id, model="gpt-4o", provider="openai", input={"messages": [{"role": "user", "content": "2+2?"}]},
-                  output="4", status="SUCCESS", latency_ms=12, input_tokens=3, output_tokens=1, total_tokens=4,
-                  trace_id=TRACE, parent_span_id=parent, session_id="sess_1", tags=["t1"])
+    fields = dict(
+        span_id=span_id,
+        model="gpt-4o",
+        provider="openai",
+        input={"messages": [{"role": "user", "content": "2+2?"}]},
+        output="4",
+        status="SUCCESS",
+        latency_ms=12,
+        input_tokens=3,
+        output_tokens=1,
+        total_tokens=4,
+        trace_id=TRACE,
+        parent_span_id=parent,
+        session_id="sess_1",
+        tags=["t1"],
+    )
     return CreateSpanPayload(**{**fields, **over})
 
 
@@ -39,7 +52,9 @@ def opik_id(value: str, start: str) -> str:
 
 def after_its_span(received, span_path: str, key: str, span_id: str, feedback_path: str) -> bool:
     """The feedback reached the vendor after the first write of the span it is about."""
-    first = min(i for i, r in enumerate(received) if r.path == span_path and any(s["id"] == span_id for s in r.body[key]))
+    first = min(
+        i for i, r in enumerate(received) if r.path == span_path and any(s["id"] == span_id for s in r.body[key])
+    )
     return [i for i, r in enumerate(received) if r.path.endswith(feedback_path)] > [first]
 
 
@@ -47,7 +62,9 @@ def opik_spans(upstreams) -> list[dict]:
     return [s for b in upstreams["opik"].bodies("POST", OPIK_SPANS) for s in b["spans"]]
 
 
-def test_span_and_evaluation_reach_opik_with_agreeing_v7_ids_and_scale_under_tracia_ids(live_proxy, upstreams, tracia_sdk, scale_spans):
+def test_span_and_evaluation_reach_opik_with_agreeing_v7_ids_and_scale_under_tracia_ids(
+    live_proxy, upstreams, tracia_sdk, scale_spans
+):
     from tracia import EvaluateOptions
 
     url = live_proxy([ROUTE])
@@ -57,7 +74,11 @@ def test_span_and_evaluation_reach_opik_with_agreeing_v7_ids_and_scale_under_tra
     client.spans.create(payload(CHILD, parent=ROOT, latency_ms=5))
     result = client.spans.evaluate(ROOT, EvaluateOptions(evaluator="quality", value=1, note="good"))
     assert result.evaluator_key == "quality"
-    assert [r.path for r in upstreams["tracia"].received] == ["/api/v1/spans", "/api/v1/spans", f"/api/v1/spans/{ROOT}/evaluations"]
+    assert [r.path for r in upstreams["tracia"].received] == [
+        "/api/v1/spans",
+        "/api/v1/spans",
+        f"/api/v1/spans/{ROOT}/evaluations",
+    ]
 
     # Opik: a trace (the root span's trace), both spans, and the score on the root span
     [score_put] = wait_for(lambda: upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES), what="the Opik score")
@@ -72,33 +93,57 @@ def test_span_and_evaluation_reach_opik_with_agreeing_v7_ids_and_scale_under_tra
     assert child["id"] == opik_id(CHILD, child["start_time"])
     assert epoch_ms(root["end_time"]) - epoch_ms(root["start_time"]) == 12
     assert {k: root[k] for k in ("type", "model", "provider", "usage", "input", "output", "thread_id", "tags")} == {
-        "type": "llm", "model": "gpt-4o", "provider": "openai", "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
-        "input": {"messages": [{"role": "user", "content": "2+2?"}]}, "output": "4", "thread_id": "sess_1", "tags": ["t1"]}
-    assert score_put == {"scores": [{"id": root["id"], "name": "quality", "value": 1, "source": "sdk", "reason": "good"}]}
-    assert after_its_span(upstreams["opik"].received, "/api/v1/private/spans/batch", "spans", root["id"], "/feedback-scores")
+        "type": "llm",
+        "model": "gpt-4o",
+        "provider": "openai",
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+        "input": {"messages": [{"role": "user", "content": "2+2?"}]},
+        "output": "4",
+        "thread_id": "sess_1",
+        "tags": ["t1"],
+    }
+    assert score_put == {
+        "scores": [{"id": root["id"], "name": "quality", "value": 1, "source": "sdk", "reason": "good"}]
+    }
+    assert after_its_span(
+        upstreams["opik"].received, "/api/v1/private/spans/batch", "spans", root["id"], "/feedback-scores"
+    )
     assert all(ids.is_uuid7(i) for i in (trace["id"], root["id"], child["id"]))
 
     # Scale: the spans and the assessment under Tracia's own ids
     [assessment] = wait_for(lambda: upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS), what="the Scale assessment")
     wait_for(lambda: ROOT in scale_spans and CHILD in scale_spans, what="both spans at Scale")
-    assert assessment == {"trace_id": TRACE, "span_id": ROOT, "assessment_type": "approval", "approval": "approved", "comment": "good"}
+    assert assessment == {
+        "trace_id": TRACE,
+        "span_id": ROOT,
+        "assessment_type": "approval",
+        "approval": "approved",
+        "comment": "good",
+    }
     assert after_its_span(upstreams["scale"].received, "/v5/spans/batch", "items", ROOT, "/v5/span-assessments")
-    assert (scale_spans[ROOT]["trace_id"], scale_spans[ROOT].get("parent_id"), scale_spans[ROOT]["type"]) == (TRACE, None, "COMPLETION")
+    assert (scale_spans[ROOT]["trace_id"], scale_spans[ROOT].get("parent_id"), scale_spans[ROOT]["type"]) == (
+        TRACE,
+        None,
+        "COMPLETION",
+    )
     assert (scale_spans[CHILD]["trace_id"], scale_spans[CHILD]["parent_id"]) == (TRACE, ROOT)
     assert scale_spans[ROOT]["output"] == {"output": "4"} and scale_spans[ROOT]["metadata"]["latency_ms"] == 12
     settled(url)
     assert len(upstreams["tracia"].received) == 3  # the primary only: nothing mirrored back to Tracia
 
 
-def test_an_evaluation_before_its_span_waits_for_the_trace_scale_needs(live_proxy, upstreams, tracia_sdk, scale_spans,
-                                                                       caplog):
+def test_an_evaluation_before_its_span_waits_for_the_trace_scale_needs(
+    live_proxy, upstreams, tracia_sdk, scale_spans, caplog
+):
     caplog.set_level("INFO", logger="proxy.delivery")
     from tracia import EvaluateOptions
 
     url = live_proxy([ROUTE])
     client = tracia_sdk(url)
     client.spans.evaluate(ROOT, EvaluateOptions(evaluator="quality", value=0))
-    [opik_score] = wait_for(lambda: upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES), what="the Opik score")  # Opik needs no trace
+    [opik_score] = wait_for(
+        lambda: upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES), what="the Opik score"
+    )  # Opik needs no trace
     parked(caplog, url, scale=1)
     assert upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS) == []
     client.spans.create(payload(ROOT))
@@ -124,7 +169,9 @@ def test_a_translated_primary_answers_a_create_span_result(live_proxy, upstreams
     assert upstreams["tracia"].received == [] and upstreams["tracia"].bodies("POST", TRACIA_SPANS) == []
 
 
-def test_a_span_sent_with_no_trace_gets_a_trace_of_its_own_and_its_feedback_stays_on_the_span(live_proxy, upstreams, tracia_sdk, scale_spans):
+def test_a_span_sent_with_no_trace_gets_a_trace_of_its_own_and_its_feedback_stays_on_the_span(
+    live_proxy, upstreams, tracia_sdk, scale_spans
+):
     """The quick start's route: a Tracia span with no traceId (and a child naming it as parent,
     no traceId either). Opik gets a trace and a span with two different v7 ids, the span inside
     the trace, and the evaluation on the span; Scale gets the trace id the Tracia client is told."""
@@ -142,16 +189,32 @@ def test_a_span_sent_with_no_trace_gets_a_trace_of_its_own_and_its_feedback_stay
     [trace] = [t for b in upstreams["opik"].bodies("POST", OPIK_TRACES) for t in b["traces"]]
     root, kid = sorted(opik_spans(upstreams), key=lambda s: "parent_span_id" in s)
     assert trace["id"] == opik_id(trace_of_root, root["start_time"]) and root["id"] == opik_id(ROOT, root["start_time"])
-    assert trace["id"] != root["id"] and ids.is_uuid7(trace["id"]) and ids.uuid7_ms(trace["id"]) == ids.uuid7_ms(root["id"])
-    assert (root["trace_id"], kid["trace_id"], kid["parent_span_id"], root.get("parent_span_id")) == (trace["id"], trace["id"], root["id"], None)
+    assert (
+        trace["id"] != root["id"]
+        and ids.is_uuid7(trace["id"])
+        and ids.uuid7_ms(trace["id"]) == ids.uuid7_ms(root["id"])
+    )
+    assert (root["trace_id"], kid["trace_id"], kid["parent_span_id"], root.get("parent_span_id")) == (
+        trace["id"],
+        trace["id"],
+        root["id"],
+        None,
+    )
     assert upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES) == [
-        {"scores": [{"id": root["id"], "name": "quality", "value": 1, "source": "sdk", "reason": "good"}]}]
+        {"scores": [{"id": root["id"], "name": "quality", "value": 1, "source": "sdk", "reason": "good"}]}
+    ]
     assert upstreams["opik"].bodies("PUT", r"/traces/feedback-scores$") == []
 
     # Scale (the mirror): the spans under the trace id the client was told, the assessment on the span
     [assessment] = wait_for(lambda: upstreams["scale"].bodies("POST", SCALE_ASSESSMENTS), what="the Scale assessment")
     wait_for(lambda: ROOT in scale_spans and CHILD in scale_spans, what="both spans at Scale")
-    assert assessment == {"trace_id": trace_of_root, "span_id": ROOT, "assessment_type": "approval", "approval": "approved", "comment": "good"}
+    assert assessment == {
+        "trace_id": trace_of_root,
+        "span_id": ROOT,
+        "assessment_type": "approval",
+        "approval": "approved",
+        "comment": "good",
+    }
     assert (scale_spans[ROOT]["trace_id"], scale_spans[ROOT].get("parent_id")) == (trace_of_root, None)
     assert (scale_spans[CHILD]["trace_id"], scale_spans[CHILD]["parent_id"]) == (trace_of_root, ROOT)
 
@@ -163,7 +226,9 @@ def test_a_span_sent_with_no_trace_gets_a_trace_of_its_own_and_its_feedback_stay
     assert second["id"][14:] == trace["id"][14:] and second["id"] != opik_spans(upstreams)[-1]["id"]
 
 
-def test_an_opik_score_about_a_tracia_span_reaches_scale_under_tracia_s_span_id(live_proxy, upstreams, tracia_sdk, opik_sdk, scale_spans):
+def test_an_opik_score_about_a_tracia_span_reaches_scale_under_tracia_s_span_id(
+    live_proxy, upstreams, tracia_sdk, opik_sdk, scale_spans
+):
     """The span came from Tracia and went to Opik (a derived UUID) and to Scale (Tracia's ids).
     An Opik client then scores the Opik span: Scale gets the assessment about the span it has,
     under Tracia's span and trace ids, not about the Opik UUID (a span Scale never saw)."""
@@ -180,7 +245,8 @@ def test_an_opik_score_about_a_tracia_span_reaches_scale_under_tracia_s_span_id(
 
 
 def test_an_evaluation_waiting_for_its_span_is_sent_as_soon_as_the_span_is_not_on_its_retry_timer(
-        live_proxy, upstreams, tracia_sdk, scale_spans, caplog):
+    live_proxy, upstreams, tracia_sdk, scale_spans, caplog
+):
     """The retry timer of a parked record is the default's (5 s, x1.5): the evaluation must not wait
     for it. It reaches the Scale mirror within 1 s of its span (it used to come 2.5-7.5 s later)."""
     caplog.set_level("INFO", logger="proxy.delivery")

@@ -24,8 +24,9 @@ def opik_trace_ids(upstreams) -> list[str]:
     return [t["id"] for b in upstreams["opik"].bodies("POST", OPIK_TRACES) for t in b["traces"]]
 
 
-def test_a_scale_client_s_score_about_a_tracia_span_reaches_opik_on_that_span(live_proxy, upstreams, tracia_sdk,
-                                                                              scale_sdk, scale_spans):
+def test_a_scale_client_s_score_about_a_tracia_span_reaches_opik_on_that_span(
+    live_proxy, upstreams, tracia_sdk, scale_sdk, scale_spans
+):
     """Tracia's span went to Opik (a derived UUID) and to Scale (as it is). A Scale client rates
     it by the id Scale holds: Opik gets the score on the UUID it has the span under, and the
     trace score on its trace, not on new UUIDs that name nothing."""
@@ -41,18 +42,20 @@ def test_a_scale_client_s_score_about_a_tracia_span_reaches_opik_on_that_span(li
     client.span_assessments.create(assessment_type="approval", trace_id=TRACE, approval="approved")  # about the trace
     [span_score] = wait_for(lambda: upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES), what="the Opik span score")
     [trace_score] = wait_for(lambda: upstreams["opik"].bodies("PUT", OPIK_TRACE_SCORES), what="the Opik trace score")
-    assert span_score == {"scores": [{"id": span["id"], "name": "rating", "value": 4, "source": "sdk",
-                                      "reason": "fine"}]}
-    assert trace_score == {"scores": [{"id": trace, "name": "approval", "value": 1, "source": "sdk",
-                                       "category_name": "approved"}]}
+    assert span_score == {
+        "scores": [{"id": span["id"], "name": "rating", "value": 4, "source": "sdk", "reason": "fine"}]
+    }
+    assert trace_score == {
+        "scores": [{"id": trace, "name": "approval", "value": 1, "source": "sdk", "category_name": "approved"}]
+    }
     assert span["trace_id"] == trace and ids.is_uuid7(span["id"])
     settled(url)
     assert len(opik_spans(upstreams)) == 1 and opik_trace_ids(upstreams) == [trace]  # no second span or trace made
 
 
-def test_a_scale_client_s_change_and_removal_of_an_assessment_the_proxy_made_reach_opik(live_proxy, upstreams,
-                                                                                        tracia_sdk, scale_sdk,
-                                                                                        scale_spans):
+def test_a_scale_client_s_change_and_removal_of_an_assessment_the_proxy_made_reach_opik(
+    live_proxy, upstreams, tracia_sdk, scale_sdk, scale_spans
+):
     """A Tracia evaluation became a Scale assessment (its id learned from Scale's answer) and an
     Opik score. A Scale client changes, then deletes, that assessment by its Scale id: the same
     feedback, so Opik's score on the span changes, then goes, too."""
@@ -73,26 +76,49 @@ def test_a_scale_client_s_change_and_removal_of_an_assessment_the_proxy_made_rea
     [_, second] = upstreams["opik"].bodies("PUT", OPIK_SPAN_SCORES)
     [span] = opik_spans(upstreams)
     assert first == {"scores": [{"id": span["id"], "name": "quality", "value": 1, "source": "sdk", "reason": "good"}]}
-    assert second == {"scores": [{"id": span["id"], "name": "quality", "value": 0, "source": "sdk",
-                                  "reason": "wrong after all", "category_name": "rejected"}]}
+    assert second == {
+        "scores": [
+            {
+                "id": span["id"],
+                "name": "quality",
+                "value": 0,
+                "source": "sdk",
+                "reason": "wrong after all",
+                "category_name": "rejected",
+            }
+        ]
+    }
 
     client.span_assessments.delete(made["assessment_id"])  # and removed: gone from Opik's span too
     [gone] = wait_for(lambda: upstreams["opik"].bodies("POST", OPIK_SPAN_SCORE_DELETE), what="the removal at Opik")
     assert gone == {"name": "quality"}
     assert [r.path for r in upstreams["opik"].received if r.path.endswith("/delete")] == [
-        f"/api/v1/private/spans/{span['id']}/feedback-scores/delete"]
+        f"/api/v1/private/spans/{span['id']}/feedback-scores/delete"
+    ]
 
 
-def test_an_opik_client_s_score_about_a_scale_span_reaches_tracia_on_the_span_tracia_has(live_proxy, upstreams,
-                                                                                         scale_sdk, opik_sdk):
+def test_an_opik_client_s_score_about_a_scale_span_reaches_tracia_on_the_span_tracia_has(
+    live_proxy, upstreams, scale_sdk, opik_sdk
+):
     """A Scale span whose id is a UUIDv7 went to Opik as it is and to Tracia as a derived `sp_`
     id. An Opik client scores it by that UUID: Tracia gets the evaluation on the span it has."""
-    url = live_proxy([{"from": "scale", "primary": "scale", "mirrors": ["opik", "tracia"]},
-                      {"from": "opik", "primary": "opik", "mirrors": ["tracia"]}])
+    url = live_proxy(
+        [
+            {"from": "scale", "primary": "scale", "mirrors": ["opik", "tracia"]},
+            {"from": "opik", "primary": "opik", "mirrors": ["tracia"]},
+        ]
+    )
     span_id, trace_id = ids.uuid7(), ids.uuid7()
-    scale_sdk(url).spans.create(name="root", trace_id=trace_id, id=span_id, type="TRACER", input={"q": "2+2?"},
-                                output={"a": "4"}, start_timestamp="2026-12-01T10:00:00Z",
-                                end_timestamp="2026-12-01T10:00:02Z")
+    scale_sdk(url).spans.create(
+        name="root",
+        trace_id=trace_id,
+        id=span_id,
+        type="TRACER",
+        input={"q": "2+2?"},
+        output={"a": "4"},
+        start_timestamp="2026-12-01T10:00:00Z",
+        end_timestamp="2026-12-01T10:00:02Z",
+    )
     [sent] = wait_for(lambda: upstreams["tracia"].bodies("POST", r"^/api/v1/spans$"), what="the span at Tracia")
     wait_for(lambda: upstreams["opik"].bodies("POST", OPIK_SPANS), what="the span at Opik")
     assert [s["id"] for s in opik_spans(upstreams)] == [span_id]  # a v7 id: Opik takes it as it is
@@ -102,22 +128,26 @@ def test_an_opik_client_s_score_about_a_scale_span_reaches_tracia_on_the_span_tr
     client = opik_sdk(url, project="proj")
     client.log_spans_feedback_scores([{"id": span_id, "name": "quality", "value": 1, "reason": "right"}])
     client.flush()
-    [evaluation] = wait_for(lambda: [r for r in upstreams["tracia"].received if re.search(TRACIA_EVALS, r.path)],
-                            what="the evaluation at Tracia")
+    [evaluation] = wait_for(
+        lambda: [r for r in upstreams["tracia"].received if re.search(TRACIA_EVALS, r.path)],
+        what="the evaluation at Tracia",
+    )
     assert evaluation.path == f"/api/v1/spans/{tracia_span}/evaluations"
     assert evaluation.body == {"evaluatorKey": "quality", "value": 1, "note": "right"}
 
 
-def test_a_scale_client_naming_a_tracia_span_before_its_scale_mirror_arrived_names_it(live_proxy, upstreams,
-                                                                                      tracia_sdk, scale_sdk):
+def test_a_scale_client_naming_a_tracia_span_before_its_scale_mirror_arrived_names_it(
+    live_proxy, upstreams, tracia_sdk, scale_sdk
+):
     """Scale failed and its breaker is open: the Tracia span waits in the outbox, not yet written
     to Scale. A Scale client rates the span by Tracia's id (the id Scale will hold): Opik, its
     primary, gets the score on the span's UUID, not on a UUID of its own made for good."""
     from tests.conftest import FAST_DELIVERY
 
     closed_for_a_minute = {**FAST_DELIVERY, "breaker": {"failures": 1, "cooldown": 60}}
-    url = live_proxy([FROM_TRACIA, {"from": "scale", "primary": "opik"}],
-                     upstream_patch={"scale": {"delivery": closed_for_a_minute}})
+    url = live_proxy(
+        [FROM_TRACIA, {"from": "scale", "primary": "opik"}], upstream_patch={"scale": {"delivery": closed_for_a_minute}}
+    )
     upstreams["scale"].fail_next(1, 503)
     tracia = tracia_sdk(url)
     tracia.spans.create(payload("sp_00000000000000aa", trace_id=TRACE))

@@ -25,6 +25,7 @@ def send(url: str, method: str, path: str, body: dict) -> httpx.Response:
 
 def at_scale(scale_spans, span_id: str, **fields) -> dict:
     """The span at Scale once it holds these fields (Scale takes each merged state as an upsert)."""
+
     def holds():
         return all(scale_spans.get(span_id, {}).get(k) == v for k, v in fields.items()) and scale_spans[span_id]
 
@@ -34,15 +35,54 @@ def at_scale(scale_spans, span_id: str, **fields) -> dict:
 def test_a_list_or_a_text_as_metadata_reaches_scale_under_its_key(live_proxy, upstreams, scale_spans):
     url = live_proxy([ROUTE])
     trace, listed, texted = ids.uuid7(), ids.uuid7(), ids.uuid7()
-    r = send(url, "POST", "/traces/batch", {"traces": [
-        {"id": trace, "name": "chat", "project_name": "proj", "start_time": START, "metadata": "a note",
-         "input": "2+2?"}]})
+    r = send(
+        url,
+        "POST",
+        "/traces/batch",
+        {
+            "traces": [
+                {
+                    "id": trace,
+                    "name": "chat",
+                    "project_name": "proj",
+                    "start_time": START,
+                    "metadata": "a note",
+                    "input": "2+2?",
+                }
+            ]
+        },
+    )
     assert r.status_code == 204, r.text
-    r = send(url, "POST", "/spans/batch", {"spans": [
-        {"id": listed, "trace_id": trace, "name": "llm", "type": "llm", "project_name": "proj", "start_time": START,
-         "metadata": [{"step": 1}, {"step": 2}], "input": [{"role": "user", "content": "2+2?"}], "model": "gpt-4o"},
-        {"id": texted, "trace_id": trace, "name": "tool", "type": "tool", "project_name": "proj", "start_time": START,
-         "metadata": "plain text", "output": "4"}]})
+    r = send(
+        url,
+        "POST",
+        "/spans/batch",
+        {
+            "spans": [
+                {
+                    "id": listed,
+                    "trace_id": trace,
+                    "name": "llm",
+                    "type": "llm",
+                    "project_name": "proj",
+                    "start_time": START,
+                    "metadata": [{"step": 1}, {"step": 2}],
+                    "input": [{"role": "user", "content": "2+2?"}],
+                    "model": "gpt-4o",
+                },
+                {
+                    "id": texted,
+                    "trace_id": trace,
+                    "name": "tool",
+                    "type": "tool",
+                    "project_name": "proj",
+                    "start_time": START,
+                    "metadata": "plain text",
+                    "output": "4",
+                },
+            ]
+        },
+    )
     assert r.status_code == 204, r.text
 
     root = at_scale(scale_spans, trace, name="chat")
@@ -50,10 +90,15 @@ def test_a_list_or_a_text_as_metadata_reaches_scale_under_its_key(live_proxy, up
     span = at_scale(scale_spans, listed, name="llm")
     assert (span["metadata"], span["input"], span["type"]) == (
         {"metadata": [{"step": 1}, {"step": 2}], "model": "gpt-4o", "project": "proj"},
-        {"input": [{"role": "user", "content": "2+2?"}]}, "COMPLETION")
+        {"input": [{"role": "user", "content": "2+2?"}]},
+        "COMPLETION",
+    )
     span = at_scale(scale_spans, texted, name="tool")
     assert (span["metadata"], span["output"], span["parent_id"]) == (
-        {"metadata": "plain text", "project": "proj"}, {"output": "4"}, trace)
+        {"metadata": "plain text", "project": "proj"},
+        {"output": "4"},
+        trace,
+    )
 
 
 def test_an_update_may_change_metadata_from_an_object_to_a_list_and_back(live_proxy, upstreams, scale_spans):
@@ -61,8 +106,12 @@ def test_an_update_may_change_metadata_from_an_object_to_a_list_and_back(live_pr
     else replaces what was there (it once ended in a TypeError and a 503, which the SDK retries)."""
     url = live_proxy([ROUTE])
     trace, span_id = ids.uuid7(), ids.uuid7()
-    r = send(url, "POST", "/spans", {"id": span_id, "trace_id": trace, "name": "llm", "start_time": START,
-                                     "metadata": {"a": 1}})
+    r = send(
+        url,
+        "POST",
+        "/spans",
+        {"id": span_id, "trace_id": trace, "name": "llm", "start_time": START, "metadata": {"a": 1}},
+    )
     assert r.status_code == 201, r.text
     at_scale(scale_spans, span_id, metadata={"a": 1})
 
@@ -82,15 +131,25 @@ def test_an_update_may_change_metadata_from_an_object_to_a_list_and_back(live_pr
     at_scale(scale_spans, span_id, metadata={"c": 3, "d": 4})  # two objects: merged
 
 
-def test_a_trace_or_span_sent_without_an_id_gets_one_and_is_an_entity_of_its_own_at_scale(live_proxy, upstreams,
-                                                                                           scale_spans):
+def test_a_trace_or_span_sent_without_an_id_gets_one_and_is_an_entity_of_its_own_at_scale(
+    live_proxy, upstreams, scale_spans
+):
     url = live_proxy([ROUTE])
     r = send(url, "POST", "/traces", {"name": "chat", "start_time": START})
     assert r.status_code == 201, r.text
     trace = re.fullmatch(rf"{re.escape(url + OPIK)}/traces/([0-9a-f-]{{36}})", r.headers["location"]).group(1)
     assert ids.is_uuid7(trace) and ids.uuid7_ms(trace) == 1767323045000  # its time part: the trace's start
-    r = send(url, "POST", "/spans/batch", {"spans": [{"trace_id": trace, "name": "llm", "start_time": START},
-                                                      {"trace_id": trace, "name": "tool", "start_time": START}]})
+    r = send(
+        url,
+        "POST",
+        "/spans/batch",
+        {
+            "spans": [
+                {"trace_id": trace, "name": "llm", "start_time": START},
+                {"trace_id": trace, "name": "tool", "start_time": START},
+            ]
+        },
+    )
     assert r.status_code == 204, r.text
     wait_for(lambda: len(scale_spans) == 3, what="the trace and both spans at Scale")
     spans = {s["name"]: s for s in scale_spans.values()}

@@ -39,8 +39,11 @@ def test_postgres_database_of_an_older_proxy_gets_the_checkpoint_table(pg_databa
         conn.execute("CREATE TABLE feedback_proxy_schema (version INTEGER NOT NULL)")
         conn.execute(MIGRATIONS[0])
         conn.execute("INSERT INTO feedback_proxy_schema VALUES (1)")
-        conn.execute("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (%s,%s,%s,%s,0,0)",
-                     ("scale", "rec-1", codec.dump(rec(1)), "r"))
+        conn.execute(
+            "INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES "
+            "(%s,%s,%s,%s,0,0)",
+            ("scale", "rec-1", codec.dump(rec(1)), "r"),
+        )
     s = PostgresStore(url)
     try:
         assert s.schema_version == len(MIGRATIONS) >= 2

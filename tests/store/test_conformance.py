@@ -7,9 +7,8 @@ import time
 import pytest
 
 from proxy.model import Assessment, Ref
-from proxy.store import MemoryStore
+from proxy.store import MemoryStore, sqlite_checkpoint
 from proxy.store.postgres import MIGRATIONS, PostgresStore
-from proxy.store import sqlite_checkpoint
 from proxy.store.sqlite import SQLiteStore
 
 
@@ -27,7 +26,15 @@ def store(request, tmp_path):
 
 
 def rec(i: int, **kw) -> Assessment:
-    base = dict(op="upsert", entity="span", span_id=Ref("opik", f"span-{i}"), trace_id=Ref("opik", "trace-1"), name="accuracy", value=i / 10, id=f"rec-{i}")
+    base = dict(
+        op="upsert",
+        entity="span",
+        span_id=Ref("opik", f"span-{i}"),
+        trace_id=Ref("opik", "trace-1"),
+        name="accuracy",
+        value=i / 10,
+        id=f"rec-{i}",
+    )
     return Assessment(**{**base, **kw})
 
 
@@ -166,7 +173,9 @@ def test_dead_letters_keep_the_error_and_can_be_replayed_or_dropped(store):
     assert store.depth() == {}
     dead = store.dead_letters()
     assert [(d.id, d.upstream, d.record.id, d.last_error, d.attempts) for d in dead] == [
-        (a.id, "scale", "rec-1", "422 from scale: rating out of range", 1), (b.id, "scale", "rec-2", "gave up", 1)]
+        (a.id, "scale", "rec-1", "422 from scale: rating out of range", 1),
+        (b.id, "scale", "rec-2", "gave up", 1),
+    ]
     assert store.dead_letters("opik") == []
     assert store.replay([a.id]) == 1 and store.replay([a.id]) == 0
     (back,) = store.claim("scale", 10, lease=30)
@@ -188,10 +197,29 @@ def test_rows_settled_several_at_once_count_only_those_in_the_state_asked_for(st
     store.done([c.id, d.id])
     assert store.depth() == {} and store.dead_letters() == []
 
+
 def test_records_survive_a_round_trip_with_every_field(store):
-    full = Assessment(op="upsert", entity="span", trace_id=Ref("scale", "t"), span_id=Ref("scale", "s"), project="p", name="n", value=4,
-                      scale=[1, 5], label="approved", comment="c", rubric={"a": "pass"}, correction={"output": "x"}, metadata={"k": [1, 2]},
-                      source="api", author="me", vendor_id="asmt", names=["a"], id="rid", origin={"vendor": "scale", "overwrites": False})
+    full = Assessment(
+        op="upsert",
+        entity="span",
+        trace_id=Ref("scale", "t"),
+        span_id=Ref("scale", "s"),
+        project="p",
+        name="n",
+        value=4,
+        scale=[1, 5],
+        label="approved",
+        comment="c",
+        rubric={"a": "pass"},
+        correction={"output": "x"},
+        metadata={"k": [1, 2]},
+        source="api",
+        author="me",
+        vendor_id="asmt",
+        names=["a"],
+        id="rid",
+        origin={"vendor": "scale", "overwrites": False},
+    )
     store.enqueue([("opik", full, "r")])
     (item,) = store.claim("opik", 1, lease=30)
     assert item.record == full
@@ -221,18 +249,21 @@ def test_an_older_proxys_database_gets_the_mark_of_a_create_about_to_be_sent(tmp
     SQLiteStore(path).close()
     with sqlite3.connect(path) as db:
         db.execute("ALTER TABLE outbox DROP COLUMN sent_at")
-        db.execute("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at)"
-                   " VALUES (?,?,?,?,0,0)",
-                   ("scale", "rec-1", codec.dump(rec(1)), "r"))
+        db.execute(
+            "INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at) VALUES (?,?,?,?,0,0)",
+            ("scale", "rec-1", codec.dump(rec(1)), "r"),
+        )
     url = pg_database()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE feedback_proxy_schema (version INTEGER NOT NULL)")
         conn.execute(MIGRATIONS[0])
         conn.execute(MIGRATIONS[1])
         conn.execute("INSERT INTO feedback_proxy_schema VALUES (2)")
-        conn.execute("INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at)"
-                     " VALUES (%s,%s,%s,%s,0,0)",
-                     ("scale", "rec-1", codec.dump(rec(1)), "r"))
+        conn.execute(
+            "INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at)"
+            " VALUES (%s,%s,%s,%s,0,0)",
+            ("scale", "rec-1", codec.dump(rec(1)), "r"),
+        )
     for s in (SQLiteStore(path), PostgresStore(url)):
         try:
             (item,) = s.claim("scale", 10, lease=0.01)
@@ -255,7 +286,14 @@ def test_delivered_prints(store):
 def test_spans_by_key(store):
     from proxy.model import Span
 
-    span = Span(entity="span", trace_id=Ref("tracia", "tr_1"), span_id=Ref("tracia", "sp_1"), name="llm", usage={"input_tokens": 3}, id="tracia:span:sp_1")
+    span = Span(
+        entity="span",
+        trace_id=Ref("tracia", "tr_1"),
+        span_id=Ref("tracia", "sp_1"),
+        name="llm",
+        usage={"input_tokens": 3},
+        id="tracia:span:sp_1",
+    )
     assert store.get_span("tracia:span:sp_1") is None
     store.put_span("tracia:span:sp_1", span)
     assert store.get_span("tracia:span:sp_1") == span
@@ -280,7 +318,9 @@ def test_pruning_kept_answers_finds_the_expired_by_their_age_not_by_a_scan(tmp_p
     assert "USING INDEX replies_age" in plan[3], plan
     pg = PostgresStore(pg_database())
     with pg._pool.connection() as conn:
-        indexed = conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename='replies' AND indexname='replies_age'").fetchone()
+        indexed = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename='replies' AND indexname='replies_age'"
+        ).fetchone()
     pg.close()
     assert indexed and "(created_at)" in indexed[0]
 
@@ -303,7 +343,11 @@ def test_postgres_outbox_and_registry_survive_reopening(pg_database):
 def test_open_store_by_url(pg_database, tmp_path):
     from proxy.store import open_store
 
-    for url, kind in ((pg_database(), PostgresStore), (f"sqlite:///{tmp_path}/x.db", SQLiteStore), ("memory://", MemoryStore)):
+    for url, kind in (
+        (pg_database(), PostgresStore),
+        (f"sqlite:///{tmp_path}/x.db", SQLiteStore),
+        ("memory://", MemoryStore),
+    ):
         s = open_store(url)
         assert isinstance(s, kind) and s.ping()
         getattr(s, "close", lambda: None)()
@@ -315,9 +359,16 @@ def test_one_commit_writes_records_rows_answers_ids_and_prints_together(store):
     store.enqueue([("scale", rec(1), "r0")])
     [earlier] = store.claim("scale", 10, lease=30)
     store.put_record("gone", rec(9))
-    store.commit(Writes(outbox=[("scale", rec(2), "r1")], replies=[("k1", b'{"id":"x"}')],
-                        records=[("key-3", rec(3)), ("gone", None)], learned=[("scale", "rec-3", "asmt-3")],
-                        delivered=[("scale", "rec-1", "print-1")], done=[earlier.id]))
+    store.commit(
+        Writes(
+            outbox=[("scale", rec(2), "r1")],
+            replies=[("k1", b'{"id":"x"}')],
+            records=[("key-3", rec(3)), ("gone", None)],
+            learned=[("scale", "rec-3", "asmt-3")],
+            delivered=[("scale", "rec-1", "print-1")],
+            done=[earlier.id],
+        )
+    )
     assert store.get_record("key-3").id == "rec-3" and store.get_record("gone") is None
     assert store.learned("scale", "rec-3") == "asmt-3" and store.delivered("scale", "rec-1") == "print-1"
     assert store.reply_for("k1", 60) == b'{"id":"x"}'
@@ -342,6 +393,8 @@ def test_sqlite_checkpoints_bound_the_wal_under_writes_without_a_pause_and_close
     for i in range(5000):  # ~18 KB of WAL a commit: with no checkpoint finished, 90 MB
         s.enqueue([("scale", rec(i), "r")])
         largest = max(largest, wal.stat().st_size) if i % 100 == 0 else largest
-    assert largest < (sqlite_checkpoint.LIMIT + 1000) * 4120  # frames of 4 KiB pages and their headers; a commit can pass LIMIT
+    assert (
+        largest < (sqlite_checkpoint.LIMIT + 1000) * 4120
+    )  # frames of 4 KiB pages and their headers; a commit can pass LIMIT
     s.close()
     assert not wal.exists() or wal.stat().st_size == 0

@@ -14,9 +14,11 @@ from proxy.store.sqlite import SQLiteStore
 
 # the SQL dump (sqlite3 .dump) of a SQLite store made by the code before the rename
 MADE = Path(__file__).resolve().parents[1] / "fixtures" / "store" / "made-before-vendor_id.sql"
-KEPT_ON_DISK = (b'{"op":"upsert","entity":"span","trace_id":["scale","t1"],"span_id":["scale","s1"],"name":"approval",'
-                b'"value":1.0,"label":"approved","created_at":"2026-12-06T00:00:00Z","assessment_id":"asmt-1","id":"rec-1",'
-                b'"origin":{"vendor":"scale"}}')  # codec.dump of that record, by the code before the rename
+KEPT_ON_DISK = (
+    b'{"op":"upsert","entity":"span","trace_id":["scale","t1"],"span_id":["scale","s1"],"name":"approval",'
+    b'"value":1.0,"label":"approved","created_at":"2026-12-06T00:00:00Z","assessment_id":"asmt-1","id":"rec-1",'
+    b'"origin":{"vendor":"scale"}}'
+)  # codec.dump of that record, by the code before the rename
 
 
 def made(path: Path) -> None:

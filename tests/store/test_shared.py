@@ -32,7 +32,9 @@ def stores(request, tmp_path):
 
 
 def rec(i: int, **kw) -> Assessment:
-    base = dict(op="upsert", entity="trace", trace_id=Ref("opik", f"trace-{i}"), name="accuracy", value=0.5, id=f"rec-{i}")
+    base = dict(
+        op="upsert", entity="trace", trace_id=Ref("opik", f"trace-{i}"), name="accuracy", value=0.5, id=f"rec-{i}"
+    )
     return Assessment(**{**base, **kw})
 
 

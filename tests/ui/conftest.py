@@ -17,8 +17,17 @@ from tests.conftest import CLIENT_HEADERS, FAST_DELIVERY
 
 ADMIN_KEY = "admin-key-0123456789abcdef"
 CHROMIUM = os.environ.get("FEEDBACK_PROXY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 TRACIA_TO_OPIK_MIRROR_SCALE = [{"from": "tracia", "primary": "opik", "mirrors": ["scale"]}]
 SPAN = "sp_0123456789abcdef"
 
@@ -29,13 +38,18 @@ def admin(key: str = ADMIN_KEY) -> dict:
 
 def evaluate(url: str, key: str = "quality", value: float = 1, note: str = "looks right", **headers) -> httpx.Response:
     """A Tracia evaluation, as the Tracia SDK sends it."""
-    return httpx.post(f"{url}/api/v1/spans/{SPAN}/evaluations", json={"evaluatorKey": key, "value": value, "note": note},
-                      headers={**CLIENT_HEADERS["tracia"], **headers}, timeout=10)
+    return httpx.post(
+        f"{url}/api/v1/spans/{SPAN}/evaluations",
+        json={"evaluatorKey": key, "value": value, "note": note},
+        headers={**CLIENT_HEADERS["tracia"], **headers},
+        timeout=10,
+    )
 
 
 @pytest.fixture
 def ui_proxy(live_proxy):
-    """ui_proxy(routes=None, **config) -> the URL of a live proxy with an admin key (Tracia -> Opik, mirrored to Scale)."""
+    """ui_proxy(routes=None, **config) -> the URL of a live proxy with an admin key
+    (Tracia -> Opik, mirrored to Scale)."""
 
     def start(routes: list[dict] | None = None, **extra) -> str:
         extra.setdefault("admin", {"key": ADMIN_KEY})
@@ -47,8 +61,12 @@ def ui_proxy(live_proxy):
 
 def launch_chromium(playwright):
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"the browser tests need Chromium at {CHROMIUM} (Debian: apt-get install -y chromium; .ci/run installs it), "
-                    "or FEEDBACK_PROXY_CHROMIUM=/path/to/chromium", pytrace=False)
+        pytest.fail(
+            f"the browser tests need Chromium at {CHROMIUM} (Debian: apt-get install -y chromium; .ci/run installs "
+            f"it), "
+            "or FEEDBACK_PROXY_CHROMIUM=/path/to/chromium",
+            pytrace=False,
+        )
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
@@ -56,13 +74,24 @@ OPIK_TO_OPIK_MIRROR_SCALE = [{"from": "opik", "primary": "opik", "mirrors": ["sc
 
 
 def trace_score(i: int = 1, name: str = "accuracy", reason: str = "matches the reference", value: float = 0.5) -> dict:
-    return {"id": f"01a20c41-cda1-7a06-b0a1-{i:012x}", "name": name, "value": value, "reason": reason, "source": "sdk", "project_name": "ui"}
+    return {
+        "id": f"01a20c41-cda1-7a06-b0a1-{i:012x}",
+        "name": name,
+        "value": value,
+        "reason": reason,
+        "source": "sdk",
+        "project_name": "ui",
+    }
 
 
 def put_scores(url: str, *scores: dict, **headers) -> httpx.Response:
     """Opik trace scores, as the Opik SDK sends them (answered 204)."""
-    return httpx.put(f"{url}/api/v1/private/traces/feedback-scores", json={"scores": list(scores)},
-                     headers={**CLIENT_HEADERS["opik"], **headers}, timeout=10)
+    return httpx.put(
+        f"{url}/api/v1/private/traces/feedback-scores",
+        json={"scores": list(scores)},
+        headers={**CLIENT_HEADERS["opik"], **headers},
+        timeout=10,
+    )
 
 
 def api(url: str, path: str, key: str = ADMIN_KEY, **params) -> dict:

@@ -30,17 +30,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def config(opik: str, scale: str, tracia_port: int, db: str) -> Config:
-    return Config.model_validate({
-        "store": f"sqlite:///{db}", "admin": {"key": ADMIN_KEY},
-        "upstreams": {
-            "opik": {"vendor": "opik", "base_url": opik + "/api", "headers": UPSTREAM_HEADERS["opik"]},
-            "scale": {"vendor": "scale", "base_url": scale, "headers": UPSTREAM_HEADERS["scale"]},
-            "tracia": {"vendor": "tracia", "base_url": f"http://127.0.0.1:{tracia_port}", "headers": UPSTREAM_HEADERS["tracia"], "timeout": 1},
-        },
-        "routes": [{"from": "opik", "primary": "opik", "mirrors": ["scale", "tracia"]}],
-        "delivery": {"linger_ms": 5, "poll_interval": 0.2, "retry": {"initial_interval": 0.5, "max_interval": 2, "max_elapsed": 120},
-                     "breaker": {"failures": 3, "cooldown": 20}},
-    })
+    return Config.model_validate(
+        {
+            "store": f"sqlite:///{db}",
+            "admin": {"key": ADMIN_KEY},
+            "upstreams": {
+                "opik": {"vendor": "opik", "base_url": opik + "/api", "headers": UPSTREAM_HEADERS["opik"]},
+                "scale": {"vendor": "scale", "base_url": scale, "headers": UPSTREAM_HEADERS["scale"]},
+                "tracia": {
+                    "vendor": "tracia",
+                    "base_url": f"http://127.0.0.1:{tracia_port}",
+                    "headers": UPSTREAM_HEADERS["tracia"],
+                    "timeout": 1,
+                },
+            },
+            "routes": [{"from": "opik", "primary": "opik", "mirrors": ["scale", "tracia"]}],
+            "delivery": {
+                "linger_ms": 5,
+                "poll_interval": 0.2,
+                "retry": {"initial_interval": 0.5, "max_interval": 2, "max_elapsed": 120},
+                "breaker": {"failures": 3, "cooldown": 20},
+            },
+        }
+    )
 
 
 def load(url: str, scale: FakeVendor, stop: threading.Event) -> None:
@@ -55,8 +67,17 @@ def load(url: str, scale: FakeVendor, stop: threading.Event) -> None:
             if i % 23 == 11:
                 scale.fail_next(1, 400, {"detail": "trace_id: trace not found in account acct_upstream"})
             kind = "spans" if i % 4 == 0 else "traces"
-            scores = [{"id": f"01a20c41-cda1-7a06-b0a1-{(i * 3 + j):012x}", "name": next(names), "value": round((i * 37 % 100) / 100, 2),
-                       "reason": "graded by the nightly eval run", "source": "sdk", "project_name": "support-bot"} for j in range(1 + i % 3)]
+            scores = [
+                {
+                    "id": f"01a20c41-cda1-7a06-b0a1-{(i * 3 + j):012x}",
+                    "name": next(names),
+                    "value": round((i * 37 % 100) / 100, 2),
+                    "reason": "graded by the nightly eval run",
+                    "source": "sdk",
+                    "project_name": "support-bot",
+                }
+                for j in range(1 + i % 3)
+            ]
             client.put(f"{url}/api/v1/private/{kind}/feedback-scores", json={"scores": scores})
             time.sleep(0.025)
 
@@ -89,11 +110,17 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "docs" / "ui.png"))
     parser.add_argument("--seconds", type=float, default=12, help="load before the picture")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, FakeServer(FakeVendor("opik")) as opik, FakeServer(FakeVendor("scale")) as scale:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FakeServer(FakeVendor("opik")) as opik,
+        FakeServer(FakeVendor("scale")) as scale,
+    ):
         app = create_app(config(opik.url, scale.url, free_port(), f"{tmp}/proxy.db"))
         with FakeServer(app) as proxy:
             stop = threading.Event()
-            clients = [threading.Thread(target=load, args=(proxy.url, scale.vendor, stop), daemon=True) for _ in range(1)]
+            clients = [
+                threading.Thread(target=load, args=(proxy.url, scale.vendor, stop), daemon=True) for _ in range(1)
+            ]
             for c in clients:
                 c.start()
             time.sleep(args.seconds)

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from tests.conftest import FAST_DELIVERY, wait_for
-from tests.ui.conftest import (ADMIN_KEY, OPIK_TO_OPIK_MIRROR_SCALE, api, launch_chromium, put_scores, trace_score)
+from tests.ui.conftest import ADMIN_KEY, OPIK_TO_OPIK_MIRROR_SCALE, api, launch_chromium, put_scores, trace_score
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 TIMEOUT = 10_000  # ms: what the page may take to show what the proxy did
@@ -37,7 +37,14 @@ def page(browser):
     page.set_default_timeout(TIMEOUT)
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" and not EXPECTED.search(msg.text) else None)
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" and not EXPECTED.search(msg.text)
+            else None
+        ),
+    )
     yield page
     context.close()
     assert problems == []
@@ -122,8 +129,11 @@ def test_the_playground_translates_a_tracia_evaluation_to_opik(page, ui_proxy):
     page.select_option("#pg-from", "tracia")
     page.select_option("#pg-to", "opik")
     page.select_option("#pg-endpoint", "evaluate")
-    page.fill("#pg-payload", '{"params": {"spanId": "sp_0123456789abcdef"}, '
-                             '"body": {"evaluatorKey": "quality", "value": 0.75, "note": "close enough", "colour": "red"}}')
+    page.fill(
+        "#pg-payload",
+        '{"params": {"spanId": "sp_0123456789abcdef"}, '
+        '"body": {"evaluatorKey": "quality", "value": 0.75, "note": "close enough", "colour": "red"}}',
+    )
     page.click("#pg-run")
     expect(page, "#pg-title", "tracia evaluate → opik")
     expect(page, "#pg-requests .out .head", "PUT /v1/private/spans/feedback-scores")
@@ -143,12 +153,17 @@ def test_a_hostile_feedback_name_is_shown_as_text(page, ui_proxy, upstreams):
     hostile = '<img src=x onerror="window.__xss=1">'
     reason = "<script>window.__xss=2</script>"
     upstreams["scale"].fail_next(1, 400, {"detail": hostile})
-    assert put_scores(url, trace_score(9, name=hostile, reason=reason), **{"X-Request-Id": "<b>bold</b>"}).status_code == 204
+    assert (
+        put_scores(url, trace_score(9, name=hostile, reason=reason), **{"X-Request-Id": "<b>bold</b>"}).status_code
+        == 204
+    )
     wait_for(lambda: api(url, "/ui/api/dead-letters")["dead_letters"], what="the dead letter")
     sign_in(page, url)
     expect(page, "#dead-rows", f"upsert trace {hostile}")
     page.locator("#request-rows tr").first.click()
-    expect(page, "#request-detail .attempt[data-upstream=opik] pre.sent", json.dumps(hostile))  # as the JSON sent, quotes escaped
+    expect(
+        page, "#request-detail .attempt[data-upstream=opik] pre.sent", json.dumps(hostile)
+    )  # as the JSON sent, quotes escaped
     expect(page, "#request-detail .attempt[data-upstream=opik] pre.sent", reason)
     expect(page, "#request-detail", "client <b>bold</b>")
     assert page.evaluate("window.__xss") is None

@@ -60,10 +60,19 @@ def test_one_json_line_per_event_with_the_request_id_from_ingress_to_the_mirror(
     rid = ingress[0]["request_id"]
     mine = [line for line in every if line.get("request_id") == rid or rid in line.get("request_ids", [])]
     answered = next(line for line in mine if line["logger"] == "proxy" and "-> 204" in line["msg"])
-    assert {k: answered[k] for k in ("method", "path", "vendor", "endpoint", "status")} == \
-        {"method": "PUT", "path": "/api/v1/private/traces/feedback-scores", "vendor": "opik", "endpoint": "traces_scores", "status": 204}
+    assert {k: answered[k] for k in ("method", "path", "vendor", "endpoint", "status")} == {
+        "method": "PUT",
+        "path": "/api/v1/private/traces/feedback-scores",
+        "vendor": "opik",
+        "endpoint": "traces_scores",
+        "status": 204,
+    }
     assert answered["duration_ms"] > 0 and answered["client_request_id"] == "client-42"
-    attempts = [(line["upstream"], line["via"], line["status"], line["attempt"]) for line in mine if line.get("event") == "upstream.attempt"]
+    attempts = [
+        (line["upstream"], line["via"], line["status"], line["attempt"])
+        for line in mine
+        if line.get("event") == "upstream.attempt"
+    ]
     assert attempts == [("opik", "inline", 204, 1), ("scale", "outbox", 503, 1), ("scale", "outbox", 200, 2)]
     failed = next(line for line in mine if "delivery to scale failed" in line["msg"])
     delivered = next(line for line in mine if "delivered 1 record(s) to scale" in line["msg"])
@@ -89,9 +98,16 @@ def test_the_level_is_the_configs_and_secrets_are_cut_from_every_field(captured,
     out = captured("json", "warning")
     log = logging.getLogger("proxy.test")
     log.info("not shown")
-    log.warning("shown", extra={"error": f"upstream said {UPSTREAM_HEADERS['tracia']['Authorization']}", "detail": {"key": ADMIN_KEY}})
+    log.warning(
+        "shown",
+        extra={"error": f"upstream said {UPSTREAM_HEADERS['tracia']['Authorization']}", "detail": {"key": ADMIN_KEY}},
+    )
     [line] = lines(out)
-    assert line["msg"] == "shown" and line["error"] == "upstream said [redacted]" and line["detail"] == {"key": "[redacted]"}
+    assert (
+        line["msg"] == "shown"
+        and line["error"] == "upstream said [redacted]"
+        and line["detail"] == {"key": "[redacted]"}
+    )
 
 
 def test_an_exception_is_one_line_too(captured):
@@ -111,13 +127,19 @@ store: "memory://"
 log: {{level: info, format: auto}}
 admin: {{key: "${{ADMIN_KEY}}"}}
 upstreams:
-  opik: {{vendor: opik, base_url: "{fakes['opik'].url}/api", headers: {{Authorization: "{UPSTREAM_KEYS['opik']}", Comet-Workspace: default}}}}
+  opik: {{vendor: opik, base_url: "{fakes["opik"].url}/api",
+         headers: {{Authorization: "{UPSTREAM_KEYS["opik"]}", Comet-Workspace: default}}}}
 routes:
   - {{from: opik, primary: opik}}
 """)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "proxy", "serve", "--config", str(path), "--port", str(port)],
-                            env={**os.environ, "ADMIN_KEY": ADMIN_KEY}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proxy", "serve", "--config", str(path), "--port", str(port)],
+        env={**os.environ, "ADMIN_KEY": ADMIN_KEY},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _up(url) or proc.poll() is not None, timeout=30, what="serve to listen")
@@ -129,7 +151,9 @@ routes:
     every = [json.loads(line) for line in output.splitlines() if line.strip()]  # every line, uvicorn's too
     assert any("Uvicorn running" in line["msg"] for line in every)
     request = [line for line in every if line.get("client_request_id") == "from-the-client"]
-    assert {line.get("event") for line in request} >= {"upstream.attempt"} and any(line.get("status") == 204 for line in request)
+    assert {line.get("event") for line in request} >= {"upstream.attempt"} and any(
+        line.get("status") == 204 for line in request
+    )
     assert ADMIN_KEY not in output and UPSTREAM_KEYS["opik"] not in output
 
 

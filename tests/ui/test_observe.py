@@ -16,7 +16,9 @@ from proxy.store.outbox import OutboxItem
 from proxy.upstream import MockTransport, Response
 
 
-def attempt(upstream: str = "scale", status: int | None = 200, body: bytes = b"{}", via: str = "inline") -> context.Attempt:
+def attempt(
+    upstream: str = "scale", status: int | None = 200, body: bytes = b"{}", via: str = "inline"
+) -> context.Attempt:
     return context.Attempt(upstream, "scale", via, "POST", "/v5/x", 1, 0.0, 1.0, status, body, len(body))
 
 
@@ -38,7 +40,11 @@ def test_a_workers_attempt_reaches_every_request_it_carries():
 
     async def deliver():
         context.REQUEST.set(None)
-        items = [OutboxItem(1, "scale", None, "a", 2, 0.0), OutboxItem(2, "scale", None, "b", 0, 0.0), OutboxItem(3, "scale", None, "gone", 0, 0.0)]
+        items = [
+            OutboxItem(1, "scale", None, "a", 2, 0.0),
+            OutboxItem(2, "scale", None, "b", 0, 0.0),
+            OutboxItem(3, "scale", None, "gone", 0, 0.0),
+        ]
         context.delivering("scale", items)
         assert context.fields()["request_ids"] == ["a", "b", "gone"] and context.fields()["attempt"] == 3
         journal.attempted(attempt(via="outbox"))
@@ -58,14 +64,22 @@ def test_the_rate_window_counts_the_last_minute():
     for t in (1000, 1000.5, 1001, 1030):
         w.add("scale", now=t)
     w.add("opik", 5, now=1030)
-    assert w.count("scale", now=1030) == 4 and w.count("scale", now=1060.5) == 2 and w.count("scale", now=1061) == 1 and w.count("scale", now=1091) == 0
+    assert (
+        w.count("scale", now=1030) == 4
+        and w.count("scale", now=1060.5) == 2
+        and w.count("scale", now=1061) == 1
+        and w.count("scale", now=1091) == 0
+    )
     assert w.total(now=1030) == 9 and w.per_second("opik", now=1030) == round(5 / 60, 2)
 
 
 async def test_the_observed_transport_remembers_success_and_error_per_upstream():
     from proxy.config import Upstream
 
-    ups = {"opik": Upstream(vendor="opik", base_url="http://h:1/api"), "scale": Upstream(vendor="scale", base_url="http://h:2")}
+    ups = {
+        "opik": Upstream(vendor="opik", base_url="http://h:1/api"),
+        "scale": Upstream(vendor="scale", base_url="http://h:2"),
+    }
     observer = Observer(ups)
 
     def answer(method, url, headers, body):
@@ -79,7 +93,10 @@ async def test_the_observed_transport_remembers_success_and_error_per_upstream()
     with pytest.raises(UpstreamError):
         await transport.send("POST", "http://h:2/v5/y", {}, None, 1)
     assert observer.seen["opik"].last_error == '503 to PUT /v1/x: {"detail": "busy"}'
-    assert observer.seen["scale"].last_error == "cannot reach http://h:2: refused" and observer.seen["scale"].last_success_at is None
+    assert (
+        observer.seen["scale"].last_error == "cannot reach http://h:2: refused"
+        and observer.seen["scale"].last_success_at is None
+    )
 
 
 def test_the_admin_section(tmp_path):

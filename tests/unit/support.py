@@ -24,8 +24,9 @@ def capture(vendor: str, name: str) -> dict:
     return json.loads((vendors.get(vendor).fixtures / name).read_text())
 
 
-def decode(vendor: str, method: str, path: str, body: Any = None, query: dict | None = None,
-           content_type: str | None = None) -> list[Assessment]:
+def decode(
+    vendor: str, method: str, path: str, body: Any = None, query: dict | None = None, content_type: str | None = None
+) -> list[Assessment]:
     """Route a wire request the way ingress does and decode it (raises ValidationFailed). Where the
     endpoint's wire is not JSON (a mapping's wire.request: OTLP), `body` is read as the pipeline
     reads it: JSON (a parsed body), or the bytes sent with `content_type` (protobuf)."""
@@ -35,7 +36,9 @@ def decode(vendor: str, method: str, path: str, body: Any = None, query: dict | 
     if endpoint.read_body is not None:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         body = endpoint.read_body(raw, {"content-type": content_type or "application/json"}, None)
-    return endpoint.decode(WireRequest(method, params, query or {}, {}, body), {"request_id": "r1", "make_id": lambda i: f"rec-{i}"})
+    return endpoint.decode(
+        WireRequest(method, params, query or {}, {}, body), {"request_id": "r1", "make_id": lambda i: f"rec-{i}"}
+    )
 
 
 def decode_capture(vendor: str, name: str) -> list[Assessment]:
@@ -63,10 +66,14 @@ def decode_input(vendor: str, name: str) -> Any:
 
 
 def target(vendor: str, store: MemoryStore | None = None) -> Target:
-    return Target(vendor, Upstream(vendor=vendor, base_url="http://upstream"), MAPPINGS[vendor], store or MemoryStore(), SECRET)
+    return Target(
+        vendor, Upstream(vendor=vendor, base_url="http://upstream"), MAPPINGS[vendor], store or MemoryStore(), SECRET
+    )
 
 
-def encode(vendor: str, records: list[Assessment], store: MemoryStore | None = None) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
+def encode(
+    vendor: str, records: list[Assessment], store: MemoryStore | None = None
+) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
     return target(vendor, store).encode(records)
 
 

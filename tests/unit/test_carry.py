@@ -4,7 +4,10 @@ from proxy.mapping import carry
 
 
 def test_attach_to_text_adds_a_trailer_line():
-    assert carry.attach("looks right", {"value": 0.9, "label": "good"}) == 'looks right\n[feedback-proxy] {"value": 0.9, "label": "good"}'
+    assert (
+        carry.attach("looks right", {"value": 0.9, "label": "good"})
+        == 'looks right\n[feedback-proxy] {"value": 0.9, "label": "good"}'
+    )
 
 
 def test_attach_to_nothing_is_only_the_trailer():
@@ -18,11 +21,18 @@ def test_attach_nothing_keeps_the_base():
 
 
 def test_attach_to_an_object_merges_keys_and_the_object_wins():
-    assert carry.attach({"value": 1, "k": "v"}, {"name": "accuracy", "value": 0.9}) == {"name": "accuracy", "value": 1, "k": "v"}
+    assert carry.attach({"value": 1, "k": "v"}, {"name": "accuracy", "value": 0.9}) == {
+        "name": "accuracy",
+        "value": 1,
+        "k": "v",
+    }
 
 
 def test_detach_splits_the_trailer_off():
-    assert carry.detach('looks right\n[feedback-proxy] {"value": 0.9, "label": "good"}') == ("looks right", {"value": 0.9, "label": "good"})
+    assert carry.detach('looks right\n[feedback-proxy] {"value": 0.9, "label": "good"}') == (
+        "looks right",
+        {"value": 0.9, "label": "good"},
+    )
 
 
 def test_detach_of_only_a_trailer_leaves_no_text():
@@ -41,7 +51,13 @@ def test_detach_leaves_a_broken_trailer_in_the_text():
 
 
 def test_round_trip_keeps_text_and_fields():
-    fields = {"value": -3.5, "scale": [1, 5], "label": "gööd", "rubric": {"a": "pass"}, "metadata": {"k": [1, {"n": None}]}}
+    fields = {
+        "value": -3.5,
+        "scale": [1, 5],
+        "label": "gööd",
+        "rubric": {"a": "pass"},
+        "metadata": {"k": [1, {"n": None}]},
+    }
     for text in ("multi\nline\nnote", "", None, "mentions [feedback-proxy] inline"):
         back_text, back_fields = carry.detach(carry.attach(text, fields))
         assert back_fields == fields

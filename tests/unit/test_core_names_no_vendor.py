@@ -31,9 +31,21 @@ PROXY = ROOT / "proxy"
 VENDORS = vendors.names()
 OTHER_VENDORS = ["comet", "stainless", "sgp", "egp"]  # vendors, and vendors' SDK makers, named in the docs
 WIRE_WORDS = [  # distinctive words of a vendor's wire: its field, id and header names
-    "assessment_id", "spanId", "evaluatorKey", "feedback_scores", "category_name", "x-selected-account-id",
-    "x-stainless", "Comet-Workspace", "x-project-id", "span_assessment", "value_by_author",
-    "observationId", "datasetRunId", "sk-lf", "pk-lf",
+    "assessment_id",
+    "spanId",
+    "evaluatorKey",
+    "feedback_scores",
+    "category_name",
+    "x-selected-account-id",
+    "x-stainless",
+    "Comet-Workspace",
+    "x-project-id",
+    "span_assessment",
+    "value_by_author",
+    "observationId",
+    "datasetRunId",
+    "sk-lf",
+    "pk-lf",
 ]
 # The one vendor word the core keeps, and why: a store written before Assessment.vendor_id was
 # renamed holds it under its old name, and a process of either version must read the other's.
@@ -60,7 +72,11 @@ def _docstring_lines(source: str) -> set[int]:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
             first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 lines.add(first.lineno)
     return lines
 
@@ -102,7 +118,11 @@ def findings(path: Path) -> list[str]:
 def test_the_word_list_knows_the_vendors():
     assert VENDORS == ["langfuse", "opik", "otel", "scale", "tracia"]
     assert vendor_words_in("opik_batch") == ["opik"] and vendor_words_in('"Tracia span"') == ["Tracia"]
-    assert vendor_words_in("rec.scale") == [] and vendor_words_in("_record_scale") == [] and vendor_words_in("rescale") == []
+    assert (
+        vendor_words_in("rec.scale") == []
+        and vendor_words_in("_record_scale") == []
+        and vendor_words_in("rescale") == []
+    )
     assert vendor_words_in('"Scale EGP"') == ["Scale", "EGP"]
     assert vendor_words_in('req.headers.get("x-selected-account-id")') == ["x-selected-account-id"]
     assert vendor_words_in("learned['assessment_id']") == ["assessment_id"]
@@ -111,7 +131,12 @@ def test_the_word_list_knows_the_vendors():
 def test_the_core_is_what_the_readme_says():
     names = {str(p.relative_to(ROOT)) for p in core_modules()}
     assert "proxy/pipeline.py" in names and "proxy/store/sqlite.py" in names and "proxy/backfill/reader.py" in names
-    assert {"proxy/vendors/__init__.py", "proxy/codecs/__init__.py", "proxy/codecs/core.py", "proxy/testing.py"} <= names
+    assert {
+        "proxy/vendors/__init__.py",
+        "proxy/codecs/__init__.py",
+        "proxy/codecs/core.py",
+        "proxy/testing.py",
+    } <= names
     assert not any(n.startswith(f"proxy/vendors/{v}/") for n in names for v in VENDORS)
 
 

@@ -20,14 +20,21 @@ def opik_items(name: str) -> list:
 
 # --- Scale -> Opik -----------------------------------------------------------------
 
+
 def test_rating_goes_to_opik_raw_with_comment_as_reason(frozen):
-    assert opik_items(f"{CREATE}.2.json") == [{"id": opik_id("scale", "span-capture-1"), "name": "rating", "value": 4, "source": "sdk", "reason": "why 4"}]
+    assert opik_items(f"{CREATE}.2.json") == [
+        {"id": opik_id("scale", "span-capture-1"), "name": "rating", "value": 4, "source": "sdk", "reason": "why 4"}
+    ]
 
 
 def test_approval_becomes_a_0_1_score_with_its_category(frozen):
     span = opik_id("scale", "span-capture-1")
-    assert opik_items(f"{CREATE}.3.json") == [{"id": span, "name": "approval", "value": 1, "source": "sdk", "category_name": "approved"}]
-    assert opik_items(f"{CREATE}.4.json") == [{"id": span, "name": "approval", "value": 0, "source": "sdk", "category_name": "rejected", "reason": "wrong"}]
+    assert opik_items(f"{CREATE}.3.json") == [
+        {"id": span, "name": "approval", "value": 1, "source": "sdk", "category_name": "approved"}
+    ]
+    assert opik_items(f"{CREATE}.4.json") == [
+        {"id": span, "name": "approval", "value": 0, "source": "sdk", "category_name": "rejected", "reason": "wrong"}
+    ]
 
 
 def test_rubric_becomes_one_score_per_key(frozen):
@@ -39,18 +46,27 @@ def test_rubric_becomes_one_score_per_key(frozen):
 
 
 def test_foreign_metadata_with_a_value_becomes_a_score_named_after_its_type(frozen):
-    assert opik_items(f"{CREATE}.6.json") == [{"id": opik_id("scale", "span-capture-1"), "name": "metadata", "value": 0.9, "source": "sdk"}]
+    assert opik_items(f"{CREATE}.6.json") == [
+        {"id": opik_id("scale", "span-capture-1"), "name": "metadata", "value": 0.9, "source": "sdk"}
+    ]
 
 
 def test_rating_without_a_span_is_a_trace_score(frozen):
     requests, _ = encode("opik", decode_capture("scale", f"{CREATE}.8.json"))
-    assert wire(requests) == [("PUT", "/v1/private/traces/feedback-scores",
-                               {"scores": [{"id": opik_id("scale", "trace-capture-1"), "name": "rating", "value": 5, "source": "sdk"}]})]
+    assert wire(requests) == [
+        (
+            "PUT",
+            "/v1/private/traces/feedback-scores",
+            {"scores": [{"id": opik_id("scale", "trace-capture-1"), "name": "rating", "value": 5, "source": "sdk"}]},
+        )
+    ]
 
 
 def test_comment_becomes_an_opik_span_comment(frozen):
     requests, _ = encode("opik", decode_capture("scale", f"{CREATE}.json"))
-    assert wire(requests) == [("POST", f"/v1/private/spans/{opik_id('scale', 'span-capture-1')}/comments", {"text": "free text feedback"})]
+    assert wire(requests) == [
+        ("POST", f"/v1/private/spans/{opik_id('scale', 'span-capture-1')}/comments", {"text": "free text feedback"})
+    ]
 
 
 def test_overwrite_has_no_opik_target():
@@ -59,32 +75,48 @@ def test_overwrite_has_no_opik_target():
 
 
 def test_unresolved_patch_and_delete_are_refused_by_opik():
-    for name, why in (("PATCH_v5_span-assessments_ID.json", "opik spans_scores: id: missing (from span_id)"),
-                      ("DELETE_v5_span-assessments_ID.json", "opik span_score_delete: id: missing (from span_id)")):
+    for name, why in (
+        ("PATCH_v5_span-assessments_ID.json", "opik spans_scores: id: missing (from span_id)"),
+        ("DELETE_v5_span-assessments_ID.json", "opik span_score_delete: id: missing (from span_id)"),
+    ):
         requests, refused = encode("opik", decode_capture("scale", name))
         assert (requests, reasons(refused)) == ([], [why]), name
 
 
 # --- Scale -> Tracia ---------------------------------------------------------------
 
+
 def test_rating_is_thresholded_for_tracia_and_carried_in_the_note():
     requests, _ = encode("tracia", decode_capture("scale", f"{CREATE}.2.json"))
-    assert wire(requests) == [("POST", f"/api/v1/spans/{tracia_span('scale', 'span-capture-1')}/evaluations",
-                               {"evaluatorKey": "rating", "value": 1, "note": 'why 4\n[feedback-proxy] {"value": 4, "scale": [1, 5]}'})]
+    assert wire(requests) == [
+        (
+            "POST",
+            f"/api/v1/spans/{tracia_span('scale', 'span-capture-1')}/evaluations",
+            {"evaluatorKey": "rating", "value": 1, "note": 'why 4\n[feedback-proxy] {"value": 4, "scale": [1, 5]}'},
+        )
+    ]
 
 
 def test_rating_threshold_is_the_middle_of_1_to_5():
     got = []
     for rating in (1, 2, 3, 4, 5):
-        records = decode("scale", "POST", "/v5/span-assessments", {"assessment_type": "rating", "trace_id": "t", "span_id": "s", "rating": rating})
+        records = decode(
+            "scale",
+            "POST",
+            "/v5/span-assessments",
+            {"assessment_type": "rating", "trace_id": "t", "span_id": "s", "rating": rating},
+        )
         got.append(encode("tracia", records)[0][0].body["value"])
     assert got == [0, 0, 1, 1, 1]
 
 
 def test_approval_reaches_tracia_as_0_or_1():
     requests, _ = encode("tracia", decode_capture("scale", f"{CREATE}.4.json"))
-    assert requests[0].body == {"evaluatorKey": "approval", "value": 0,
-                                "note": 'wrong\n[feedback-proxy] {"value": 0, "scale": [0, 1], "label": "rejected"}'}
+    assert requests[0].body == {
+        "evaluatorKey": "approval",
+        "value": 0,
+        "note": 'wrong\n[feedback-proxy] {"value": 0, "scale": [0, 1], "label": "rejected"}',
+    }
 
 
 def test_what_tracia_cannot_take_is_refused_with_the_reason():
@@ -101,6 +133,7 @@ def test_what_tracia_cannot_take_is_refused_with_the_reason():
 
 # --- Scale -> Scale ----------------------------------------------------------------
 
+
 def test_scale_to_scale_rebuilds_each_captured_create():
     for n in ("", ".2", ".3", ".4", ".5", ".7", ".8"):
         sent = capture("scale", f"{CREATE}{n}.json")["body"]
@@ -110,12 +143,24 @@ def test_scale_to_scale_rebuilds_each_captured_create():
 
 def test_scale_to_scale_metadata_gains_the_carried_name_and_source():
     requests, _ = encode("scale", decode_capture("scale", f"{CREATE}.6.json"))
-    assert requests[0].body == {"trace_id": "trace-capture-1", "span_id": "span-capture-1", "assessment_type": "metadata",
-                                "metadata": {"name": "metadata", "value": 0.9, "source": "api", "opik_name": "accuracy", "nested": {"k": [1, 2]}}}
+    assert requests[0].body == {
+        "trace_id": "trace-capture-1",
+        "span_id": "span-capture-1",
+        "assessment_type": "metadata",
+        "metadata": {
+            "name": "metadata",
+            "value": 0.9,
+            "source": "api",
+            "opik_name": "accuracy",
+            "nested": {"k": [1, 2]},
+        },
+    }
 
 
 def test_scale_rubric_values_are_sent_as_text():
-    records = decode("scale", "POST", "/v5/span-assessments", {"assessment_type": "rubric", "trace_id": "t", "rubric": {"a": "pass"}})
+    records = decode(
+        "scale", "POST", "/v5/span-assessments", {"assessment_type": "rubric", "trace_id": "t", "rubric": {"a": "pass"}}
+    )
     records[0].rubric = {"a": 1, "b": "fail"}
     requests, _ = encode("scale", records)
     assert requests[0].body == {"trace_id": "t", "assessment_type": "rubric", "rubric": {"a": "1", "b": "fail"}}
@@ -125,8 +170,13 @@ def test_an_assessment_on_a_trace_reaches_tracia_on_the_root_span_tracia_has():
     """Scale attaches an assessment written with no span_id to the trace's root span: so does
     the proxy at Tracia, once Tracia has that span (the Scale span of the trace with no parent)."""
     store = MemoryStore()
-    root = Span(trace_id=Ref("scale", "trace-capture-1"), span_id=Ref("scale", "span-root"), root=True,
-                start_time="2025-01-01T00:00:00Z", id=span_key("scale", "span", "span-root"))
+    root = Span(
+        trace_id=Ref("scale", "trace-capture-1"),
+        span_id=Ref("scale", "span-root"),
+        root=True,
+        start_time="2025-01-01T00:00:00Z",
+        id=span_key("scale", "span", "span-root"),
+    )
     Resolver(store).remember([root], None, Writes())
     [(_, why)] = encode("tracia", decode_capture("scale", f"{CREATE}.8.json"), store)[1]
     assert why.missing == "root_span_id"  # seen, but not at Tracia yet: it waits
@@ -134,4 +184,5 @@ def test_an_assessment_on_a_trace_reaches_tracia_on_the_root_span_tracia_has():
     requests, refused = encode("tracia", decode_capture("scale", f"{CREATE}.8.json"), store)
     at = f"/api/v1/spans/{tracia_span('scale', 'span-root')}/evaluations"
     assert refused == [] and wire(requests) == [
-        ("POST", at, {"evaluatorKey": "rating", "value": 1, "note": '[feedback-proxy] {"value": 5, "scale": [1, 5]}'})]
+        ("POST", at, {"evaluatorKey": "rating", "value": 1, "note": '[feedback-proxy] {"value": 5, "scale": [1, 5]}'})
+    ]

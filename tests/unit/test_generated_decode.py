@@ -8,7 +8,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proxy import vendors
 from proxy.errors import ValidationFailed
@@ -20,11 +21,23 @@ GENERATED = load_all()
 codegen.INLINE = False
 INTERPRETED = load_all()
 codegen.INLINE = True
-CAPTURES = [(v, p.name) for v in vendors.names() for p in sorted(vendors.get(v).fixtures.glob("*.json"))
-            if GENERATED[v].match(capture(v, p.name)["method"], capture(v, p.name)["path"]) is not None]
-ODD = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=4),
-                st.just("01a20c41-cda1-7a06-b0a1-000000000001"), st.just("[feedback-proxy] {\"name\": \"n\"}"),
-                st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
+CAPTURES = [
+    (v, p.name)
+    for v in vendors.names()
+    for p in sorted(vendors.get(v).fixtures.glob("*.json"))
+    if GENERATED[v].match(capture(v, p.name)["method"], capture(v, p.name)["path"]) is not None
+]
+ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=4),
+    st.just("01a20c41-cda1-7a06-b0a1-000000000001"),
+    st.just('[feedback-proxy] {"name": "n"}'),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+)
 
 
 def run(mappings: dict, vendor: str, c: dict, body) -> tuple:

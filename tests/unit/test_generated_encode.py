@@ -6,7 +6,8 @@ them: the same gate answer, the same (path, query, body), or the same refusal.""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proxy import vendors
 from proxy.errors import EncodeError, ValidationFailed
@@ -28,20 +29,52 @@ def _decoded(vendor: str, name: str) -> list:
         return []
 
 
-RECORDS = [rec for v in vendors.names() for p in sorted(vendors.get(v).fixtures.glob("*.json"))
-           for rec in _decoded(v, p.name)]
-CASES = [(vendor, name, i) for vendor, m in GENERATED.items() for name, e in m.endpoints.items()
-         for i in range(len(e.cases))]
-CTX = {"translate": lambda ref, kind: f"{kind}-{ref.vendor}-{ref.value}", "now_iso": "2026-01-01T00:00:00.000Z",
-       "assessment_id": "as-1", "new_id": "new-1", "url": "http://upstream", "account_id": "acc-1",
-       "created_by": "me"}
-ODD = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False), st.text(max_size=4),
-                st.just(Ref("opik", "01a20c41-cda1-7a06-b0a1-000000000001")),
-                st.just("[feedback-proxy] {\"name\": \"n\"}"), st.lists(st.floats(0, 1), max_size=2),
-                st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
-FIELDS = ["value", "name", "label", "comment", "source", "project", "scale", "span_id", "trace_id", "root_span_id",
-          "entity",
-          "metadata", "author", "created_at", "names", "thread_id", "correction", "rubric"]
+RECORDS = [
+    rec for v in vendors.names() for p in sorted(vendors.get(v).fixtures.glob("*.json")) for rec in _decoded(v, p.name)
+]
+CASES = [
+    (vendor, name, i) for vendor, m in GENERATED.items() for name, e in m.endpoints.items() for i in range(len(e.cases))
+]
+CTX = {
+    "translate": lambda ref, kind: f"{kind}-{ref.vendor}-{ref.value}",
+    "now_iso": "2026-01-01T00:00:00.000Z",
+    "assessment_id": "as-1",
+    "new_id": "new-1",
+    "url": "http://upstream",
+    "account_id": "acc-1",
+    "created_by": "me",
+}
+ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False),
+    st.text(max_size=4),
+    st.just(Ref("opik", "01a20c41-cda1-7a06-b0a1-000000000001")),
+    st.just('[feedback-proxy] {"name": "n"}'),
+    st.lists(st.floats(0, 1), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+)
+FIELDS = [
+    "value",
+    "name",
+    "label",
+    "comment",
+    "source",
+    "project",
+    "scale",
+    "span_id",
+    "trace_id",
+    "root_span_id",
+    "entity",
+    "metadata",
+    "author",
+    "created_at",
+    "names",
+    "thread_id",
+    "correction",
+    "rubric",
+]
 
 
 def build(mappings: dict, case: tuple, rec) -> tuple:

@@ -36,12 +36,26 @@ def test_trace_span_and_thread_scores_group_per_endpoint():
     ]
     requests, _ = encode("opik", records)
     assert wire(requests) == [
-        ("PUT", "/v1/private/traces/feedback-scores", {"scores": [
-            {"name": "m0", "value": 0.0, "source": "sdk", "id": V7},
-            {"name": "m1", "value": 0.1, "source": "sdk", "id": V7}]}),
-        ("PUT", "/v1/private/spans/feedback-scores", {"scores": [{"name": "s", "value": 1.0, "source": "ui", "id": SPAN}]}),
-        ("PUT", "/v1/private/traces/threads/feedback-scores", {"scores": [
-            {"name": "t", "value": 0.5, "source": "sdk", "project_name": "p", "thread_id": "th-1"}]}),
+        (
+            "PUT",
+            "/v1/private/traces/feedback-scores",
+            {
+                "scores": [
+                    {"name": "m0", "value": 0.0, "source": "sdk", "id": V7},
+                    {"name": "m1", "value": 0.1, "source": "sdk", "id": V7},
+                ]
+            },
+        ),
+        (
+            "PUT",
+            "/v1/private/spans/feedback-scores",
+            {"scores": [{"name": "s", "value": 1.0, "source": "ui", "id": SPAN}]},
+        ),
+        (
+            "PUT",
+            "/v1/private/traces/threads/feedback-scores",
+            {"scores": [{"name": "t", "value": 0.5, "source": "sdk", "project_name": "p", "thread_id": "th-1"}]},
+        ),
     ]
 
 
@@ -55,15 +69,50 @@ def test_ungrouped_endpoints_send_one_request_per_record():
 
 
 def test_scale_rubric_fans_out_to_one_opik_score_per_key():
-    rec = score(entity="span", trace_id=("scale", "t1"), span_id=("opik", SPAN), rubric={"accuracy": "pass", "tone": "fail", "depth": "0.25"},
-                comment="graded", source="api")
+    rec = score(
+        entity="span",
+        trace_id=("scale", "t1"),
+        span_id=("opik", SPAN),
+        rubric={"accuracy": "pass", "tone": "fail", "depth": "0.25"},
+        comment="graded",
+        source="api",
+    )
     requests, refused = encode("opik", [rec])
     assert refused == []
-    assert wire(requests) == [("PUT", "/v1/private/spans/feedback-scores", {"scores": [
-        {"id": SPAN, "name": "accuracy", "value": 1, "category_name": "pass", "reason": "graded", "source": "sdk"},
-        {"id": SPAN, "name": "tone", "value": 0, "category_name": "fail", "reason": "graded", "source": "sdk"},
-        {"id": SPAN, "name": "depth", "value": 0.25, "category_name": "0.25", "reason": "graded", "source": "sdk"},
-    ]})]
+    assert wire(requests) == [
+        (
+            "PUT",
+            "/v1/private/spans/feedback-scores",
+            {
+                "scores": [
+                    {
+                        "id": SPAN,
+                        "name": "accuracy",
+                        "value": 1,
+                        "category_name": "pass",
+                        "reason": "graded",
+                        "source": "sdk",
+                    },
+                    {
+                        "id": SPAN,
+                        "name": "tone",
+                        "value": 0,
+                        "category_name": "fail",
+                        "reason": "graded",
+                        "source": "sdk",
+                    },
+                    {
+                        "id": SPAN,
+                        "name": "depth",
+                        "value": 0.25,
+                        "category_name": "0.25",
+                        "reason": "graded",
+                        "source": "sdk",
+                    },
+                ]
+            },
+        )
+    ]
     assert requests[0].records == [rec]  # three items, one record
 
 

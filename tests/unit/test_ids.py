@@ -71,6 +71,7 @@ def test_derived_hex_length_and_stability():
 
 # --- each vendor's rule ---------------------------------------------------------------
 
+
 def test_opik_keeps_a_v7_id_lower_cased():
     assert opik.uuid7_id(Ref("scale", V7), "trace", CTX) == V7
     assert opik.uuid7_id(Ref("scale", V7.upper()), "trace", CTX) == V7
@@ -80,7 +81,9 @@ def test_opik_derives_a_v7_id_with_the_event_time_for_others():
     got = opik.uuid7_id(Ref("tracia", "sp_0123456789abcdef"), "span", CTX)
     assert got == ids.derived_uuid7("s3cret", "tracia:sp_0123456789abcdef", CTX["now_ms"])
     assert ids.uuid7_ms(got) == CTX["now_ms"]
-    assert opik.uuid7_id(Ref("scale", str(uuid.UUID(int=5, version=4))), "span", CTX) != str(uuid.UUID(int=5, version=4))
+    assert opik.uuid7_id(Ref("scale", str(uuid.UUID(int=5, version=4))), "span", CTX) != str(
+        uuid.UUID(int=5, version=4)
+    )
 
 
 @pytest.mark.parametrize("value", ["sp_0123456789abcdef", "tr_0123456789abcdef"])
@@ -92,7 +95,9 @@ def test_tracia_keeps_its_own_span_id_shapes(value):
 def test_tracia_derives_sp_and_tr_ids_for_others():
     assert tracia.span_id(Ref("opik", V7), "span", CTX) == "sp_" + ids.derived_hex("s3cret", f"opik:{V7}")
     assert tracia.trace_id(Ref("opik", V7), "trace", CTX) == "tr_" + ids.derived_hex("s3cret", f"opik:{V7}")
-    assert tracia.span_id(Ref("scale", "sp_0123456789ABCDEF"), "span", CTX).startswith("sp_")  # upper hex is not Tracia's
+    assert tracia.span_id(Ref("scale", "sp_0123456789ABCDEF"), "span", CTX).startswith(
+        "sp_"
+    )  # upper hex is not Tracia's
     assert tracia.span_id(Ref("scale", "sp_0123456789ABCDEF"), "span", CTX) != "sp_0123456789ABCDEF"
 
 
@@ -111,6 +116,7 @@ def test_scale_derives_a_32_hex_id_for_longer_ones():
 
 
 # --- the registry around them -----------------------------------------------------------
+
 
 def test_id_space_makes_an_id_once_and_remembers_it():
     store = MemoryStore()
@@ -160,7 +166,13 @@ def test_record_ids_are_the_request_hash_with_the_index_folded_into_its_low_bits
         base = int.from_bytes(ids.digest("secret", key, 10), "big")
         make = ids.record_ids("secret", key, 1767225600123)
         for i in (0, 1, 7, 4095, 4096, 4097, 65535, 10**6):
-            n = 1767225600123 << 80 | 0x7 << 76 | ((base >> 68) & 0xFFF) << 64 | 0b10 << 62 | ((base & ((1 << 62) - 1)) ^ i)
+            n = (
+                1767225600123 << 80
+                | 0x7 << 76
+                | ((base >> 68) & 0xFFF) << 64
+                | 0b10 << 62
+                | ((base & ((1 << 62) - 1)) ^ i)
+            )
             assert make(i) == str(uuid.UUID(int=n)), i
 
 
@@ -177,5 +189,7 @@ def test_an_id_derived_from_a_third_vendor_s_reaches_another_under_the_id_it_has
     scale = IdSpace(MAPPINGS["scale"], store, "s")
     assert scale.translate(Ref("tracia", "sp_0123456789abcdef"), "span") == "sp_0123456789abcdef"
     assert scale.translate(Ref("opik", opik_id), "span") == "sp_0123456789abcdef"
-    assert IdSpace(MAPPINGS["tracia"], store, "s").translate(Ref("opik", opik_id), "span") == "sp_0123456789abcdef"  # its own, back
+    assert (
+        IdSpace(MAPPINGS["tracia"], store, "s").translate(Ref("opik", opik_id), "span") == "sp_0123456789abcdef"
+    )  # its own, back
     assert scale.translate(Ref("opik", V7), "span") == V7  # an Opik id of Opik's own is Scale's as it is

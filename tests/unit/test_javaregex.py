@@ -36,15 +36,29 @@ def test_d_is_ascii_digits(ch, digit):  # Arabic-Indic three and fullwidth one a
     assert finds(r"^\d$", ch) is digit and finds(r"^\D$", ch) is not digit and finds(r"^[\d]$", ch) is digit
 
 
-@pytest.mark.parametrize("ch, word", [("a", True), ("Z", True), ("_", True), ("7", True), ("é", False), ("ß", False),
-                                      ("\u0663", False), ("-", False)])
+@pytest.mark.parametrize(
+    "ch, word",
+    [("a", True), ("Z", True), ("_", True), ("7", True), ("é", False), ("ß", False), ("\u0663", False), ("-", False)],
+)
 def test_w_is_ascii_letters_digits_and_underscore(ch, word):
     assert finds(r"^\w$", ch) is word and finds(r"^\W$", ch) is not word and finds(r"^[\w]$", ch) is word
 
 
-@pytest.mark.parametrize("ch, horizontal, vertical", [
-    (" ", True, False), ("\t", True, False), ("\xa0", True, False), ("\u2003", True, False), ("\u3000", True, False),
-    ("\n", False, True), ("\x0b", False, True), ("\x85", False, True), ("\u2029", False, True), ("a", False, False)])
+@pytest.mark.parametrize(
+    "ch, horizontal, vertical",
+    [
+        (" ", True, False),
+        ("\t", True, False),
+        ("\xa0", True, False),
+        ("\u2003", True, False),
+        ("\u3000", True, False),
+        ("\n", False, True),
+        ("\x0b", False, True),
+        ("\x85", False, True),
+        ("\u2029", False, True),
+        ("a", False, False),
+    ],
+)
 def test_h_and_v_are_javas_horizontal_and_vertical_whitespace(ch, horizontal, vertical):
     assert finds(r"^\h$", ch) is horizontal and finds(r"^\H$", ch) is not horizontal
     assert finds(r"^\v$", ch) is vertical and finds(r"^\V$", ch) is not vertical  # Python's \v is \x0B alone
@@ -57,9 +71,20 @@ def test_dot_stops_at_every_java_line_terminator_unless_dotall(ch):
     assert finds(r"^a.b$", "a\x0bb")  # a vertical tab is no line terminator
 
 
-@pytest.mark.parametrize("text, found", [
-    ("ab", True), ("ab\n", True), ("ab\r\n", True), ("ab\r", True), ("ab\x85", True), ("ab\u2028", True),
-    ("ab\n\n", False), ("ab\nc", False), ("ab\x0b", False)])
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("ab", True),
+        ("ab\n", True),
+        ("ab\r\n", True),
+        ("ab\r", True),
+        ("ab\x85", True),
+        ("ab\u2028", True),
+        ("ab\n\n", False),
+        ("ab\nc", False),
+        ("ab\x0b", False),
+    ],
+)
 def test_dollar_is_the_end_or_before_a_final_line_terminator(text, found):
     assert finds(r"ab$", text) is found
     assert finds(r"ab\Z", text) is found
@@ -77,8 +102,24 @@ def test_escapes_quotes_and_named_groups():
     assert finds(r"^[a-c\-\]x]+$", "a-]x") and finds(r"^(?:ab)+(?=c)(?!d)", "ababc")
 
 
-@pytest.mark.parametrize("pattern", [r"\p{L}", r"[a-z&&[^e]]", r"[a[b]]", r"(?i)a", r"a(?s)b", r"(?>a)", r"\bword",
-                                     r"[\S]", r"\0101", r"\cA", r"\G", r"\R", "a\\"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"\p{L}",
+        r"[a-z&&[^e]]",
+        r"[a[b]]",
+        r"(?i)a",
+        r"a(?s)b",
+        r"(?>a)",
+        r"\bword",
+        r"[\S]",
+        r"\0101",
+        r"\cA",
+        r"\G",
+        r"\R",
+        "a\\",
+    ],
+)
 def test_what_is_not_handled_is_refused(pattern):
     with pytest.raises(ValueError, match="is not supported"):
         to_python(pattern)
@@ -87,11 +128,26 @@ def test_what_is_not_handled_is_refused(pattern):
 OPIK_NOT_BLANK = r"(?s)^\s*(\S.*\S|\S)\s*$"  # Opik's project_name (and other names) in its published spec
 
 
-@pytest.mark.parametrize("name, java", [
-    ("project", True), (" project ", True), ("\x85", True), ("\u2003", True), ("\u00a0", True), ("a\u2003b", True),
-    (" \u2003 ", True), ("\x85\n", True), ("a\x85", True), ("\x1c", True), ("line\nbreak", True),
-    ("\x0b", False), (" \t\n\x0b\f\r", False), ("", False), ("\r\n", False),
-])
+@pytest.mark.parametrize(
+    "name, java",
+    [
+        ("project", True),
+        (" project ", True),
+        ("\x85", True),
+        ("\u2003", True),
+        ("\u00a0", True),
+        ("a\u2003b", True),
+        (" \u2003 ", True),
+        ("\x85\n", True),
+        ("a\x85", True),
+        ("\x1c", True),
+        ("line\nbreak", True),
+        ("\x0b", False),
+        (" \t\n\x0b\f\r", False),
+        ("", False),
+        ("\r\n", False),
+    ],
+)
 def test_opiks_not_blank_pattern_holds_where_java_holds(name, java):
     assert (re.fullmatch(to_python(OPIK_NOT_BLANK), name) is not None) is java
     python_reads = re.search(OPIK_NOT_BLANK, name) is not None  # Python's own reading of the text differs

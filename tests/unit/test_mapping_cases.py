@@ -30,7 +30,9 @@ ALLOWED = {"name", "from", "to", "registry", "given", "input", "expect", "refuse
 
 def load(path: Path) -> dict:
     case = yaml.safe_load(path.read_text())
-    assert set(case) <= ALLOWED and {"name", "from", "to", "input", "expect"} <= set(case), f"{path.name}: keys {sorted(case)}"
+    assert set(case) <= ALLOWED and {"name", "from", "to", "input", "expect"} <= set(case), (
+        f"{path.name}: keys {sorted(case)}"
+    )
     return case
 
 

@@ -34,19 +34,24 @@ def test_a_project_name_java_finds_not_blank_is_accepted(name):
 def test_a_project_name_of_java_whitespace_only_is_refused(name):
     pattern = MAPPINGS["opik"].endpoints["traces_scores"].spec.decode.fields["project"].pattern
     assert refusals({"scores": [score(project_name=name)]}) == [
-        Violation(("body", "scores", 0, "project_name"), "pattern", pattern, name)]
+        Violation(("body", "scores", 0, "project_name"), "pattern", pattern, name)
+    ]
 
 
 def test_the_closures_read_patterns_as_java_too():
     """A request the generated code gives up on (one bad item) is judged by the closures: the
     good item's name is not refused with it."""
     bad = refusals({"scores": [score(project_name="\u2003"), score(value="high", project_name="\x0b")]})
-    assert [(v.loc, v.kind) for v in bad] == [(("body", "scores", 1, "value"), "type"),
-                                              (("body", "scores", 1, "project_name"), "pattern")]
+    assert [(v.loc, v.kind) for v in bad] == [
+        (("body", "scores", 1, "value"), "type"),
+        (("body", "scores", 1, "project_name"), "pattern"),
+    ]
 
 
-@pytest.mark.parametrize("name, blank", [("\u2003", False), ("\x85", False), ("\u00a0", False), ("\x01", True),
-                                         ("\x1f \x00", True), (" a ", False)])
+@pytest.mark.parametrize(
+    "name, blank",
+    [("\u2003", False), ("\x85", False), ("\u00a0", False), ("\x01", True), ("\x1f \x00", True), (" a ", False)],
+)
 def test_not_blank_is_javas_trim(name, blank):
     """@NotBlank trims U+0000..U+0020 and nothing else."""
     body = {"scores": [score(name=name)]}

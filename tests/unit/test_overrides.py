@@ -30,7 +30,9 @@ def opik_score(name, value):
 def test_opik_helpfulness_becomes_a_scale_rating_rescaled_from_0_1():
     requests, refused = scale_with(HELPFULNESS_AS_RATING).encode([opik_score("helpfulness", 0.8)])
     assert refused == []
-    assert wire(requests) == [("POST", "/v5/span-assessments", {"trace_id": "t1", "span_id": "s1", "assessment_type": "rating", "rating": 4})]
+    assert wire(requests) == [
+        ("POST", "/v5/span-assessments", {"trace_id": "t1", "span_id": "s1", "assessment_type": "rating", "rating": 4})
+    ]
     assert requests[0].endpoint == "create"
 
 
@@ -42,8 +44,12 @@ def test_override_rescale_rounds_and_clamps(value, rating):
 
 def test_records_the_override_does_not_accept_use_the_mapping():
     requests, _ = scale_with(HELPFULNESS_AS_RATING).encode([opik_score("accuracy", 0.8)])
-    assert requests[0].body == {"trace_id": "t1", "span_id": "s1", "assessment_type": "metadata",
-                                "metadata": {"name": "accuracy", "value": 0.8, "source": "sdk"}}
+    assert requests[0].body == {
+        "trace_id": "t1",
+        "span_id": "s1",
+        "assessment_type": "metadata",
+        "metadata": {"name": "accuracy", "value": 0.8, "source": "sdk"},
+    }
 
 
 def test_an_override_failing_a_required_field_refuses_the_record():
@@ -53,17 +59,31 @@ def test_an_override_failing_a_required_field_refuses_the_record():
 
 
 def test_the_first_matching_override_wins():
-    approval = {"endpoint": "create", "accepts": {"name": {"eq": "helpfulness"}},
-                "body": {"trace_id": {"from": "trace_id", "required": True}, "assessment_type": {"const": "approval"},
-                         "approval": {"from": "value", "threshold": 0.5, "enum": {1: "approved", 0: "rejected"}}}}
+    approval = {
+        "endpoint": "create",
+        "accepts": {"name": {"eq": "helpfulness"}},
+        "body": {
+            "trace_id": {"from": "trace_id", "required": True},
+            "assessment_type": {"const": "approval"},
+            "approval": {"from": "value", "threshold": 0.5, "enum": {1: "approved", 0: "rejected"}},
+        },
+    }
     requests, _ = scale_with(approval, HELPFULNESS_AS_RATING).encode([opik_score("helpfulness", 0.8)])
     assert requests[0].body == {"trace_id": "t1", "assessment_type": "approval", "approval": "approved"}
 
 
 def test_an_override_can_group_for_opik():
-    override = {"endpoint": "spans_scores", "accepts": {"name": {"eq": "quality"}}, "group": {"into": "scores", "max": 2},
-                "body": {"id": {"from": "span_id", "id": "span"}, "name": {"const": "tracia_quality"}, "value": {"from": "value"},
-                         "source": {"const": "sdk"}}}
+    override = {
+        "endpoint": "spans_scores",
+        "accepts": {"name": {"eq": "quality"}},
+        "group": {"into": "scores", "max": 2},
+        "body": {
+            "id": {"from": "span_id", "id": "span"},
+            "name": {"const": "tracia_quality"},
+            "value": {"from": "value"},
+            "source": {"const": "sdk"},
+        },
+    }
     opik = target("opik").with_overrides(MAPPINGS["opik"].compile_overrides([override], "o"))
     span = "01a20c41-cda2-71b4-9594-4a914fb72968"
     records = [score(entity="span", span_id=("opik", span), name="quality", value=v) for v in (1, 0, 1)]
@@ -75,7 +95,11 @@ def test_an_override_can_group_for_opik():
 def test_an_override_naming_an_unknown_endpoint_is_a_config_error():
     with pytest.raises(ConfigError) as info:
         SCALE.compile_overrides([{**HELPFULNESS_AS_RATING, "endpoint": "ratings"}], "routes[0].overrides.scale")
-    assert info.value.message == "routes[0].overrides.scale[0].endpoint: scale has no endpoint 'ratings'; known: create, get, list, update, delete, create_span, create_spans, upsert_spans, update_span"
+    assert (
+        info.value.message
+        == "routes[0].overrides.scale[0].endpoint: scale has no endpoint 'ratings'; known: create, get, list, update, "
+        "delete, create_span, create_spans, upsert_spans, update_span"
+    )
 
 
 def test_an_override_with_an_unknown_key_is_a_config_error():
@@ -86,7 +110,10 @@ def test_an_override_with_an_unknown_key_is_a_config_error():
 
 def test_an_override_with_a_bad_fn_is_a_config_error():
     bad = {"endpoint": "create", "body": {"rating": {"from": "value", "fn": "scale.nope"}}}
-    with pytest.raises(ConfigError, match=r"\('body', 'rating', 'fn'\): Value error, fn 'scale.nope': codec 'scale' has no function 'nope'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"\('body', 'rating', 'fn'\): Value error, fn 'scale.nope': codec 'scale' has no function 'nope'",
+    ):
         SCALE.compile_overrides([bad], "routes[0].overrides.scale")
 
 

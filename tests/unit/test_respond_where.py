@@ -36,9 +36,11 @@ endpoints:
       where:
 """
 A, B = Ref("acme", "t-a"), Ref("acme", "t-b")
-HELD = [Assessment(op="upsert", id="r1", trace_id=A, label="good", name="x"),
-        Assessment(op="upsert", id="r2", trace_id=A, label="bad", name="y"),
-        Assessment(op="upsert", id="r3", trace_id=B, label="good", name="x")]
+HELD = [
+    Assessment(op="upsert", id="r1", trace_id=A, label="good", name="x"),
+    Assessment(op="upsert", id="r2", trace_id=A, label="bad", name="y"),
+    Assessment(op="upsert", id="r3", trace_id=B, label="good", name="x"),
+]
 CTX = {"translate": lambda ref, kind: f"{kind}:{ref.value}"}
 
 
@@ -110,15 +112,21 @@ def test_where_needs_a_list(tmp_path):
     path.write_text(ACME.replace("      each: items\n", "") + "        kind: {from: label}\n")
     with pytest.raises(ConfigError) as info:
         load_vendor(path)
-    assert "endpoints::list::respond: Value error, where: filters the items of a list: it needs each" in info.value.message
+    assert (
+        "endpoints::list::respond: Value error, where: filters the items of a list: it needs each" in info.value.message
+    )
 
 
 def test_where_rules_are_rules(tmp_path):
-    with pytest.raises(ConfigError, match=r"acme\.yaml:23:16: endpoints::list::respond::where::kind::frm: Extra inputs are not permitted"):
+    with pytest.raises(
+        ConfigError,
+        match=r"acme\.yaml:23:16: endpoints::list::respond::where::kind::frm: Extra inputs are not permitted",
+    ):
         mapping(tmp_path, "kind: {frm: label}\n")
 
 
 # --- the Scale list, as proxy/vendors/scale/mapping.yaml declares it---------------------------
+
 
 def S(value: str) -> Ref:
     return Ref("scale", value)
@@ -127,11 +135,17 @@ def S(value: str) -> Ref:
 SCALE_HELD = [
     Assessment(op="comment", id="c", trace_id=S("t1"), span_id=S("s1"), name="comment", comment="free text"),
     Assessment(op="upsert", id="r", trace_id=S("t1"), span_id=S("s1"), name="rating", value=4, scale=[1, 5]),
-    Assessment(op="upsert", id="a", trace_id=S("t1"), span_id=S("s2"), name="approval", value=1, scale=[0, 1], label="approved"),
+    Assessment(
+        op="upsert", id="a", trace_id=S("t1"), span_id=S("s2"), name="approval", value=1, scale=[0, 1], label="approved"
+    ),
     Assessment(op="upsert", id="u", trace_id=S("t1"), span_id=S("s1"), name="rubric", rubric={"accuracy": "pass"}),
     Assessment(op="upsert", id="m", trace_id=S("t1"), span_id=S("s1"), name="accuracy", value=0.9, metadata={"k": "v"}),
-    Assessment(op="upsert", id="o", trace_id=S("t1"), span_id=S("s1"), name="overwrite", correction={"output": "fixed"}),
-    Assessment(op="upsert", id="x", trace_id=S("s1"), span_id=S("s9"), name="rating", value=2, scale=[1, 5]),  # a trace named like a span
+    Assessment(
+        op="upsert", id="o", trace_id=S("t1"), span_id=S("s1"), name="overwrite", correction={"output": "fixed"}
+    ),
+    Assessment(
+        op="upsert", id="x", trace_id=S("s1"), span_id=S("s9"), name="rating", value=2, scale=[1, 5]
+    ),  # a trace named like a span
 ]
 
 
@@ -139,12 +153,26 @@ def scale_list(query: dict) -> list[tuple[str, str]]:
     scale = MAPPINGS["scale"]
     endpoint, _, _ = scale.match("GET", "/v5/span-assessments")
     [asked] = endpoint.decode(WireRequest("GET", {}, query, {}, None), {"request_id": "r1"})
-    reply = scale.respond(endpoint, SCALE_HELD, {"now_iso": "2026-01-01T00:00:00.000Z", "translate": lambda ref, kind: ref.value}, asked=asked)
+    reply = scale.respond(
+        endpoint,
+        SCALE_HELD,
+        {"now_iso": "2026-01-01T00:00:00.000Z", "translate": lambda ref, kind: ref.value},
+        asked=asked,
+    )
     return [(i["assessment_id"], i["assessment_type"]) for i in reply.body["items"]]
 
 
-@pytest.mark.parametrize("kind, ids", [("comment", ["c"]), ("rating", ["r"]), ("approval", ["a"]), ("rubric", ["u"]),
-                                       ("metadata", ["m"]), ("overwrite", ["o"])])
+@pytest.mark.parametrize(
+    "kind, ids",
+    [
+        ("comment", ["c"]),
+        ("rating", ["r"]),
+        ("approval", ["a"]),
+        ("rubric", ["u"]),
+        ("metadata", ["m"]),
+        ("overwrite", ["o"]),
+    ],
+)
 def test_scale_keeps_the_assessment_type_asked_for(kind, ids):
     assert scale_list({"trace_id": "t1", "assessment_type": kind}) == [(i, kind) for i in ids]
 

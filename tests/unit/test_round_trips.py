@@ -29,11 +29,24 @@ def hop(records, via: str, back: str, store: MemoryStore, patch=None):
 
 
 def test_opik_span_score_through_tracia_comes_back_the_same():
-    item = {"id": SPAN, "name": "accuracy", "value": 0.9, "category_name": "good", "reason": "looks right", "source": "sdk"}
+    item = {
+        "id": SPAN,
+        "name": "accuracy",
+        "value": 0.9,
+        "category_name": "good",
+        "reason": "looks right",
+        "source": "sdk",
+    }
     records = decode("opik", "PUT", "/api/v1/private/spans/feedback-scores", {"scores": [item]})
     there, again = hop(records, "tracia", "opik", MemoryStore())
-    assert there[0].body == {"evaluatorKey": "accuracy", "value": 1, "note": 'looks right\n[feedback-proxy] {"value": 0.9, "label": "good"}'}
-    assert [(r.method, r.path, r.body) for r in again] == [("PUT", "/v1/private/spans/feedback-scores", {"scores": [item]})]
+    assert there[0].body == {
+        "evaluatorKey": "accuracy",
+        "value": 1,
+        "note": 'looks right\n[feedback-proxy] {"value": 0.9, "label": "good"}',
+    }
+    assert [(r.method, r.path, r.body) for r in again] == [
+        ("PUT", "/v1/private/spans/feedback-scores", {"scores": [item]})
+    ]
 
 
 def test_opik_negative_score_through_tracia_keeps_its_value():
@@ -45,10 +58,24 @@ def test_opik_negative_score_through_tracia_keeps_its_value():
 
 
 def test_opik_trace_score_through_scale_comes_back_the_same():
-    item = {"id": TRACE, "name": "accuracy", "value": 0.25, "category_name": "poor", "reason": "meh", "source": "ui", "project_name": "p1"}
+    item = {
+        "id": TRACE,
+        "name": "accuracy",
+        "value": 0.25,
+        "category_name": "poor",
+        "reason": "meh",
+        "source": "ui",
+        "project_name": "p1",
+    }
     records = decode("opik", "PUT", "/v1/private/traces/feedback-scores", {"scores": [item]})
     there, again = hop(records, "scale", "opik", MemoryStore())
-    assert there[0].body["metadata"] == {"name": "accuracy", "value": 0.25, "label": "poor", "source": "ui", "project": "p1"}
+    assert there[0].body["metadata"] == {
+        "name": "accuracy",
+        "value": 0.25,
+        "label": "poor",
+        "source": "ui",
+        "project": "p1",
+    }
     assert [(r.path, r.body) for r in again] == [("/v1/private/traces/feedback-scores", {"scores": [item]})]
 
 
@@ -56,7 +83,11 @@ def test_scale_rating_through_tracia_comes_back_a_rating():
     body = {"assessment_type": "rating", "trace_id": "trace-1", "span_id": "span-1", "rating": 2, "comment": "weak"}
     records = decode("scale", "POST", "/v5/span-assessments", body)
     there, again = hop(records, "tracia", "scale", MemoryStore(), patch={"trace_id": Ref("scale", "trace-1")})
-    assert there[0].body == {"evaluatorKey": "rating", "value": 0, "note": 'weak\n[feedback-proxy] {"value": 2, "scale": [1, 5]}'}
+    assert there[0].body == {
+        "evaluatorKey": "rating",
+        "value": 0,
+        "note": 'weak\n[feedback-proxy] {"value": 2, "scale": [1, 5]}',
+    }
     assert [(r.method, r.path, r.body) for r in again] == [("POST", "/v5/span-assessments", body)]
 
 
@@ -77,7 +108,9 @@ def test_scale_approval_through_opik_comes_back_an_approval():
 
 def test_ids_come_back_to_their_own_vendor_through_the_registry():
     store = MemoryStore()
-    records = decode("tracia", "POST", "/api/v1/spans/sp_00000000000000aa/evaluations", {"evaluatorKey": "quality", "value": 0})
+    records = decode(
+        "tracia", "POST", "/api/v1/spans/sp_00000000000000aa/evaluations", {"evaluatorKey": "quality", "value": 0}
+    )
     there, again = hop(records, "opik", "tracia", store)
     opik_span = there[0].body["scores"][0]["id"]
     assert store.origin_of("opik", opik_span) == ("tracia", "sp_00000000000000aa")

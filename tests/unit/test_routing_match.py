@@ -19,16 +19,19 @@ def test_opik_unknown_prefix_does_not_match():
     assert OPIK.match("PUT", "/other/v1/private/traces/feedback-scores") is None
 
 
-@pytest.mark.parametrize("method, path, name, params", [
-    ("PUT", "/api/v1/private/traces/threads/feedback-scores", "threads_scores", {}),
-    ("POST", "/api/v1/private/traces/threads/feedback-scores/delete", "threads_score_delete", {}),
-    ("PUT", f"/api/v1/private/traces/{V7}/feedback-scores", "trace_score", {"id": V7}),
-    ("POST", f"/api/v1/private/traces/{V7}/feedback-scores/delete", "trace_score_delete", {"id": V7}),
-    ("PUT", f"/api/v1/private/spans/{V7}/feedback-scores", "span_score", {"id": V7}),
-    ("POST", f"/opik/api/v1/private/spans/{V7}/comments", "span_comment", {"id": V7}),
-    ("POST", "/v1/private/manual-evaluation/threads", "evaluate_threads", {}),
-    ("GET", "/api/is-alive/ping", "ping", {}),
-])
+@pytest.mark.parametrize(
+    "method, path, name, params",
+    [
+        ("PUT", "/api/v1/private/traces/threads/feedback-scores", "threads_scores", {}),
+        ("POST", "/api/v1/private/traces/threads/feedback-scores/delete", "threads_score_delete", {}),
+        ("PUT", f"/api/v1/private/traces/{V7}/feedback-scores", "trace_score", {"id": V7}),
+        ("POST", f"/api/v1/private/traces/{V7}/feedback-scores/delete", "trace_score_delete", {"id": V7}),
+        ("PUT", f"/api/v1/private/spans/{V7}/feedback-scores", "span_score", {"id": V7}),
+        ("POST", f"/opik/api/v1/private/spans/{V7}/comments", "span_comment", {"id": V7}),
+        ("POST", "/v1/private/manual-evaluation/threads", "evaluate_threads", {}),
+        ("GET", "/api/is-alive/ping", "ping", {}),
+    ],
+)
 def test_opik_endpoints(method, path, name, params):
     endpoint, got, _ = OPIK.match(method, path)
     assert (endpoint.name, got) == (name, params)
@@ -62,13 +65,16 @@ def test_tracia_plain_span_id():
     assert TRACIA.match("POST", "/api/v1/spans/sp_0123456789abcdef/evaluations")[1] == {"spanId": "sp_0123456789abcdef"}
 
 
-@pytest.mark.parametrize("method, path, name, params", [
-    ("POST", "/v5/span-assessments", "create", {}),
-    ("GET", "/v5/span-assessments", "list", {}),
-    ("GET", "/v5/span-assessments/a1", "get", {"span_assessment_id": "a1"}),
-    ("PATCH", "/v5/span-assessments/a1", "update", {"span_assessment_id": "a1"}),
-    ("DELETE", "/v5/span-assessments/a%201", "delete", {"span_assessment_id": "a 1"}),
-])
+@pytest.mark.parametrize(
+    "method, path, name, params",
+    [
+        ("POST", "/v5/span-assessments", "create", {}),
+        ("GET", "/v5/span-assessments", "list", {}),
+        ("GET", "/v5/span-assessments/a1", "get", {"span_assessment_id": "a1"}),
+        ("PATCH", "/v5/span-assessments/a1", "update", {"span_assessment_id": "a1"}),
+        ("DELETE", "/v5/span-assessments/a%201", "delete", {"span_assessment_id": "a 1"}),
+    ],
+)
 def test_scale_endpoints(method, path, name, params):
     endpoint, got, _ = SCALE.match(method, path)
     assert (endpoint.name, got) == (name, params)

@@ -28,18 +28,21 @@ def test_optional_missing_skips_the_checks():
     assert decode_rule({"from": "body.name", "type": "string", "min_length": 1})(body()) is MISSING
 
 
-@pytest.mark.parametrize("type_, good, bad", [
-    ("string", "x", 1),
-    ("number", 0.5, "0.5"),
-    ("number", -3, True),  # a bool is not a number
-    ("integer", 4, 4.5),
-    ("integer", 4.0, True),  # 4.0 is an integral number (JSON Schema, pydantic)
-    ("boolean", False, 0),
-    ("object", {}, []),
-    ("array", [], {}),
-    ("uuid", "01a20c41-cda1-7a06-b0a1-c98960495513", "01a20c41cda17a06b0a1c98960495513"),
-    ("uuid", "00000000-0000-4000-8000-000000000000", "not-a-uuid"),
-])
+@pytest.mark.parametrize(
+    "type_, good, bad",
+    [
+        ("string", "x", 1),
+        ("number", 0.5, "0.5"),
+        ("number", -3, True),  # a bool is not a number
+        ("integer", 4, 4.5),
+        ("integer", 4.0, True),  # 4.0 is an integral number (JSON Schema, pydantic)
+        ("boolean", False, 0),
+        ("object", {}, []),
+        ("array", [], {}),
+        ("uuid", "01a20c41-cda1-7a06-b0a1-c98960495513", "01a20c41cda17a06b0a1c98960495513"),
+        ("uuid", "00000000-0000-4000-8000-000000000000", "not-a-uuid"),
+    ],
+)
 def test_type_checks(type_, good, bad):
     spec = {"from": "body.v", "type": type_}
     assert decode_rule(spec)(body(v=good)) == good
@@ -116,12 +119,21 @@ def test_a_list_of_types_takes_any_of_them():
     assert (violation(spec, v=[{"a": 1}, "x"]).expected) == "an array of objects"
 
 
-@pytest.mark.parametrize("text, good", [
-    ("2026-01-02T03:04:05Z", True), ("2026-01-02T03:04:05.123456+08:27", True), ("1263-09-25t20:03:50.82058z", True),
-    ("2016-12-31T23:59:60Z", True), ("2026-01-02T12:99:00Z", False), ("2026-02-30T00:00:00Z", False),
-    ("2026-01-02 03:04:05Z", False), ("2026-01-02T03:04:05", False), ("2026-01-02T03:04:05+24:00", False),
-    ("yesterday", False),
-])
+@pytest.mark.parametrize(
+    "text, good",
+    [
+        ("2026-01-02T03:04:05Z", True),
+        ("2026-01-02T03:04:05.123456+08:27", True),
+        ("1263-09-25t20:03:50.82058z", True),
+        ("2016-12-31T23:59:60Z", True),
+        ("2026-01-02T12:99:00Z", False),
+        ("2026-02-30T00:00:00Z", False),
+        ("2026-01-02 03:04:05Z", False),
+        ("2026-01-02T03:04:05", False),
+        ("2026-01-02T03:04:05+24:00", False),
+        ("yesterday", False),
+    ],
+)
 def test_datetime_is_rfc_3339(text, good):
     spec = {"from": "body.v", "type": "datetime"}
     if good:

@@ -32,22 +32,35 @@ class Recorder:
 
     def handle(self, method, url, headers, body):
         self.sent.append((method, url, json.loads(body) if body else None))
-        return Response(200, {"content-type": "application/json"}, json.dumps({"id": f"clx{len(self.sent)}", "spanId": "x", "traceId": "y"}).encode())
+        return Response(
+            200,
+            {"content-type": "application/json"},
+            json.dumps({"id": f"clx{len(self.sent)}", "spanId": "x", "traceId": "y"}).encode(),
+        )
 
 
 def tracia_target(store) -> Target:
-    return Target("tracia", Upstream(vendor="tracia", base_url="http://tracia.upstream"), MAPPINGS["tracia"], store, SECRET)
+    return Target(
+        "tracia", Upstream(vendor="tracia", base_url="http://tracia.upstream"), MAPPINGS["tracia"], store, SECRET
+    )
 
 
 def worker(store, up: Recorder) -> tuple[Worker, Metrics]:
     cfg = Config.model_validate({"upstreams": {"tracia": {"vendor": "tracia", "base_url": "http://tracia.upstream"}}})
     metrics = Metrics(store)
     target = tracia_target(store)
-    return Worker("tracia", lambda name, route: target, store, up.transport, delivery_for(cfg, "tracia"), metrics), metrics
+    return Worker(
+        "tracia", lambda name, route: target, store, up.transport, delivery_for(cfg, "tracia"), metrics
+    ), metrics
 
 
 def skipped_count(metrics: Metrics) -> float:
-    return metrics.registry.get_sample_value("feedback_proxy_deliveries_total", {"upstream": "tracia", "outcome": "skipped"}) or 0
+    return (
+        metrics.registry.get_sample_value(
+            "feedback_proxy_deliveries_total", {"upstream": "tracia", "outcome": "skipped"}
+        )
+        or 0
+    )
 
 
 async def test_worker_settles_a_skip_as_done_and_sends_a_span_once():
@@ -76,7 +89,9 @@ async def test_worker_settles_a_skip_as_done_and_sends_a_span_once():
 async def test_a_translated_primary_neither_fails_nor_queues_a_skipped_record():
     store, up = MemoryStore(), Recorder()
     writes = Writes()
-    later = await send_translated(up.transport, tracia_target(store), [opik_span(ended=False)], "reject", "req-1", writes)
+    later = await send_translated(
+        up.transport, tracia_target(store), [opik_span(ended=False)], "reject", "req-1", writes
+    )
     assert later == [] and up.sent == [] and not writes
     later = await send_translated(up.transport, tracia_target(store), [opik_span()], "reject", "req-2", writes)
     assert later == [] and [u for _, u, _ in up.sent] == ["http://tracia.upstream/api/v1/spans"]
@@ -85,16 +100,32 @@ async def test_a_translated_primary_neither_fails_nor_queues_a_skipped_record():
 
 def test_a_route_override_may_skip():
     t = tracia_target(MemoryStore())
-    t = t.with_overrides(t.mapping.compile_overrides([{"endpoint": "create_span", "accepts": {"op": {"eq": "span"}, "model": {"eq": "gpt-4o-mini"}},
-                                                       "skip": "this route keeps gpt-4o-mini spans out of Tracia"}], "overrides"))
+    t = t.with_overrides(
+        t.mapping.compile_overrides(
+            [
+                {
+                    "endpoint": "create_span",
+                    "accepts": {"op": {"eq": "span"}, "model": {"eq": "gpt-4o-mini"}},
+                    "skip": "this route keeps gpt-4o-mini spans out of Tracia",
+                }
+            ],
+            "overrides",
+        )
+    )
     requests, [(_, why)] = t.encode([opik_span()])
-    assert requests == [] and skipped(why) and why == "tracia create_span: this route keeps gpt-4o-mini spans out of Tracia"
+    assert (
+        requests == []
+        and skipped(why)
+        and why == "tracia create_span: this route keeps gpt-4o-mini spans out of Tracia"
+    )
     assert encode("tracia", [opik_span()])[0] != []
 
 
 def test_explain_reports_a_skipped_record_as_skipped():
     body = capture("opik", "POST_api_v1_private_spans_batch.json")["body"]
-    out = offline.translate(MAPPINGS, "opik", "tracia", {"path": "/v1/private/spans/batch", "method": "POST", "body": body})
+    out = offline.translate(
+        MAPPINGS, "opik", "tracia", {"path": "/v1/private/spans/batch", "method": "POST", "body": body}
+    )
     assert out.requests == []
     [row] = [r for r in out.report if r["input"] == "(whole record)"]
     assert row["status"] == "skipped" and "has not ended yet" in row["note"]
@@ -107,8 +138,16 @@ async def test_feedback_about_a_span_waits_until_the_upstream_has_that_span():
     w, _ = worker(store, up)
     span = opik_span()
     store.put_span(span.id, span)
-    evaluation = Assessment(op="upsert", entity="span", span_id=span.span_id, name="quality", value=1, scale=[0, 1], id="rec-1",
-                            origin={"vendor": "opik"})
+    evaluation = Assessment(
+        op="upsert",
+        entity="span",
+        span_id=span.span_id,
+        name="quality",
+        value=1,
+        scale=[0, 1],
+        id="rec-1",
+        origin={"vendor": "opik"},
+    )
     store.enqueue([("tracia", evaluation, "req-1")])
     items = store.claim("tracia", 10, lease=30)
     await w.deliver(items)  # the span is known and on its way to Tracia, not there yet: the evaluation waits
@@ -118,7 +157,9 @@ async def test_feedback_about_a_span_waits_until_the_upstream_has_that_span():
 
     store.mark_delivered("tracia", [(span.id, "print")])
     await w.deliver(items)
-    assert [u for _, u, _ in up.sent] == [f"http://tracia.upstream/api/v1/spans/{encode('tracia', [span])[0][0].body['spanId']}/evaluations"]
+    assert [u for _, u, _ in up.sent] == [
+        f"http://tracia.upstream/api/v1/spans/{encode('tracia', [span])[0][0].body['spanId']}/evaluations"
+    ]
 
     unknown = dataclasses.replace(evaluation, span_id=Ref("opik", "01a20c41-0000-7000-8000-000000000000"), id="rec-2")
     store.enqueue([("tracia", unknown, "req-2")])

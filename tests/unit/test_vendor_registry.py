@@ -13,6 +13,7 @@ import pytest
 from proxy import vendors
 from proxy.errors import ConfigError
 
+
 def folder(root: Path, name: str, mapping: str | None) -> Path:
     path = root / name
     path.mkdir(parents=True)
@@ -42,8 +43,9 @@ def test_a_mapping_that_names_another_vendor_is_refused(tmp_path):
     folder(tmp_path, "acme", "vendor: acme2\n")
     with pytest.raises(ConfigError) as err:
         vendors.discover(str(tmp_path))
-    assert err.value.message == (f"{tmp_path / 'acme' / 'mapping.yaml'}: says `vendor: acme2`; "
-                                 "it must be the folder's name, `vendor: acme`")
+    assert err.value.message == (
+        f"{tmp_path / 'acme' / 'mapping.yaml'}: says `vendor: acme2`; it must be the folder's name, `vendor: acme`"
+    )
 
 
 def test_a_folder_that_takes_a_built_in_vendors_name_or_is_missing_is_refused(tmp_path):
@@ -61,8 +63,15 @@ def test_an_unknown_vendor_is_a_config_error():
 
 def test_the_cli_says_what_is_broken_in_one_line(tmp_path):
     folder(tmp_path, "acme", "vendor: acme2\n")
-    out = subprocess.run([sys.executable, "-m", "proxy", "fake-upstream", "--vendor", "acme", "--port", "9"],
-                         capture_output=True, text=True, timeout=60, env={**os.environ, vendors.ENV: str(tmp_path)})
+    out = subprocess.run(
+        [sys.executable, "-m", "proxy", "fake-upstream", "--vendor", "acme", "--port", "9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, vendors.ENV: str(tmp_path)},
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert out.stderr == (f"feedback-proxy: {tmp_path / 'acme' / 'mapping.yaml'}: says `vendor: acme2`; "
-                          "it must be the folder's name, `vendor: acme`\n")
+    assert out.stderr == (
+        f"feedback-proxy: {tmp_path / 'acme' / 'mapping.yaml'}: says `vendor: acme2`; "
+        "it must be the folder's name, `vendor: acme`\n"
+    )

@@ -37,13 +37,22 @@ def acme_env(tmp_path, monkeypatch):
 
 
 def run(env: dict, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "proxy", *args], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "proxy", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=60
+    )
 
 
 def write_config(path: Path, upstreams: dict, routes: list) -> Path:
-    path.write_text(yaml.safe_dump({"upstreams": upstreams, "routes": routes, "store": "memory://",
-                                    "delivery": {"linger_ms": 1, "poll_interval": 0.05}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "upstreams": upstreams,
+                "routes": routes,
+                "store": "memory://",
+                "delivery": {"linger_ms": 1, "poll_interval": 0.05},
+            }
+        )
+    )
     return path
 
 
@@ -54,10 +63,11 @@ class Serving:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "proxy", "serve", "--config", str(config), "--port", str(self.port), *flags]
-        self.proc = subprocess.Popen(command, cwd=config.parent, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(
+            command, cwd=config.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
 
-    def __enter__(self) -> "Serving":
+    def __enter__(self) -> Serving:
         wait_for(lambda: self.proc.poll() is not None or _up(self.url), timeout=30, what="serve to start")
         assert self.proc.poll() is None, self.proc.communicate()[0]
         return self
@@ -85,29 +95,53 @@ def test_the_registry_and_the_clis_choices_list_the_new_vendor(acme_env, tmp_pat
     out = run(acme_env, "fake-upstream", "--help", cwd=tmp_path)
     assert out.returncode == 0 and "{acme,langfuse,opik,otel,scale,tracia}" in out.stdout, out.stdout + out.stderr
     # the suite's matrix (tests/conftest.py VENDORS) and profiles, as a test run with the variable set sees them
-    out = subprocess.run([sys.executable, "-c", "from tests.conftest import VENDORS, CLIENT_HEADERS, BASE_PATHS as B; "
-                          "print(VENDORS, CLIENT_HEADERS['acme'], repr(B['acme']))"],
-                         capture_output=True, text=True, cwd=ROOT, env=acme_env, timeout=60)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tests.conftest import VENDORS, CLIENT_HEADERS, BASE_PATHS as B; "
+            "print(VENDORS, CLIENT_HEADERS['acme'], repr(B['acme']))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=acme_env,
+        timeout=60,
+    )
     vendors_seen = "('acme', 'langfuse', 'opik', 'otel', 'scale', 'tracia')"
     assert out.stdout == f"{vendors_seen} {{'x-acme-key': 'acme-client-key'}} ''\n", out.stderr
 
 
 def test_check_accepts_a_config_that_uses_the_new_vendor(acme_env, tmp_path):
-    cfg = write_config(tmp_path / "proxy.yaml", {"acme": {"vendor": "acme", "base_url": "http://127.0.0.1:9"},
-                                                  "opik": {"vendor": "opik", "base_url": "http://127.0.0.1:9/api"}},
-                       [{"from": "acme", "primary": "opik"}, {"from": "opik", "primary": "acme"}])
+    cfg = write_config(
+        tmp_path / "proxy.yaml",
+        {
+            "acme": {"vendor": "acme", "base_url": "http://127.0.0.1:9"},
+            "opik": {"vendor": "opik", "base_url": "http://127.0.0.1:9/api"},
+        },
+        [{"from": "acme", "primary": "opik"}, {"from": "opik", "primary": "acme"}],
+    )
     out = run(acme_env, "check", "--config", str(cfg), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert ("ok (2 upstreams, 2 routes; mappings: acme, langfuse, opik, otel, scale, tracia; "
-            "back-fill histories: langfuse, opik, scale, tracia)") in out.stdout
+    assert (
+        "ok (2 upstreams, 2 routes; mappings: acme, langfuse, opik, otel, scale, tracia; "
+        "back-fill histories: langfuse, opik, scale, tracia)"
+    ) in out.stdout
 
 
 def test_an_acme_clients_score_reaches_opik_field_by_field(acme_env, tmp_path):
     with FakeServer(FakeVendor("opik")) as opik:
-        cfg = write_config(tmp_path / "proxy.yaml",
-                           {"opik": {"vendor": "opik", "base_url": opik.url + BASE_PATHS["opik"],
-                                     "headers": UPSTREAM_HEADERS["opik"]}},
-                           [{"from": "acme", "primary": "opik"}])
+        cfg = write_config(
+            tmp_path / "proxy.yaml",
+            {
+                "opik": {
+                    "vendor": "opik",
+                    "base_url": opik.url + BASE_PATHS["opik"],
+                    "headers": UPSTREAM_HEADERS["opik"],
+                }
+            },
+            [{"from": "acme", "primary": "opik"}],
+        )
         with Serving(acme_env, cfg) as proxy:
             scores, headers = f"{proxy.url}/acme/v1/traces/{TRACE}/scores", ACME_PROFILE["client"]["headers"]
             sent = {"name": "helpfulness", "value": 0.75, "comment": "mostly right"}
@@ -129,17 +163,34 @@ def test_an_acme_clients_score_reaches_opik_field_by_field(acme_env, tmp_path):
 
 def test_an_opik_clients_score_reaches_the_acme_fake_that_fake_upstreams_started(acme_env, tmp_path):
     acme_port = free_port()
-    cfg = write_config(tmp_path / "proxy.yaml",
-                       {"acme": {"vendor": "acme", "base_url": f"http://127.0.0.1:{acme_port}",
-                                 "headers": ACME_PROFILE["upstream"]["headers"]}},
-                       [{"from": "opik", "primary": "acme"}])
-    score = {"id": TRACE, "name": "accuracy", "value": 0.5, "reason": "half right", "source": "sdk",
-             "project_name": "p"}
+    cfg = write_config(
+        tmp_path / "proxy.yaml",
+        {
+            "acme": {
+                "vendor": "acme",
+                "base_url": f"http://127.0.0.1:{acme_port}",
+                "headers": ACME_PROFILE["upstream"]["headers"],
+            }
+        },
+        [{"from": "opik", "primary": "acme"}],
+    )
+    score = {
+        "id": TRACE,
+        "name": "accuracy",
+        "value": 0.5,
+        "reason": "half right",
+        "source": "sdk",
+        "project_name": "p",
+    }
     with Serving(acme_env, cfg, "--fake-upstreams") as proxy:
-        resp = httpx.put(f"{proxy.url}{BASE_PATHS['opik']}/v1/private/traces/feedback-scores",
-                         headers=CLIENT_HEADERS["opik"], json={"scores": [score]})
+        resp = httpx.put(
+            f"{proxy.url}{BASE_PATHS['opik']}/v1/private/traces/feedback-scores",
+            headers=CLIENT_HEADERS["opik"],
+            json={"scores": [score]},
+        )
         held = httpx.get(f"http://127.0.0.1:{acme_port}/acme/v1/traces/{TRACE}/scores").json()
     assert resp.status_code == 204, resp.text
     # translated field by field: name, value, the reason as acme's comment; project and source lost
-    assert held == {"scores": [{"id": "sc_1", "trace_id": TRACE, "name": "accuracy", "value": 0.5,
-                                "comment": "half right"}]}
+    assert held == {
+        "scores": [{"id": "sc_1", "trace_id": TRACE, "name": "accuracy", "value": 0.5, "comment": "half right"}]
+    }

@@ -4,8 +4,8 @@ score values by data type, and the 207 bodies of its batch routes."""
 from __future__ import annotations
 
 import hashlib
-import re
 import json
+import re
 from typing import Any
 
 from proxy.codecs import core
@@ -16,6 +16,8 @@ from .errors import TARGET_RULE, error_body, ingestion_error, issue_text, otel_e
 from .otel_traces import read_otel_traces  # noqa: F401
 
 TEXT_MAX = 500  # TEXT_SCORE_MAX_LENGTH
+
+
 def _absent(value: Any) -> bool:
     return value is None or value is MISSING
 

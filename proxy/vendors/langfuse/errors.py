@@ -107,7 +107,6 @@ def issue_text(violations: list[Violation]) -> str:
     )
 
 
-
 def otel_error(status: int, code: str, message: str, violations: list[Violation]) -> Reply:
     """The OTLP route's own: {"error": <text>} (auth as elsewhere)."""
     if status in (401, 403):

@@ -24,7 +24,8 @@ from proxy.testing_history import in_window, now, positive_int
 
 from .fake_schema import OBSERVATION_TYPES, score_problem
 
-def history() -> "LangfuseHistory":
+
+def history() -> LangfuseHistory:
     return LangfuseHistory()
 
 

@@ -10,6 +10,7 @@ from proxy import ingress, otlp
 from proxy.codecs import core
 from proxy.errors import BadRequest, RequestError
 
+
 def read_otel_traces(raw: bytes, headers: dict, limits) -> dict:
     """An OTLP trace export (protobuf or JSON; inflated by the ingress) as {"spans": [...]}: each
     span with the attributes the Langfuse SDK writes lifted to plain keys (JSON texts parsed),
@@ -24,13 +25,24 @@ def read_otel_traces(raw: bytes, headers: dict, limits) -> dict:
 
 
 _LIFTED = {
-    "langfuse.observation.type": "type", "langfuse.observation.input": "input", "langfuse.observation.output": "output",
-    "langfuse.observation.model.name": "model", "langfuse.observation.usage_details": "usage",
-    "langfuse.observation.level": "level", "langfuse.observation.status_message": "statusMessage",
-    "langfuse.observation.metadata": "observationMetadata", "langfuse.trace.name": "traceName",
-    "langfuse.trace.tags": "tags", "langfuse.trace.input": "traceInput", "langfuse.trace.output": "traceOutput",
-    "session.id": "sessionId", "langfuse.session.id": "sessionId", "user.id": "userId", "langfuse.user.id": "userId",
-    "langfuse.environment": "environment", "gen_ai.request.model": "model",
+    "langfuse.observation.type": "type",
+    "langfuse.observation.input": "input",
+    "langfuse.observation.output": "output",
+    "langfuse.observation.model.name": "model",
+    "langfuse.observation.usage_details": "usage",
+    "langfuse.observation.level": "level",
+    "langfuse.observation.status_message": "statusMessage",
+    "langfuse.observation.metadata": "observationMetadata",
+    "langfuse.trace.name": "traceName",
+    "langfuse.trace.tags": "tags",
+    "langfuse.trace.input": "traceInput",
+    "langfuse.trace.output": "traceOutput",
+    "session.id": "sessionId",
+    "langfuse.session.id": "sessionId",
+    "user.id": "userId",
+    "langfuse.user.id": "userId",
+    "langfuse.environment": "environment",
+    "gen_ai.request.model": "model",
 }
 _JSON_TEXT = ("input", "output", "usage", "observationMetadata", "traceInput", "traceOutput")
 
@@ -45,7 +57,7 @@ def _otel_span(span: dict) -> dict:
         attrs.pop(key, None)
     for key in ("startTimeUnixNano", "endTimeUnixNano"):
         if isinstance(span.get(key), int) and span[key] > 0:
-            out[key[:-len("UnixNano")]] = core.iso_ms(span[key] / 1_000_000)
+            out[key[: -len("UnixNano")]] = core.iso_ms(span[key] / 1_000_000)
     status = span.get("status") or {}
     if status.get("code") == 2:
         out["level"], out["statusMessage"] = "ERROR", out.get("statusMessage") or status.get("message")

@@ -19,7 +19,14 @@ def error_body(status: int, code: str, message: str, violations: list[Violation]
         unbindable = [v for v in violations if v.kind in ("type", "one_of")]
         if unbindable:
             v = unbindable[0]
-            return Reply(400, {"code": 400, "message": f"Unable to process JSON. Cannot deserialize value of type `{_java_type(v)}` from {v.input!r} at {_java_path(v.loc) or 'body'}"})
+            return Reply(
+                400,
+                {
+                    "code": 400,
+                    "message": f"Unable to process JSON. Cannot deserialize value of type `{_java_type(v)}`"
+                    f" from {v.input!r} at {_java_path(v.loc) or 'body'}",
+                },
+            )
         return Reply(422, {"errors": [_java_message(v) for v in violations]})
     if status in (409, 422):  # Opik answers these as a list of errors, whatever their cause
         return Reply(status, {"errors": [message]})
@@ -69,12 +76,19 @@ def _java_type(v: Violation) -> str:
     return _JAVA_TYPES.get(v.expected, "com.comet.opik.api.ScoreSource")
 
 
-_JAVA_TYPES = {"a number": "java.math.BigDecimal", "a string": "java.lang.String", "a UUID": "java.util.UUID",
-               "an object": "java.lang.Object", "an array": "java.util.List", "an array of strings": "java.lang.String",
-               "an array of UUIDs": "java.util.UUID", "a date-time": "java.time.Instant",
-               "an integer": "java.lang.Integer",
-               "an object, an array or a string": "com.comet.opik.api.JsonListString",
-               "an array of objects": "com.comet.opik.api.JsonListString"}
+_JAVA_TYPES = {
+    "a number": "java.math.BigDecimal",
+    "a string": "java.lang.String",
+    "a UUID": "java.util.UUID",
+    "an object": "java.lang.Object",
+    "an array": "java.util.List",
+    "an array of strings": "java.lang.String",
+    "an array of UUIDs": "java.util.UUID",
+    "a date-time": "java.time.Instant",
+    "an integer": "java.lang.Integer",
+    "an object, an array or a string": "com.comet.opik.api.JsonListString",
+    "an array of objects": "com.comet.opik.api.JsonListString",
+}
 
 
 def uuid7_id(ref: Any, kind: str, ctx: dict) -> str:

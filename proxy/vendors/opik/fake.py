@@ -18,7 +18,7 @@ from proxy.testing_history import in_window, now, positive_int, when
 _PREFIX = re.compile(r"^(/opik/api|/api)?(?=/v1/)")
 
 
-def history() -> "OpikHistory":
+def history() -> OpikHistory:
     return OpikHistory()
 
 
@@ -31,7 +31,10 @@ def answer(fake, r, url: str) -> Response:
     if r.path.endswith("/is-alive/ping"):
         return JSONResponse({"healthy": True})
     if "/manual-evaluation/" in r.path:  # before creates: it ends in /traces or /spans too
-        return JSONResponse({"entities_queued": len(r.body.get("entity_ids", [])), "rules_applied": len(r.body.get("rule_ids", []))}, 202)
+        return JSONResponse(
+            {"entities_queued": len(r.body.get("entity_ids", [])), "rules_applied": len(r.body.get("rule_ids", []))},
+            202,
+        )
     if r.method == "POST" and re.search(r"/(comments|traces|spans)$", r.path):
         return Response(status_code=201, headers={"Location": f"{url}/{uuid.uuid4()}"})
     if r.method in ("PUT", "POST", "PATCH"):
@@ -64,17 +67,30 @@ class OpikHistory:
         stamp, author = now(), "admin"
         score = {k: item[k] for k in ("name", "value", "source", "category_name", "reason") if item.get(k) is not None}
         prior = self.scores.setdefault((kind, id_), {}).get(item["name"])
-        self.scores[(kind, id_)][item["name"]] = {**score, "created_at": prior["created_at"] if prior else stamp, "last_updated_at": stamp,
-                                                   "created_by": author, "last_updated_by": author,
-                                                   "value_by_author": {author: {"value": item["value"], "source": item.get("source"), "last_updated_at": stamp}}}
+        self.scores[(kind, id_)][item["name"]] = {
+            **score,
+            "created_at": prior["created_at"] if prior else stamp,
+            "last_updated_at": stamp,
+            "created_by": author,
+            "last_updated_by": author,
+            "value_by_author": {
+                author: {"value": item["value"], "source": item.get("source"), "last_updated_at": stamp}
+            },
+        }
 
     def add_comment(self, kind: str, id_: str, text: str) -> str:
         cid = str(uuid.uuid4())
-        self.comments.setdefault((kind, id_), []).append({"id": cid, "text": text, "created_at": now(), "created_by": "admin"})
+        self.comments.setdefault((kind, id_), []).append(
+            {"id": cid, "text": text, "created_at": now(), "created_by": "admin"}
+        )
         return cid
 
     def keep(self, method: str, path: str, body: Any) -> None:
-        m = re.fullmatch(r"/v1/private/(traces|spans)(?:/(batch|feedback-scores)|/([^/]+)(/feedback-scores(?:/delete)?|/comments)?)?", _PREFIX.sub("", path))
+        m = re.fullmatch(
+            r"/v1/private/(traces|spans)"
+            r"(?:/(batch|feedback-scores)|/([^/]+)(/feedback-scores(?:/delete)?|/comments)?)?",
+            _PREFIX.sub("", path),
+        )
         if not m or not isinstance(body, dict):
             return
         kind, batch, id_, sub = m.groups()
@@ -105,19 +121,34 @@ class OpikHistory:
             return None
         kind = m.group(1)
         project = query.get("project_name") or "Default Project"
-        found = [e for e in self.entities[kind].values() if (e.get("project_name") or "Default Project") == project
-                 and in_window(e.get("start_time"), query.get("from_time"), query.get("to_time"))
-                 and (kind == "traces" or not query.get("trace_id") or e.get("trace_id") == query["trace_id"])]
+        found = [
+            e
+            for e in self.entities[kind].values()
+            if (e.get("project_name") or "Default Project") == project
+            and in_window(e.get("start_time"), query.get("from_time"), query.get("to_time"))
+            and (kind == "traces" or not query.get("trace_id") or e.get("trace_id") == query["trace_id"])
+        ]
         found.sort(key=lambda e: e["id"], reverse=True)
         page, size = positive_int(query.get("page"), 1), positive_int(query.get("size"), 10)
         content = [self._public(kind, e) for e in found[(page - 1) * size : page * size]]
         return JSONResponse({"page": page, "size": len(content), "total": len(found), "content": content})
 
     def _public(self, kind: str, e: dict) -> dict:
-        out = {k: v for k, v in e.items() if not (kind == "traces" and k == "project_name")}  # Trace_Public has no project_name
-        out.update(project_id="0190b8a2-0000-7000-8000-000000000001", last_updated_at=e["created_at"], created_by="admin", last_updated_by="admin")
+        out = {
+            k: v for k, v in e.items() if not (kind == "traces" and k == "project_name")
+        }  # Trace_Public has no project_name
+        out.update(
+            project_id="0190b8a2-0000-7000-8000-000000000001",
+            last_updated_at=e["created_at"],
+            created_by="admin",
+            last_updated_by="admin",
+        )
         if e.get("start_time") and e.get("end_time"):
             out["duration"] = round((when(e["end_time"]) - when(e["start_time"])) * 1000, 3)
         scores = list(self.scores.get((kind[:-1], e["id"]), {}).values())
         comments = self.comments.get((kind[:-1], e["id"]), [])
-        return {**out, **({"feedback_scores": scores} if scores else {}), **({"comments": comments} if comments else {})}
+        return {
+            **out,
+            **({"feedback_scores": scores} if scores else {}),
+            **({"comments": comments} if comments else {}),
+        }

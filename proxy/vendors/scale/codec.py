@@ -22,13 +22,25 @@ _PYDANTIC = {
     "min_items": ("too_short", "List should have at least {limit} item after validation"),
     "max_items": ("too_long", "List should have at most {limit} items after validation"),
 }
-_TYPES = {"a string": "string_type", "a number": "float_type", "an integer": "int_type", "an object": "dict_type",
-          "an array": "list_type", "a boolean": "bool_type", "a JSON object": "model_attributes_type"}
-_TYPE_MSG = {"string_type": "Input should be a valid string", "float_type": "Input should be a valid number",
-             "int_type": "Input should be a valid integer", "dict_type": "Input should be a valid dictionary",
-             "int_from_float": "Input should be a valid integer, got a number with a fractional part",
-             "list_type": "Input should be a valid list", "bool_type": "Input should be a valid boolean",
-             "model_attributes_type": "Input should be a valid dictionary or object to extract fields from"}
+_TYPES = {
+    "a string": "string_type",
+    "a number": "float_type",
+    "an integer": "int_type",
+    "an object": "dict_type",
+    "an array": "list_type",
+    "a boolean": "bool_type",
+    "a JSON object": "model_attributes_type",
+}
+_TYPE_MSG = {
+    "string_type": "Input should be a valid string",
+    "float_type": "Input should be a valid number",
+    "int_type": "Input should be a valid integer",
+    "dict_type": "Input should be a valid dictionary",
+    "int_from_float": "Input should be a valid integer, got a number with a fractional part",
+    "list_type": "Input should be a valid list",
+    "bool_type": "Input should be a valid boolean",
+    "model_attributes_type": "Input should be a valid dictionary or object to extract fields from",
+}
 
 
 def error_body(status: int, code: str, message: str, violations: list[Violation]) -> Reply:
@@ -70,6 +82,7 @@ def rubric_text(value: Any, src: dict) -> Any:
 
 
 # --- spans ------------------------------------------------------------------------
+
 
 def new_span_id(value: Any, src: dict) -> Any:
     """A span's id; for one sent without (Scale's server would make a UUID) a UUID derived

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from proxy.testing_history import in_window, positive_int, when
 
 
-def history() -> "ScaleHistory":
+def history() -> ScaleHistory:
     return ScaleHistory()
 
 
@@ -31,8 +31,14 @@ def answer(fake, r, url: str) -> Response:
     aid = m.group(1)
     if aid is None and r.method == "POST":
         aid = str(uuid.uuid4())
-        fake.assessments[aid] = {**r.body, "assessment_id": aid, "created_by": "fake-user", "object": "span.assessment",
-                                 "created_at": _now(), "updated_at": _now()}
+        fake.assessments[aid] = {
+            **r.body,
+            "assessment_id": aid,
+            "created_by": "fake-user",
+            "object": "span.assessment",
+            "created_at": _now(),
+            "updated_at": _now(),
+        }
         return JSONResponse(fake.assessments[aid])
     if aid is None and r.method == "GET":
         key = "span_id" if "span_id" in r.query else "trace_id"
@@ -74,11 +80,15 @@ class ScaleHistory:
         return self.spans[sid]
 
     def root_of(self, trace_id: str) -> str | None:
-        return next((s["id"] for s in self.spans.values() if s.get("trace_id") == trace_id and not s.get("parent_id")), None)
+        return next(
+            (s["id"] for s in self.spans.values() if s.get("trace_id") == trace_id and not s.get("parent_id")), None
+        )
 
     def serve(self, method: str, path: str, query: dict, body: Any, account: str) -> Response | None:
         if path == "/v5/spans/batch" and method in ("PUT", "POST"):
-            return JSONResponse({"items": [self.put_span(i, account) for i in (body or {}).get("items", [])], "object": "list"})
+            return JSONResponse(
+                {"items": [self.put_span(i, account) for i in (body or {}).get("items", [])], "object": "list"}
+            )
         if path == "/v5/spans" and method == "POST" and isinstance(body, dict):
             return JSONResponse(self.put_span(body, account))
         if path == "/v5/spans/search" and method == "POST":
@@ -97,11 +107,19 @@ class ScaleHistory:
         return JSONResponse(self.spans[sid])
 
     def _search(self, query: dict) -> Response:
-        found = sorted((s for s in self.spans.values() if in_window(s.get("start_timestamp"), query.get("from_ts"), query.get("to_ts"))),
-                       key=lambda s: (when(s.get("start_timestamp")) or 0, s.get("trace_id", ""), s["id"]))
+        found = sorted(
+            (
+                s
+                for s in self.spans.values()
+                if in_window(s.get("start_timestamp"), query.get("from_ts"), query.get("to_ts"))
+            ),
+            key=lambda s: (when(s.get("start_timestamp")) or 0, s.get("trace_id", ""), s["id"]),
+        )
         after = query.get("starting_after")
         if after is not None:
             ids = [s["id"] for s in found]
             found = found[ids.index(after) + 1 :] if after in ids else []
         limit = positive_int(query.get("limit"), 100)
-        return JSONResponse({"items": found[:limit], "has_more": len(found) > limit, "total": 0, "limit": limit, "object": "list"})
+        return JSONResponse(
+            {"items": found[:limit], "has_more": len(found) > limit, "total": 0, "limit": limit, "object": "list"}
+        )

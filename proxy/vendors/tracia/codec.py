@@ -13,8 +13,16 @@ from proxy.errors import Violation, describe
 from proxy.model import MISSING, Reply
 
 _SPAN_ID = re.compile(r"^(sp|tr)_[0-9a-f]{16}$")
-_CODES = {400: "INVALID_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT",
-          413: "INVALID_REQUEST", 422: "INVALID_REQUEST", 429: "RATE_LIMITED"}
+_CODES = {
+    400: "INVALID_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    413: "INVALID_REQUEST",
+    422: "INVALID_REQUEST",
+    429: "RATE_LIMITED",
+}
 
 
 def error_body(status: int, code: str, message: str, violations: list[Violation]) -> Reply:
@@ -64,6 +72,7 @@ def evaluation_id(value: Any, src: dict) -> str:
 
 # --- spans ------------------------------------------------------------------------
 
+
 def span_result_id(value: Any, src: dict) -> str:
     """The `id` of a CreateSpanResult the proxy synthesizes: `span_` + 16 hex, stable for the
     span's record key (Tracia's own ids are server-side and of no documented format)."""
@@ -106,7 +115,11 @@ def usage_in(value: Any, src: dict) -> Any:
     value = src.get("item")
     if not isinstance(value, dict):
         return None
-    out = {k: value[w] for w, k in _TOKENS.items() if isinstance(value.get(w), (int, float)) and not isinstance(value.get(w), bool)}
+    out = {
+        k: value[w]
+        for w, k in _TOKENS.items()
+        if isinstance(value.get(w), (int, float)) and not isinstance(value.get(w), bool)
+    }
     return out or None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 
 logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -20,7 +20,7 @@ logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(mes
 from langfuse import Langfuse  # noqa: E402
 
 TRACE, OBS = "7420155d50778037afc0bd9a5c923ab2", "0123456789abcdef"
-WHEN = datetime(2026, 12, 6, 10, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 
 lf = Langfuse(
     public_key=os.environ["LANGFUSE_PUBLIC_KEY"],
@@ -31,8 +31,9 @@ lf = Langfuse(
 )
 assert lf.auth_check() is True
 with lf.start_as_current_observation(as_type="span", name="chat", input={"q": "2+2"}) as root:
-    with lf.start_as_current_observation(as_type="generation", name="llm", model="gpt-4o",
-                                         input=[{"role": "user", "content": "2+2"}]) as gen:
+    with lf.start_as_current_observation(
+        as_type="generation", name="llm", model="gpt-4o", input=[{"role": "user", "content": "2+2"}]
+    ) as gen:
         gen.update(output="4", usage_details={"input": 3, "output": 1})
         traced, observed = lf.get_current_trace_id(), lf.get_current_observation_id()
     root.update(output={"a": "4"})

@@ -129,14 +129,18 @@ def iso_ms(ms: float) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def epoch_ms(iso: Any) -> float | None:
-    """ISO 8601 (with `Z` or an offset; naive is UTC) to milliseconds since the epoch, or None."""
+def utc_datetime(iso: Any) -> datetime | None:
+    """ISO 8601 (with `Z` or an offset; naive is UTC) as an aware datetime, or None."""
     if not isinstance(iso, str) or not iso:
         return None
     try:
         when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp() * 1000
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def epoch_ms(iso: Any) -> float | None:
+    """ISO 8601 (with `Z` or an offset; naive is UTC) to milliseconds since the epoch, or None."""
+    when = utc_datetime(iso)
+    return when.timestamp() * 1000 if when is not None else None

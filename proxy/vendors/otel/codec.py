@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from proxy import ids, ingress, otlp
+from proxy.codecs import core
 from proxy.errors import BadRequest, RequestError
 from proxy.model import MISSING, Ref, Reply
 
@@ -234,14 +235,9 @@ def iso_time(value: Any, src: dict) -> Any:
 
 def nanos(value: Any, src: dict) -> Any:
     """ISO 8601 (naive is UTC) -> nanoseconds since the epoch, exact to the microsecond."""
-    if not isinstance(value, str) or not value:
+    when = core.utc_datetime(value)
+    if when is None:
         return MISSING
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return MISSING
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     delta = when - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 

@@ -84,33 +84,16 @@ class Gate:
             if self.anonymous:
                 return None
             key = presented_key(Auth(header=auth.header, scheme=scoped.scheme), headers)
-            return self._allowed(self._scoped_client(key), vendor, route)
+            if key is None:
+                raise Unauthorized("API key is not valid")
+            return self._allowed(_holder(self._clients, _digest(key), scoped=True), vendor, route)
         if self.anonymous:
             return None
         key = presented_key(auth, headers)
         if key is None:
             how = f"{_title(auth.header)}: {auth.scheme} <key>" if auth.scheme else f"{_title(auth.header)}: <key>"
             raise Unauthorized(f"API key should be provided ({how})")
-        digest = _digest(key)
-        found = None
-        for client in self._clients:  # every one, always: no early exit
-            if hmac.compare_digest(client.digest, digest) and found is None:
-                found = client
-        if found is None:
-            raise Unauthorized("API key is not valid")
-        return self._allowed(found, vendor, route)
-
-    def _scoped_client(self, key: str | None) -> Client:
-        if key is None:
-            raise Unauthorized("API key is not valid")
-        digest, found = _digest(key), None
-        for client in self._clients:  # every key of every one, always: no early exit
-            for held in client.scoped:
-                if hmac.compare_digest(held, digest) and found is None:
-                    found = client
-        if found is None:
-            raise Unauthorized("API key is not valid")
-        return found
+        return self._allowed(_holder(self._clients, _digest(key), scoped=False), vendor, route)
 
     def _allowed(self, found: Client, vendor: str, route: int | None) -> Client:
         if found.vendors is not None and vendor not in found.vendors:
@@ -119,6 +102,19 @@ class Gate:
             label = self._labels[route] if route is not None else "none"
             raise Forbidden(f"client {found.name!r} may not use the route {label} that {vendor} requests take")
         return found
+
+
+def _holder(clients: list[Client], digest: bytes, scoped: bool) -> Client:
+    """The client holding the key whose digest is `digest` (its key, or with `scoped` one of its
+    scoped keys): every key of every client is compared, always, each in constant time; none: 401."""
+    found = None
+    for client in clients:
+        for held in client.scoped if scoped else (client.digest,):
+            if hmac.compare_digest(held, digest) and found is None:
+                found = client
+    if found is None:
+        raise Unauthorized("API key is not valid")
+    return found
 
 
 def _scheme(auth, headers: dict[str, str]) -> str:

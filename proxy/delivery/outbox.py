@@ -100,8 +100,13 @@ class Outbox:
         await self.commit(writes)
         if writes.outbox:
             self.metrics.accepted(len(writes.outbox))
-        woken = set(self.workers) if writes.arrived else {name for name, _, _ in writes.outbox}
-        for name in woken:  # a span's arrival may free feedback waiting at any upstream
+        woken = {name for name, _, _ in writes.outbox}
+        arrived = {key for _, key in writes.arrived}
+        for name, worker in self.workers.items():  # a span's arrival frees what a worker parked for it
+            if worker.settle.waiting & arrived:
+                worker.settle.waiting -= arrived
+                woken.add(name)
+        for name in woken:
             self.workers[name].wake.set()
 
     def start(self) -> None:

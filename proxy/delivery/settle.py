@@ -19,6 +19,8 @@ class Settle:
     def __init__(self, upstream: str, store: Delivering, metrics, policy: RetryPolicy, park_ttl: float):
         self.upstream, self.store, self.metrics, self.policy, self.park_ttl = upstream, store, metrics, policy, park_ttl
         self.last_error: str | None = None  # the last failure or refusal, for /ui and the back-fill's summary
+        # the spans (or traces) this process parked rows for: their arrival wakes this worker (outbox.py)
+        self.waiting: set[str] = set()
 
     def retry_all(
         self, items: list[OutboxItem], why: str, wait_hint: float | None, maybe_sent: bool, breaker: str
@@ -45,12 +47,12 @@ class Settle:
         waited = time.time() - it.created_at
         if getattr(why, "missing", None) and waited < self.park_ttl:
             # due again on its retry timer, or as soon as the span (or trace) it is about arrives
+            about = subject_key(it.record)
             self.store.retry(
-                it.id,
-                time.time() + self.policy.delay(it.attempts + 1),
-                f"waiting: {why}",
-                waits_for=subject_key(it.record),
+                it.id, time.time() + self.policy.delay(it.attempts + 1), f"waiting: {why}", waits_for=about
             )
+            if about is not None:
+                self.waiting.add(about)
             log.info("record %s for %s waits for what it lacks: %s", it.record.id, self.upstream, why)
             return
         prefix = f"waited {waited:.0f} s; " if getattr(why, "missing", None) else ""
@@ -67,6 +69,7 @@ class Settle:
 
     def bury(self, it: OutboxItem, why: str, maybe_sent: bool = False) -> None:
         self.store.bury(it.id, why, maybe_sent)
+        self.waiting.discard(subject_key(it.record))  # bounded: another row still waiting on it falls back to the poll
         self.last_error = why
         self.metrics.dead(self.upstream)
         log.error("dead letter %d (request %s) for %s: %s", it.id, it.request_id, self.upstream, why)

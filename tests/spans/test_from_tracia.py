@@ -252,7 +252,10 @@ def test_an_evaluation_waiting_for_its_span_is_sent_as_soon_as_the_span_is_not_o
     caplog.set_level("INFO", logger="proxy.delivery")
     from tracia import EvaluateOptions
 
-    patient = delivery(retry={"initial_interval": 5.0, "multiplier": 1.5, "max_interval": 30, "max_elapsed": 300})
+    # the default retry timer, and a poll slower than the 1 s asserted: only the span's arrival can wake the worker
+    patient = delivery(
+        poll_interval=2.0, retry={"initial_interval": 5.0, "multiplier": 1.5, "max_interval": 30, "max_elapsed": 300}
+    )
     url = live_proxy([{"from": "tracia", "primary": "opik", "mirrors": ["scale"]}], delivery=patient)
     client = tracia_sdk(url)
     client.spans.evaluate(ROOT, EvaluateOptions(evaluator="quality", value=1))

@@ -39,7 +39,7 @@ class IdSpace:
         maker = self.makers.get(kind)
         return maker is None or maker(ref, kind, {"secret": self.secret, "now_ms": 0}) == ref.value
 
-    def translate(self, ref: Ref, kind: str, ms: int | None = None, depth: int = 0) -> str:
+    def translate(self, ref: Ref, kind: str, ms: int | None = None, depth: int = 0, claims: list | None = None) -> str:
         """`ref` in this vendor's space: as is if native, else the remembered or a new derived id.
         `ms` is the event's time, for ids that carry one (Opik's UUIDv7); else now.
 
@@ -49,20 +49,36 @@ class IdSpace:
 
         An id this vendor takes as it is (a Tracia span id written to Scale) is remembered too, as
         this vendor's alias of the same entity: a client of this vendor naming it names the
-        source's entity, and every other vendor gets the id it already has that entity under."""
+        source's entity, and every other vendor gets the id it already has that entity under.
+
+        With `claims` (a translated primary's send: delivery/primary.py), an id this process has
+        not seen asks nothing of the store: the new id is claimed (IdRegistry.claim_id) and settled
+        by the group commit before the send, which translates again where it was not kept."""
         if ref.vendor == self.vendor:
             return ref.value
-        known, origin = self.store.lookup_id(ref.vendor, ref.value, self.vendor)
+        if claims is None:
+            known, origin = self.store.lookup_id(ref.vendor, ref.value, self.vendor)
+        else:
+            found = self.store.lookup_cached(ref.vendor, ref.value, self.vendor)
+            if found is None:
+                return self.store.claim_id(ref.vendor, ref.value, self.vendor, self._made(ref, kind, ms), claims)
+            known, origin = found
         if known is not None:
             return known
         if origin is not None and origin[0] == self.vendor:
             return origin[1]  # it was made from one of ours: give ours back
         if origin is not None and origin[0] != RECORD and depth < 3:  # a chain is short; no cycle can be made, but stop
-            return self.translate(Ref(*origin), kind, ms, depth + 1)
-        maker = self.makers.get(kind)
-        now_ms = ms if ms is not None else int(time.time() * 1000)
-        native = ref.value if maker is None else maker(ref, kind, {"secret": self.secret, "now_ms": now_ms})
+            return self.translate(Ref(*origin), kind, ms, depth + 1, claims)
+        native = self._made(ref, kind, ms)
         if native == ref.value:  # taken as it is: the same on every instance, stored with the next commit
             self.store.alias_id(ref.vendor, ref.value, self.vendor, native)
             return native
+        if claims is not None:
+            return self.store.claim_id(ref.vendor, ref.value, self.vendor, native, claims)
         return self.store.remember_id(ref.vendor, ref.value, self.vendor, native)
+
+    def _made(self, ref: Ref, kind: str, ms: int | None) -> str:
+        """The id this vendor's maker makes of `ref` (as it is, with no maker)."""
+        maker = self.makers.get(kind)
+        now_ms = ms if ms is not None else int(time.time() * 1000)
+        return ref.value if maker is None else maker(ref, kind, {"secret": self.secret, "now_ms": now_ms})

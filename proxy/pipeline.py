@@ -209,7 +209,14 @@ class Proxy:
             keys = self.resolver.keys_from_primary(mapping, endpoint, reply, resolved)
         elif route.primary is not None:
             later = await send_translated(
-                self.transport, route.primary, resolved, route.untranslatable, req.request_id, writes, fresh
+                self.transport,
+                route.primary,
+                resolved,
+                route.untranslatable,
+                req.request_id,
+                writes,
+                self.outbox.commit,
+                fresh,
             )
             reply, keys = self._synthesized(mapping, endpoint, resolved, records, ctx), None
         else:

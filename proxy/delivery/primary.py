@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from ..errors import EncodeError, UpstreamError
 from ..mapping.vendor import skipped
@@ -34,12 +35,18 @@ async def send_translated(
     policy: str,
     request_id: str,
     writes: Writes,
+    commit: Callable[[Writes], Awaitable[None]],
     fresh: frozenset[str] = frozenset(),
 ) -> list[Assessment]:
     """Send; returns the records still to deliver after a partial failure (raises if nothing arrived).
-    What the primary acknowledged is added to `writes`, for the request's commit. `fresh`: the
-    ids of the records this request made (Target.ready)."""
-    requests, refused = await reading(target.store, target.encode, records, fresh)  # a translation may ask the store
+    What the primary acknowledged is added to `writes`, for the request's commit. `commit` is the
+    group commit. `fresh`: the ids of the records this request made (Target.ready)."""
+    claims: list = []  # the ids this request's encoding made: settled (group commit) before anything is sent
+    requests, refused = await reading(target.store, target.encode, records, fresh, claims)
+    if claims:
+        await commit(Writes(claims=claims))
+        if any(target.store.claimed(*claim[:3]) != claim[3] for claim in claims):  # one made first is kept
+            requests, refused = await reading(target.store, target.encode, records, fresh)
     for rec, why in refused:
         if skipped(why):  # nothing to send for it, by the mapping's word (e.g. a Tracia span not ended yet)
             log.info("request %s: %s not sent to the primary %s: %s", request_id, rec.id, target.name, why)

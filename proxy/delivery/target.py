@@ -65,13 +65,13 @@ class Target:
         self.known[record_id] = vendor_id
 
     # --- records ---------------------------------------------------------
-    def ready(self, rec, fresh: bool = False) -> tuple[Assessment, dict[str, Any]]:
+    def ready(self, rec, fresh: bool = False, claims: list | None = None) -> tuple[Assessment, dict[str, Any]]:
         """The record as this upstream can act on it (`prepare`), and its encoding context;
         what this upstream called the record is looked up once for both. A `fresh` record,
         made by the request at hand, has had no name from any upstream: nothing to look up."""
         known = None if fresh else self.learned(rec.id)
         ready = self._with_root_it_has(self.prepare(rec, known))
-        return ready, self._ctx(ready, known)
+        return ready, self._ctx(ready, known, claims)
 
     def _with_root_it_has(self, rec):
         """An upstream with no trace object (its spans carry the trace: Tracia) takes a trace's
@@ -87,9 +87,16 @@ class Target:
             return rec  # this upstream does not have the span yet
         return replace(rec, root_span_id=root)
 
-    def _ctx(self, rec, known: str | None) -> dict[str, Any]:
+    def _ctx(self, rec, known: str | None, claims: list | None = None) -> dict[str, Any]:
+        """`claims`: new ids are claimed, not remembered (IdSpace.translate)."""
         ms = event_ms(getattr(rec, "start_time", None))
-        translate = self.translate if ms is None else (lambda ref, kind: self.translate(ref, kind, ms))
+        if ms is None and claims is None:
+            translate = self.translate
+        else:
+
+            def translate(ref, kind):
+                return self.translate(ref, kind, ms, claims=claims)
+
         return {"translate": translate, "now_iso": now_iso(), "vendor_id": known}
 
     @staticmethod
@@ -125,10 +132,11 @@ class Target:
         return case is not None and not case.spec.skip
 
     def encode(
-        self, records: list[Assessment], fresh: frozenset[str] = frozenset()
+        self, records: list[Assessment], fresh: frozenset[str] = frozenset(), claims: list | None = None
     ) -> tuple[list[OutRequest], list[tuple[Assessment, str]]]:
-        """`fresh`: the ids of records the request at hand made (see ready)."""
-        pairs = [self.ready(r, r.id in fresh) for r in records]
+        """`fresh`: the ids of records the request at hand made (see ready). `claims`: the new ids
+        the encoding made are claimed there, to be settled before the send (IdSpace.translate)."""
+        pairs = [self.ready(r, r.id in fresh, claims) for r in records]
         contexts = {id(ready): ctx for ready, ctx in pairs}
         return self.mapping.encode([ready for ready, _ in pairs], lambda ready: contexts[id(ready)], self.overrides)
 

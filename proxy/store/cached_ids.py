@@ -3,13 +3,20 @@
 A mapping, once made, is never changed or removed, by any instance; so what this
 process has read or written stays true, and is kept (up to REGISTRY_CACHE pairs,
 then the cache starts again). An absence is not kept: another instance may add
-the pair a moment later. A store supplies four queries: `_select_id`,
+the pair a moment later. A store supplies five queries: `_select_id`,
 `_insert_id` (keeps the first mapping ever made, returns the one kept),
 `_select_origin` and `_select_id_and_origin` (the first and the third at once).
 
 An alias (`alias_id`: a mapping no instance can make otherwise, as an id a vendor takes as
 it is) is kept here at once and written with the store's next commit (`_taken_aliases`), not
 in a transaction of its own: an Opik batch mirrored to Scale names a hundred such ids.
+
+A claim (`claim_id`: an id a translated primary's encode made for an id this process has not
+seen) is held as pending, so every request of this process in flight makes the same, and settled
+by the group commit before anything made with it is sent (`_check_claims`: the first mapping any
+instance made wins, an id with an origin is translated from it). So the request path makes no
+store call for a never-seen id: before, a read and a write transaction of its own, on the event
+loop, for each one (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ class CachedIds:
         self._origins: dict[tuple[str, str], tuple[str, str]] = {}
         self._aliases: list[tuple[str, str, str, str]] = []  # (vendor, value, target, native): for the next commit
         self._aliases_lock = threading.Lock()  # added to on the event loop, taken by a commit's thread
+        self._pending: dict[tuple[str, str, str], str] = {}  # claims not settled yet (claim_id)
+        self._pending_lock = threading.Lock()
 
     def id_for(self, vendor: str, value: str, target: str) -> str | None:
         key = (vendor, value, target)
@@ -46,6 +55,56 @@ class CachedIds:
         _keep(self._origins, (target, native), (vendor, value))
         with self._aliases_lock:
             self._aliases.append((vendor, value, target, native))
+
+    def claim_id(self, vendor: str, value: str, target: str, native: str, claims: list) -> str:
+        key = (vendor, value, target)
+        hit = self._ids.get(key)
+        if hit is not None:
+            return hit
+        with self._pending_lock:
+            native = self._pending.setdefault(key, native)
+        claims.append((vendor, value, target, native))
+        return native
+
+    def claimed(self, vendor: str, value: str, target: str) -> str | None:
+        return self._ids.get((vendor, value, target))
+
+    def _check_claims(self, claims: list[tuple[str, str, str, str]]) -> list[tuple]:
+        """The claimed mappings to insert, for a commit (its thread) to settle:
+        a claim of an id already known (another request or instance made it first: that one is
+        kept, and `claimed` says so) or with an origin (it was made from another id: the claim is
+        dropped, the origin cached) inserts nothing. Then `_claims_kept`, and `_claims_ended`."""
+        todo = {tuple(c[:3]): c[3] for c in claims}
+        new = []
+        for key, native in todo.items():
+            known, origin = self._select_id_and_origin(key)
+            if known is not None:
+                _keep(self._ids, key, known)
+            elif origin is not None:
+                _keep(self._origins, key[:2], origin)
+            else:
+                new.append((*key, native))
+        return new
+
+    def _claims_kept(self, inserted: list[tuple]) -> None:
+        """Once the inserts committed: each claim's mapping as kept, ours or one made first."""
+        for row in inserted:
+            _keep(self._ids, row[:3], self._select_id(row[:3]))
+
+    def _claims_ended(self, claims: list[tuple[str, str, str, str]]) -> None:
+        """Settled or failed: a later claim of these ids is made and settled again."""
+        with self._pending_lock:
+            for claim in claims:
+                self._pending.pop(claim[:3], None)
+
+    def lookup_cached(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None] | None:
+        key = (vendor, value, target)
+        hit = self._ids.get(key)
+        if hit is not None:
+            return hit, None
+        if (vendor, value) in self._origins:
+            return self.lookup_id(vendor, value, target)
+        return None
 
     def _taken_aliases(self) -> list[tuple[str, str, str, str]]:
         """The aliases kept since the last commit, for this one to write (`_put_back_aliases` if it fails)."""

@@ -27,6 +27,18 @@ class IdRegistry(Storage, Protocol):
     def remember_id(self, vendor: str, value: str, target: str, native: str) -> str:
         """Keep the first mapping ever made for this foreign id; returns the one kept."""
 
+    def claim_id(self, vendor: str, value: str, target: str, native: str, claims: list) -> str:
+        """remember_id on the request path, with no store call on it: the mapping this process holds
+        (made now, or by a request still in flight); what must be settled is added to `claims`, for
+        the group commit (Writes.claims) before anything made with it is sent. Then `claimed`
+        says which mapping was kept."""
+
+    def claimed(self, vendor: str, value: str, target: str) -> str | None:
+        """The mapping kept, once the commit of its claim went through (None: the id has an origin)."""
+
+    def lookup_cached(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None] | None:
+        """lookup_id as far as this process knows it without asking the store's database; None: unknown."""
+
     def alias_id(self, vendor: str, value: str, target: str, native: str) -> None:
         """remember_id for a mapping no instance can make otherwise (an id a vendor takes as it is,
         the id a vendor gave a record): seen by this process at once, stored with the next commit."""

@@ -46,12 +46,20 @@ class MemoryStore(MemoryOutbox, Enqueue):
     def alias_id(self, vendor: str, value: str, target: str, native: str) -> None:
         self.remember_id(vendor, value, target, native)
 
+    def claim_id(self, vendor: str, value: str, target: str, native: str, claims: list) -> str:
+        return self.remember_id(vendor, value, target, native)  # kept at once: nothing to settle
+
+    def claimed(self, vendor: str, value: str, target: str) -> str | None:
+        return self.id_for(vendor, value, target)
+
     def origin_of(self, target: str, native: str) -> tuple[str, str] | None:
         return self._origins.get((target, native))
 
     def lookup_id(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None]:
         native = self.id_for(vendor, value, target)
         return (native, None) if native is not None else (None, self.origin_of(vendor, value))
+
+    lookup_cached = lookup_id  # all of it is in the process
 
     def put_record(self, key: str, record: Assessment) -> None:
         self._records[key] = record

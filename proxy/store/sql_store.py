@@ -99,16 +99,23 @@ class SQLStore(CachedIds, Enqueue):
     # --- outbox ----------------------------------------------------------------
     def commit(self, writes: Writes) -> None:
         """Everything in `writes` in one transaction (proxy/store/writes.py), with the id registry's
-        aliases kept since the last commit (cached_ids.py): given back to the next one if this fails."""
-        statements = self._statements(writes, time.time())  # serialized before the connection or the lock
-        aliases = self._taken_aliases()
-        if aliases:
-            statements.append((self.sql.insert_ids, aliases))
+        aliases kept since the last commit and the claims settled (cached_ids.py); the aliases are
+        given back to the next commit if this one fails."""
         try:
-            self._transaction(statements)
-        except BaseException:
-            self._put_back_aliases(aliases)
-            raise
+            claimed = self._check_claims(writes.claims) if writes.claims else []
+            statements = self._statements(writes, time.time())  # serialized before the connection or the lock
+            aliases = self._taken_aliases()
+            if aliases or claimed:
+                statements.append((self.sql.insert_ids, aliases + claimed))
+            try:
+                if statements:
+                    self._transaction(statements)
+            except BaseException:
+                self._put_back_aliases(aliases)
+                raise
+            self._claims_kept(claimed)
+        finally:
+            self._claims_ended(writes.claims)
 
     def _statements(self, w: Writes, now: float) -> list[tuple[str, list[tuple]]]:
         """The statements that apply `w`, each with its rows, in the order they must run."""

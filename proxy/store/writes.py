@@ -28,6 +28,9 @@ class Writes:
     # (upstream, span key): the span (or trace) has arrived there (None: at the proxy); the rows of that
     # upstream (None: of every one) waiting for it (`retry(waits_for=)`) are due at once
     arrived: list[tuple[str | None, str]] = field(default_factory=list)
+    # (vendor, value, target, native): new id mappings a request made and will send (IdRegistry.claim_id),
+    # settled first: each kept as made, or as another request or instance made it first
+    claims: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(
@@ -39,6 +42,7 @@ class Writes:
             or self.done
             or self.sending
             or self.arrived
+            or self.claims
         )
 
     def extend(self, other: Writes) -> None:

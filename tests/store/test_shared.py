@@ -13,6 +13,7 @@ import pytest
 from proxy.model import Assessment, Ref
 from proxy.store.postgres import MIGRATIONS, PostgresStore
 from proxy.store.sqlite import SQLiteStore
+from proxy.store.writes import Writes
 
 STORES = 3
 THREADS_PER_STORE = 3
@@ -186,3 +187,46 @@ def test_an_alias_is_seen_at_once_where_it_was_kept_and_by_the_others_after_the_
     first.alias_id("record", "rec-1", "scale", "asmt-2")  # another instance's is kept
     first.enqueue([("scale", rec(2), "r2")])
     assert other.id_for("record", "rec-1", "scale") == "asmt-1" and other.origin_of("scale", "asmt-2") is None
+
+
+def test_claimed_ids_settled_by_commits_keep_one_native_id_per_foreign_id(stores):
+    """A translated primary's encode claims a never-seen id with no store call (claim_id) and the
+    group commit settles it before the send: whoever claims, remembers or commits first, every
+    instance ends with one native id, and `claimed` tells each claimer which one to send."""
+    ids = 200
+    sent: list[dict[str, str]] = [{} for _ in range(STORES * THREADS_PER_STORE)]
+
+    def worker(k: int) -> None:
+        store = stores[k % STORES]
+        for i in range(0, ids, 10):
+            claims: list = []
+            made = {
+                f"sp_{j}": store.claim_id("tracia", f"sp_{j}", "opik", f"uuid-{j}-from-{k}", claims)
+                for j in range(i, i + 10)
+            }
+            if k % 3 == 2:  # a worker's translation remembers at once, beside the claims
+                store.remember_id("tracia", f"sp_{i}", "opik", f"uuid-{i}-remembered-by-{k}")
+            store.commit(Writes(claims=claims))
+            for value in made:
+                kept = store.claimed("tracia", value, "opik")
+                sent[k][value] = kept  # what the send carries: the one kept, re-encoded where it is not ours
+                assert kept is not None
+
+    run_threads(worker, len(sent))
+    for i in range(ids):
+        answers = {m[f"sp_{i}"] for m in sent}
+        assert len(answers) == 1, f"sp_{i} got {answers}"
+        (native,) = answers
+        assert all(s.id_for("tracia", f"sp_{i}", "opik") == native for s in stores)
+
+
+def test_a_claimed_id_with_an_origin_is_not_kept_but_translated_from_it(stores):
+    first, other = stores[0], stores[1]
+    first.remember_id("tracia", "sp_1", "opik", "uuid-of-sp_1")  # the proxy made this Opik id from Tracia's
+    claims: list = []
+    assert other.lookup_cached("opik", "uuid-of-sp_1", "tracia") is None  # this process has not seen it
+    assert other.claim_id("opik", "uuid-of-sp_1", "tracia", "a-new-tracia-id", claims) == "a-new-tracia-id"
+    other.commit(Writes(claims=claims))
+    assert other.claimed("opik", "uuid-of-sp_1", "tracia") is None  # not kept: it has an origin
+    assert other.lookup_cached("opik", "uuid-of-sp_1", "tracia") == (None, ("tracia", "sp_1"))
+    assert other.id_for("opik", "uuid-of-sp_1", "tracia") is None

@@ -10,6 +10,7 @@ import json
 
 from proxy import translate as offline
 from proxy.config import Config, Upstream, delivery_for
+from proxy.delivery.committer import GroupCommit
 from proxy.delivery.primary import send_translated
 from proxy.delivery.target import Target
 from proxy.delivery.worker import Worker
@@ -89,11 +90,12 @@ async def test_worker_settles_a_skip_as_done_and_sends_a_span_once():
 async def test_a_translated_primary_neither_fails_nor_queues_a_skipped_record():
     store, up = MemoryStore(), Recorder()
     writes = Writes()
+    commit = GroupCommit(store)
     later = await send_translated(
-        up.transport, tracia_target(store), [opik_span(ended=False)], "reject", "req-1", writes
+        up.transport, tracia_target(store), [opik_span(ended=False)], "reject", "req-1", writes, commit
     )
     assert later == [] and up.sent == [] and not writes
-    later = await send_translated(up.transport, tracia_target(store), [opik_span()], "reject", "req-2", writes)
+    later = await send_translated(up.transport, tracia_target(store), [opik_span()], "reject", "req-2", writes, commit)
     assert later == [] and [u for _, u, _ in up.sent] == ["http://tracia.upstream/api/v1/spans"]
     assert [(up_, rid) for up_, rid, _ in writes.delivered] == [("tracia", opik_span().id)]  # for the request's commit
 

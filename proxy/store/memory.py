@@ -23,17 +23,18 @@ class MemoryStore(MemoryOutbox, Enqueue):
         self._checkpoints: dict[str, str] = {}
 
     def commit(self, w: Writes) -> None:
-        self._enqueue(w.outbox, w.replies)
-        for key, rec in w.records:
-            self.drop_record(key) if rec is None else self.put_record(key, rec)
-        for upstream, record_id, vendor_id in w.learned:
-            self.learn(upstream, record_id, vendor_id)
-        for upstream, record_id, print_ in w.delivered:
-            self._delivered[(upstream, record_id)] = print_
-        self._sending(w.sending)
-        self.done(w.done)
-        if w.arrived:
-            self._arrived(w.arrived)
+        with self._lock:
+            self._enqueue(w.outbox, w.replies)
+            for key, rec in w.records:
+                self.drop_record(key) if rec is None else self.put_record(key, rec)
+            for upstream, record_id, vendor_id in w.learned:
+                self.learn(upstream, record_id, vendor_id)
+            for upstream, record_id, print_ in w.delivered:
+                self._delivered[(upstream, record_id)] = print_
+            self._sending(w.sending)
+            self.done(w.done)
+            if w.arrived:
+                self._arrived(w.arrived)
 
     def id_for(self, vendor: str, value: str, target: str) -> str | None:
         return self._ids.get((vendor, value, target))
@@ -62,30 +63,33 @@ class MemoryStore(MemoryOutbox, Enqueue):
     lookup_cached = lookup_id  # all of it is in the process
 
     def put_record(self, key: str, record: Assessment) -> None:
-        self._records[key] = record
-        for ref in (record.trace_id, record.span_id):
-            if ref is not None:
-                self._about.setdefault(ref.value, {})[key] = key
-        target = record.entity_ref
-        if record.name and target is not None:
-            self._named[(str(target), record.name)] = key
+        with self._lock:
+            self._records[key] = record
+            for ref in (record.trace_id, record.span_id):
+                if ref is not None:
+                    self._about.setdefault(ref.value, {})[key] = key
+            target = record.entity_ref
+            if record.name and target is not None:
+                self._named[(str(target), record.name)] = key
 
     def get_record(self, key: str) -> Assessment | None:
         return self._records.get(key)
 
     def drop_record(self, key: str) -> None:
-        record = self._records.pop(key, None)
-        if record is None:
-            return
-        for ref in (record.trace_id, record.span_id):
-            if ref is not None:
-                self._about.get(ref.value, {}).pop(key, None)
-        if record.name and record.entity_ref is not None:
-            self._named.pop((str(record.entity_ref), record.name), None)
+        with self._lock:
+            record = self._records.pop(key, None)
+            if record is None:
+                return
+            for ref in (record.trace_id, record.span_id):
+                if ref is not None:
+                    self._about.get(ref.value, {}).pop(key, None)
+            if record.name and record.entity_ref is not None:
+                self._named.pop((str(record.entity_ref), record.name), None)
 
     def records_about(self, entity_value: str) -> list[Assessment]:
-        keys = self._about.get(entity_value, {})
-        return [self._records[k] for k in keys if k in self._records]
+        with self._lock:
+            keys = self._about.get(entity_value, {})
+            return [self._records[k] for k in keys if k in self._records]
 
     def record_named(self, entity_value: str, name: str) -> Assessment | None:
         key = self._named.get((entity_value, name))
@@ -98,7 +102,8 @@ class MemoryStore(MemoryOutbox, Enqueue):
         return self._learned.get((upstream, record_id))
 
     def learned_by(self, upstream: str, vendor_id: str) -> str | None:
-        return next((r for (u, r), v in self._learned.items() if u == upstream and v == vendor_id), None)
+        with self._lock:
+            return next((r for (u, r), v in self._learned.items() if u == upstream and v == vendor_id), None)
 
     def mark_delivered(self, upstream: str, prints: list[tuple[str, str]]) -> None:
         for record_id, print_ in prints:

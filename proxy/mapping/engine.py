@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from .. import vendors
 from ..errors import EncodeError, ValidationFailed, Violation
@@ -37,7 +37,6 @@ __all__ = [
     "compile_path",
     "fill",
     "sources",
-    "unquote_params",
 ]
 
 ENCODE_ROOTS = frozenset({"rec", "item", "ctx"})
@@ -177,7 +176,3 @@ def compile_path(template: str, prefixes: list[str]) -> re.Pattern:
         body += f"(?P<{piece}>[^/]+)" if i % 2 else re.escape(piece)
     alts = "|".join(re.escape(p.rstrip("/")) for p in sorted(set(prefixes), key=len, reverse=True))
     return re.compile(f"^(?P<_prefix>{alts}){body}/?$")
-
-
-def unquote_params(params: dict[str, str]) -> dict[str, str]:
-    return {k: unquote(v) for k, v in params.items() if k != "_prefix"}

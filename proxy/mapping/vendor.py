@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from .. import vendors
 from ..errors import ConfigError, EncodeError, Refusal, Violation
 from ..model import Assessment, OutRequest, Reply, replace
-from .engine import CompiledCase, CompiledEndpoint, compile_path, fill, unquote_params
+from .engine import CompiledCase, CompiledEndpoint, compile_path, fill
+from .path_table import PathTable
 from .spec import EncodeCase
 from .vendor_spec import VendorSpec
 
@@ -34,9 +35,10 @@ class VendorMapping:
         # Literal paths before templated ones, so /traces/threads/... beats /traces/{id}/...
         order = sorted(self.endpoints.values(), key=lambda e: (e.spec.path.count("{"), -len(e.spec.path)))
         self._routes = [(e.method, compile_path(e.spec.path, spec.prefixes), e) for e in order]
-        self._by_method: dict[str, list] = {}  # the same, per method: a request tries only its method's
+        by_method: dict[str, list] = {}  # the same, per method: a request tries only its method's
         for method, rx, endpoint in self._routes:
-            self._by_method.setdefault(method, []).append((rx.match, endpoint))
+            by_method.setdefault(method, []).append((rx, endpoint))
+        self._by_method = {method: PathTable(routes) for method, routes in by_method.items()}
         self._owns = [re.compile(p) for p in spec.owns]
         for name, e in spec.endpoints.items():
             if e.reconcile is not None and e.reconcile.list not in spec.endpoints:
@@ -47,11 +49,8 @@ class VendorMapping:
 
     def match(self, method: str, path: str) -> tuple[CompiledEndpoint, dict[str, str], str] | None:
         """-> (endpoint, path params, the prefix the client used) or None."""
-        for match, endpoint in self._by_method.get(method, ()):
-            hit = match(path)
-            if hit:
-                return endpoint, unquote_params(hit.groupdict()), hit.group("_prefix")
-        return None
+        table = self._by_method.get(method)
+        return table.match(path) if table is not None else None
 
     def path_known(self, path: str) -> bool:
         return any(rx.match(path) for _, rx, _ in self._routes)

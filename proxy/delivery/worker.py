@@ -62,11 +62,9 @@ class Worker:
         self.sending = asyncio.Semaphore(s.concurrency)
         self.wake = asyncio.Event()
         self.poll = s.poll_interval
-        self.settle = Settle(upstream, store, metrics, self.policy, s.park_ttl)  # what is not delivered
+        self.settle = Settle(upstream, metrics, self.policy, s.park_ttl)  # what is not delivered
         self.problem: str | None = None  # why its last round failed; None: it works
-        self._unreleased: list[
-            int
-        ] = []  # what a failed round claimed: given back by the next round, not left to its lease
+        self._unreleased: list[int] = []  # what a failed round claimed: given back by the next round
         self.paused_until = 0.0  # Retry-After pauses the whole upstream: nothing is sent to it before (monotonic)
         self.stopping = False  # stop(): no new claim, no new send; what is in flight ends and is settled
         self.in_flight = 0  # sends made whose outcome is not committed yet (what cancelling the worker cuts off)
@@ -142,7 +140,9 @@ class Worker:
             tally = Tally()
             sends = []
             # from a thread, with the store throughout: a store waiting on a lock never stalls the event loop
-            for target, req, carried in await asyncio.to_thread(self._plan, items):
+            planned, settled = await asyncio.to_thread(self._plan, items)
+            await self.commit(settled)  # the items with nothing to send, in one transaction
+            for target, req, carried in planned:
                 tally.expect(carried)
                 sends.append(self._send(target, req, carried, tally))
             failed = [r for r in await asyncio.gather(*sends, return_exceptions=True) if isinstance(r, BaseException)]
@@ -152,12 +152,13 @@ class Worker:
             self._unreleased += [it.id for it in items]
             raise
 
-    def _plan(self, items: list[OutboxItem]) -> list[tuple[Target, OutRequest, list[OutboxItem]]]:
-        """What to send for the claimed items (each request with the items it carries); the
-        items with nothing to send are settled here. It reads the store throughout."""
+    def _plan(self, items: list[OutboxItem]) -> tuple[list[tuple[Target, OutRequest, list[OutboxItem]]], Writes]:
+        """What to send for the claimed items (each request with the items it carries), and how the
+        items with nothing to send are settled (to commit). It reads the store throughout."""
+        settled = Writes()
         # refreshed first: what was delivered is printed as sent, i.e. refreshed
         items = self._not_yet_delivered(
-            [dataclasses.replace(it, record=refresh(self.store, it.record)) for it in items]
+            [dataclasses.replace(it, record=refresh(self.store, it.record)) for it in items], settled
         )
         by_route: dict = {}
         for it in items:
@@ -165,15 +166,15 @@ class Worker:
         planned = []
         for route, group in by_route.items():
             target = self.target_for(self.upstream, route)
-            group = [it for it in group if not self._waits_for_its_span(target, it)]
+            group = [it for it in group if not self._waits_for_its_span(target, it, settled)]
             by_record = {it.record.id: it for it in group}
             requests, refused = target.encode([it.record for it in group])
             for rec, why in refused:
-                (self.settle.skipped if skipped(why) else self.settle.refused)(by_record[rec.id], why)
+                (self.settle.skipped if skipped(why) else self.settle.refused)(by_record[rec.id], why, settled)
             planned += [(target, req, [by_record[r.id] for r in req.records]) for req in requests]
-        return planned
+        return planned, settled
 
-    def _not_yet_delivered(self, items: list[OutboxItem]) -> list[OutboxItem]:
+    def _not_yet_delivered(self, items: list[OutboxItem], settled: Writes) -> list[OutboxItem]:
         """Effectively once: an item this upstream already acknowledged (a row claimed again
         after a crash between the answer and the bookkeeping) is settled without a send."""
         fresh, already = [], []
@@ -182,7 +183,7 @@ class Worker:
                 already if self.store.delivered(self.upstream, it.record.id) == codec.fingerprint(it.record) else fresh
             ).append(it)
         if already:
-            self.store.done([it.id for it in already])
+            settled.done += [it.id for it in already]
             log.info("%d record(s) already delivered to %s: not sent again", len(already), self.upstream)
         return fresh
 
@@ -213,15 +214,13 @@ class Worker:
         except UpstreamError as exc:  # no answer: a create may have arrived all the same, unless it never left
             return await self._failed(tally.unsettled(items), exc.message, None, maybe_sent=not exc.unsent)
         except EncodeError as exc:  # its bytes could not be written (a mapping's wire.send): never sent, never will be
-            return await asyncio.to_thread(
-                self.settle.bury_all, tally.unsettled(items), f"{self.upstream}: {exc.message}"
-            )
+            return await self._settled(self.settle.bury_all, tally.unsettled(items), f"{self.upstream}: {exc.message}")
         if resp.status < 300:
             refused = target.rejected(req, resp)  # a 207: some items refused, each with its message
             if refused:
                 buried = tally.unsettled([it for it in items if it.record.id in refused])
                 why = f"{self.upstream} refused it ({resp.status} to {req.method} {req.path})"
-                await asyncio.to_thread(self.settle.bury_each, buried, refused, why)
+                await self._settled(self.settle.bury_each, buried, refused, why)
                 items = [it for it in items if it.record.id not in refused]
             return await self._delivered(target, req, resp, tally.arrived(items))
         text = resp.body[:300].decode(errors="replace")
@@ -229,7 +228,13 @@ class Worker:
         if resp.status in RETRYABLE:
             return await self._failed(tally.unsettled(items), why, retry_after(resp.headers.get("retry-after")))
         self.breaker.success()  # the upstream is up; it refused these records
-        await asyncio.to_thread(self.settle.bury_all, tally.unsettled(items), why)
+        await self._settled(self.settle.bury_all, tally.unsettled(items), why)
+
+    async def _settled(self, outcome, *args) -> None:
+        """Items not delivered, settled by `outcome` (a Settle method) and committed with the requests' writes."""
+        writes = Writes()
+        outcome(*args, writes)
+        await self.commit(writes)
 
     async def _delivered(self, target: Target, req: OutRequest, resp: Response, items: list[OutboxItem]) -> None:
         """`items`: those whose every request has now arrived (a root span can be two: an Opik trace and a span)."""
@@ -272,12 +277,10 @@ class Worker:
         self.settle.last_error = why
         if wait_hint:  # the upstream asked for a pause: it applies to everything sent to it, not only these records
             self.paused_until = max(self.paused_until, time.monotonic() + wait_hint)
-            log.warning(
-                "%s asked to wait %g s (Retry-After): nothing is sent to it until then", self.upstream, wait_hint
-            )
-        await asyncio.to_thread(self.settle.retry_all, items, why, wait_hint, maybe_sent, self.breaker.state)
+            log.warning("%s asked to wait %g s (Retry-After): nothing is sent to it before", self.upstream, wait_hint)
+        await self._settled(self.settle.retry_all, items, why, wait_hint, maybe_sent, self.breaker.state)
 
-    def _waits_for_its_span(self, target: Target, it: OutboxItem) -> bool:
+    def _waits_for_its_span(self, target: Target, it: OutboxItem, settled: Writes) -> bool:
         """Feedback about a span (or trace) this upstream is also being sent waits until the
         upstream has it: Scale and Tracia refuse feedback about a span they do not have, and a
         span and its score claimed together would otherwise race."""
@@ -286,13 +289,11 @@ class Worker:
             return False
         kind = "span" if rec.span_id is not None else "trace"
         span = self.store.get_span(key)
-        if (
-            span is None
-            or target.mapping.declared_loss(span) is not None
-            or self.store.delivered(self.upstream, key) is not None
-        ):
+        if span is None or target.mapping.declared_loss(span) is not None:
+            return False
+        if self.store.delivered(self.upstream, key) is not None:
             return False
         self.settle.refused(
-            it, Refusal.of(f"waiting for the {kind} it is about ({key}) to reach {self.upstream}", kind)
+            it, Refusal.of(f"waiting for the {kind} it is about ({key}) to reach {self.upstream}", kind), settled
         )
         return True

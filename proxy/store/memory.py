@@ -33,6 +33,10 @@ class MemoryStore(MemoryOutbox, Enqueue):
                 self._delivered[(upstream, record_id)] = print_
             self._sending(w.sending)
             self.done(w.done)
+            for item_id, next_at, why, maybe_sent, waits_for in w.retried:
+                self.retry(item_id, next_at, why, maybe_sent, waits_for)
+            for item_id, why, maybe_sent in w.buried:
+                self.bury(item_id, why, maybe_sent)
             if w.arrived:
                 self._arrived(w.arrived)
 

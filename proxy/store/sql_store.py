@@ -134,6 +134,10 @@ class SQLStore(CachedIds, Enqueue):
             out.append((sql.sending, d.ids(w.sending, now)))
         if w.done:
             out.append((sql.done, d.ids(w.done)))
+        if w.retried:
+            out.append((sql.retry, [(at, why, sent, waits, i) for i, at, why, sent, waits in w.retried]))
+        if w.buried:
+            out.append((sql.bury, [(why, sent, i) for i, why, sent in w.buried]))
         if w.arrived:
             anywhere = [(now, key) for up, key in w.arrived if up is None]
             there = [(now, key, up) for up, key in w.arrived if up is not None]

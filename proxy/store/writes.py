@@ -28,6 +28,10 @@ class Writes:
     # (upstream, span key): the span (or trace) has arrived there (None: at the proxy); the rows of that
     # upstream (None: of every one) waiting for it (`retry(waits_for=)`) are due at once
     arrived: list[tuple[str | None, str]] = field(default_factory=list)
+    # outbox rows not delivered: (row id, next_at, error, maybe sent, the span key it waits for) due again
+    # later; (row id, error, maybe sent) dead letters
+    retried: list[tuple[int, float, str, bool, str | None]] = field(default_factory=list)
+    buried: list[tuple[int, str, bool]] = field(default_factory=list)
     # (vendor, value, target, native): new id mappings a request made and will send (IdRegistry.claim_id),
     # settled first: each kept as made, or as another request or instance made it first
     claims: list[tuple[str, str, str, str]] = field(default_factory=list)
@@ -42,6 +46,8 @@ class Writes:
             or self.done
             or self.sending
             or self.arrived
+            or self.retried
+            or self.buried
             or self.claims
         )
 

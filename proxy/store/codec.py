@@ -10,14 +10,14 @@ from ..model import ID_FIELDS, KINDS, Assessment, Ref, Span
 
 
 def dump(rec: Assessment | Span) -> bytes:
-    return jsonio.dumps(_fields(rec, ()))
+    return jsonio.dumps(_fields(rec, _KEPT[type(rec)]))
 
 
 def fingerprint(rec: Assessment | Span) -> str:
     """What was delivered, in 16 hex: the same content gives the same print (when the
     proxy accepted it, and through which route, are bookkeeping, not content). The text
     hashed is dump's without those fields, so prints kept by earlier versions still match."""
-    return hashlib.sha256(jsonio.dumps(_fields(rec, _BOOKKEEPING[type(rec)]))).hexdigest()[:16]
+    return hashlib.sha256(jsonio.dumps(_fields(rec, _PRINTED[type(rec)]))).hexdigest()[:16]
 
 
 _BOOKKEEPING = {Assessment: ("origin", "created_at"), Span: ("origin",)}
@@ -25,15 +25,18 @@ _BOOKKEEPING = {Assessment: ("origin", "created_at"), Span: ("origin",)}
 # the rename read alike (an older process sharing the store too), and prints still match.
 _ON_DISK = {"vendor_id": "assessment_id"}  # Assessment.vendor_id was named after one vendor's id
 _IN_MODEL = {disk: name for name, disk in _ON_DISK.items()}
+# per kind of record, the (field, key on disk) pairs written, in the model's order, worked out once
+_KEPT = {kind: tuple((n, _ON_DISK.get(n, n)) for n in kind.__dataclass_fields__) for kind in (Assessment, Span)}
+_PRINTED = {kind: tuple(p for p in _KEPT[kind] if p[0] not in _BOOKKEEPING[kind]) for kind in (Assessment, Span)}
 
 
-def _fields(rec: Assessment | Span, skip: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": "span"} if isinstance(rec, Span) else {}
-    for name in type(rec).__dataclass_fields__:
+def _fields(rec: Assessment | Span, fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": "span"} if type(rec) is Span else {}
+    for name, key in fields:
         v = getattr(rec, name)
-        if v is None or name in skip or v == {} and name == "origin":
+        if v is None or v == {} and name == "origin":
             continue
-        out[_ON_DISK.get(name, name)] = [v.vendor, v.value] if isinstance(v, Ref) else v
+        out[key] = [v.vendor, v.value] if type(v) is Ref else v
     return out
 
 

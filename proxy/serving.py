@@ -49,6 +49,7 @@ def uvicorn_options(config: Config, host: str, port: int, **extra: Any) -> dict[
         port=port,
         log_level=log_level(config),
         access_log=False,
+        proxy_headers=False,  # nothing reads the client's address: X-Forwarded-For is not parsed per request
         log_config=None,  # uvicorn's own lines go through the proxy's handler too (proxy/logs.py)
         timeout_keep_alive=max(1, round(lim.keep_alive_timeout)),
         limit_concurrency=lim.max_connections,

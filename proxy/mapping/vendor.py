@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import ValidationError
 
-from .. import vendors
+from .. import jsonio, vendors
 from ..errors import ConfigError, EncodeError, Refusal, Violation
 from ..model import Assessment, OutRequest, Reply, replace
 from .engine import CompiledCase, CompiledEndpoint, compile_path, fill
@@ -191,7 +190,7 @@ class VendorMapping:
             made = [(path, query, self._reused(case, rec, ctx)) for path, query, _ in made]
         for path, query, body in made:
             if case.spec.group:
-                key = (case.name, path, json.dumps(query, sort_keys=True), id(case))
+                key = (case.name, path, jsonio.sorted_key(query), id(case))
                 groups.setdefault(key, [case, method, path, query, []])[4].append((body, rec, ctx))
             else:
                 out.append(OutRequest(method, path, body, query, case.name, [rec]))

@@ -98,9 +98,10 @@ async def run(scenario, store: str, requests: int, clients: int, rate: float = 0
                     tasks.append(asyncio.create_task(timed(due, latencies)))
                 await asyncio.gather(*tasks)
                 return latencies
+            workers = max(1, min(clients, requests))  # fewer requests than clients: one each, never none
             start, wall = time.process_time(), time.perf_counter()
-            await asyncio.gather(*(client(requests // clients) for _ in range(clients)))
-            done = requests // clients * clients
+            await asyncio.gather(*(client(requests // workers) for _ in range(workers)))
+            done = requests // workers * workers
             return (time.process_time() - start) / done * 1e6, done / (time.perf_counter() - wall)
 
 

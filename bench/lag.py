@@ -15,6 +15,7 @@ import urllib.request
 LAG = "feedback_proxy_delivery_lag_seconds"
 _BUCKET = re.compile(LAG + r'_bucket\{le="([^"]+)",upstream="([^"]+)"\} (\S+)')
 _DEPTH = re.compile(r'feedback_proxy_queue_depth\{upstream="([^"]+)"\} (\S+)')
+STILL_S = 6.0  # an outbox this long unchanged has stopped draining: longer than a retry timer's first wait (5 s)
 
 
 def scrape(url: str) -> str:
@@ -46,9 +47,9 @@ def depth(text: str, upstream: str) -> float:
     return sum(float(n) for up, n in _DEPTH.findall(text) if up == upstream)
 
 
-def mirror_lag(url: str, upstream: str, drain_s: float = 10.0) -> dict:
+def mirror_lag(url: str, upstream: str, drain_s: float = 15.0) -> dict:
     """The lag's p50/p99 (seconds) and count of the proxy at `url` for `upstream`, once its outbox
-    for it is empty or has stopped shrinking for 2 s, at most `drain_s` after the call (so the
+    for it is empty or has stopped changing for STILL_S, at most `drain_s` after the call (so the
     records still queued when the load stopped count too); `waiting`: what was left queued."""
     deadline, last, still_since = time.time() + drain_s, None, time.time()
     while True:
@@ -56,7 +57,7 @@ def mirror_lag(url: str, upstream: str, drain_s: float = 10.0) -> dict:
         left = depth(text, upstream)
         if left != last:
             last, still_since = left, time.time()
-        if not left or time.time() - still_since >= 2 or time.time() >= deadline:
+        if not left or time.time() - still_since >= STILL_S or time.time() >= deadline:
             break
         time.sleep(0.1)
     cum = buckets(text, upstream)

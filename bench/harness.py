@@ -95,11 +95,14 @@ def _lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string literal is a valid Lua string literal for this ASCII text
 
 
-def wrk_script(method: str, path: str, body: str | None, headers: dict) -> str:
-    """A wrk Lua script; `@ID@` in the path or body becomes a fresh value per request."""
+def wrk_script(method: str, path: str, body: str | None, headers: dict, before: tuple | None = None) -> str:
+    """A wrk Lua script; `@ID@` in the path or body becomes a fresh value per request. With `before`
+    ((method, path, body)), that request goes first, then this one, both with the same value."""
     head = f"wrk.method = {_lua_string(method)}\n" + "".join(
         f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}\n" for k, v in headers.items()
     )
+    if before is not None:
+        return head + _rounds([before, (method, path, body)])
     if TOKEN not in path and TOKEN not in (body or ""):
         return (
             head
@@ -123,6 +126,27 @@ end
     )
 
 
+def _rounds(steps: list[tuple]) -> str:
+    """Lua sending `steps` in turn, each round with one fresh value for every `@ID@` of its requests."""
+    table = ", ".join("{" + ", ".join(_lua_string(x) if x is not None else "nil" for x in step) + "}" for step in steps)
+    return f"""
+local steps = {{{table}}}
+local nonce, n, turn, id, checked = {random.randrange(1 << 16)}, 0, 0, nil, false
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+function request()
+  if turn == 0 then n = n + 1; id = string.format("%04x%02x%06x", nonce, tid or 0, n % 16777216) end
+  local s = steps[turn + 1]
+  -- wrk calls request() once to check the script and sends nothing of it (4.1: thread 1's first call): a
+  -- first step alone, so the rounds after it stay whole (where it is sent, it is a first step with no second)
+  if checked then turn = (turn + 1) % #steps else checked = true end
+  local p = string.gsub(s[2], "{TOKEN}", id)
+  local b = s[3] and string.gsub(s[3], "{TOKEN}", id)
+  return wrk.format(s[1], p, nil, b)
+end
+"""
+
+
 def wrk(
     url: str,
     body: str | None,
@@ -131,14 +155,16 @@ def wrk(
     method: str = "PUT",
     headers: dict | None = None,
     path: str | None = None,
+    before: tuple | None = None,
 ) -> dict:
-    """Run wrk (one thread per 16 connections, at most 2) on `url` (+ `path`); parse req/s and latency percentiles."""
+    """Run wrk (one thread per 16 connections, at most 2) on `url` (+ `path`); parse req/s and latency percentiles.
+    `before`: a request sent before each, with the same ids (wrk_script)."""
     headers = {"Content-Type": "application/json", **(headers or {})} if body is not None else dict(headers or {})
     if path is None:
         url, path = re.match(r"(https?://[^/]+)(.*)", url).groups()
         path = path or "/"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(wrk_script(method, path, body, headers))
+        f.write(wrk_script(method, path, body, headers, before))
     threads = max(1, min(2, connections // 16))
     try:
         out = subprocess.run(

@@ -55,10 +55,13 @@ async def run(scenario, store: str, requests: int, clients: int, rate: float = 0
 
         async def one() -> None:
             n = next(counter)
-            body, path = fresh(scenario.body, n), fresh(scenario.path, n).decode()
+            for method, path, body in scenario.steps:  # a span before its evaluation: the same ids (fresh)
+                await step(method, fresh(path, n).decode(), fresh(body, n))
+
+        async def step(method: str, path: str, body: bytes) -> None:
             scope = {
                 "type": "http",
-                "method": scenario.method,
+                "method": method,
                 "path": path,
                 "raw_path": path.encode(),
                 "query_string": b"",
@@ -98,9 +101,11 @@ async def run(scenario, store: str, requests: int, clients: int, rate: float = 0
                     tasks.append(asyncio.create_task(timed(due, latencies)))
                 await asyncio.gather(*tasks)
                 return latencies
+            workers = max(1, min(clients, requests))  # fewer requests than clients: one each, never none
             start, wall = time.process_time(), time.perf_counter()
-            await asyncio.gather(*(client(requests // clients) for _ in range(clients)))
-            done = requests // clients * clients
+            await asyncio.gather(*(client(requests // workers) for _ in range(workers)))
+            # the requests sent: a scenario's span sent before each evaluation is one too
+            done = requests // workers * workers * len(scenario.steps)
             return (time.process_time() - start) / done * 1e6, done / (time.perf_counter() - wall)
 
 

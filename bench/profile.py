@@ -65,7 +65,7 @@ def main() -> None:
                 "proxy", free_port(), str(proxy_config(tmp, up.url, sc.routes, store=args.store)), log=tmp / "log"
             ) as proxy,
         ):
-            wrk(proxy.url, sc.body, 32, 2, sc.method, sc.headers, sc.path)  # warm up
+            wrk(proxy.url, sc.body, 32, 2, sc.method, sc.headers, sc.path, sc.before)  # warm up
             raw = tmp / "profile.txt"
             sampler = subprocess.Popen(
                 [
@@ -87,7 +87,7 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
             )
             time.sleep(0.5)
-            r = wrk(proxy.url, sc.body, 32, args.seconds, sc.method, sc.headers, sc.path)
+            r = wrk(proxy.url, sc.body, 32, args.seconds, sc.method, sc.headers, sc.path, sc.before)
             sampler.wait()
         print(f"{sc.title}, store {args.store}: {r['rps']:.0f} req/s, p99 {r['p99']:.1f} ms while sampled\n")
         print(report(raw, args.top))

@@ -3,12 +3,16 @@
 In one run, on this machine, with the same load generator (wrk) for every row:
   a) the fake upstream alone (the floor)
   b) a naive pass-through: Starlette forwarding the body unchanged with aiohttp (the ceiling)
-  c) feedback-proxy: Tracia -> Opik; the same plus a durable Scale mirror; an Opik
-     100-score batch with a Scale mirror; Scale -> Opik
+  c) feedback-proxy: Tracia -> Opik; the same plus a durable Scale mirror; the same with
+     each evaluation's span sent too (so the mirror delivers, and its lag is measured);
+     an Opik 100-score batch with a Scale mirror; Scale -> Opik; a repeated request (REPLAY)
 at 32 connections: req/s, p50 / p99 latency, CPU per request and peak RSS of the
 process under test; then a) to c)'s first row at a fixed 200 req/s (bench/loadgen.py),
 the 1,000-score decode (bench/decode.py), the durable path (bench/durable.py) and the
-CPU per stage of the translating path (bench/stages.py).
+CPU per stage of the translating path (bench/stages.py). A row with a mirror reports the
+mirror's lag, from acceptance to the mirror's answer (bench/lag.py: p50/p99 of the proxy's
+feedback_proxy_delivery_lag_seconds once its outbox has drained, interpolated within the
+buckets). Last, issue 20's targets, each met or not (bench/targets.py).
 Every measurement is repeated (--reps) and the median reported. The results replace
 the generated part of bench/RESULTS.md (--no-write: print only).
 """
@@ -27,7 +31,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import targets
 from harness import HERE, Server, busy_processes, free_port, load_average, machine, versions, wrk
+from lag import describe, mirror_lag
 from scenarios import SCENARIOS, TRACIA_BODY, TRACIA_HEADERS, TRACIA_PATH, Scenario, proxy_config
 
 CONNECTIONS = 32
@@ -42,16 +48,17 @@ def median(rows: list[dict], key: str) -> float:
 def measured(server: Server, sc: Scenario, seconds: float) -> dict:
     """One wrk run, with the CPU the server process spent on it."""
     cpu0 = server.cpu_seconds()
-    r = wrk(server.url, sc.body, CONNECTIONS, seconds, sc.method, sc.headers, sc.path)
+    r = wrk(server.url, sc.body, CONNECTIONS, seconds, sc.method, sc.headers, sc.path, sc.before)
     r["cpu_us"] = (server.cpu_seconds() - cpu0) / max(1, r["requests"]) * 1e6
     return r
 
 
-def summary(title: str, rows: list[dict], server: Server, sc: Scenario, note: str = "") -> dict:
+def summary(title: str, rows: list[dict], server: Server, sc: Scenario, note: str = "", lag=None) -> dict:
     return {
+        "key": sc.key,
         "title": title,
         "rps": median(rows, "rps"),
-        "records_per_s": median(rows, "rps") * sc.records,
+        "records_per_s": median(rows, "rps") * sc.records_per_request,
         "p50": median(rows, "p50"),
         "p99": median(rows, "p99"),
         "cpu_us": median(rows, "cpu_us"),
@@ -59,6 +66,7 @@ def summary(title: str, rows: list[dict], server: Server, sc: Scenario, note: st
         "bad": sum(r["non2xx"] + r["errors"] for r in rows),
         "runs": [round(r["rps"]) for r in rows],
         "note": note,
+        "lag": lag,  # the mirror's (bench/lag.py), for a row with one
     }
 
 
@@ -116,16 +124,17 @@ def throughput(args, tmp: Path) -> list[dict]:
             )
         for sc in SCENARIOS[1:]:
             with Server("proxy", free_port(), str(proxy_config(tmp, up.url, sc.routes)), log=log) as proxy:
-                wrk(proxy.url, sc.body, CONNECTIONS, 2, sc.method, sc.headers, sc.path)
+                wrk(proxy.url, sc.body, CONNECTIONS, 2, sc.method, sc.headers, sc.path, sc.before)
                 rows = []
                 for _ in range(args.reps):
                     rows.append(measured(proxy, sc, args.seconds))
                     print(f"  c) {sc.title}: {rows[-1]['rps']:.0f} req/s", file=sys.stderr, flush=True)
-                out.append(
-                    summary(
-                        f"c) {sc.title}", rows, proxy, sc, f"{sc.note}. Mirror: {outcomes(proxy)}" if sc.note else ""
-                    )
-                )
+                note, lag = sc.note, None
+                if sc.mirrors:  # the lag of what the load sent, once the outbox has drained (or stopped draining)
+                    mirror = sc.routes[0]["mirrors"][0]
+                    lag = mirror_lag(proxy.url, mirror)
+                    note += f". Mirror: {outcomes(proxy)}; {describe(lag, mirror)}"
+                out.append(summary(f"c) {sc.title}", rows, proxy, sc, note, lag))
     return out, ceiling, rate
 
 
@@ -190,7 +199,7 @@ def child(script: str, *extra: str) -> object:
 
 def render(res: dict) -> str:
     t, rate, dec, dur = res["throughput"], res["rate"], res["decode"], res["durable"]
-    ceiling, tracia = t[1]["rps"], t[2]
+    ceiling = t[1]["rps"]
     L = [
         BEGIN,
         "",
@@ -278,46 +287,7 @@ def render(res: dict) -> str:
         + ".",
         "",
     ]
-    normal = next(r["records_per_s"] for r in dur if "normal" in r["store"] and r["per_request"] == 1)
-    full = next(r["records_per_s"] for r in dur if "full" in r["store"] and r["per_request"] == 1)
-    # The gap of each interleaved pair of runs, and whether the machine let the naive row run clean
-    # (a p99 within 5x its p50): on a machine this busy a scheduling stall can land on either row.
-    p99_gap = statistics.median(c - b for b, c in zip(rate[0]["runs_p99"], rate[1]["runs_p99"], strict=True))
-    clean = [p99 <= 5 * p50 for p99, p50 in zip(rate[0]["runs_p99"], rate[0]["runs_p50"], strict=True)]
-    max_rss = max(
-        r["rss_mb"] for r in t[2:] if "memory://" not in r["title"]
-    )  # memory:// keeps every record in the process
-    targets = [
-        (
-            "Tracia → Opik ≥ 0.7 × the naive pass-through's req/s at 32 connections",
-            f"{tracia['rps']:.0f} / {ceiling:.0f} = {tracia['rps'] / ceiling:.2f}×",
-            tracia["rps"] >= 0.7 * ceiling,
-        ),
-        (
-            f"its p99 within 2 ms of the naive one's at {res['rate_rps']} req/s",
-            f"{rate[1]['p99']:.2f} vs {rate[0]['p99']:.2f} ms; median gap of the paired runs {p99_gap:+.2f} ms"
-            + (
-                ""
-                if all(clean)
-                else f" ({clean.count(False)} of {len(clean)} naive runs had a p99 over 5× their p50: the machine was "
-                f"busy)"
-            ),
-            p99_gap <= 2 and all(clean),
-        ),
-        (
-            "decoding a 1,000-score Opik batch ≤ 5 ms",
-            f"{dec['decode_ms']:.2f} ms, record ids included",
-            dec["decode_ms"] <= 5,
-        ),
-        (
-            "durable path ≥ 3,000 assessments/s acknowledged on one core (SQLite outbox, group commit)",
-            f"{normal:.0f}/s with `store_sync: normal` (the default), {full:.0f}/s with `full`, one record per request",
-            normal >= 3000,
-        ),
-        ("RSS < 150 MB under load", f"{max_rss:.0f} MB peak (largest proxy)", max_rss < 150),
-    ]
-    L += ["### Targets (issue 8)", "", "| target | this run | met |", "|---|---|---|"]
-    L += [f"| {name} | {fig} | {'yes' if ok else '**no**'} |" for name, fig, ok in targets]
+    L += targets.table(res)
     L += ["", END]
     return "\n".join(L)
 

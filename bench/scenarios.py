@@ -18,6 +18,23 @@ TRACIA_PATH = "/api/v1/spans/sp_0000@ID@/evaluations"
 TRACIA_BODY = json.dumps({"evaluatorKey": "quality", "value": 1, "note": "looks right"})
 TRACIA_HEADERS = {"Authorization": "Bearer tr_bench_key"}
 
+TRACIA_SPAN_PATH = "/api/v1/spans"
+TRACIA_SPAN_BODY = json.dumps(  # the span an evaluation above is about: the same @ID@ (bench/harness.py, wrk_script)
+    {
+        "spanId": "sp_0000@ID@",
+        "traceId": "tr_0000@ID@",
+        "model": "gpt-4o",
+        "provider": "openai",
+        "input": {"messages": [{"role": "user", "content": "2+2?"}]},
+        "output": "4",
+        "status": "SUCCESS",
+        "latencyMs": 12,
+        "inputTokens": 3,
+        "outputTokens": 1,
+        "totalTokens": 4,
+    }
+)
+
 OPIK_BATCH_PATH = "/api/v1/private/traces/feedback-scores"
 OPIK_HEADERS = {"Authorization": "opik-bench-key", "Comet-Workspace": "bench"}
 
@@ -59,6 +76,23 @@ class Scenario:
     records: int = 1  # assessments per request
     routes: list = field(default_factory=list)  # None: not a proxy row (upstream alone, naive)
     note: str = ""
+    # (method, path, body) sent before each request above, on another connection, with the same @ID@s
+    # (the span an evaluation is about): the two are in flight together, so either may be taken first
+    before: tuple[str, str, str] | None = None
+
+    @property
+    def steps(self) -> list[tuple[str, str, str]]:
+        """What one round sends, in order; every @ID@ of a round is the same fresh value."""
+        return ([self.before] if self.before else []) + [(self.method, self.path, self.body)]
+
+    @property
+    def records_per_request(self) -> float:
+        """Assessments per request sent (a span sent before each is a request that carries none)."""
+        return self.records / len(self.steps)
+
+    @property
+    def mirrors(self) -> bool:
+        return any(r.get("mirrors") for r in self.routes)
 
 
 SCENARIOS = [
@@ -79,9 +113,21 @@ SCENARIOS = [
         TRACIA_BODY,
         TRACIA_HEADERS,
         routes=[{"from": "tracia", "primary": "opik", "mirrors": ["scale"]}],
-        note="each record is committed to the outbox for Scale before the answer, unless the mapping declares it a "
-        "loss "
-        "up front (Scale needs a trace_id; a Tracia evaluation names only its span)",
+        note="each record is committed to the outbox for Scale before the answer; Scale needs the trace, which only "
+        "the span an evaluation is about brings, and this row sends none: each evaluation waits for its span, "
+        "not delivered (the next row sends the spans)",
+    ),
+    Scenario(
+        "tracia-opik+scale-spans",
+        "Tracia → Opik + durable Scale mirror, each evaluation sent with its span (the mirror's lag)",
+        "POST",
+        TRACIA_PATH,
+        TRACIA_BODY,
+        TRACIA_HEADERS,
+        routes=[{"from": "tracia", "primary": "opik", "mirrors": ["scale"]}],
+        note="half the requests are the spans the other half evaluate (req/s counts both), so Scale can take every "
+        "evaluation; an evaluation taken before its span reached Scale waits for it (README, Delivery)",
+        before=("POST", TRACIA_SPAN_PATH, TRACIA_SPAN_BODY),
     ),
     Scenario(
         "opik100-scale",

@@ -11,6 +11,9 @@ from .observe import RateWindow, note_request
 from .store import Outbox
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# seconds, about x1.5 apart from 5 ms to 60 s (a p50 or p99 read from them is within a bucket's width), then coarser
+LAG_BUCKETS = (0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1)
+LAG_BUCKETS += (1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 120, 300, 1800, 3600)
 
 
 class Metrics:
@@ -34,12 +37,12 @@ class Metrics:
         self.retries = Counter(
             "feedback_proxy_retries", "Failed delivery attempts that will be retried", ["upstream"], registry=r
         )
-        self.latency = Histogram(
-            "feedback_proxy_delivery_latency_seconds",
-            "From acceptance to delivery",
+        self.lag = Histogram(
+            "feedback_proxy_delivery_lag_seconds",
+            "From a record's acceptance (its outbox row written) to its delivery acknowledged, by upstream",
             ["upstream"],
             registry=r,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600),
+            buckets=LAG_BUCKETS,
         )
         if store is not None:
             r.register(_QueueCollector(store, upstreams))
@@ -67,7 +70,7 @@ class Metrics:
     def delivered(self, upstream: str, seconds: float) -> None:
         self._child(self.deliveries, upstream, "delivered").inc()
         self.recent_deliveries.add(upstream)
-        self._child(self.latency, upstream).observe(seconds)
+        self._child(self.lag, upstream).observe(seconds)
 
     def skipped(self, upstream: str) -> None:
         self._child(self.deliveries, upstream, "skipped").inc()

@@ -11,11 +11,13 @@ import gzip
 import json
 import re
 import zlib
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from tests.conftest import sample, sample_wire
 from tests.security.conftest import (
@@ -33,6 +35,11 @@ from tests.security.conftest import (
     key_headers,
     owner_of,
 )
+
+# A failing example is kept (under the repo's git-ignored .hypothesis/) and tried first by the next run, and
+# printed as a blob for @reproduce_failure: a failure that comes only under load is not lost with its run.
+EXAMPLES = DirectoryBasedExampleDatabase(Path(__file__).resolve().parents[2] / ".hypothesis" / "examples")
+JUNK = settings(deadline=None, suppress_health_check=list(HealthCheck), database=EXAMPLES, print_blob=True)
 
 # Mirrors only: every answer is the proxy's own, so every 4xx is a rejection by the proxy.
 ROUTES = [
@@ -327,7 +334,7 @@ def test_unauthenticated_junk_is_refused_and_nothing_is_stored_or_delivered(prox
     seen: dict[int, int] = {}
     before = proxy.accepted()
 
-    @settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(JUNK, max_examples=600)
     @given(hostile(UNAUTHENTICATED))
     def one(example):
         check(proxy, seen, example)
@@ -347,7 +354,7 @@ def test_unauthenticated_junk_is_refused_and_nothing_is_stored_or_delivered(prox
 def test_authenticated_junk_gets_a_clean_4xx_and_the_proxy_stays_healthy(proxy, private_fakes):
     seen: dict[int, int] = {}
 
-    @settings(max_examples=1400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(JUNK, max_examples=1400)
     @given(hostile(MOSTLY_AUTHENTICATED))
     def one(example):
         check(proxy, seen, example)

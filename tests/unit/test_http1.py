@@ -98,6 +98,35 @@ async def test_concurrent_sends_each_get_their_own_answer_within_the_limit():
     assert srv.accepts == 4 and most == 4  # four at once, never a fifth connection
 
 
+async def test_at_the_limit_an_idle_connection_to_another_origin_makes_room():
+    client = Http1Transport(limit=1)
+    dropped = asyncio.Event()
+
+    async def answer_then_note_close(conn: Conn):
+        await keep_answering(conn)
+        dropped.set()
+
+    async with RawServer(answer_then_note_close) as a, RawServer(keep_answering) as b:
+        assert (await client.send("GET", a.url + "/a", {}, None, 5)).body == b"/a"
+        assert (await client.send("GET", b.url + "/b", {}, None, 5)).body == b"/b"
+        await asyncio.wait_for(dropped.wait(), 5)
+    await client.close()
+
+
+async def test_an_interim_1xx_answer_is_skipped_and_a_head_answer_has_no_body(client):
+    async def interim_then_head(conn: Conn):
+        await conn.read()
+        conn.write(b"HTTP/1.1 100 Continue\r\n\r\n" + answer(b"final"))
+        await conn.read()
+        conn.write(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n")  # HEAD: the length of a body not sent
+
+    async with RawServer(interim_then_head) as srv:
+        final = await client.send("POST", srv.url + "/", {}, b"{}", 5)
+        head = await client.send("HEAD", srv.url + "/", {}, None, 5)
+    assert (final.status, final.body) == (200, b"final")
+    assert (head.status, head.headers, head.body) == (200, {"content-length": "10"}, b"")
+
+
 async def test_chunked_answer_and_repeated_headers_keep_the_last_lower_cased(client):
     async def chunked(conn: Conn):
         while await conn.read() is not None:

@@ -31,7 +31,7 @@ from scenarios import BY_KEY, proxy_config  # noqa: E402
 
 from proxy import config as config_mod  # noqa: E402
 from proxy.app import create_app  # noqa: E402
-from proxy.upstream import MockTransport, Response  # noqa: E402
+from proxy.upstream import MockTransport, Response, open_transport  # noqa: E402
 
 ANSWERS = {
     "opik": Response(204),
@@ -44,10 +44,14 @@ def answer(method, url, headers, body) -> Response:
     return ANSWERS["opik" if "/api/" in url else "scale" if "/v5/" in url else "tracia"]
 
 
-async def run(scenario, store: str, requests: int, clients: int, rate: float = 0):
+async def run(scenario, store: str, requests: int, clients: int, rate: float = 0, upstream=None):
+    """`upstream`: (its URL, a transport kind) to send over the network instead (bench/client_choice.py)."""
+    url, transport = ("http://127.0.0.1:9", MockTransport(answer))
+    if upstream is not None:
+        url, transport = upstream[0], open_transport(upstream[1])
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = config_mod.load(proxy_config(Path(tmp), "http://127.0.0.1:9", scenario.routes, store=store))
-        app = create_app(cfg, transport=MockTransport(answer))
+        cfg = config_mod.load(proxy_config(Path(tmp), url, scenario.routes, store=store))
+        app = create_app(cfg, transport=transport)
         counter = itertools.count()
         headers = [(k.lower().encode(), v.encode()) for k, v in scenario.headers.items()] + [
             (b"content-type", b"application/json")

@@ -4,6 +4,7 @@ upstream        the fake upstream: raw asyncio, canned answers like each vendor'
                 >= 10x faster than the naive forwarder, so no ratio measures the fake
 naive-httpx     Starlette forwarding the body unchanged with httpx (no parsing)
 naive-aiohttp   the same with aiohttp: the ceiling of this stack
+naive-http1     the same with the proxy's own HTTP/1.1 client (proxy/http1.py)
 proxy CONFIG    feedback-proxy itself, exactly as `feedback-proxy serve --config CONFIG` runs it
 """
 

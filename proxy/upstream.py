@@ -1,15 +1,18 @@
-"""Outbound HTTP: one small interface, three transports.
+"""Outbound HTTP: one small interface, four transports.
 
-    transport = open_transport("aiohttp")      # the default, chosen by measurement
+    transport = open_transport()               # "http1", the default, chosen by measurement
     resp = await transport.send("PUT", url, headers, body, timeout=10)
     await transport.close()
 
-`AiohttpTransport` is the default: with a trivial Starlette forwarder at 32-64
-concurrent requests, aiohttp served 8.5-9.3k req/s (p99 13-17 ms) where
-httpx's default transport served 0.65-0.67k (p99 213-428 ms); see
-bench/RESULTS.md. `HttpxTransport` remains for respx-based tests, and
-`MockTransport(handler)` is the in-process fake (as httpx.MockTransport).
-A connection failure or timeout raises UpstreamError with no status.
+`Http1Transport` is the default: the lean HTTP/1.1 client of proxy/http1.py (asyncio
+protocols, httptools' parser, a keep-alive pool), which spends about a third of aiohttp's
+CPU per request (bench/RESULTS.md, "The outbound client"); every delivery to a primary and
+every mirror delivery pays it. `open_transport("aiohttp")` keeps `AiohttpTransport` (with a
+trivial Starlette forwarder at 32-64 concurrent requests it served 8.5-9.3k req/s where
+httpx's default transport served 0.65-0.67k), `open_transport("httpx")` `HttpxTransport`
+for respx-based tests, and `MockTransport(handler)` is the in-process fake (as
+httpx.MockTransport). A connection failure or timeout raises UpstreamError with no status
+(unsent=True when nothing can have reached the upstream).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .errors import UpstreamError
+from .http1 import Http1Client
 
 HOP_BY_HOP = frozenset(
     {
@@ -49,6 +53,12 @@ class Transport(Protocol):
         self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float
     ) -> Response: ...
     async def close(self) -> None: ...
+
+
+class Http1Transport(Http1Client):
+    """The default: the lean HTTP/1.1 client of proxy/http1.py, answering Responses."""
+
+    response = Response
 
 
 class AiohttpTransport:
@@ -139,12 +149,14 @@ class MockTransport:
         pass
 
 
-def open_transport(kind: str = "aiohttp") -> Transport:
+def open_transport(kind: str = "http1") -> Transport:
+    if kind == "http1":
+        return Http1Transport()
     if kind == "aiohttp":
         return AiohttpTransport()
     if kind == "httpx":
         return HttpxTransport()
-    raise ValueError(f"unknown transport {kind!r}; use aiohttp or httpx")
+    raise ValueError(f"unknown transport {kind!r}; use http1, aiohttp or httpx")
 
 
 def _origin(url: str) -> str:

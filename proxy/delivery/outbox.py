@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
-from ..model import Assessment, Span, replace
+from ..model import Assessment, Span, replace, subject_key
 from ..store import Delivering
 from ..store.writes import Writes
 from ..upstream import Transport
@@ -78,12 +79,25 @@ class Outbox:
                 if loss is not None and self._after_its_create(t, rec, fresh):
                     loss = None  # the worker decides, after the create
                 if loss is None:
-                    writes.outbox.append((t.name, rec, request_id))
+                    self._queue(t, rec, request_id, writes, rec.id in fresh)
                 else:
                     self.metrics.skipped(t.name)
                     log.info(
                         "request %s: %s skipped for %s: %s", request_id, f"{rec.op} on a {rec.entity}", t.name, loss
                     )
+
+    def _queue(self, t: Target, rec, request_id: str, writes: Writes, fresh: bool) -> None:
+        """An outbox row for the record; one that waits from the start where the upstream cannot take it
+        before the span it is about arrives (Target.lacks_its_span): no worker claims it before that
+        span, or its retry timer, as one would after refusing it (a claim, an encode, a retry each)."""
+        why = t.lacks_its_span(rec, fresh)
+        if why is None:
+            writes.outbox.append((t.name, rec, request_id))
+            return
+        worker, key = self.workers[t.name], subject_key(rec)
+        writes.parked.append((t.name, rec, request_id, key, time.time() + worker.policy.delay(1), f"waiting: {why}"))
+        worker.settle.waiting.add(key)  # its arrival wakes that worker (settle)
+        log.info("record %s for %s waits for what it lacks: %s", rec.id, t.name, why)
 
     def _after_its_create(self, t: Target, rec, fresh: frozenset[str]) -> bool:
         """A change of an assessment (a delete, removal or update) that this upstream could take once it has
@@ -98,8 +112,8 @@ class Outbox:
     async def settle(self, writes: Writes) -> None:
         """Commit a request's writes (group commit); once it returns the proxy owns their delivery."""
         await self.commit(writes)
-        if writes.outbox:
-            self.metrics.accepted(len(writes.outbox))
+        if writes.outbox or writes.parked:
+            self.metrics.accepted(len(writes.outbox) + len(writes.parked))
         woken = {name for name, _, _ in writes.outbox}
         arrived = {key for _, key in writes.arrived}
         for name, worker in self.workers.items():  # a span's arrival frees what a worker parked for it

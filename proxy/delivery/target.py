@@ -124,6 +124,15 @@ class Target:
             return None
         return self.mapping.declared_loss(ready)
 
+    def lacks_its_span(self, rec, fresh: bool = False) -> str | None:
+        """Why this upstream cannot take an assessment about a span the proxy has not seen (no trace
+        was found for it) until the span arrives, where its encoding lacks what the span brings
+        (Scale needs the trace); None where it can take it as it is."""
+        if not isinstance(rec, Assessment) or rec.span_id is None or rec.trace_id is not None:
+            return None
+        _, refused = self.encode([rec], frozenset([rec.id]) if fresh else frozenset())
+        return next((why for _, why in refused if getattr(why, "missing", None)), None)
+
     def takes_once_named(self, rec) -> bool:
         """Whether some case takes the record once this upstream has named it (what a delete by name
         becomes when the upstream's id for the assessment is known: Scale's DELETE by assessment_id)."""

@@ -25,6 +25,9 @@ class MemoryStore(MemoryOutbox, Enqueue):
     def commit(self, w: Writes) -> None:
         with self._lock:
             self._enqueue(w.outbox, w.replies)
+            for upstream, rec, request_id, key, next_at, why in w.parked:
+                arrived = key in self._spans
+                self._enqueue([(upstream, rec, request_id)], [], None if arrived else (key, next_at, why))
             for key, rec in w.records:
                 self.drop_record(key) if rec is None else self.put_record(key, rec)
             for upstream, record_id, vendor_id in w.learned:

@@ -22,7 +22,12 @@ class MemoryOutbox:
         self._replies: dict[str, tuple[bytes, float]] = {}
         self._lock = threading.RLock()
 
-    def _enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]]) -> None:
+    def _enqueue(
+        self,
+        rows: list[tuple[str, Assessment, str]],
+        replies: list[tuple[str, bytes]],
+        waiting: tuple[str, float, str] | None = None,  # (the span key, next_at, why): Writes.parked
+    ) -> None:
         with self._lock:
             now = time.time()
             for key, reply in replies:
@@ -42,6 +47,9 @@ class MemoryOutbox:
                     "last_error": None,
                     "sent_at": None,
                 }
+                if waiting is not None:
+                    key, next_at, why = waiting
+                    self._rows[i].update(waits_for=key, next_at=next_at, last_error=why)
 
     def reply_for(self, key: str, max_age: float) -> bytes | None:
         hit = self._replies.get(key)

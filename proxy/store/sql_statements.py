@@ -113,6 +113,10 @@ def _statements(d: Dialect) -> dict[str, str]:
         # the outbox
         "enqueue": "INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at)"
         " VALUES (?,?,?,?,?,?)",
+        # a row waiting for its span from the start: due at once, and waiting for nothing, if the span is there
+        "enqueue_parked": "INSERT INTO outbox (upstream, record_id, record, request_id, created_at, next_at, waits_for,"
+        " last_error) SELECT ?,?,?,?,?, CASE WHEN s.n > 0 THEN ? ELSE ? END, CASE WHEN s.n > 0 THEN NULL ELSE ? END,"
+        " CASE WHEN s.n > 0 THEN NULL ELSE ? END FROM (SELECT COUNT(*) AS n FROM spans WHERE key=?) AS s",
         "due": f"SELECT {ITEM} {_DUE}",  # then "lease", in one write transaction (SQLite)
         "lease": f"UPDATE outbox SET claimed_until=? WHERE {ids}",
         "claim": f"WITH due AS (SELECT id {_DUE}{d.skip_locked})"  # the due rows locked and leased at once

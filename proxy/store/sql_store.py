@@ -122,6 +122,12 @@ class SQLStore(CachedIds, Enqueue):
         sql, d, out = self.sql, self.sql.dialect, []
         if w.outbox:
             out.append((sql.enqueue, [(up, rec.id, codec.dump(rec), rid, now, now) for up, rec, rid in w.outbox]))
+        if w.parked:
+            rows = [
+                (up, rec.id, codec.dump(rec), rid, now, now, at, key, why, key)
+                for up, rec, rid, key, at, why in w.parked
+            ]
+            out.append((sql.enqueue_parked, rows))
         if w.replies:
             out.append((sql.put_reply, [(k, r, now) for k, r in w.replies]))
         for key, rec in w.records:  # in order: a request may put a record and drop another

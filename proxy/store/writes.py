@@ -19,6 +19,10 @@ from ..model import Assessment
 @dataclass(slots=True)
 class Writes:
     outbox: list[tuple[str, Assessment, str]] = field(default_factory=list)  # (upstream, record, request id)
+    # (upstream, record, request id, the span key it waits for, next_at, why): outbox rows that wait from the
+    # start for the span (or trace) they are about, due at next_at or when it arrives (Outbox.stage); due at
+    # once if the store has the span by the commit
+    parked: list[tuple[str, Assessment, str, str, float, str]] = field(default_factory=list)
     replies: list[tuple[str, bytes]] = field(default_factory=list)  # (dedupe key, answer)
     records: list[tuple[str, Assessment | None]] = field(default_factory=list)  # (key, record); None drops it
     learned: list[tuple[str, str, str]] = field(default_factory=list)  # (upstream, record id, the upstream's id for it)
@@ -39,6 +43,7 @@ class Writes:
     def __bool__(self) -> bool:
         return bool(
             self.outbox
+            or self.parked
             or self.replies
             or self.records
             or self.learned

@@ -165,6 +165,32 @@ def test_a_row_waiting_for_a_span_is_due_when_the_span_arrives(store):
     assert [it.record.id for it in store.claim("scale", 10, lease=30)] == [b.record.id]
 
 
+def test_a_row_parked_from_the_start_waits_for_its_span_unless_the_store_has_it(store):
+    """Writes.parked: a record an upstream cannot take before its span arrives is committed waiting
+    (Outbox.stage), and is due when the span arrives, or at once if the span was stored first."""
+    from proxy.model import Span
+    from proxy.store.writes import Writes
+
+    later = time.time() + 60
+    store.put_span("tracia:span:sp_2", Span(entity="span", span_id=Ref("tracia", "sp_2")))
+    store.commit(
+        Writes(
+            parked=[
+                ("scale", rec(1), "r1", "tracia:span:sp_1", later, "waiting: trace_id: missing"),
+                ("scale", rec(2), "r2", "tracia:span:sp_2", later, "waiting: trace_id: missing"),
+            ]
+        )
+    )
+    assert store.depth()["scale"][0] == 2
+    (due,) = store.claim("scale", 10, lease=30)  # its span is in the store: not parked
+    assert due.record.id == "rec-2" and due.last_error is None
+    store.done([due.id])
+    assert store.claim("scale", 10, lease=30) == []
+    store.commit(Writes(arrived=[(None, "tracia:span:sp_1")]))
+    (released,) = store.claim("scale", 10, lease=30)
+    assert released.record.id == "rec-1" and released.attempts == 0
+
+
 def test_dead_letters_keep_the_error_and_can_be_replayed_or_dropped(store):
     store.enqueue([("scale", rec(1), "r1"), ("scale", rec(2), "r2")])
     a, b = store.claim("scale", 10, lease=30)

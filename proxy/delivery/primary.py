@@ -66,7 +66,7 @@ async def send_translated(
             target.name,
             why,
         )
-    results = await asyncio.gather(*(target.send(transport, r) for r in requests), return_exceptions=True)
+    results = await _sent(transport, target, requests)
     failure: UpstreamError | None = None
     undelivered: list[Assessment] = []
     for req, res in zip(requests, results, strict=True):
@@ -103,6 +103,17 @@ async def send_translated(
             target.name,
         )
     return list({id(r): r for r in undelivered + waiting}.values())
+
+
+async def _sent(transport: Transport, target: Target, requests: list) -> list:
+    """Each request's answer, or the exception it raised, sent at once. One (the usual case) is
+    awaited as it is: gather would make it a task of its own."""
+    if len(requests) != 1:
+        return await asyncio.gather(*(target.send(transport, r) for r in requests), return_exceptions=True)
+    try:
+        return [await target.send(transport, requests[0])]
+    except Exception as exc:  # as gather's return_exceptions: the caller sorts them
+        return [exc]
 
 
 def _rejected(target: Target, res: Response) -> UpstreamError:

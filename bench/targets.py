@@ -12,6 +12,9 @@ RELEASE_TEST = (
 )
 
 
+MET = {True: "yes", False: "**no**", None: "reported"}  # None: a figure the issue asks to report, not to meet
+
+
 def table(res: dict) -> list[str]:
     rows = targets(res)
     return [
@@ -19,7 +22,7 @@ def table(res: dict) -> list[str]:
         "",
         "| target | this run | met |",
         "|---|---|---|",
-        *[f"| {name} | {fig} | {'yes' if ok else '**no**'} |" for name, fig, ok in rows],
+        *[f"| {name} | {fig} | {MET[ok]} |" for name, fig, ok in rows],
     ]
 
 
@@ -73,13 +76,15 @@ def ratio(what: str, row: dict, ceiling: float, at_least: float) -> tuple[str, s
     )
 
 
-def mirror_lag(row: dict) -> tuple[str, str, bool]:
-    """Met when the lag's p99 under load is within 1 s and the load left nothing waiting: the lag runs
-    from the evaluation's acceptance, so it holds its span's own delivery as well as the release."""
+def mirror_lag(row: dict) -> tuple[str, str, bool | None]:
+    """Reported, not judged: issue 20 asks the bench to report the lag under load, and a test to assert
+    the 1 s (RELEASE_TEST). The lag runs from the evaluation's acceptance, so it holds its span's own
+    delivery as well as the release; at 32 connections the proxy takes evaluations faster than one
+    Scale POST each drains them, so under that load it is mostly the mirror's backlog."""
     lag = row["lag"]
     name = (
         f"a score sent before its span reaches a healthy mirror within 1 s of the span (asserted by `{RELEASE_TEST}`); "
-        "under load, the Scale mirror's lag p50/p99 ≤ 1 s"
+        "the Scale mirror's lag p50/p99 under load"
     )
     if not lag or not lag["delivered"]:
         return name, "nothing delivered to the mirror during the run", False
@@ -89,4 +94,4 @@ def mirror_lag(row: dict) -> tuple[str, str, bool]:
         f"{lag['delivered']:.0f} evaluations and spans (row: {row['title'][3:]}; interpolated within the "
         f"histogram's buckets){waiting}"
     )
-    return name, figure, lag["p99"] <= 1.0 and not lag["waiting"]
+    return name, figure, None

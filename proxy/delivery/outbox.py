@@ -89,13 +89,16 @@ class Outbox:
     def _queue(self, t: Target, rec, request_id: str, writes: Writes, fresh: bool) -> None:
         """An outbox row for the record; one that waits from the start where the upstream cannot take it
         before the span it is about arrives (Target.lacks_its_span): no worker claims it before that
-        span, or its retry timer, as one would after refusing it (a claim, an encode, a retry each)."""
+        span, as one would after refusing it (a claim, an encode, a retry each). The span's arrival, at
+        any instance, releases it through the store, and a span stored before the row is committed makes
+        it due at once (Writes.parked): its timer is only a safety net, the retry policy's longest wait."""
         why = t.lacks_its_span(rec, fresh)
         if why is None:
             writes.outbox.append((t.name, rec, request_id))
             return
         worker, key = self.workers[t.name], subject_key(rec)
-        writes.parked.append((t.name, rec, request_id, key, time.time() + worker.policy.delay(1), f"waiting: {why}"))
+        at = time.time() + worker.policy.max_interval
+        writes.parked.append((t.name, rec, request_id, key, at, f"waiting: {why}"))
         worker.settle.waiting.add(key)  # its arrival wakes that worker (settle)
         log.info("record %s for %s waits for what it lacks: %s", rec.id, t.name, why)
 

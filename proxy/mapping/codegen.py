@@ -34,7 +34,8 @@ class Bail(Exception):
 class Names:
     """Objects that generated code refers to, each under a fresh name."""
 
-    def __init__(self, **fixed: Any) -> None:
+    def __init__(self, dicts: frozenset[str] = frozenset(), **fixed: Any) -> None:
+        self.dicts = dicts  # the roots the generated function has checked are dicts: read as dicts (emit_get)
         self.ns: dict[str, Any] = {
             "MISSING": MISSING,
             "Bail": Bail,
@@ -55,14 +56,17 @@ class Names:
         return name
 
 
-def emit_get(steps: Path, ind: str) -> list[str]:
-    """`v = <path>` with paths.get's meaning: MISSING when any step is absent or null."""
+def emit_get(steps: Path, ind: str, dicts: frozenset[str] = frozenset()) -> list[str]:
+    """`v = <path>` with paths.get's meaning: MISSING when any step is absent or null. `dicts`: the
+    roots known to be dicts where the code runs (Names.dicts)."""
     root, rest = steps[0], steps[1:]
     if not rest:
         return [f"{ind}v = src.get({root!r}, MISSING)", f"{ind}if v is None: v = MISSING"]
     key, rest = rest[0], rest[1:]
     if isinstance(key, int):
         lines = [f"{ind}v = _step(src.get({root!r}), {key!r})"]
+    elif root in dicts:
+        lines = [f"{ind}v = _r_{root}.get({key!r})"]
     else:  # the roots are read once, at the top of the generated function (see hoist_roots)
         lines = [
             f"{ind}v = _r_{root}.get({key!r}) if _d_{root} else getattr(_r_{root}, {key!r}, None) if _o_{root} "
@@ -98,7 +102,7 @@ def emit_tests(when: tuple[Test, ...], ind: str, names: Names, fail: str) -> lis
     """interpret.holds as lines: `fail` (a statement) at the first test that does not hold."""
     lines: list[str] = []
     for t in when:
-        lines += emit_get(t.path, ind)
+        lines += emit_get(t.path, ind, names.dicts)
         if t.exists is not None:
             lines.append(f"{ind}if (v is not MISSING) != {bool(t.exists)!r}: {fail}")
         if t.eq is not None:
@@ -208,7 +212,7 @@ def emit_rule(form: Form, names: Names, ind: str) -> list[str]:
         if i:
             body.append(f"{depth}if v is MISSING:")
             depth += " "
-        body += emit_get(path, depth)
+        body += emit_get(path, depth, names.dicts)
     if form.template is not None:
         body.append(f"{ind}v = {names.add(partial(interpret.render, form.template), 'tpl')}(src)")
     elif not form.paths:

@@ -30,7 +30,7 @@ def decode_records(
     interpreter, in decode.CompiledDecode, then does the work and words the refusal)."""
     if not codegen.INLINE or not set(fields) <= set(kind.__dataclass_fields__):
         return None
-    names = Names(Ref=Ref, _kind=kind, _mark=carry.MARK, _span_key=span_key)
+    names = Names(frozenset({"item"}), Ref=Ref, _kind=kind, _mark=carry.MARK, _span_key=span_key)  # each a dict
     lines: list[str] = []
     always = set()  # fields that cannot be MISSING here: required, with nothing after the checks
     for name, form in fields.items():
@@ -64,7 +64,6 @@ def decode_records(
     lines = [
         "def records_of(src, elements, make_id, origin):",
         " out = []",
-        " _d_item, _o_item = True, False",
         " try:",
         *outer,
         "  for index, _r_item in enumerate(elements):",

@@ -130,7 +130,9 @@ class Target:
         (Scale needs the trace); None where it can take it as it is."""
         if not isinstance(rec, Assessment) or rec.span_id is None or rec.trace_id is not None:
             return None
-        _, refused = self.encode([rec], frozenset([rec.id]) if fresh else frozenset())
+        ready, ctx = self.ready(rec, fresh)
+        ctx["translate"] = _as_it_is  # a trial: no id is made or remembered for it (the worker's encode does that)
+        _, refused = self.mapping.encode([ready], lambda _: ctx, self.overrides)
         return next((why for _, why in refused if getattr(why, "missing", None)), None)
 
     def takes_once_named(self, rec) -> bool:
@@ -254,6 +256,10 @@ class Target:
         else:
             body, headers = jsonio.dumps(req.body), {"content-type": "application/json", **self.headers}
         return await transport.send(req.method, url, headers, body, self.upstream.timeout)
+
+
+def _as_it_is(ref, kind: str) -> str:
+    return ref.value
 
 
 def event_ms(iso: str | None) -> int | None:

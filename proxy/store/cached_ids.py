@@ -98,12 +98,13 @@ class CachedIds:
                 self._pending.pop(claim[:3], None)
 
     def lookup_cached(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None] | None:
-        key = (vendor, value, target)
-        hit = self._ids.get(key)
+        hit = self._ids.get((vendor, value, target))
         if hit is not None:
             return hit, None
-        if (vendor, value) in self._origins:
-            return self.lookup_id(vendor, value, target)
+        origin = self._origins.get((vendor, value))
+        if origin is not None:
+            native = self.id_for(vendor, value, target)
+            return (native, None) if native is not None else (None, origin)
         return None
 
     def _taken_aliases(self) -> list[tuple[str, str, str, str]]:
@@ -118,14 +119,10 @@ class CachedIds:
 
     def lookup_id(self, vendor: str, value: str, target: str) -> tuple[str | None, tuple[str, str] | None]:
         """id_for, and origin_of(vendor, value) where that finds nothing: one query for an id never seen."""
+        found = self.lookup_cached(vendor, value, target)
+        if found is not None:
+            return found
         key = (vendor, value, target)
-        hit = self._ids.get(key)
-        if hit is not None:
-            return hit, None
-        origin = self._origins.get((vendor, value))
-        if origin is not None:
-            native = self.id_for(vendor, value, target)
-            return (native, None) if native is not None else (None, origin)
         native, origin = self._select_id_and_origin(key)
         if native is not None:
             return _keep(self._ids, key, native), None

@@ -71,11 +71,11 @@ class DryStore:
     def delivered(self, upstream: str, record_id: str) -> str | None:
         return self.top.delivered(upstream, record_id) or self.base.delivered(upstream, record_id)
 
-    def commit(self, w) -> None:
+    def commit(self, w, at_once: bool = False) -> bool:
         """A page's writes: records, learned ids and prints into this run's memory; never an outbox row."""
         if w.outbox or w.replies or w.done:
             raise RuntimeError("dry run: nothing may be queued")
-        self.top.commit(w)
+        return self.top.commit(w, at_once)
 
     def checkpoint(self, key: str) -> str | None:
         return None  # a dry run always reads from the start

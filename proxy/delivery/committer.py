@@ -1,11 +1,16 @@
-"""Group commit: the writes of every request in flight, in one transaction, off the event loop.
+"""Group commit: the writes of every request in flight, in one transaction.
 
     await commit(writes)   # returns once `writes` are durable; raises what the store raised
 
-The first caller starts a writer task; whoever calls while a transaction runs
-queues, and the next transaction takes everything queued. So a busy proxy pays
-one thread hop and one commit for many requests, and an idle one a single
-request's worth (measured in bench/RESULTS.md).
+The first caller starts a writer task; whoever calls before it runs, or while a
+transaction runs, queues, and the next transaction takes everything queued. So a
+busy proxy pays one commit for many requests, and an idle one a single request's
+worth. The transaction is made on the event loop where the store can make it
+without a wait (`Store.commit(at_once=True)`: SQLite, unless another thread or
+process holds it or each commit fsyncs), else from a thread: from a thread, each
+call into SQLite gave Python's lock up and waited ~1 ms to take it back from the
+busy event loop, while holding the store's lock the loop's reads wait for
+(bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ class GroupCommit:
                 for writes, _ in batch:
                     merged.extend(writes)
                 try:
-                    await asyncio.to_thread(self.store.commit, merged)
+                    if not self.store.commit(merged, at_once=True):
+                        await asyncio.to_thread(self.store.commit, merged)
                 except Exception as exc:  # the store failed: every waiter hears of it
                     self.failing = f"{type(exc).__name__}: {exc}"
                     log.error("commit of %d request(s)' writes failed: %s", len(batch), exc)

@@ -13,8 +13,9 @@ in a transaction of its own: an Opik batch mirrored to Scale names a hundred suc
 
 A claim (`claim_id`: an id a translated primary's encode made for an id this process has not
 seen) is held as pending, so every request of this process in flight makes the same, and settled
-by the group commit before anything made with it is sent (`_check_claims`: the first mapping any
-instance made wins, an id with an origin is translated from it). So the request path makes no
+by the group commit before anything made with it is sent, in one statement for all the claims of
+the commit (`claim_ids`, then `_claims_settled`: the first mapping any instance made wins, an id with
+an origin is translated from it). So the request path makes no
 store call for a never-seen id: before, a read and a write transaction of its own, on the event
 loop, for each one (bench/RESULTS.md).
 """
@@ -69,27 +70,26 @@ class CachedIds:
     def claimed(self, vendor: str, value: str, target: str) -> str | None:
         return self._ids.get((vendor, value, target))
 
-    def _check_claims(self, claims: list[tuple[str, str, str, str]]) -> list[tuple]:
-        """The claimed mappings to insert, for a commit (its thread) to settle:
-        a claim of an id already known (another request or instance made it first: that one is
-        kept, and `claimed` says so) or with an origin (it was made from another id: the claim is
-        dropped, the origin cached) inserts nothing. Then `_claims_kept`, and `_claims_ended`."""
-        todo = {tuple(c[:3]): c[3] for c in claims}
-        new = []
-        for key, native in todo.items():
-            known, origin = self._select_id_and_origin(key)
-            if known is not None:
-                _keep(self._ids, key, known)
-            elif origin is not None:
-                _keep(self._origins, key[:2], origin)
-            else:
-                new.append((*key, native))
-        return new
+    def _claims_to_make(self, claims: list[tuple[str, str, str, str]]) -> list[tuple[str, str, str, str]]:
+        """The claims of a commit, one a mapping (requests in flight claimed the same, see claim_id),
+        as the rows of its `claim_ids` statement."""
+        return [(*key, native) for key, native in {tuple(c[:3]): c[3] for c in claims}.items()]
 
-    def _claims_kept(self, inserted: list[tuple]) -> None:
-        """Once the inserts committed: each claim's mapping as kept, ours or one made first."""
-        for row in inserted:
-            _keep(self._ids, row[:3], self._select_id(row[:3]))
+    def _claims_settled(self, rows: list[tuple[str, str, str, str]], made: int) -> None:
+        """Once the commit's `claim_ids` made `made` of `rows`: each claim's mapping as kept. All made
+        (nearly always): ours. Else each is read back: the mapping made first (by another request or
+        instance: `claimed` says so), or the origin its id was made from (the claim dropped: its id
+        is translated from that origin)."""
+        if made == len(rows):
+            for row in rows:
+                _keep(self._ids, row[:3], row[3])
+            return
+        for row in rows:
+            known, origin = self._select_id_and_origin(row[:3])
+            if known is not None:
+                _keep(self._ids, row[:3], known)
+            elif origin is not None:
+                _keep(self._origins, row[:2], origin)
 
     def _claims_ended(self, claims: list[tuple[str, str, str, str]]) -> None:
         """Settled or failed: a later claim of these ids is made and settled again."""

@@ -84,9 +84,14 @@ class Records(Storage, Protocol):
 class Outbox(Storage, Protocol):
     """Canonical records waiting for one upstream each, and the one transaction everything is written in."""
 
-    def commit(self, writes: Writes) -> None:
+    def commit(self, writes: Writes, at_once: bool = False) -> bool:
         """Write everything in `writes` (outbox rows, answers, records, learned ids, prints, marks, rows done,
-        and the id registry's aliases kept since the last commit) in one transaction."""
+        and the id registry's aliases kept since the last commit) in one transaction; True.
+
+        `at_once` (the group commit, on the event loop): only where that takes no wait, no other
+        process's lock to wait out and no fsync; else nothing is written and it returns False (then
+        the group commit commits from a thread). A store whose every write is a round trip
+        (PostgreSQL) always returns False."""
 
     def enqueue(self, rows: list[tuple[str, Assessment, str]], replies: list[tuple[str, bytes]] = ()) -> None:
         """`commit` of outbox rows and answers only (store/writes.py `Enqueue`)."""

@@ -22,8 +22,11 @@ class MemoryStore(MemoryOutbox, Enqueue):
         self._spans: dict = {}
         self._checkpoints: dict[str, str] = {}
 
-    def commit(self, w: Writes) -> None:
-        with self._lock:
+    def commit(self, w: Writes, at_once: bool = False) -> bool:
+        """Outbox.commit. `at_once`: False where a worker's thread holds the rows (a claim's walk)."""
+        if not self._lock.acquire(blocking=not at_once):
+            return False
+        try:
             self._enqueue(w.outbox, w.replies)
             for upstream, rec, request_id, key, next_at, why in w.parked:
                 arrived = key in self._spans
@@ -42,6 +45,9 @@ class MemoryStore(MemoryOutbox, Enqueue):
                 self.bury(item_id, why, maybe_sent)
             if w.arrived:
                 self._arrived(w.arrived)
+        finally:
+            self._lock.release()
+        return True
 
     def id_for(self, vendor: str, value: str, target: str) -> str | None:
         return self._ids.get((vendor, value, target))

@@ -145,12 +145,12 @@ class PostgresStore(SQLStore):
 
     _returning = _all  # in autocommit: a statement is a transaction of its own
 
-    def _transaction(self, statements: list[tuple[str, list[tuple]]]) -> int:
-        changed = 0
+    def _transaction(self, statements: list[tuple[str, list[tuple]]], at_once: bool = False) -> list[int]:
+        changed = []  # never `at_once` (commits_at_once is False)
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             for sql, rows in statements:  # one row at once: executemany's pipeline costs more
                 cur.execute(sql, rows[0]) if len(rows) == 1 else cur.executemany(sql, rows)
-                changed += max(cur.rowcount, 0)
+                changed.append(max(cur.rowcount, 0))
         return changed
 
     def ping(self) -> bool:

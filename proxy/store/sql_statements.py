@@ -10,7 +10,10 @@ PostgreSQL's differ only where their dialects do, and `Dialect` says where.
   leases them, in one write transaction (as one UPDATE ... RETURNING it took twice as long);
 - which of several origins of one native id is meant: SQLite's first made (its index's order),
   PostgreSQL's first by (vendor, value) (ordering them cost SQLite's look-up half as much again);
-- a set of outbox ids: one row each on SQLite (`executemany`), one array on PostgreSQL (`= ANY`).
+- a set of outbox ids: one row each on SQLite (`executemany`), one array on PostgreSQL (`= ANY`);
+- the rows of an INSERT of one `VALUES (...)` row: on SQLite one statement of all of them
+  (`values_rows`: each call into SQLite gives up Python's lock and waits to take it back, ~40-90 µs
+  beside a busy event loop, bench/RESULTS.md), on PostgreSQL psycopg's pipelined `executemany`.
 """
 
 from __future__ import annotations
@@ -73,6 +76,17 @@ _DUE = (
 )
 
 
+def values_rows(sql: str, n: int) -> str | None:
+    """`sql`, a statement of one `VALUES (?,...)` row, as the same statement of `n` rows (their
+    parameters one after another); None where `sql` has no such row (an UPDATE, an INSERT ... SELECT)."""
+    start = sql.find("VALUES (")
+    if start < 0:
+        return None
+    end = sql.index(")", start) + 1
+    row = sql[start + len("VALUES ") : end]
+    return sql[:start] + "VALUES " + ",".join([row] * n) + sql[end:]
+
+
 class Statements:
     """The statements' text in one dialect."""
 
@@ -89,6 +103,12 @@ def _statements(d: Dialect) -> dict[str, str]:
         "select_id": "SELECT native FROM ids WHERE vendor=? AND value=? AND target=?",
         "insert_id": "INSERT INTO ids VALUES (?,?,?,?) ON CONFLICT DO NOTHING RETURNING native",
         "insert_ids": "INSERT INTO ids VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+        # claimed mappings (cached_ids.py): each made unless its id was made before, or was made from another
+        # (it has an origin: it is translated from that); the rows it made are counted (an INSERT first:
+        # Python's sqlite3 counts the rows of a statement that starts with one, not with WITH)
+        "claim_ids": "INSERT INTO ids SELECT column1, column2, column3, column4 FROM (VALUES (?,?,?,?)) AS c"
+        " WHERE NOT EXISTS (SELECT 1 FROM ids o WHERE o.target=c.column1 AND o.native=c.column2)"
+        " ON CONFLICT DO NOTHING",
         "select_origin": f"SELECT vendor, value FROM ids WHERE target=? AND native=?{d.origins} LIMIT 1",
         # rows (0, native, NULL) and (1, vendor, value): cached_ids.id_and_origin
         "select_id_and_origin": "SELECT 0, native, NULL FROM ids WHERE vendor=? AND value=? AND target=?"

@@ -6,7 +6,8 @@ lock; PostgreSQL: a connection pool):
 - `_one(sql, args)`, `_all(sql, args)`: a read's first row, or all its rows;
 - `_write(sql, args)`: one statement, committed; the rows it changed;
 - `_returning(sql, args)`: one statement, committed; the rows its RETURNING gave;
-- `_transaction(statements)`: (sql, rows) pairs, each run for all its rows, in one transaction.
+- `_transaction(statements, at_once)`: (sql, rows) pairs, each run for all its rows, in one
+  transaction; the rows each changed. `at_once`: `StoreBusy` where that would wait (Store.commit).
 
 The id registry's reads are cached in the process (cached_ids.py). `commit` serializes what
 it writes before it asks for a connection or a lock, so readers wait only for the database.
@@ -19,6 +20,7 @@ import time
 from ..model import Assessment
 from . import codec
 from .cached_ids import CachedIds, id_and_origin
+from .errors import StoreBusy
 from .outbox import DeadLetter, OutboxItem
 from .sql_statements import Statements
 from .writes import Enqueue, Writes
@@ -26,6 +28,7 @@ from .writes import Enqueue, Writes
 
 class SQLStore(CachedIds, Enqueue):
     sql: Statements  # the backend's dialect's
+    commits_at_once = False  # whether a commit can ever be made without a wait (see Outbox.commit)
 
     # --- id registry: cached reads in CachedIds ---------------------------------
     def _select_id(self, key: tuple[str, str, str]) -> str | None:
@@ -97,25 +100,35 @@ class SQLStore(CachedIds, Enqueue):
         return self._write(self.sql.prune_replies, (time.time() - max_age,))
 
     # --- outbox ----------------------------------------------------------------
-    def commit(self, writes: Writes) -> None:
+    def commit(self, writes: Writes, at_once: bool = False) -> bool:
         """Everything in `writes` in one transaction (proxy/store/writes.py), with the id registry's
         aliases kept since the last commit and the claims settled (cached_ids.py); the aliases are
-        given back to the next commit if this one fails."""
+        given back to the next commit if this one fails. `at_once`: see Outbox.commit (the claims
+        stay pending where it did not write)."""
+        if at_once and not self.commits_at_once:
+            return False
+        statements = self._statements(writes, time.time())  # serialized before the connection or the lock
+        claims = self._claims_to_make(writes.claims)
+        aliases = self._taken_aliases()
+        if aliases:
+            statements.append((self.sql.insert_ids, aliases))
+        if claims:
+            statements.append((self.sql.claim_ids, claims))  # last: its count is the transaction's last
         try:
-            claimed = self._check_claims(writes.claims) if writes.claims else []
-            statements = self._statements(writes, time.time())  # serialized before the connection or the lock
-            aliases = self._taken_aliases()
-            if aliases or claimed:
-                statements.append((self.sql.insert_ids, aliases + claimed))
-            try:
-                if statements:
-                    self._transaction(statements)
-            except BaseException:
-                self._put_back_aliases(aliases)
-                raise
-            self._claims_kept(claimed)
+            made = self._transaction(statements, at_once) if statements else []
+        except StoreBusy:
+            self._put_back_aliases(aliases)
+            return False
+        except BaseException:
+            self._put_back_aliases(aliases)
+            self._claims_ended(writes.claims)
+            raise
+        try:
+            if claims:
+                self._claims_settled(claims, made[-1])
         finally:
             self._claims_ended(writes.claims)
+        return True
 
     def _statements(self, w: Writes, now: float) -> list[tuple[str, list[tuple]]]:
         """The statements that apply `w`, each with its rows, in the order they must run."""
@@ -131,7 +144,11 @@ class SQLStore(CachedIds, Enqueue):
         if w.replies:
             out.append((sql.put_reply, [(k, r, now) for k, r in w.replies]))
         for key, rec in w.records:  # in order: a request may put a record and drop another
-            out.append((sql.drop_record, [(key,)]) if rec is None else (sql.put_record, [_record_row(key, rec)]))
+            statement, row = (sql.drop_record, (key,)) if rec is None else (sql.put_record, _record_row(key, rec))
+            if out and out[-1][0] == statement:  # a run of puts (or drops) is one statement of many rows
+                out[-1][1].append(row)
+            else:
+                out.append((statement, [row]))
         if w.learned:
             out.append((sql.learn, w.learned))
         if w.delivered:
@@ -187,10 +204,10 @@ class SQLStore(CachedIds, Enqueue):
 
     def replay(self, ids: list[int]) -> int:
         now = time.time()
-        return self._transaction([(self.sql.replay, self.sql.dialect.ids(ids, now, now))]) if ids else 0
+        return self._transaction([(self.sql.replay, self.sql.dialect.ids(ids, now, now))])[0] if ids else 0
 
     def drop(self, ids: list[int]) -> int:
-        return self._transaction([(self.sql.drop, self.sql.dialect.ids(ids))]) if ids else 0
+        return self._transaction([(self.sql.drop, self.sql.dialect.ids(ids))])[0] if ids else 0
 
     # --- back-fill checkpoints --------------------------------------------------
     def checkpoint(self, key: str) -> str | None:

@@ -2,8 +2,10 @@
 accepted assessments, the outbox and its dead letters. What it runs is sql_store.py's,
 in SQLite's dialect; here are the schema, the connection and its lock.
 
-One connection guarded by a lock: every statement is short, and the outbox's
-group commit (proxy/delivery/outbox.py) runs its inserts in a worker thread.
+One connection guarded by a lock: every statement is short. The group commit
+(proxy/delivery/committer.py) commits on the event loop where that takes no wait
+(`commit(at_once=True)`: the lock free, the database not held by another process, no
+fsync a commit), else from a thread. An INSERT's rows are one statement (`_run`).
 Another process holding the database's write lock (a second `serve`, a back-fill, an
 operator's sqlite3 shell) is waited for by trying again every few ms, the store's lock
 let go between tries, up to `store_busy_timeout`: the event loop's look-ups never queue
@@ -22,8 +24,9 @@ import time
 from pathlib import Path
 
 from . import codec
+from .errors import StoreBusy
 from .outbox import OutboxItem
-from .sql_statements import SQLITE, Statements
+from .sql_statements import SQLITE, Statements, values_rows
 from .sql_store import SQLStore
 from .sqlite_checkpoint import Checkpointer
 from .writes import Writes
@@ -77,6 +80,8 @@ class SQLiteStore(SQLStore):
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path, self.busy_timeout = path, busy_timeout
+        # a commit on the event loop (Outbox.commit at_once): not where each one fsyncs
+        self.commits_at_once = sync != "full"
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=busy_timeout)
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -92,25 +97,32 @@ class SQLiteStore(SQLStore):
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._db.executescript(ADDED_INDEXES)
         self._db.execute(f"PRAGMA busy_timeout={int(TRY * 1000)}")  # from now on the waits are _locked's
+        self._max_params = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         self._checkpointer = Checkpointer(path, self._lock) if path != ":memory:" else None
         self._commits = 0
         self._id_caches()
 
     @contextlib.contextmanager
-    def _locked(self, write: bool = False, patience: float | None = None):
+    def _locked(self, write: bool = False, patience: float | None = None, at_once: bool = False):
         """The store's lock, and with `write` a transaction (BEGIN IMMEDIATE ... COMMIT). While
         another process holds the database (SQLITE_BUSY), tried again every few ms with the
-        store's lock let go, for `patience` (busy_timeout): then "database is locked" is raised."""
+        store's lock let go, for `patience` (busy_timeout): then "database is locked" is raised.
+        `at_once`: StoreBusy instead of any wait, for the lock or the database."""
         deadline = time.monotonic() + (self.busy_timeout if patience is None else patience)
         while True:
-            self._lock.acquire()
+            if not self._lock.acquire(blocking=not at_once):
+                raise StoreBusy("another thread of this process holds the store")
             try:
                 if write:
                     self._db.execute("BEGIN IMMEDIATE")
                 break
             except sqlite3.OperationalError as exc:
                 self._lock.release()
-                if not _busy(exc) or time.monotonic() >= deadline:
+                if not _busy(exc):
+                    raise
+                if at_once:
+                    raise StoreBusy(str(exc)) from None
+                if time.monotonic() >= deadline:
                     raise
             time.sleep(BUSY_SLEEP)
         try:
@@ -159,9 +171,24 @@ class SQLiteStore(SQLStore):
         with self._locked(write=True) as db:
             return db.execute(sql, args).fetchall()
 
-    def _transaction(self, statements: list[tuple[str, list[tuple]]]) -> int:
-        with self._locked(write=True) as db:
-            return sum(db.executemany(sql, rows).rowcount for sql, rows in statements)
+    def _transaction(self, statements: list[tuple[str, list[tuple]]], at_once: bool = False) -> list[int]:
+        with self._locked(write=True, at_once=at_once) as db:
+            return [self._run(db, sql, rows) for sql, rows in statements]
+
+    def _run(self, db: sqlite3.Connection, sql: str, rows: list[tuple]) -> int:
+        """`sql` for every row; the rows it changed. An INSERT of one VALUES row runs as one statement
+        of many rows (values_rows): one call into SQLite instead of one a row, as many as SQLite
+        takes parameters at once in each."""
+        if len(rows) == 1:
+            return db.execute(sql, rows[0]).rowcount
+        per = self._max_params // len(rows[0]) if rows and rows[0] else 0
+        if per < 2 or values_rows(sql, 1) is None:
+            return db.executemany(sql, rows).rowcount
+        changed = 0
+        for at in range(0, len(rows), per):
+            chunk = rows[at : at + per]
+            changed += db.execute(values_rows(sql, len(chunk)), [v for row in chunk for v in row]).rowcount
+        return changed
 
     def ping(self) -> bool:
         """Whether the store can take a write now: its write lock, taken within PING_PATIENCE s
@@ -184,11 +211,13 @@ class SQLiteStore(SQLStore):
             db.executemany(self.sql.lease, SQLITE.ids([r[0] for r in rows], now + lease))
         return [OutboxItem(*r[:2], codec.load(r[2]), *r[3:]) for r in rows]
 
-    def commit(self, writes: Writes) -> None:
-        super().commit(writes)
+    def commit(self, writes: Writes, at_once: bool = False) -> bool:
+        if not super().commit(writes, at_once):
+            return False
         self._commits += 1
-        if self._checkpointer is not None:
-            self._checkpointer.committed()  # outside the lock: readers go on
+        if self._checkpointer is not None:  # outside the lock: readers go on
+            self._checkpointer.committed(here=not at_once)  # on the event loop: by its thread
+        return True
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:

@@ -42,24 +42,32 @@ class Checkpointer:
         self._busy = threading.Lock()  # one checkpoint at a time on the connection
         self._writers = writers  # the store's lock: held, no statement of the store's runs (see committed)
         self._closing = False
+        self._restart = False  # a restart asked of the thread by a commit made on the event loop
         self.commits = 0
         self.frames = 0  # the WAL's length when last checkpointed
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
         self._thread.start()
 
-    def committed(self) -> None:
-        """After each commit, by the committing thread (a thread of the group commit's, not the loop)."""
+    def committed(self, here: bool = True) -> None:
+        """After each commit, by the committing thread. `here=False`: that thread is the event loop
+        (Outbox.commit at_once), which a checkpoint must not stall: a restart is the thread's."""
         self.commits += 1
         frames = max(self.frames, self._wal_frames_grown())
+        if frames > LIMIT and not here:
+            self._restart = True
+            self._due.set()
         # while the thread's passive checkpoint runs, the next commit tries again; far past LIMIT, it waits for it
-        if frames > LIMIT and self._busy.acquire(blocking=frames > LIMIT + LIMIT // 16):  # else: at the next commit
+        elif frames > LIMIT and self._busy.acquire(blocking=frames > LIMIT + LIMIT // 16):  # else: at the next commit
             try:  # here, not by the thread: a hand-off to it and back cost more than the checkpoint
-                with self._writers:  # a write meanwhile would find the database busy and sleep in SQLite's busy handler
-                    self._checkpoint("RESTART")
+                self._restart_now()
             finally:
                 self._busy.release()
         elif self.commits % EVERY == 0:
             self._due.set()
+
+    def _restart_now(self) -> None:
+        with self._writers:  # a write meanwhile would find the database busy and sleep in SQLite's busy handler
+            self._checkpoint("RESTART")
 
     def _wal_frames_grown(self) -> int:
         """Every 16 commits: the frames the WAL file holds when it has grown past its size at the
@@ -79,7 +87,11 @@ class Checkpointer:
             if self._closing:
                 return
             with self._busy:
-                self._checkpoint("PASSIVE")
+                if self._restart:
+                    self._restart = False
+                    self._restart_now()
+                else:
+                    self._checkpoint("PASSIVE")
 
     def _checkpoint(self, mode: str) -> None:
         try:

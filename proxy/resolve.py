@@ -13,7 +13,7 @@ from .errors import NotFound
 from .idspace import RECORD, record_key
 from .mapping import VendorMapping
 from .mapping.engine import CompiledEndpoint
-from .model import FIELDS, SPAN_FIELDS, Assessment, Ref, Reply, Span, replace, span_key
+from .model import FIELDS, SPAN_FIELDS, Assessment, Ref, Reply, Span, replace
 from .roots import remember_root
 from .store import IdRegistry, Lookups
 from .store.writes import Writes
@@ -163,11 +163,7 @@ def with_trace(store: IdRegistry, rec):
     (Scale requires a trace id; Opik span scores and Tracia evaluations give only the span)."""
     if isinstance(rec, Span) or rec.trace_id is not None or rec.span_id is None:
         return rec
-    span = store.get_span(span_key(rec.span_id.vendor, "span", rec.span_id.value))
-    if span is None and (origin := store.origin_of(rec.span_id.vendor, rec.span_id.value)) is not None:
-        span = store.get_span(
-            span_key(origin[0], "span", origin[1])
-        )  # an id the proxy derived from the span's own vendor's
+    span = store.span_named(rec.span_id.vendor, rec.span_id.value)  # or the span its id was derived from
     if span is None or span.trace_id is None:
         return rec
     return replace(rec, trace_id=span.trace_id, project=rec.project or span.project)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..mapping.explain import leaves
 from ..store import MemoryStore
+from ..store.interfaces import span_named
 
 _WRITES = ("enqueue", "claim", "done", "retry", "bury", "replay", "drop", "save_checkpoint", "prune_replies")
 
@@ -58,6 +59,9 @@ class DryStore:
 
     def put_span(self, key: str, span) -> None:
         self.top.put_span(key, span)
+
+    def span_named(self, vendor: str, value: str):
+        return span_named(self, vendor, value)
 
     def learn(self, upstream: str, record_id: str, vendor_id: str) -> None:
         self.top.learn(upstream, record_id, vendor_id)

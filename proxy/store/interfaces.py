@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..model import Assessment, Span
+from ..model import Assessment, Span, span_key
 from .outbox import DeadLetter, OutboxItem
 from .writes import Writes
 
@@ -54,6 +54,10 @@ class IdRegistry(Storage, Protocol):
     # "<vendor>:root:<trace id>" which span is that trace's root (proxy/roots.py)
     def get_span(self, key: str) -> Span | None: ...
     def put_span(self, key: str, span: Span) -> None: ...
+    def span_named(self, vendor: str, value: str) -> Span | None:
+        """The span `vendor`'s span id `value` names: stored under that id, or under the id it was made
+        from (origin_of: an Opik UUID the proxy made of a Tracia span id names the Tracia span); one
+        query where the store has to ask."""
 
 
 class Records(Storage, Protocol):
@@ -139,3 +143,11 @@ class Delivering(Lookups, Outbox, Protocol):
 
 class Store(IdRegistry, Records, Outbox, Checkpoints, Protocol):
     """Everything: what a backend implements and the app wires."""
+
+
+def span_named(store: IdRegistry, vendor: str, value: str) -> Span | None:
+    """IdRegistry.span_named of a store whose look-ups are in memory: get_span, then origin_of."""
+    span = store.get_span(span_key(vendor, "span", value))
+    if span is None and (origin := store.origin_of(vendor, value)) is not None:
+        span = store.get_span(span_key(origin[0], "span", origin[1]))
+    return span

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..model import Assessment
+from .interfaces import span_named
 from .memory_outbox import MemoryOutbox
 from .writes import Enqueue, Writes
 
@@ -130,6 +131,9 @@ class MemoryStore(MemoryOutbox, Enqueue):
 
     def put_span(self, key: str, span) -> None:
         self._spans[key] = span
+
+    def span_named(self, vendor: str, value: str):
+        return span_named(self, vendor, value)
 
     def checkpoint(self, key: str) -> str | None:
         return self._checkpoints.get(key)

@@ -115,6 +115,11 @@ def _statements(d: Dialect) -> dict[str, str]:
         " UNION ALL SELECT * FROM (SELECT 1, vendor, value FROM ids WHERE target=? AND native=?"
         " ORDER BY vendor, value LIMIT 1) AS origin",
         "get_span": "SELECT span FROM spans WHERE key=?",
+        # a span by its key, else by the key of the id its id was made from: a span key is "<vendor>:span:<id>"
+        # (parameters: key, vendor, value)
+        "span_named": "SELECT span FROM spans WHERE key=? UNION ALL SELECT * FROM (SELECT span FROM spans"
+        f" WHERE key=(SELECT vendor || ':span:' || value FROM ids WHERE target=? AND native=?{d.origins} LIMIT 1))"
+        " AS derived LIMIT 1",
         "put_span": d.upsert("spans", "key, span", "key"),
         # accepted records, what the upstreams have of them, answers
         "put_record": d.upsert("records", "key, record, trace, span, entity, name", "key", renew=order),

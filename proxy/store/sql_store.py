@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from ..model import Assessment
+from ..model import Assessment, span_key
 from . import codec
 from .cached_ids import CachedIds, id_and_origin
 from .errors import StoreBusy
@@ -50,6 +50,10 @@ class SQLStore(CachedIds, Enqueue):
 
     def get_span(self, key: str):
         row = self._one(self.sql.get_span, (key,))
+        return codec.load(row[0]) if row else None
+
+    def span_named(self, vendor: str, value: str):
+        row = self._one(self.sql.span_named, (span_key(vendor, "span", value), vendor, value))
         return codec.load(row[0]) if row else None
 
     def put_span(self, key: str, span) -> None:

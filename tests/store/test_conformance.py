@@ -321,8 +321,19 @@ def test_spans_by_key(store):
         id="tracia:span:sp_1",
     )
     assert store.get_span("tracia:span:sp_1") is None
+    assert store.span_named("tracia", "sp_1") is None
     store.put_span("tracia:span:sp_1", span)
     assert store.get_span("tracia:span:sp_1") == span
+    # by its id, or by an id the proxy made of it (an Opik UUID of the Tracia span), in one look-up
+    assert store.span_named("tracia", "sp_1") == span
+    assert store.span_named("opik", "uuid-of-sp_1") is None
+    store.remember_id("tracia", "sp_1", "opik", "uuid-of-sp_1")
+    assert store.span_named("opik", "uuid-of-sp_1") == span
+    store.remember_id("tracia", "sp_2", "opik", "uuid-of-sp_2")  # made of a span not seen: none
+    assert store.span_named("opik", "uuid-of-sp_2") is None
+    own = Span(entity="span", span_id=Ref("opik", "uuid-of-sp_1"), name="mine", id="opik:span:uuid-of-sp_1")
+    store.put_span("opik:span:uuid-of-sp_1", own)  # stored under the id itself: that one first
+    assert store.span_named("opik", "uuid-of-sp_1") == own
 
 
 def test_repeated_post_replies_within_their_age(store):

@@ -47,9 +47,12 @@ class GroupCommit:
         try:
             while self._queued:
                 batch, self._queued = self._queued, []
-                merged = Writes()
-                for writes, _ in batch:
-                    merged.extend(writes)
+                if len(batch) == 1:
+                    merged = batch[0][0]  # the caller's own: it only reads it once committed
+                else:
+                    merged = Writes()
+                    for writes, _ in batch:
+                        merged.extend(writes)
                 try:
                     if not self.store.commit(merged, at_once=True):
                         await asyncio.to_thread(self.store.commit, merged)

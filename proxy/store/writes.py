@@ -58,7 +58,9 @@ class Writes:
 
     def extend(self, other: Writes) -> None:
         for name in self.__slots__:
-            getattr(self, name).extend(getattr(other, name))
+            theirs = getattr(other, name)
+            if theirs:  # most are empty: a request writes two or three kinds
+                getattr(self, name).extend(theirs)
 
 
 class Enqueue:

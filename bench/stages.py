@@ -42,7 +42,7 @@ STAGES = [
     (1, "metrics and journal", ["proxy/metrics.py:Metrics.request", "proxy/observe/journal.py:Journal.begin"]),
     (
         0,
-        "store commit (its thread, shared by the requests of a group)",
+        "store commit (the group commit's, on the event loop or a thread; shared by a group)",
         ["proxy/store/sql_store.py:SQLiteStore.commit", "proxy/store/memory.py:MemoryStore.commit"],
     ),
 ]

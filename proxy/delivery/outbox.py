@@ -75,24 +75,23 @@ class Outbox:
         writes.arrived += [(None, r.id) for r in records if isinstance(r, Span)]  # feedback waiting for it: due now
         for t in targets:
             for rec in records:
-                loss = t.declared_loss(rec, rec.id in fresh)
+                loss, lacks = t.refusals(rec, rec.id in fresh)
                 if loss is not None and self._after_its_create(t, rec, fresh):
                     loss = None  # the worker decides, after the create
                 if loss is None:
-                    self._queue(t, rec, request_id, writes, rec.id in fresh)
+                    self._queue(t, rec, request_id, writes, lacks)
                 else:
                     self.metrics.skipped(t.name)
                     log.info(
                         "request %s: %s skipped for %s: %s", request_id, f"{rec.op} on a {rec.entity}", t.name, loss
                     )
 
-    def _queue(self, t: Target, rec, request_id: str, writes: Writes, fresh: bool) -> None:
+    def _queue(self, t: Target, rec, request_id: str, writes: Writes, why: str | None) -> None:
         """An outbox row for the record; one that waits from the start where the upstream cannot take it
-        before the span it is about arrives (Target.lacks_its_span): no worker claims it before that
+        before the span it is about arrives (`why`: Target.lacks_its_span): no worker claims it before that
         span, as one would after refusing it (a claim, an encode, a retry each). The span's arrival, at
         any instance, releases it through the store, and a span stored before the row is committed makes
         it due at once (Writes.parked): its timer is only a safety net, the retry policy's longest wait."""
-        why = t.lacks_its_span(rec, fresh)
         if why is None:
             writes.outbox.append((t.name, rec, request_id))
             return

@@ -118,20 +118,28 @@ class Target:
         """Why this upstream's mapping says it cannot take the record at all; None if some case can.
         A case that only skips it (nothing to send) does not take it: where the mapping declares
         the loss too, it is one (a Tracia primary skips a trace; no outbox queues it for Tracia)."""
-        ready, ctx = self.ready(rec, fresh)
-        case = self.mapping.pick(ready, ctx, self.overrides)
-        if case is not None and not case.spec.skip:
-            return None
-        return self.mapping.declared_loss(ready)
+        return self._loss(*self.ready(rec, fresh))
 
     def lacks_its_span(self, rec, fresh: bool = False) -> str | None:
         """Why this upstream cannot take an assessment about a span the proxy has not seen (no trace
         was found for it) until the span arrives, where its encoding lacks what the span brings
         (Scale needs the trace); None where it can take it as it is."""
-        if not isinstance(rec, Assessment) or rec.span_id is None or rec.trace_id is not None:
-            return None
+        return self._lacks(*self.ready(rec, fresh)) if _about_an_unseen_span(rec) else None
+
+    def refusals(self, rec, fresh: bool = False) -> tuple[str | None, str | None]:
+        """(declared_loss, lacks_its_span) from one `ready`, as Outbox.stage asks each mirror (a loss lacks nothing)."""
         ready, ctx = self.ready(rec, fresh)
-        ctx["translate"] = _as_it_is  # a trial: no id is made or remembered for it (the worker's encode does that)
+        loss = self._loss(ready, ctx)
+        return loss, (self._lacks(ready, ctx) if loss is None and _about_an_unseen_span(rec) else None)
+
+    def _loss(self, ready, ctx: dict) -> str | None:
+        case = self.mapping.pick(ready, ctx, self.overrides)
+        if case is not None and not case.spec.skip:
+            return None
+        return self.mapping.declared_loss(ready)
+
+    def _lacks(self, ready, ctx: dict) -> str | None:
+        ctx = {**ctx, "translate": _as_it_is}  # a trial: no id is made or remembered for it (the worker's encode does)
         _, refused = self.mapping.encode([ready], lambda _: ctx, self.overrides)
         return next((why for _, why in refused if getattr(why, "missing", None)), None)
 
@@ -256,6 +264,10 @@ class Target:
         else:
             body, headers = jsonio.dumps(req.body), {"content-type": "application/json", **self.headers}
         return await transport.send(req.method, url, headers, body, self.upstream.timeout)
+
+
+def _about_an_unseen_span(rec) -> bool:  # an assessment about a span whose trace the proxy has not found
+    return isinstance(rec, Assessment) and rec.span_id is not None and rec.trace_id is None
 
 
 def _as_it_is(ref, kind: str) -> str:

@@ -33,3 +33,16 @@ def test_scale_lacks_the_trace_and_opik_does_not_and_neither_trial_remembers_an_
 def test_an_assessment_with_its_trace_is_not_tried():
     store = MemoryStore()
     assert target("scale", store).lacks_its_span(evaluation(trace_id=Ref("tracia", "tr_1")), fresh=True) is None
+
+
+def test_both_questions_of_a_mirrored_record_at_once_give_what_each_gives():
+    """Outbox.stage asks each mirror `refusals`: declared_loss and lacks_its_span from one `ready`."""
+    store = MemoryStore()
+    for vendor in ("scale", "opik", "tracia"):
+        t = target(vendor, store)
+        for rec in (evaluation(), evaluation(trace_id=Ref("tracia", "tr_1")), evaluation(entity="trace")):
+            loss, lacks = t.refusals(rec, fresh=True)
+            assert loss == t.declared_loss(rec, fresh=True), (vendor, rec)
+            assert lacks == (t.lacks_its_span(rec, fresh=True) if loss is None else None), (vendor, rec)
+    assert "trace_id" in target("scale", store).refusals(evaluation(), fresh=True)[1]
+    assert store.id_for("tracia", "sp_00000000000000e1", "scale") is None  # a trial still remembers no id

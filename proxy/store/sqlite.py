@@ -68,6 +68,10 @@ ADDED_INDEXES = "CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (waits_for)
 TRY = 0  # seconds SQLite's own busy handler waits in one try, holding the store's lock: none, the waits are _locked's
 BUSY_SLEEP = 0.005  # seconds between two tries, the store's lock let go
 PING_PATIENCE = 0.25  # seconds ping waits for another process's write lock
+# rows of an INSERT in one statement at most: each row count is a statement text of its own, which the
+# connection keeps prepared (128 of them): unbounded, a commit of 1,000 outbox rows kept programs of
+# megabytes, and the peak RSS under Opik 100-score batches grew from 100 to 230 MB (bench/RESULTS.md)
+ROWS_AT_ONCE = 16
 
 
 class SQLiteStore(SQLStore):
@@ -176,12 +180,11 @@ class SQLiteStore(SQLStore):
             return [self._run(db, sql, rows) for sql, rows in statements]
 
     def _run(self, db: sqlite3.Connection, sql: str, rows: list[tuple]) -> int:
-        """`sql` for every row; the rows it changed. An INSERT of one VALUES row runs as one statement
-        of many rows (values_rows): one call into SQLite instead of one a row, as many as SQLite
-        takes parameters at once in each."""
+        """`sql` for every row; the rows it changed. An INSERT of one VALUES row runs as statements of
+        up to ROWS_AT_ONCE rows each (values_rows): a call into SQLite for that many rows, not one a row."""
         if len(rows) == 1:
             return db.execute(sql, rows[0]).rowcount
-        per = self._max_params // len(rows[0]) if rows and rows[0] else 0
+        per = min(ROWS_AT_ONCE, self._max_params // len(rows[0])) if rows and rows[0] else 0
         if per < 2 or values_rows(sql, 1) is None:
             return db.executemany(sql, rows).rowcount
         changed = 0

@@ -11,9 +11,10 @@ import time
 import pytest
 
 from proxy.model import Assessment, Ref
-from proxy.store import MemoryStore, sqlite_checkpoint
+from proxy.store import MemoryStore, sqlite, sqlite_checkpoint
 from proxy.store.postgres import PostgresStore
 from proxy.store.sql_statements import values_rows
+from proxy.store.sql_store import _record_row
 from proxy.store.sqlite import SQLiteStore
 from proxy.store.writes import Writes
 
@@ -126,6 +127,10 @@ def test_rows_of_an_insert_are_one_statement_in_sqlite(tmp_path):
     records = [(f"k{i % 4}", rec(i)) for i in range(7)]  # a key put again later in the run: the later one stays
     assert store.commit(Writes(records=records)) is True
     assert [store.get_record(f"k{i}").id for i in range(4)] == ["rec-4", "rec-5", "rec-6", "rec-3"]
+    store._max_params = 10**6  # then chunks of ROWS_AT_ONCE rows: as many statement texts as it, never more
+    many = [(f"m{i}", rec(i)) for i in range(3 * sqlite.ROWS_AT_ONCE + 5)]
+    assert store._transaction([(store.sql.put_record, [_record_row(*r) for r in many])]) == [len(many)]
+    assert store.get_record(f"m{len(many) - 1}") == rec(len(many) - 1)
     store.close()
 
 

@@ -111,14 +111,15 @@ class SQLStore(CachedIds, Enqueue):
         stay pending where it did not write)."""
         if at_once and not self.commits_at_once:
             return False
-        statements = self._statements(writes, time.time())  # serialized before the connection or the lock
-        claims = self._claims_to_make(writes.claims)
-        aliases = self._taken_aliases()
-        if aliases:
-            statements.append((self.sql.insert_ids, aliases))
-        if claims:
-            statements.append((self.sql.claim_ids, claims))  # last: its count is the transaction's last
+        aliases: list = []
         try:
+            statements = self._statements(writes, time.time())  # serialized before the connection or the lock
+            claims = self._claims_to_make(writes.claims)
+            aliases = self._taken_aliases()
+            if aliases:
+                statements.append((self.sql.insert_ids, aliases))
+            if claims:
+                statements.append((self.sql.claim_ids, claims))  # last: its count is the transaction's last
             made = self._transaction(statements, at_once) if statements else []
         except StoreBusy:
             self._put_back_aliases(aliases)

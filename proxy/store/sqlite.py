@@ -5,7 +5,7 @@ in SQLite's dialect; here are the schema, the connection and its lock.
 One connection guarded by a lock: every statement is short. The group commit
 (proxy/delivery/committer.py) commits on the event loop where that takes no wait
 (`commit(at_once=True)`: the lock free, the database not held by another process, no
-fsync a commit), else from a thread. An INSERT's rows are one statement (`_run`).
+fsync a commit), else from a thread. An INSERT's rows go ROWS_AT_ONCE to a statement (`_run`).
 Another process holding the database's write lock (a second `serve`, a back-fill, an
 operator's sqlite3 shell) is waited for by trying again every few ms, the store's lock
 let go between tries, up to `store_busy_timeout`: the event loop's look-ups never queue
@@ -185,12 +185,14 @@ class SQLiteStore(SQLStore):
         if len(rows) == 1:
             return db.execute(sql, rows[0]).rowcount
         per = min(ROWS_AT_ONCE, self._max_params // len(rows[0])) if rows and rows[0] else 0
-        if per < 2 or values_rows(sql, 1) is None:
+        full = values_rows(sql, per) if per >= 2 else None  # the statement of a whole chunk
+        if full is None:
             return db.executemany(sql, rows).rowcount
         changed = 0
         for at in range(0, len(rows), per):
             chunk = rows[at : at + per]
-            changed += db.execute(values_rows(sql, len(chunk)), [v for row in chunk for v in row]).rowcount
+            text = full if len(chunk) == per else values_rows(sql, len(chunk))
+            changed += db.execute(text, [v for row in chunk for v in row]).rowcount
         return changed
 
     def ping(self) -> bool:

@@ -18,38 +18,20 @@ processed); the whole exchange over `timeout` -> "no answer within N s".
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
-from urllib.parse import quote, urlsplit
+import time
 
 import httptools
 
 from .errors import UpstreamError
-
-_BODY_EXPECTED = frozenset({"POST", "PUT", "PATCH"})
-_PLAIN_TARGET = re.compile(r"[A-Za-z0-9\-._~!#$%&'()*+,/:;=?@\[\]]*")
-_TARGET_SAFE = "-._~!$%&'()*+,/:;=?@[]"
-
-
-class _Origin:
-    """scheme://host:port parsed once: where to connect and what Host says."""
-
-    __slots__ = ("name", "host", "port", "tls", "host_line")
-
-    def __init__(self, name: str, tls: ssl.SSLContext | None) -> None:
-        parts = urlsplit(name)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {name!r}")
-        self.name, self.host = name, parts.hostname
-        self.port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.tls = tls if parts.scheme == "https" else None
-        self.host_line = f"Host: {parts.netloc.rsplit('@', 1)[-1]}\r\n"
+from .http1_request import Origin, request_bytes
+from .overdue import Overdue
 
 
 class _Conn(asyncio.Protocol):
     """One connection: one exchange at a time, its answer parsed as it arrives."""
 
-    def __init__(self, pool: Http1Client, origin: _Origin) -> None:
+    def __init__(self, pool: Http1Client, origin: Origin) -> None:
         self.pool, self.origin = pool, origin
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
@@ -132,6 +114,11 @@ class _Conn(asyncio.Protocol):
             answer = self.pool.response(self.status, self.headers, b"".join(self.chunks))
             self.waiter.set_result((answer, keep))
 
+    def expire(self) -> None:
+        """No answer in time (Overdue): the exchange ends with TimeoutError."""
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(TimeoutError())
+
     def _fail(self, message: str) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(UpstreamError(message, unsent=False))
@@ -146,33 +133,41 @@ class Http1Client:
     def __init__(self, limit: int = 256, keepalive: float = 4.0, ssl_context: ssl.SSLContext | None = None) -> None:
         self.limit, self.keepalive = limit, keepalive
         self._tls = ssl_context
-        self._origins: dict[str, _Origin] = {}
+        self._origins: dict[str, Origin] = {}
         self._idle: dict[str, list[_Conn]] = {}  # per origin, oldest first
         self._open = 0  # connections counted against the limit, busy or idle
         self._waiters: list[asyncio.Future] = []  # sends waiting for room under the limit
         self._sweeper: asyncio.TimerHandle | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._exchanges = Overdue(_Conn.expire)  # connections waiting for an answer, each due by a time
 
     async def send(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float):
         cut = url.find("/", url.find("//") + 2) if "//" in url else -1
         name, target = (url, "/") if cut < 0 else (url[:cut], url[cut:].split("#", 1)[0])
         try:
             origin = self._origins.get(name) or self._origin(name)
-            data = _request(method, target, origin, headers, body)
+            data = request_bytes(method, target, origin, headers, body)
         except (ValueError, TypeError) as exc:  # not an http(s) URL, a bad port, a line break or a non-str header
             raise UpstreamError(f"cannot send to {name}: {exc}", unsent=True) from None
         self.loop = self.loop or asyncio.get_running_loop()
-        conn = None
+        due = time.monotonic() + timeout
+        conn = self._reuse(origin)
         try:
-            async with asyncio.timeout(timeout):
-                conn = await self._acquire(origin)
-                resp, keep = await conn.exchange(data, method == "HEAD")
+            if conn is None:  # a connection to make, or room to wait for: timed by a loop timer, seldom needed
+                async with asyncio.timeout(timeout):
+                    conn = await self._acquire(origin)
+            self._exchanges.due[conn] = due  # the answer's timeout: a dict entry (overdue.py), not a loop timer
+            if self._exchanges.idle:
+                self._exchanges.start()
+            resp, keep = await conn.exchange(data, method == "HEAD")
         except BaseException as exc:  # timed out, cancelled, or lost mid-exchange: that connection cannot carry another
             if conn is not None:
                 conn.shut()
             if isinstance(exc, TimeoutError):
                 raise UpstreamError(f"no answer within {timeout:g} s from {name}") from None
             raise
+        finally:
+            self._exchanges.due.pop(conn, None)
         self._release(conn, keep and not conn.closed)
         return resp
 
@@ -186,20 +181,27 @@ class Http1Client:
     def idle_connections(self) -> int:
         return sum(len(v) for v in self._idle.values())
 
-    def _origin(self, name: str) -> _Origin:
+    def _origin(self, name: str) -> Origin:
         if self._tls is None and name.startswith("https:"):
             self._tls = ssl.create_default_context()
-        origin = self._origins[name] = _Origin(name, self._tls)
+        origin = self._origins[name] = Origin(name, self._tls)
         return origin
 
-    async def _acquire(self, origin: _Origin) -> _Conn:
+    def _reuse(self, origin: Origin) -> _Conn | None:
+        """The most recently used idle connection to `origin` still open, if any."""
+        idle = self._idle.get(origin.name)
+        while idle:
+            conn = idle.pop()
+            if not conn.transport.is_closing() and self.loop.time() - conn.idle_since < self.keepalive:
+                return conn
+            conn.shut()
+        return None
+
+    async def _acquire(self, origin: Origin) -> _Conn:
         while True:
-            idle = self._idle.get(origin.name)
-            while idle:
-                conn = idle.pop()
-                if not conn.transport.is_closing() and self.loop.time() - conn.idle_since < self.keepalive:
-                    return conn
-                conn.shut()
+            conn = self._reuse(origin)
+            if conn is not None:
+                return conn
             if self._open < self.limit or self._drop_oldest_idle():
                 return await self._connect(origin)
             fut = self.loop.create_future()
@@ -213,7 +215,7 @@ class Http1Client:
                     self._wake()  # woken, then cancelled: pass the turn on
                 raise
 
-    async def _connect(self, origin: _Origin) -> _Conn:
+    async def _connect(self, origin: Origin) -> _Conn:
         self._open += 1
         try:
             _, conn = await self.loop.create_connection(
@@ -272,29 +274,3 @@ class Http1Client:
         left = [v[0].idle_since for v in self._idle.values() if v]
         if left:
             self._sweeper = self.loop.call_later(min(left) + self.keepalive - now, self._sweep)
-
-
-def _request(method: str, target: str, origin: _Origin, headers: dict[str, str], body: bytes | None) -> bytes:
-    """The request's bytes: request line, Host, the given headers, Content-Length, the body."""
-    if not _PLAIN_TARGET.fullmatch(target):
-        target = quote(target, safe=_TARGET_SAFE)
-    lines = [f"{method} {target} HTTP/1.1\r\n"]
-    host = origin.host_line
-    for k, v in headers.items():
-        if "\n" in v or "\r" in v or "\n" in k or "\r" in k:
-            raise ValueError(f"a line break in header {k!r}")
-        low = k.lower()
-        if low == "host":
-            host = ""
-        elif low in ("content-length", "transfer-encoding"):
-            continue
-        lines.append(f"{k}: {v}\r\n")
-    if body:
-        lines.append(f"Content-Length: {len(body)}\r\n\r\n")
-    elif method in _BODY_EXPECTED:
-        lines.append("Content-Length: 0\r\n\r\n")
-    else:
-        lines.append("\r\n")
-    lines[0] += host
-    data = "".join(lines).encode("utf-8")
-    return data + body if body else data

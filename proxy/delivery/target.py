@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from .. import jsonio
+from ..codecs import core
 from ..config import Upstream
 from ..errors import EncodeError, ProxyError, UpstreamError
 from ..idspace import IdSpace, alias_record
@@ -284,17 +285,6 @@ def event_ms(iso: str | None) -> int | None:
         return None
 
 
-_last_iso: tuple[int, str] = (0, "")
-
-
 def now_iso() -> str:
-    """The time now, ISO 8601 UTC to the millisecond; formatted once per millisecond (it is
-    asked for per request and per record)."""
-    global _last_iso
-    ms = time.time_ns() // 1_000_000
-    if _last_iso[0] != ms:
-        _last_iso = (
-            ms,
-            datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        )
-    return _last_iso[1]
+    """The time now, ISO 8601 UTC to the millisecond (asked for per request and per record)."""
+    return core.iso_ms(time.time_ns() // 1_000_000)

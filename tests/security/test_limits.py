@@ -260,6 +260,22 @@ def test_a_client_that_never_finishes_its_headers_is_cut_off(proxy):
     healthy(proxy.url)
 
 
+def test_a_kept_alive_connection_whose_next_headers_stall_is_cut_off(proxy):
+    """The header timeout is set only when a request's headers do not all come in one read: here the
+    second request on a connection sends half its headers after the first one's answer."""
+    host, port = proxy.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: p\r\n\r\n")
+        first = b""
+        while b"\r\n\r\n" not in first or not first.endswith(b"}"):
+            first += s.recv(65536)
+        assert first.startswith(b"HTTP/1.1 200 ")
+        started = time.perf_counter()
+        s.sendall(b"PUT /api/v1/private/traces/feedback-scores HTTP/1.1\r\nHost: p\r\n")
+        assert s.recv(65536) == b""  # closed, with nothing to answer (a socket timeout raises instead)
+        assert time.perf_counter() - started < QUICK["header_timeout"] + 1.5
+
+
 def test_a_body_that_never_arrives_gets_408_in_the_vendors_shape(proxy, upstreams):
     method, path, body = FEEDBACK["scale"]
     data = json.dumps(body).encode()

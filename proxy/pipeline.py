@@ -10,7 +10,7 @@ Knows no vendor by name: everything vendor-specific comes from the mappings.
 from __future__ import annotations
 
 import logging
-import os
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -47,7 +47,9 @@ class Incoming:
     url: str  # as the client sent it, without the query
     raw_query: str = ""
     read: Callable[[], Awaitable[bytes]] | None = None  # reads `body` when it is needed
-    request_id: str = field(default_factory=lambda: os.urandom(16).hex())  # as uuid4().hex, without the UUID object
+    # 32 hex digits, as uuid4().hex: unique (Python's random is seeded from the OS, and again in a forked
+    # child), not secret, and no system call per request (os.urandom's)
+    request_id: str = field(default_factory=lambda: f"{random.getrandbits(128):032x}")
     client: str | None = None  # the authenticated client's name (None: anonymous)
     forward_credentials: bool = False  # its own vendor credentials go to a same-vendor primary
     decoded: Any = None  # the body as the endpoint read it (JSON, or its wire's codec): a wire's reply reads it

@@ -33,9 +33,9 @@ class VendorMapping:
         self.id_makers = {kind: vendors.function(fn) for kind, fn in spec.ids.items()}
         # Literal paths before templated ones, so /traces/threads/... beats /traces/{id}/...
         order = sorted(self.endpoints.values(), key=lambda e: (e.spec.path.count("{"), -len(e.spec.path)))
-        self._routes = [(e.method, compile_path(e.spec.path, spec.prefixes), e) for e in order]
+        self.routes = [(e.method, compile_path(e.spec.path, spec.prefixes), e) for e in order]  # in the order to try
         by_method: dict[str, list] = {}  # the same, per method: a request tries only its method's
-        for method, rx, endpoint in self._routes:
+        for method, rx, endpoint in self.routes:
             by_method.setdefault(method, []).append((rx, endpoint))
         self._by_method = {method: PathTable(routes) for method, routes in by_method.items()}
         self._owns = [re.compile(p) for p in spec.owns]
@@ -52,7 +52,7 @@ class VendorMapping:
         return table.match(path) if table is not None else None
 
     def path_known(self, path: str) -> bool:
-        return any(rx.match(path) for _, rx, _ in self._routes)
+        return any(rx.match(path) for _, rx, _ in self.routes)
 
     def prefix_of(self, path: str) -> str:
         """The longest of this vendor's prefixes that `path` starts with."""

@@ -82,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(args) -> int:
+    from . import malloc_arenas
+
+    malloc_arenas.limit()  # first, before any thread allocates (and for the forked workers too)
+
     import uvicorn
 
     from . import logs, serving

@@ -256,7 +256,7 @@ def render(res: dict) -> str:
     L += stage_table(res["stages"])
     L += [
         "",
-        "### Decoding one 1,000-score Opik batch (bench/decode.py, median of 60)",
+        "### Decoding one 1,000-score Opik batch (bench/decode.py, the lowest of 5 medians of 60)",
         "",
         "| step | ms |",
         "|---|---|",

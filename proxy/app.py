@@ -68,7 +68,7 @@ def create_app(
         async def read() -> bytes:
             task = asyncio.current_task()
             reading.due[task] = time.monotonic() + timeout  # not asyncio.timeout: a loop timer per request
-            if reading.idle:
+            if reading.idle or reading.loop is not task.get_loop():
                 reading.start()
             try:
                 return await ingress.read_bounded(_chunks(receive), limit, headers.get("content-length"))

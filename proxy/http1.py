@@ -157,7 +157,7 @@ class Http1Client:
                 async with asyncio.timeout(timeout):
                     conn = await self._acquire(origin)
             self._exchanges.due[conn] = due  # the answer's timeout: a dict entry (overdue.py), not a loop timer
-            if self._exchanges.idle:
+            if self._exchanges.idle or self._exchanges.loop is not self.loop:
                 self._exchanges.start()
             resp, keep = await conn.exchange(data, method == "HEAD")
         except BaseException as exc:  # timed out, cancelled, or lost mid-exchange: that connection cannot carry another

@@ -2,7 +2,7 @@
 
     overdue = Overdue(expire)                    # expire(key): called for a key past its time
     overdue.due[key] = time.monotonic() + seconds
-    if overdue.idle:
+    if overdue.idle or overdue.loop is not loop:  # the running loop (a closed one's checks are gone)
         overdue.start()
     ...                                          # the awaited work
     overdue.due.pop(key, None)                   # in time: forgotten
@@ -31,13 +31,18 @@ class Overdue:
     def __init__(self, expire: Callable[[Hashable], None], tick: float = TICK) -> None:
         self.due: dict[Hashable, float] = {}  # key -> its time (time.monotonic())
         self.idle = True  # no check is scheduled: whoever adds the first key calls start()
+        self.loop: asyncio.AbstractEventLoop | None = None  # where the checks run
         self._expire, self._tick = expire, tick
 
     def start(self) -> None:
-        self.idle = False
-        asyncio.get_running_loop().call_later(self._tick, self._check)
+        """Checks from now on, on the running loop: with nothing scheduled, or where the loop is not
+        the one the checks were on (one closed with a check pending never runs it)."""
+        self.idle, self.loop = False, asyncio.get_running_loop()
+        self.loop.call_later(self._tick, self._check, self.loop)
 
-    def _check(self) -> None:
+    def _check(self, loop: asyncio.AbstractEventLoop) -> None:
+        if loop is not self.loop:  # the checks moved to another loop (start): this chain ends
+            return
         now = time.monotonic()
         late = [key for key, at in self.due.items() if at <= now]
         for key in late:
@@ -47,7 +52,7 @@ class Overdue:
             except Exception:  # one failing does not keep the others from expiring
                 log.exception("expiring %r failed", key)
         if self.due:
-            asyncio.get_running_loop().call_later(self._tick, self._check)
+            loop.call_later(self._tick, self._check, loop)
         else:
             self.idle = True
 

@@ -75,3 +75,28 @@ async def test_a_task_past_its_time_is_cancelled_and_told_apart_from_one_cancell
     other.cancel()
     assert await other == "cancelled"
     assert timeouts.due == {}
+
+
+def test_a_loop_closed_with_a_check_pending_does_not_leave_the_next_loop_unchecked():
+    """As under a test client that runs each request on an event loop of its own."""
+    expired: list = []
+    overdue = Overdue(expired.append)
+
+    async def add(key: str, seconds: float) -> None:
+        overdue.due[key] = time.monotonic() + seconds
+        if overdue.idle or overdue.loop is not asyncio.get_running_loop():
+            overdue.start()
+
+    async def first() -> None:
+        await add("kept", 60)  # a check is pending when this loop closes
+
+    async def second() -> None:
+        await add("late", 0.05)
+        for _ in range(100):
+            if "late" in expired:
+                return
+            await asyncio.sleep(0.01)
+
+    asyncio.run(first())
+    asyncio.run(second())
+    assert expired == ["late"] and overdue.due == {"kept": overdue.due["kept"]}

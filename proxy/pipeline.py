@@ -10,6 +10,7 @@ Knows no vendor by name: everything vendor-specific comes from the mappings.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,12 @@ from .upstream import Transport
 log = logging.getLogger("proxy")
 
 
+# request ids' generator: seeded from the OS, and again in a forked child (serve --workers), and apart
+# from the random module's own, which anything in the process may seed (hypothesis does, per example)
+_REQUEST_IDS = random.Random()
+os.register_at_fork(after_in_child=_REQUEST_IDS.seed)
+
+
 @dataclass(slots=True)
 class Incoming:
     method: str
@@ -47,9 +54,8 @@ class Incoming:
     url: str  # as the client sent it, without the query
     raw_query: str = ""
     read: Callable[[], Awaitable[bytes]] | None = None  # reads `body` when it is needed
-    # 32 hex digits, as uuid4().hex: unique (Python's random is seeded from the OS, and again in a forked
-    # child), not secret, and no system call per request (os.urandom's)
-    request_id: str = field(default_factory=lambda: f"{random.getrandbits(128):032x}")
+    # 32 hex digits, as uuid4().hex: unique, not secret, and no system call per request (os.urandom's)
+    request_id: str = field(default_factory=lambda: f"{_REQUEST_IDS.getrandbits(128):032x}")
     client: str | None = None  # the authenticated client's name (None: anonymous)
     forward_credentials: bool = False  # its own vendor credentials go to a same-vendor primary
     decoded: Any = None  # the body as the endpoint read it (JSON, or its wire's codec): a wire's reply reads it

@@ -10,11 +10,10 @@ import subprocess
 from pathlib import Path
 
 import httpx
-import yaml
 
 from proxy.testing import FakeServer, FakeVendor, free_port
-from tests.conftest import UPSTREAM_HEADERS, settled, wait_for
-from tests.scaleout.common import start
+from tests.conftest import settled, wait_for
+from tests.scaleout.common import saved, start, stop, upstream
 
 ROOT = Path(__file__).resolve().parents[2]
 TOTAL = 1000
@@ -23,14 +22,7 @@ TOTAL = 1000
 def write_config(tmp_path: Path, mirror_port: int) -> Path:
     cfg = {
         "store": f"sqlite:///{tmp_path}/proxy.db",
-        "upstreams": {
-            "scale": {
-                "vendor": "scale",
-                "base_url": f"http://127.0.0.1:{mirror_port}",
-                "headers": UPSTREAM_HEADERS["scale"],
-                "timeout": 2,
-            }
-        },
+        "upstreams": {"scale": upstream("scale", f"http://127.0.0.1:{mirror_port}", 2)},
         "routes": [{"from": "opik", "mirrors": ["scale"]}],
         "delivery": {
             "linger_ms": 2,
@@ -41,9 +33,7 @@ def write_config(tmp_path: Path, mirror_port: int) -> Path:
         },
         "log_level": "warning",
     }
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
+    return saved(tmp_path, cfg)
 
 
 def start_proxy(config: Path, port: int) -> subprocess.Popen:
@@ -126,11 +116,7 @@ def test_sigkill_under_load_then_restart_delivers_every_acknowledged_record_once
             settled(f"http://127.0.0.1:{port}", timeout=60)  # every record settled: nothing extra can come
             trace_ids = creates()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     assert len(trace_ids) == TOTAL, f"{len(trace_ids) - len(set(trace_ids))} duplicates"
     assert set(trace_ids) == {body(i)["scores"][0]["id"] for i in range(TOTAL)}
     print(f"\nSIGKILL after {killed_at} acknowledged; {TOTAL} acknowledged in all; {len(trace_ids)} delivered, 0 twice")

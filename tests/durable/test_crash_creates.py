@@ -14,17 +14,15 @@ import collections
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import httpx
-import yaml
 
 from proxy.testing import FakeServer, FakeVendor, free_port
-from tests.conftest import UPSTREAM_HEADERS, wait_for
-from tests.scaleout.common import start, up
+from tests.conftest import wait_for
+from tests.scaleout.common import saved, start, stop, up, upstream
 
 TRACES = SPANS = 250  # Opik trace scores become Scale creates, span scores Tracia evaluations
 CONCURRENCY = 4
@@ -34,8 +32,8 @@ def write_config(tmp_path: Path, scale: FakeServer, tracia: FakeServer) -> Path:
     cfg = {
         "store": f"sqlite:///{tmp_path}/proxy.db",
         "upstreams": {
-            "scale": {"vendor": "scale", "base_url": scale.url, "headers": UPSTREAM_HEADERS["scale"], "timeout": 1},
-            "tracia": {"vendor": "tracia", "base_url": tracia.url, "headers": UPSTREAM_HEADERS["tracia"], "timeout": 1},
+            "scale": upstream("scale", scale.url, 1),
+            "tracia": upstream("tracia", tracia.url, 1),
         },
         "routes": [{"from": "opik", "mirrors": ["scale", "tracia"]}],
         # park_ttl 0: a span score (no trace_id) is a dead letter for Scale at once, not a wait
@@ -50,9 +48,7 @@ def write_config(tmp_path: Path, scale: FakeServer, tracia: FakeServer) -> Path:
         },
         "log_level": "info",
     }
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
+    return saved(tmp_path, cfg)
 
 
 def uuid_of(i: int) -> str:
@@ -142,11 +138,7 @@ def run_with_stops(tmp_path: Path, stops: list, sig: int) -> tuple[FakeVendor, F
                 what="every write at both fakes and an empty outbox",
             )
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc, 15)
         figures["seconds"] = round(time.monotonic() - started, 1)
         return scale.vendor, tracia.vendor, figures
 

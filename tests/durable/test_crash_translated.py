@@ -11,16 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from proxy.testing import FakeServer, FakeVendor, free_port
-from tests.conftest import UPSTREAM_HEADERS
-from tests.scaleout.common import start
+from tests.scaleout.common import saved, start, stop, upstream
 
 SPANS = 300
 NAMES = ("quality", "tone")
@@ -29,20 +26,11 @@ NAMES = ("quality", "tone")
 def write_config(tmp_path: Path, opik_port: int) -> Path:
     cfg = {
         "store": f"sqlite:///{tmp_path}/proxy.db",
-        "upstreams": {
-            "opik": {
-                "vendor": "opik",
-                "base_url": f"http://127.0.0.1:{opik_port}",
-                "headers": UPSTREAM_HEADERS["opik"],
-                "timeout": 5,
-            }
-        },
+        "upstreams": {"opik": upstream("opik", f"http://127.0.0.1:{opik_port}", 5)},
         "routes": [{"from": "tracia", "primary": "opik"}],
         "log_level": "warning",
     }
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
+    return saved(tmp_path, cfg)
 
 
 def evaluations() -> list[tuple[int, str]]:
@@ -103,11 +91,7 @@ def test_new_ids_claimed_before_a_kill_are_the_ones_every_later_evaluation_uses(
         try:  # the client sends again whatever was not answered
             asyncio.run(send_all(port, [e for e in todo if e not in acked], acked))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
         assert acked == set(todo)
         holders: dict[int, set[str]] = {}  # Tracia span (by its score's value) -> the Opik spans holding its scores
         names: dict[tuple[int, str], set[str]] = {}

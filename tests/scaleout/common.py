@@ -16,17 +16,22 @@ ROOT = Path(__file__).resolve().parents[2]
 PATH = "/api/v1/private/traces/feedback-scores"
 
 
+def upstream(vendor: str, base_url: str, timeout: float) -> dict:
+    """A config's upstream of `vendor` (named after it) at `base_url`, with the test credentials."""
+    return {"vendor": vendor, "base_url": base_url, "headers": UPSTREAM_HEADERS[vendor], "timeout": timeout}
+
+
+def saved(path: Path, cfg: dict) -> Path:
+    """`cfg` written as YAML to `path` (a config.yaml, or a directory to put one in)."""
+    path = path / "config.yaml" if path.is_dir() else path
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
 def write_config(path: Path, store: str, mirror_port: int, **delivery) -> Path:
     cfg = {
         "store": store,
-        "upstreams": {
-            "scale": {
-                "vendor": "scale",
-                "base_url": f"http://127.0.0.1:{mirror_port}",
-                "headers": UPSTREAM_HEADERS["scale"],
-                "timeout": 2,
-            }
-        },
+        "upstreams": {"scale": upstream("scale", f"http://127.0.0.1:{mirror_port}", 2)},
         "routes": [{"from": "opik", "mirrors": ["scale"]}],
         "delivery": {
             "linger_ms": 2,
@@ -39,8 +44,7 @@ def write_config(path: Path, store: str, mirror_port: int, **delivery) -> Path:
         },
         "log_level": "info",
     }
-    path.write_text(yaml.safe_dump(cfg))
-    return path
+    return saved(path, cfg)
 
 
 def start(config: Path, port: int, log: Path, *extra: str) -> subprocess.Popen:
@@ -54,6 +58,15 @@ def start(config: Path, port: int, log: Path, *extra: str) -> subprocess.Popen:
     wait_for(lambda: up(port) or proc.poll() is not None, timeout=30, what=f"the proxy on port {port} to listen")
     assert proc.poll() is None, log.read_text()[-3000:]
     return proc
+
+
+def stop(proc: subprocess.Popen, patience: float = 10) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL if it has not ended within `patience` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(patience)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def creates(scale) -> list[str]:

@@ -10,7 +10,6 @@ fixed at first sight, never changes.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 import time
@@ -46,17 +45,27 @@ def uuid7_ms(text: str) -> int:
 
 
 def digest(secret: str, key: str, size: int = 16) -> bytes:
-    """HMAC-SHA256 of `key` under `secret`, its first `size` bytes. The keyed state is made once per
-    secret and copied per call: a third fewer instructions than hmac.new each time."""
-    keyed = _KEYED.get(secret)
-    if keyed is None:
-        keyed = _KEYED[secret] = hmac.new(secret.encode(), digestmod=hashlib.sha256)
-    h = keyed.copy()
-    h.update(key.encode())
-    return h.digest()[:size]
+    """HMAC-SHA256 (RFC 2104) of `key` under `secret`, its first `size` bytes. The two keyed SHA-256
+    states are made once per secret and copied per call: 13k instructions a digest, against 19k
+    for hmac.new's object copied (bench/RESULTS.md, issue 20)."""
+    pads = _PADS.get(secret)
+    if pads is None:
+        pads = _PADS[secret] = _keyed_pads(secret.encode())
+    inner, outer = pads[0].copy(), pads[1].copy()
+    inner.update(key.encode())
+    outer.update(inner.digest())
+    return outer.digest()[:size]
 
 
-_KEYED: dict[str, hmac.HMAC] = {}  # secret -> HMAC-SHA256 keyed with it, nothing hashed yet (a config has one)
+def _keyed_pads(secret: bytes) -> tuple:
+    """SHA-256 after the key xor ipad, and after the key xor opad (RFC 2104, section 2)."""
+    if len(secret) > 64:
+        secret = hashlib.sha256(secret).digest()
+    secret = secret.ljust(64, b"\0")
+    return hashlib.sha256(bytes(b ^ 0x36 for b in secret)), hashlib.sha256(bytes(b ^ 0x5C for b in secret))
+
+
+_PADS: dict[str, tuple] = {}  # secret -> its two keyed SHA-256 states, nothing hashed yet (a config has one)
 
 
 def derived_uuid7(secret: str, key: str, ms: int) -> str:

@@ -1,8 +1,12 @@
 """Id rules: UUIDv7 construction, stable derived ids, and each vendor's native-id rule."""
 
+import hashlib
+import hmac
 import uuid
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from proxy import ids
 from proxy.idspace import IdSpace
@@ -70,6 +74,16 @@ def test_derived_hex_length_and_stability():
 
 
 # --- each vendor's rule ---------------------------------------------------------------
+
+
+@given(st.text(max_size=90), st.text(max_size=300), st.integers(1, 32))
+@example("k" * 65, "tracia:sp_1", 16)
+@example("k" * 64, "", 32)
+def test_digest_is_hmac_sha256_of_the_key_under_the_secret(secret, key, size):
+    """Every derived id rests on it: a secret longer than SHA-256's block is hashed first, as RFC 2104 says."""
+    want = hmac.new(secret.encode(), key.encode(), hashlib.sha256).digest()[:size]
+    assert ids.digest(secret, key, size) == want
+    assert ids.digest(secret, key, size) == want  # the keyed states are copied, not used up
 
 
 def test_opik_keeps_a_v7_id_lower_cased():

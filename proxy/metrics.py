@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from .observe import RateWindow, note_request
 from .store import Outbox
@@ -19,12 +19,12 @@ LAG_BUCKETS += (1.5, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 120, 300, 1800, 3600)
 class Metrics:
     def __init__(self, store: Outbox | None = None, upstreams=()):
         r = self.registry = CollectorRegistry()
-        self.requests = Counter(
+        self.requests = _Tally(
             "feedback_proxy_requests",
             "Requests answered, by client vendor, endpoint and status",
-            ["vendor", "endpoint", "status"],
-            registry=r,
+            ("vendor", "endpoint", "status"),
         )
+        r.register(self.requests)
         self.accepted_records = Counter(
             "feedback_proxy_accepted_records", "Records committed to the outbox", registry=r
         )
@@ -60,7 +60,7 @@ class Metrics:
         return child
 
     def request(self, vendor: str, endpoint: str, status: int) -> None:
-        self._child(self.requests, vendor, endpoint, str(status)).inc()
+        self.requests.inc((vendor, endpoint, status))
         self.recent_requests.add(vendor)
         note_request(vendor, endpoint, status)  # the log lines of this request say what it was (proxy/observe)
 
@@ -87,6 +87,28 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _Tally:
+    """A counter by label values, counted on the event loop and read at scrape time: what a
+    prometheus_client Counter exposes (`_total` and `_created`), at a sixth of its instructions a
+    request (its labels() child takes a lock and checks its value; 1.3k against 6.9k, bench/RESULTS.md)."""
+
+    def __init__(self, name: str, documentation: str, labels: tuple[str, ...]):
+        self.name, self.documentation, self.labels = name, documentation, labels
+        self._counts: dict[tuple, list] = {}  # label values -> [count, when first counted]
+
+    def inc(self, values: tuple) -> None:
+        count = self._counts.get(values)
+        if count is None:
+            count = self._counts[values] = [0, time.time()]
+        count[0] += 1
+
+    def collect(self):
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labels)
+        for values, (count, created) in list(self._counts.items()):
+            family.add_metric([str(v) for v in values], count, created=created)
+        yield family
 
 
 class _QueueCollector:

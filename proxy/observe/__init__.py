@@ -10,7 +10,7 @@ One source for the logs (proxy/logs.py reads the context) and the UI (proxy/ui/)
 they cannot disagree. Knows no vendor by name.
 """
 
-from .context import Attempt, RequestEntry, delivering, fields, note_request
+from .context import Attempt, RequestEntry, delivering, fields, note_request, shown_ms
 from .journal import Journal
 from .rates import RateWindow
 from .transport import ObservedTransport, Observer, Seen
@@ -26,4 +26,5 @@ __all__ = [
     "delivering",
     "fields",
     "note_request",
+    "shown_ms",
 ]

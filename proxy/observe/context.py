@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import deque
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -27,7 +26,7 @@ class Attempt:
     path: str
     attempt: int
     at: float
-    duration_ms: float
+    duration_ms: float  # as measured; rounded where shown (proxy/ui/views.py, logs): round() is ~3k instructions
     status: int | None  # None: no answer (connection error, timeout)
     body: bytes  # the first bytes of what was sent (proxy/observe/transport.py BODY_KEPT)
     body_bytes: int
@@ -54,11 +53,14 @@ class RequestEntry:
     endpoint: str | None = None
     status: int | None = None
     duration_ms: float | None = None
-    attempts: deque = field(default_factory=lambda: deque(maxlen=ATTEMPTS_KEPT))
+    attempts: list = field(default_factory=list)  # the last ATTEMPTS_KEPT, oldest first
     attempts_made: int = 0
 
     def add(self, attempt: Attempt) -> None:
+        """A list trimmed by hand, not a deque(maxlen=): one made per request was a third of begin's instructions."""
         self.attempts.append(attempt)
+        if len(self.attempts) > ATTEMPTS_KEPT:
+            del self.attempts[0]
         self.attempts_made += 1
 
 
@@ -80,7 +82,9 @@ LOGGED_IDS = 100  # request ids written on one log line; the journal keeps them 
 
 def client_request_id(value: str | None) -> str | None:
     """A client's X-Request-Id, if it is a sane token (printable, no spaces, at most 128 characters)."""
-    value = (value or "").strip()
+    if not value:  # most clients send none
+        return None
+    value = value.strip()
     return value if _SANE_ID.fullmatch(value) else None
 
 
@@ -92,12 +96,17 @@ def delivering(upstream: str, items) -> None:
     DELIVERY.set(Delivery(upstream, ids, attempt))
 
 
+def shown_ms(ms: float | None) -> float | None:
+    """A duration as logs and the UI show it: to the hundredth of a millisecond."""
+    return None if ms is None else round(ms, 2)
+
+
 def note_request(vendor: str, endpoint: str, status: int) -> None:
     """What the pipeline matched and answered (called with the request metric)."""
     entry = REQUEST.get()
     if entry is not None:
         entry.vendor, entry.endpoint, entry.status = vendor, endpoint, status
-        entry.duration_ms = round((time.perf_counter() - entry.started) * 1000, 2)
+        entry.duration_ms = (time.perf_counter() - entry.started) * 1000
 
 
 def fields() -> dict:
@@ -109,10 +118,12 @@ def fields() -> dict:
         if entry.client_request_id:
             out["client_request_id"] = entry.client_request_id
         out["method"], out["path"] = entry.method, entry.path
-        for name in ("vendor", "endpoint", "status", "duration_ms"):
+        for name in ("vendor", "endpoint", "status"):
             value = getattr(entry, name)
             if value is not None:
                 out[name] = value
+        if entry.duration_ms is not None:
+            out["duration_ms"] = shown_ms(entry.duration_ms)
     delivery = DELIVERY.get()
     if delivery is not None:
         out["upstream"] = delivery.upstream

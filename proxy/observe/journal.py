@@ -30,7 +30,7 @@ class Journal:
     @staticmethod
     def end(entry: RequestEntry, status: int) -> None:
         entry.status = status
-        entry.duration_ms = round((time.perf_counter() - entry.started) * 1000, 2)
+        entry.duration_ms = (time.perf_counter() - entry.started) * 1000
 
     def attempted(self, attempt: Attempt) -> None:
         """An upstream attempt: to the request being answered, or to every request whose records a worker sent."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..errors import UpstreamError
 from ..upstream import Response, Transport
-from .context import DELIVERY, Attempt, RequestEntry
+from .context import DELIVERY, Attempt, RequestEntry, shown_ms
 from .journal import Journal
 from .rates import RateWindow
 
@@ -62,7 +62,9 @@ class Observer:
         return (delivery.upstream if delivery else "?"), None, url
 
     def attempted(self, attempt: Attempt) -> None:
-        seen = self.seen.setdefault(attempt.upstream, Seen())
+        seen = self.seen.get(attempt.upstream)
+        if seen is None:
+            seen = self.seen[attempt.upstream] = Seen()
         seen.attempts += 1
         if attempt.ok:
             seen.last_success_at = attempt.at
@@ -94,7 +96,7 @@ class Observer:
                 "path": attempt.path,
                 "status": attempt.status,
                 "attempt": attempt.attempt,
-                "duration_ms": attempt.duration_ms,
+                "duration_ms": shown_ms(attempt.duration_ms),
                 **({"error": attempt.error} if attempt.error else {}),
             },
         )
@@ -137,7 +139,7 @@ class ObservedTransport:
                     path,
                     delivery.attempt if delivery is not None else 1,
                     time.time(),
-                    round((time.perf_counter() - started) * 1000, 2),
+                    (time.perf_counter() - started) * 1000,
                     status,
                     bytes(body[:BODY_KEPT]) if body else b"",
                     len(body) if body else 0,

@@ -9,7 +9,7 @@ import zlib
 from urllib.parse import urlsplit
 
 from .. import auth
-from ..observe import Attempt, RequestEntry
+from ..observe import Attempt, RequestEntry, shown_ms
 
 BODY_SHOWN = 4096  # bytes of a gzip body shown once inflated
 DEAD_COUNTED = 200  # dead letters counted per upstream on each poll ("200+" beyond)
@@ -25,7 +25,7 @@ def request_summary(entry: RequestEntry) -> dict:
         "vendor": entry.vendor,
         "endpoint": entry.endpoint,
         "status": entry.status,
-        "duration_ms": entry.duration_ms,
+        "duration_ms": shown_ms(entry.duration_ms),
         "attempts_made": entry.attempts_made,
         "attempts": [attempt_summary(a) for a in entry.attempts],
     }
@@ -48,7 +48,7 @@ def attempt_summary(a: Attempt) -> dict:
         "path": auth.REDACTOR.text(a.path),
         "attempt": a.attempt,
         "at": a.at,
-        "duration_ms": a.duration_ms,
+        "duration_ms": shown_ms(a.duration_ms),
         "status": a.status,
         "error": auth.REDACTOR.text(a.error) if a.error else None,
     }

@@ -13,6 +13,7 @@ from proxy.errors import ConfigError, UpstreamError
 from proxy.observe import Journal, Observer, RateWindow, context
 from proxy.opsconfig import log_format, log_level
 from proxy.store.outbox import OutboxItem
+from proxy.ui import views
 from proxy.upstream import MockTransport, Response
 
 
@@ -27,9 +28,10 @@ def test_the_journal_keeps_the_last_requests_and_their_last_attempts():
     entries = [journal.begin(f"r{i}", "PUT", f"/p{i}", client_id=f"c{i}") for i in range(5)]
     assert [e.request_id for e in journal.recent()] == ["r4", "r3", "r2"] and journal.get("r0") is None
     assert journal.get("c3") is entries[3]  # by the client's X-Request-Id
-    for _ in range(context.ATTEMPTS_KEPT + 4):
-        journal.attempted(attempt())  # the current request: r4
+    for i in range(context.ATTEMPTS_KEPT + 4):
+        journal.attempted(attempt(body=b"%d" % i))  # the current request: r4
     assert entries[4].attempts_made == context.ATTEMPTS_KEPT + 4 and len(entries[4].attempts) == context.ATTEMPTS_KEPT
+    assert [a.body for a in entries[4].attempts] == [b"%d" % i for i in range(4, context.ATTEMPTS_KEPT + 4)]  # the last
     assert [e.request_id for e in journal.recent(query="/p3")] == ["r3"]
 
 
@@ -51,6 +53,20 @@ def test_a_workers_attempt_reaches_every_request_it_carries():
 
     asyncio.run(deliver())
     assert [len(journal.get(i).attempts) for i in ("a", "b")] == [1, 1]
+
+
+def test_durations_are_kept_as_measured_and_shown_to_the_hundredth_of_a_millisecond():
+    journal = Journal()
+    entry = journal.begin("r", "PUT", "/p")
+    entry.started -= 0.0123456
+    context.note_request("scale", "create", 200)
+    journal.end(entry, 200)
+    assert entry.duration_ms > 12.3456  # not rounded where it is kept
+    assert views.request_summary(entry)["duration_ms"] == round(entry.duration_ms, 2)
+    assert context.fields()["duration_ms"] == round(entry.duration_ms, 2)  # a log line's
+    a = attempt()
+    a.duration_ms = 1.23456
+    assert views.attempt_summary(a)["duration_ms"] == 1.23
 
 
 def test_client_request_ids_are_kept_only_when_sane():

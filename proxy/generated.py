@@ -1,9 +1,10 @@
 """Python source written at load time and run: the package's one `exec`.
 
-Two kinds of code are written: a mapping's rules (mapping/codegen.py, from their
-forms in mapping/ir.py) and a canonical record's copy function (model.py, from its
-field names). Both are held to plain code that means the same (mapping/interpret.py;
-dataclasses.replace) by tests.
+Three kinds of code are written: a mapping's rules (mapping/codegen.py, from their
+forms in mapping/ir.py), a canonical record's copy function (model.py, from its
+field names) and the dict a record is stored as (store/codec.py, from its field names).
+Each is held by tests to plain code that means the same (mapping/interpret.py;
+dataclasses.replace; a loop over the fields).
 """
 
 from __future__ import annotations

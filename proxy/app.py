@@ -249,7 +249,7 @@ def _url(scope, host: str | None) -> tuple[str, str]:
         base = str(URL(scope=probe))[:-1]  # "" when there is no netloc
         if len(_BASES) < 64:
             _BASES[key] = base
-    if base and _PLAIN_PATH.fullmatch(path) and _PLAIN_QUERY.fullmatch(query):
+    if base and _PLAIN_PATH.fullmatch(path) and (not query or _PLAIN_QUERY.fullmatch(query)):
         return base + path, query
     url = URL(scope=scope)
     return str(url.replace(query="")), url.query

@@ -55,11 +55,11 @@ class Settle:
         update before its create): it waits, up to park_ttl, then becomes a dead letter."""
         waited = time.time() - it.created_at
         if getattr(why, "missing", None) and waited < self.park_ttl:
-            # due again on its retry timer, or as soon as the span (or trace) it is about arrives
+            # due as soon as the span (or trace) it is about arrives; meanwhile on a safety net that
+            # backs off (RetryPolicy.safety_net); what names nothing to wait for, on its retry timer
             about = subject_key(it.record)
-            writes.retried.append(
-                (it.id, time.time() + self.policy.delay(it.attempts + 1), f"waiting: {why}", False, about)
-            )
+            wait = self.policy.delay(it.attempts + 1) if about is None else self.policy.safety_net(it.attempts + 1)
+            writes.retried.append((it.id, time.time() + wait, f"waiting: {why}", False, about))
             if about is not None:
                 self.waiting.add(about)
             log.info("record %s for %s waits for what it lacks: %s", it.record.id, self.upstream, why)

@@ -135,27 +135,35 @@ def throughput(args, tmp: Path) -> list[dict]:
                     lag = mirror_lag(proxy.url, mirror)
                     note += f". Mirror: {outcomes(proxy)}; {describe(lag, mirror)}"
                 out.append(summary(f"c) {sc.title}", rows, proxy, sc, note, lag))
-    return out, ceiling, rate
+        steady = steady_lag(args, tmp, up, log)
+    return out, ceiling, rate, steady
+
+
+def loadgen(server: Server, sc: Scenario, args) -> dict:
+    """bench/loadgen.py at the fixed rate on `server`, a round of `sc`'s steps at a time."""
+    cmd = [
+        sys.executable,
+        str(HERE / "loadgen.py"),
+        server.url + sc.path,
+        "--rate",
+        str(args.rate),
+        "--seconds",
+        str(args.rate_seconds),
+        "--method",
+        sc.method,
+        "--body",
+        sc.body,
+    ] + [f"--header={k}:{v}" for k, v in sc.headers.items()]
+    if sc.before:
+        cmd += ["--before", *sc.before]
+    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=HERE).stdout)
 
 
 def fixed_rate(args, setups: list[tuple[str, Server, Scenario]]) -> list[dict]:
     rows: dict[str, list] = {title: [] for title, _, _ in setups}
     for _ in range(args.reps):
         for title, server, sc in setups:
-            cmd = [
-                sys.executable,
-                str(HERE / "loadgen.py"),
-                server.url + sc.path,
-                "--rate",
-                str(args.rate),
-                "--seconds",
-                str(args.rate_seconds),
-                "--method",
-                sc.method,
-                "--body",
-                sc.body,
-            ] + [f"--header={k}:{v}" for k, v in sc.headers.items()]
-            r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=HERE).stdout)
+            r = loadgen(server, sc, args)
             rows[title].append(r)
             print(f"  {args.rate} req/s, {title}: p99 {r['p99']:.2f} ms", file=sys.stderr, flush=True)
     return [
@@ -170,6 +178,27 @@ def fixed_rate(args, setups: list[tuple[str, Server, Scenario]]) -> list[dict]:
             "runs_p50": [x["p50"] for x in r],
         }
         for t, r in rows.items()
+    ]
+
+
+def steady_lag(args, tmp: Path, upstream: Server, log: Path) -> dict:
+    """The mirror's lag at the fixed rate, below what the proxy can take (so not a backlog): a
+    fresh proxy, evaluations and their spans sent together, the lag once its outbox has drained."""
+    sc = next(s for s in SCENARIOS if s.before and s.mirrors)
+    with Server("proxy", free_port(), str(proxy_config(tmp, upstream.url, sc.routes)), log=log) as proxy:
+        sent = loadgen(proxy, sc, args)
+        mirror = sc.routes[0]["mirrors"][0]
+        lag = mirror_lag(proxy.url, mirror)
+    print(f"  {args.rate} req/s, {sc.title}: {describe(lag, mirror)}", file=sys.stderr, flush=True)
+    return {"title": sc.title.split(",")[0], "mirror": mirror, "sent": sent, **lag}
+
+
+def steady_lag_lines(lag: dict, rate: int) -> list[str]:
+    return [
+        "",
+        f"The mirror's lag at a fixed {rate} req/s ({lag['title']}: an evaluation and its span sent together, "
+        f"{rate // 2} of each a second, on a proxy of its own): {describe(lag, lag['mirror'])}, from acceptance "
+        "to Scale's answer.",
     ]
 
 
@@ -253,6 +282,7 @@ def render(res: dict) -> str:
         L.append(
             f"| {r['title']} | {r['rate']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} | {r['runs_p99']} |"
         )
+    L += steady_lag_lines(res["steady_lag"], res["rate_rps"])
     L += stage_table(res["stages"])
     L += [
         "",
@@ -323,7 +353,7 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp:
         print("throughput and fixed-rate latency ...", file=sys.stderr, flush=True)
-        res["throughput"], _, res["rate"] = throughput(args, Path(tmp))
+        res["throughput"], _, res["rate"], res["steady_lag"] = throughput(args, Path(tmp))
     print("decode ...", file=sys.stderr, flush=True)
     res["decode"] = child("decode.py")
     print("durable ...", file=sys.stderr, flush=True)

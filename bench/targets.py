@@ -58,7 +58,7 @@ def targets(res: dict) -> list[tuple[str, str, bool]]:
             dec["decode_ms"] <= 3,
         ),
         ("RSS < 150 MB under load", f"{max_rss:.0f} MB peak (largest proxy, SQLite store)", max_rss < 150),
-        mirror_lag(lagged),
+        mirror_lag(lagged, res["steady_lag"], res["rate_rps"]),
         (
             "durable path ≥ 3,000 assessments/s acknowledged on one core (SQLite outbox, group commit; kept from "
             "issue 8)",
@@ -76,11 +76,12 @@ def ratio(what: str, row: dict, ceiling: float, at_least: float) -> tuple[str, s
     )
 
 
-def mirror_lag(row: dict) -> tuple[str, str, bool | None]:
+def mirror_lag(row: dict, steady: dict, rate: int) -> tuple[str, str, bool | None]:
     """Reported, not judged: issue 20 asks the bench to report the lag under load, and a test to assert
     the 1 s (RELEASE_TEST). The lag runs from the evaluation's acceptance, so it holds its span's own
-    delivery as well as the release; at 32 connections the proxy takes evaluations faster than one
-    Scale POST each drains them, so under that load it is mostly the mirror's backlog."""
+    delivery as well as the release. At the fixed rate it is what a healthy mirror's user sees; at 32
+    connections the proxy takes evaluations faster than one Scale POST each drains them, so under that
+    load it is mostly the mirror's backlog."""
     lag = row["lag"]
     name = (
         f"a score sent before its span reaches a healthy mirror within 1 s of the span (asserted by `{RELEASE_TEST}`); "
@@ -88,10 +89,16 @@ def mirror_lag(row: dict) -> tuple[str, str, bool | None]:
     )
     if not lag or not lag["delivered"]:
         return name, "nothing delivered to the mirror during the run", False
+    at_rate = f"at a fixed {rate} req/s: nothing delivered"
+    if steady["delivered"]:
+        at_rate = (
+            f"at a fixed {rate} req/s: {steady['p50'] * 1000:.0f} / {steady['p99'] * 1000:.0f} ms over "
+            f"{steady['delivered']:.0f}"
+        )
     waiting = f"; {lag['waiting']:.0f} still waiting after the load" if lag["waiting"] else ""
     figure = (
-        f"{lag['p50'] * 1000:.0f} / {lag['p99'] * 1000:.0f} ms from acceptance to Scale's answer, over "
-        f"{lag['delivered']:.0f} evaluations and spans (row: {row['title'][3:]}; interpolated within the "
-        f"histogram's buckets){waiting}"
+        f"{at_rate}; at 32 connections (the mirror's backlog): {lag['p50'] * 1000:.0f} / {lag['p99'] * 1000:.0f} "
+        f"ms, over {lag['delivered']:.0f} (row: {row['title'][3:]}){waiting}; from acceptance to Scale's answer, "
+        "evaluations and spans, interpolated within the histogram's buckets"
     )
     return name, figure, None

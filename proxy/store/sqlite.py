@@ -2,7 +2,9 @@
 accepted assessments, the outbox and its dead letters. What it runs is sql_store.py's,
 in SQLite's dialect; here are the schema, the connection and its lock.
 
-One connection guarded by a lock: every statement is short. The group commit
+One connection guarded by a lock: every statement is short. A write also holds the writers'
+lock, which a restart checkpoint takes too (sqlite_checkpoint.py): writes wait for that
+checkpoint, the event loop's reads do not. The group commit
 (proxy/delivery/committer.py) commits on the event loop where that takes no wait
 (`commit(at_once=True)`: the lock free, the database not held by another process, no
 fsync a commit), else from a thread. An INSERT's rows go ROWS_AT_ONCE to a statement (`_run`).
@@ -91,7 +93,10 @@ class SQLiteStore(SQLStore):
         # a commit on the event loop (Outbox.commit at_once): not where each one fsyncs
         self.commits_at_once = sync != "full"
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=busy_timeout)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the connection: one statement or transaction of ours at a time
+        # held by a write from before its BEGIN to its COMMIT, then by a restart checkpoint (sqlite_checkpoint.py),
+        # which makes writers wait but not reads: taken before _lock, never while holding it
+        self._writing = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
         # WAL checkpoints stall whoever runs them: a thread of their own does (sqlite_checkpoint.py).
@@ -107,7 +112,7 @@ class SQLiteStore(SQLStore):
         self._db.executescript(ADDED_INDEXES)
         self._db.execute(f"PRAGMA busy_timeout={int(TRY * 1000)}")  # from now on the waits are _locked's
         self._max_params = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        self._checkpointer = Checkpointer(path, self._lock) if path != ":memory:" else None
+        self._checkpointer = Checkpointer(path, self._writing) if path != ":memory:" else None
         self._commits = 0
         self._id_caches()
 
@@ -119,14 +124,13 @@ class SQLiteStore(SQLStore):
         `at_once`: StoreBusy instead of any wait, for the lock or the database."""
         deadline = time.monotonic() + (self.busy_timeout if patience is None else patience)
         while True:
-            if not self._lock.acquire(blocking=not at_once):
-                raise StoreBusy("another thread of this process holds the store")
+            self._take(write, at_once)
             try:
                 if write:
                     self._db.execute("BEGIN IMMEDIATE")
                 break
             except sqlite3.OperationalError as exc:
-                self._lock.release()
+                self._let_go(write)
                 if not _busy(exc):
                     raise
                 if at_once:
@@ -143,7 +147,21 @@ class SQLiteStore(SQLStore):
                 self._db.execute("ROLLBACK")
             raise
         finally:
-            self._lock.release()
+            self._let_go(write)
+
+    def _take(self, write: bool, at_once: bool) -> None:
+        """The store's lock, after the writers' with `write`; `at_once`: StoreBusy rather than a wait."""
+        if write and not self._writing.acquire(blocking=not at_once):
+            raise StoreBusy("another thread of this process is writing, or a restart checkpoint runs")
+        if not self._lock.acquire(blocking=not at_once):
+            if write:
+                self._writing.release()
+            raise StoreBusy("another thread of this process holds the store")
+
+    def _let_go(self, write: bool) -> None:
+        self._lock.release()
+        if write:
+            self._writing.release()
 
     def _read(self, fetch):
         """`fetch(db)` under the store's lock; a read SQLite finds busy (rare in WAL) is tried again."""

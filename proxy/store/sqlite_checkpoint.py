@@ -40,7 +40,7 @@ class Checkpointer:
         self._wal_size_at_restart = 0  # a restarted WAL is written again from its start and keeps its size
         self._due = threading.Event()
         self._busy = threading.Lock()  # one checkpoint at a time on the connection
-        self._writers = writers  # the store's lock: held, no statement of the store's runs (see committed)
+        self._writers = writers  # the store's writers' lock: held, no write of the store's runs, reads go on
         self._closing = False
         self._restart = False  # a restart asked of the thread by a commit made on the event loop
         self.commits = 0
@@ -66,7 +66,7 @@ class Checkpointer:
             self._due.set()
 
     def _restart_now(self) -> None:
-        with self._writers:  # a write meanwhile would find the database busy and sleep in SQLite's busy handler
+        with self._writers:  # a write meanwhile would find the database busy and try again every few ms
             self._checkpoint("RESTART")
 
     def _wal_frames_grown(self) -> int:

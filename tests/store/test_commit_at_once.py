@@ -87,6 +87,49 @@ def test_sqlite_commit_at_once_does_not_wait_for_another_thread_holding_the_stor
     store.close()
 
 
+def test_a_restart_checkpoint_makes_writes_wait_but_not_the_event_loops_reads(tmp_path):
+    """A restart checkpoint holds the store's writers while it copies the WAL and fsyncs (ms); the
+    event loop's look-ups go on meanwhile (they waited for it too, and requests stalled 5-10 ms)."""
+    store = SQLiteStore(str(tmp_path / "proxy.db"))
+    store.commit(claimed_writes(store, ["sp_1"], records=[1]))
+    restarting, finished = threading.Event(), threading.Event()
+    real_checkpoint = store._checkpointer._checkpoint
+
+    def slow_checkpoint(mode):  # the restart as the thread runs it (under the writers' lock), held open
+        restarting.set()
+        finished.wait(5)
+        real_checkpoint(mode)
+
+    store._checkpointer._checkpoint = slow_checkpoint
+    t = threading.Thread(target=store._checkpointer._restart_now)
+    t.start()
+    assert restarting.wait(5)
+    read = threading.Thread(
+        target=lambda: reads.append((store.get_record("k1"), store.claimed("tracia", "sp_1", "opik")))
+    )
+    reads: list = []
+    read.start()
+    read.join(2)
+    assert reads == [(rec(1), "uuid-of-sp_1")]  # not held until the checkpoint ends
+    assert store.commit(Writes(records=[("k2", rec(2))]), at_once=True) is False  # the loop's try: no wait
+    done: list[float] = []
+
+    def write() -> None:
+        assert store.commit(Writes(records=[("k2", rec(2))]))
+        done.append(time.monotonic())
+
+    written = threading.Thread(target=write)
+    written.start()
+    written.join(0.3)  # time for a write that did not wait to finish
+    ended = time.monotonic()
+    finished.set()
+    t.join(5)
+    written.join(5)
+    assert done and done[0] > ended  # the write went in once the checkpoint had ended, not before
+    assert store.get_record("k2") == rec(2)
+    store.close()
+
+
 def test_stores_that_would_wait_on_every_commit_never_commit_at_once(tmp_path, pg_database):
     full = SQLiteStore(str(tmp_path / "full.db"), sync="full")  # every commit fsyncs
     pg = PostgresStore(pg_database())  # every statement is a round trip

@@ -1,13 +1,16 @@
 """What becomes of an outbox item that is not delivered: skipped (nothing to send), parked
 until what it lacks arrives, retried after a back-off, or buried as a dead letter. The store
 side of a worker's settling (worker.py): each outcome is added to a `Writes`, so the items of
-a round are settled in one transaction (before: a transaction each)."""
+a round are settled in one transaction (before: a transaction each). Two decisions read the
+store: whether a row waits until its upstream has the span it is about, and whether a row due
+by its safety net still waits as it did (then it is parked again without a plan)."""
 
 from __future__ import annotations
 
 import logging
 import time
 
+from ..errors import Refusal
 from ..model import subject_key
 from ..store.outbox import OutboxItem
 from ..store.writes import Writes
@@ -66,6 +69,45 @@ class Settle:
             return
         prefix = f"waited {waited:.0f} s; " if getattr(why, "missing", None) else ""
         self.bury(it, f"{prefix}cannot be written for {self.upstream}: {why}", writes)
+
+    def until_it_has_the_span(self, target, it: OutboxItem, store, writes: Writes) -> bool:
+        """Feedback about a span (or trace) this upstream is also being sent waits until the
+        upstream has it: Scale and Tracia refuse feedback about a span they do not have, and a
+        span and its score claimed together would otherwise race. True: parked for it."""
+        rec, key = it.record, subject_key(it.record)
+        if key is None or (rec.span_id or rec.trace_id).vendor == target.vendor:
+            return False
+        kind = "span" if rec.span_id is not None else "trace"
+        span = store.get_span(key)
+        if span is None or target.mapping.declared_loss(span) is not None:
+            return False
+        if store.delivered(self.upstream, key) is not None:
+            return False
+        self.refused(
+            it, Refusal.of(f"waiting for the {kind} it is about ({key}) to reach {self.upstream}", kind), writes
+        )
+        return True
+
+    def still_waiting(self, it: OutboxItem, store, writes: Writes) -> bool:
+        """A row parked for the span it is about, due by its safety net (its `waits_for` still set: the
+        span's arrival clears it), while the proxy knows no such span, under its id or the id it was
+        made from: parked again as it is, with no plan. A plan (refreshed, its print checked, encoded)
+        would refuse it for what it refused it before: this process's mapping parked it for lacking
+        what only the span brings (its key is in `waiting`), and nothing of the span can give it that.
+        Rows whose spans never came were each planned ~5 times until park_ttl, a log line each time."""
+        rec, key = it.record, it.waits_for
+        if (
+            key is None
+            or key not in self.waiting
+            or rec.span_id is None
+            or rec.trace_id is not None
+            or time.time() - it.created_at >= self.park_ttl
+            or store.span_named(rec.span_id.vendor, rec.span_id.value) is not None
+        ):
+            return False
+        wait = self.policy.safety_net(it.attempts + 1)
+        writes.retried.append((it.id, time.time() + wait, it.last_error, False, key))
+        return True
 
     def bury_each(self, items: list[OutboxItem], whys: dict[str, str], prefix: str, writes: Writes) -> None:
         """Dead letters, each with its own reason (what a batch's answer said of it): `whys` by record id."""

@@ -14,9 +14,9 @@ import dataclasses
 import logging
 import time
 
-from ..errors import EncodeError, Refusal, UpstreamError
+from ..errors import EncodeError, UpstreamError
 from ..mapping.vendor import skipped
-from ..model import OutRequest, subject_key
+from ..model import OutRequest
 from ..observe import delivering
 from ..resolve import refresh
 from ..store import Delivering, codec
@@ -156,6 +156,7 @@ class Worker:
         """What to send for the claimed items (each request with the items it carries), and how the
         items with nothing to send are settled (to commit). It reads the store throughout."""
         settled = Writes()
+        items = [it for it in items if not self.settle.still_waiting(it, self.store, settled)]  # parked again
         # refreshed first: what was delivered is printed as sent, i.e. refreshed
         items = self._not_yet_delivered(
             [dataclasses.replace(it, record=refresh(self.store, it.record)) for it in items], settled
@@ -166,7 +167,7 @@ class Worker:
         planned = []
         for route, group in by_route.items():
             target = self.target_for(self.upstream, route)
-            group = [it for it in group if not self._waits_for_its_span(target, it, settled)]
+            group = [it for it in group if not self.settle.until_it_has_the_span(target, it, self.store, settled)]
             by_record = {it.record.id: it for it in group}
             requests, refused = target.encode([it.record for it in group])
             for rec, why in refused:
@@ -279,21 +280,3 @@ class Worker:
             self.paused_until = max(self.paused_until, time.monotonic() + wait_hint)
             log.warning("%s asked to wait %g s (Retry-After): nothing is sent to it before", self.upstream, wait_hint)
         await self._settled(self.settle.retry_all, items, why, wait_hint, maybe_sent, self.breaker.state)
-
-    def _waits_for_its_span(self, target: Target, it: OutboxItem, settled: Writes) -> bool:
-        """Feedback about a span (or trace) this upstream is also being sent waits until the
-        upstream has it: Scale and Tracia refuse feedback about a span they do not have, and a
-        span and its score claimed together would otherwise race."""
-        rec, key = it.record, subject_key(it.record)
-        if key is None or (rec.span_id or rec.trace_id).vendor == target.vendor:
-            return False
-        kind = "span" if rec.span_id is not None else "trace"
-        span = self.store.get_span(key)
-        if span is None or target.mapping.declared_loss(span) is not None:
-            return False
-        if self.store.delivered(self.upstream, key) is not None:
-            return False
-        self.settle.refused(
-            it, Refusal.of(f"waiting for the {kind} it is about ({key}) to reach {self.upstream}", kind), settled
-        )
-        return True

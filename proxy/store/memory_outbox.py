@@ -176,4 +176,5 @@ class MemoryOutbox:
             row["created_at"],
             row["last_error"],
             row["sent_at"],
+            row.get("waits_for"),
         )

@@ -20,6 +20,9 @@ class OutboxItem:
     # about to carry it: set and committed before that send, gone with the row once settled. Claimed
     # again with it, the record may be at the vendor already (a crash, a timeout): README, Delivery
     sent_at: float | None = None
+    # the key of the span (or trace) the row was parked for: still set when it came due by its safety
+    # net, not by that span's arrival (which clears it)
+    waits_for: str | None = None
 
 
 @dataclass(slots=True)

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ITEM = "id, upstream, record, request_id, attempts, created_at, last_error, sent_at"  # OutboxItem's fields, in order
+# OutboxItem's fields, in order
+ITEM = "id, upstream, record, request_id, attempts, created_at, last_error, sent_at, waits_for"
 
 
 @dataclass(frozen=True)

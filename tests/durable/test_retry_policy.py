@@ -7,7 +7,8 @@ import time
 from proxy.delivery.retry import Breaker, RetryPolicy, retry_after
 from proxy.delivery.settle import Settle
 from proxy.errors import Refusal
-from proxy.model import Assessment, Ref, subject_key
+from proxy.model import Assessment, Ref, Span, replace, subject_key
+from proxy.store import MemoryStore
 from proxy.store.outbox import OutboxItem
 from proxy.store.writes import Writes
 
@@ -78,3 +79,39 @@ def test_breaker_opens_after_failures_in_a_row_and_half_opens_after_cooldown():
     assert b.state == "half-open" and b.allows()
     b.success()
     assert b.state == "closed" and b.wait() == 0
+
+
+def test_a_row_due_by_its_safety_net_is_parked_again_as_it_is_only_while_nothing_of_its_span_is_known():
+    """Settle.still_waiting: True (parked again, no plan) only where a plan would refuse the row for what
+    it refused it before; each case that could change that answer gives the row to the plan."""
+    policy = RetryPolicy(initial_interval=1, multiplier=1, max_interval=30, jitter=0)
+    settle = Settle("scale", metrics=None, policy=policy, park_ttl=600)
+    store = MemoryStore()
+    rec = Assessment(op="upsert", entity="span", span_id=Ref("tracia", "sp_1"), name="q", value=1, id="r1")
+    key = subject_key(rec)
+    now = time.time()
+
+    def item(**over) -> OutboxItem:
+        fields = dict(record=rec, attempts=1, created_at=now - 40, last_error="waiting: scale lacks trace_id")
+        return OutboxItem(7, "scale", request_id="req", **{**fields, "waits_for": key, **over})
+
+    def looked(it: OutboxItem) -> list:
+        writes = Writes()
+        return writes.retried if settle.still_waiting(it, store, writes) else None
+
+    assert looked(item()) is None  # this process never parked it (a restart, another mapping): a plan decides
+    settle.waiting.add(key)
+    [(row, at, error, maybe_sent, waits_for)] = looked(item())
+    assert (row, error, maybe_sent, waits_for) == (7, "waiting: scale lacks trace_id", False, key)
+    assert 30 * 2**2 <= at - now <= 30 * 2**2 + 1  # its next look on the safety net, as a plan's refusal sets it
+    assert looked(item(waits_for=None)) is None  # released by its span's arrival
+    assert looked(item(created_at=now - 601)) is None  # past park_ttl: the plan buries it
+    assert looked(item(record=replace(rec, trace_id=Ref("tracia", "tr_1")))) is None  # it waits for something else
+    # a release that missed it: the span came from Tracia, the row is about the Opik span made from it
+    store.remember_id("tracia", "sp_1", "opik", "uuid-1")
+    about_opik = replace(rec, span_id=Ref("opik", "uuid-1"))
+    settle.waiting.add(subject_key(about_opik))
+    assert looked(item(record=about_opik, waits_for=subject_key(about_opik)))  # nothing of the span yet
+    store.put_span(key, Span(span_id=Ref("tracia", "sp_1"), trace_id=Ref("tracia", "tr_1")))
+    assert looked(item(record=about_opik, waits_for=subject_key(about_opik))) is None  # found by its origin
+    assert looked(item()) is None  # found under its own key

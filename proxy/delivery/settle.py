@@ -72,8 +72,8 @@ class Settle:
 
     def until_it_has_the_span(self, target, it: OutboxItem, store, writes: Writes) -> bool:
         """Feedback about a span (or trace) this upstream is also being sent waits until the
-        upstream has it: Scale and Tracia refuse feedback about a span they do not have, and a
-        span and its score claimed together would otherwise race. True: parked for it."""
+        upstream has it: an upstream may refuse feedback about a span it does not have (its mapping
+        says so), and a span and its score claimed together would otherwise race. True: parked for it."""
         rec, key = it.record, subject_key(it.record)
         if key is None or (rec.span_id or rec.trace_id).vendor == target.vendor:
             return False
